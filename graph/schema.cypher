@@ -1,0 +1,24 @@
+// Uniqueness constraints (each also gives an index) and lookup indexes.
+// Run by graph.db.ensure_schema before every load; every statement is idempotent.
+CREATE CONSTRAINT organisation_id IF NOT EXISTS FOR (n:Organisation) REQUIRE n.org_id IS UNIQUE;
+CREATE CONSTRAINT person_id IF NOT EXISTS FOR (n:Person) REQUIRE n.person_id IS UNIQUE;
+CREATE CONSTRAINT account_id IF NOT EXISTS FOR (n:Account) REQUIRE n.account_id IS UNIQUE;
+CREATE CONSTRAINT ip_address IF NOT EXISTS FOR (n:IPAddress) REQUIRE n.ip IS UNIQUE;
+CREATE CONSTRAINT proxy_id IF NOT EXISTS FOR (n:Proxy) REQUIRE n.proxy_id IS UNIQUE;
+CREATE CONSTRAINT card_fingerprint IF NOT EXISTS FOR (n:PaymentCard) REQUIRE n.card_fingerprint IS UNIQUE;
+CREATE CONSTRAINT device_id IF NOT EXISTS FOR (n:Device) REQUIRE n.device_id IS UNIQUE;
+CREATE CONSTRAINT api_key_id IF NOT EXISTS FOR (n:APIKey) REQUIRE n.api_key_id IS UNIQUE;
+CREATE CONSTRAINT email_domain IF NOT EXISTS FOR (n:EmailDomain) REQUIRE n.domain IS UNIQUE;
+CREATE CONSTRAINT prompt_template IF NOT EXISTS FOR (n:PromptTemplate) REQUIRE n.prompt_fingerprint IS UNIQUE;
+CREATE CONSTRAINT model_name IF NOT EXISTS FOR (n:Model) REQUIRE n.name IS UNIQUE;
+CREATE CONSTRAINT event_id IF NOT EXISTS FOR (n:Event) REQUIRE n.event_id IS UNIQUE;
+CREATE CONSTRAINT load_run_id IF NOT EXISTS FOR (n:LoadRun) REQUIRE n.run_id IS UNIQUE;
+CREATE CONSTRAINT detection_run_id IF NOT EXISTS FOR (n:DetectionRun) REQUIRE n.run_id IS UNIQUE;
+CREATE CONSTRAINT cluster_id IF NOT EXISTS FOR (n:Cluster) REQUIRE n.cluster_id IS UNIQUE;
+CREATE CONSTRAINT note_id IF NOT EXISTS FOR (n:Note) REQUIRE n.note_id IS UNIQUE;
+CREATE INDEX account_email IF NOT EXISTS FOR (n:Account) ON (n.email);
+CREATE INDEX account_created IF NOT EXISTS FOR (n:Account) ON (n.created_at);
+CREATE INDEX ip_asn IF NOT EXISTS FOR (n:IPAddress) ON (n.asn);
+CREATE INDEX person_name IF NOT EXISTS FOR (n:Person) ON (n.name);
+CREATE INDEX organisation_name IF NOT EXISTS FOR (n:Organisation) ON (n.name);
+CREATE INDEX cluster_run IF NOT EXISTS FOR (n:Cluster) ON (n.run_id);

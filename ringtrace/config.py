@@ -1,0 +1,119 @@
+"""All of ringtrace's configuration in one place: environment variables, paths and defaults."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+NEO4J_VERSION = "5.26.30"
+NEO4J_POM = PROJECT_ROOT / "neo4j_server" / "pom.xml"
+DEFAULT_BOLT_PORT = 7687
+DEFAULT_DATABASE = "neo4j"
+NEO4J_USER_LOCAL = "neo4j"
+REQUIRED_JAVA_MAJOR = 17
+# Neo4j 5.26 is certified on Java 17 and 21; it is not run on newer JDKs.
+MAX_JAVA_MAJOR = 21
+NEO4J_HEAP = os.environ.get("RINGTRACE_NEO4J_HEAP", "2g")
+NEO4J_PAGECACHE = os.environ.get("RINGTRACE_NEO4J_PAGECACHE", "1g")
+START_TIMEOUT_S = float(os.environ.get("RINGTRACE_NEO4J_START_TIMEOUT", "120"))
+STOP_TIMEOUT_S = 60.0
+MIN_FREE_DISK_BYTES = 1 << 30  # Neo4j refuses to run well with less than ~1 GB free.
+PASSWORD_BYTES = 24
+
+# Load batching: rows per UNWIND transaction.
+LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))
+# Query safety defaults for user-supplied Cypher.
+QUERY_TIMEOUT_S = float(os.environ.get("RINGTRACE_QUERY_TIMEOUT", "30"))
+QUERY_ROW_CAP = int(os.environ.get("RINGTRACE_QUERY_ROW_CAP", "10000"))
+
+
+def home() -> Path:
+    """The ringtrace home: cached Neo4j, its data, password, user queries, logs."""
+    return Path(os.environ.get("RINGTRACE_HOME", Path.cwd() / ".ringtrace")).resolve()
+
+
+@dataclass(frozen=True)
+class LocalPaths:
+    """Where the project-run Neo4j keeps its files under the ringtrace home."""
+
+    root: Path
+
+    @property
+    def lib(self) -> Path:
+        return self.root / "neo4j" / "lib" / NEO4J_VERSION
+
+    @property
+    def server_home(self) -> Path:
+        return self.root / "neo4j" / "server"
+
+    @property
+    def conf_dir(self) -> Path:
+        return self.server_home / "conf"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.server_home / "data"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.server_home / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.server_home / "run"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / "ringtrace-neo4j.pid"
+
+    @property
+    def console_log(self) -> Path:
+        return self.logs_dir / "console.log"
+
+    @property
+    def password_file(self) -> Path:
+        return self.root / "neo4j-password"
+
+    @property
+    def port_file(self) -> Path:
+        return self.run_dir / "bolt-port"
+
+
+def local_paths() -> LocalPaths:
+    return LocalPaths(home())
+
+
+def jvm_dir() -> Path:
+    """Where installed JDKs are looked for when JAVA_HOME does not name one."""
+    return Path(os.environ.get("RINGTRACE_JVM_DIR", "/usr/lib/jvm"))
+
+
+def bolt_port() -> int:
+    return int(os.environ.get("RINGTRACE_NEO4J_PORT", DEFAULT_BOLT_PORT))
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How to reach a Neo4j server; `external` is true when the user named one."""
+
+    uri: str
+    user: str
+    password: str
+    database: str
+    external: bool
+
+
+def external_server() -> ServerSettings | None:
+    """The server named by NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD, if any."""
+    uri = os.environ.get("NEO4J_URI")
+    if not uri:
+        return None
+    return ServerSettings(
+        uri=uri,
+        user=os.environ.get("NEO4J_USER", os.environ.get("NEO4J_USERNAME", "neo4j")),
+        password=os.environ.get("NEO4J_PASSWORD", ""),
+        database=os.environ.get("NEO4J_DATABASE", DEFAULT_DATABASE),
+        external=True,
+    )

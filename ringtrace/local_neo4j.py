@@ -1,0 +1,390 @@
+"""Run a real Neo4j Community 5.26 server, fetched from Maven Central, on 127.0.0.1.
+
+The launcher is Neo4j's own server entry point (`org.neo4j.server.CommunityEntryPoint`)
+run by `java` with the jars Maven copied into the ringtrace home; no wrapper code of ours
+runs inside the JVM. The initial password is set with Neo4j's admin tool
+(`dbms set-initial-password`) before the first start, so the server never accepts the
+default credentials.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ringtrace import config
+from ringtrace.errors import RingtraceError
+
+ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
+ADMIN_TOOL = "org.neo4j.cli.AdminTool"
+LIB_COMPLETE_MARKER = ".complete"
+JVM_FLAGS = (
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+AlwaysPreTouch",
+    "-XX:+UnlockExperimentalVMOptions",
+    "-XX:+TrustFinalNonStaticFields",
+    "-XX:+DisableExplicitGC",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Djdk.tls.ephemeralDHKeySize=2048",
+    "-Djdk.tls.rejectClientInitiatedRenegotiation=true",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+)
+POLL_INTERVAL_S = 0.5
+PORT_RELEASE_GRACE_S = 10.0
+# Lines of Neo4j's console log that name a cause, mapped to an instruction for the user.
+KNOWN_FAILURES = (
+    (re.compile(r"FileLockException|store is locked|Lock file has been locked", re.I),
+     "The database store is locked by another Neo4j process. Stop it "
+     "(`ringtrace neo4j stop`, or end the other process), then start again."),
+    (re.compile(r"Address already in use|BindException", re.I),
+     "The Bolt port is taken by another program. Free it, or choose another port "
+     "with RINGTRACE_NEO4J_PORT=<port>."),
+    (re.compile(r"No space left on device", re.I),
+     "The disk is full. Free space under {home} and start again."),
+    (re.compile(r"UnsupportedClassVersionError", re.I),
+     "Java is too old for Neo4j 5.26: install Java 17 and set JAVA_HOME to it."),
+)
+
+
+@dataclass(frozen=True)
+class LocalStatus:
+    running: bool
+    pid: int | None
+    uri: str
+    data_dir: Path
+    version: str
+
+
+# --- prerequisites -----------------------------------------------------------------
+
+def find_java() -> str:
+    """Return a `java` executable of a version Neo4j 5.26 supports, or raise with what to do."""
+    candidates: list[str] = []
+    if os.environ.get("JAVA_HOME"):
+        candidates.append(str(Path(os.environ["JAVA_HOME"]) / "bin" / "java"))
+    candidates += [str(p / "bin" / "java") for p in sorted(config.jvm_dir().glob("java-17-*"))]
+    on_path = shutil.which("java")
+    if on_path:
+        candidates.append(on_path)
+    found_versions = []
+    for java in candidates:
+        if not Path(java).exists():
+            continue
+        major = java_major_version(java)
+        found_versions.append(f"{java} (Java {major})")
+        if major is not None and config.REQUIRED_JAVA_MAJOR <= major <= config.MAX_JAVA_MAJOR:
+            return java
+    if not found_versions:
+        raise RingtraceError(
+            "Java was not found. Neo4j 5.26 needs Java 17: install it "
+            "(Debian: `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME.")
+    raise RingtraceError(
+        f"No suitable Java: found {', '.join(found_versions)}. Neo4j 5.26 needs Java "
+        f"{config.REQUIRED_JAVA_MAJOR} to {config.MAX_JAVA_MAJOR}: install Java 17 and set JAVA_HOME to it.")
+
+
+def java_major_version(java: str) -> int | None:
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not match:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2)) if major == 1 and match.group(2) else major
+
+
+def fetch_neo4j(paths: config.LocalPaths, quiet: bool = False) -> Path:
+    """Copy Neo4j's jars from Maven Central into the ringtrace home (once) and return the folder."""
+    marker = paths.lib / LIB_COMPLETE_MARKER
+    if marker.exists():
+        return paths.lib
+    mvn = shutil.which("mvn")
+    if not mvn:
+        raise RingtraceError(
+            "Maven was not found, and ringtrace fetches Neo4j with it the first time. Install it "
+            "(Debian: `apt-get install maven`), or set NEO4J_URI to use an existing Neo4j server.")
+    paths.lib.mkdir(parents=True, exist_ok=True)
+    cmd = [mvn, "-B", "-q", "-f", str(config.NEO4J_POM),
+           "org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies",
+           f"-DoutputDirectory={paths.lib}", f"-Dneo4j.version={config.NEO4J_VERSION}"]
+    if not quiet:
+        print(f"Fetching Neo4j {config.NEO4J_VERSION} from Maven Central (first start only)...", flush=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
+        raise RingtraceError(
+            f"Maven could not fetch Neo4j {config.NEO4J_VERSION}:\n{tail}\n"
+            "Check that Maven Central is reachable, then run `ringtrace neo4j start` again.")
+    marker.write_text(config.NEO4J_VERSION)
+    return paths.lib
+
+
+# --- password and configuration -----------------------------------------------------
+
+def read_password(paths: config.LocalPaths) -> str | None:
+    try:
+        return paths.password_file.read_text().strip()
+    except FileNotFoundError:
+        return None
+
+
+def _ensure_password(paths: config.LocalPaths, java: str) -> str:
+    """Generate the password at first start, store it user-only, and set it in the store."""
+    password = read_password(paths)
+    store_is_new = not (paths.data_dir / "databases").exists()
+    if password is None:
+        password = secrets.token_urlsafe(config.PASSWORD_BYTES)
+        paths.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(paths.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(password + "\n")
+    os.chmod(paths.password_file, 0o600)
+    if store_is_new:
+        env = dict(os.environ, NEO4J_HOME=str(paths.server_home), NEO4J_CONF=str(paths.conf_dir))
+        proc = subprocess.run(
+            [java, "-cp", f"{paths.lib}/*", ADMIN_TOOL, "dbms", "set-initial-password", password],
+            capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            raise RingtraceError(f"Could not set the Neo4j password: {proc.stderr.strip()[-500:]}")
+    return password
+
+
+def _write_conf(paths: config.LocalPaths, port: int) -> None:
+    for d in (paths.conf_dir, paths.data_dir, paths.logs_dir, paths.run_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "server.default_listen_address": "127.0.0.1",
+        "server.default_advertised_address": "127.0.0.1",
+        "server.bolt.enabled": "true",
+        "server.bolt.listen_address": f"127.0.0.1:{port}",
+        "server.bolt.advertised_address": f"127.0.0.1:{port}",
+        "server.http.enabled": "false",
+        "server.https.enabled": "false",
+        "dbms.security.auth_enabled": "true",
+        "dbms.security.allow_csv_import_from_file_urls": "false",
+        "server.directories.data": str(paths.data_dir),
+        "server.directories.logs": str(paths.logs_dir),
+        "server.directories.run": str(paths.run_dir),
+        "server.directories.plugins": str(paths.server_home / "plugins"),
+        "server.directories.import": str(paths.server_home / "import"),
+        "server.memory.pagecache.size": config.NEO4J_PAGECACHE,
+        "dbms.usage_report.enabled": "false",
+        "db.tx_log.rotation.retention_policy": "2 days 2G",
+    }
+    (paths.server_home / "plugins").mkdir(parents=True, exist_ok=True)
+    text = "# Written by ringtrace at each start; edit ringtrace/config.py instead.\n"
+    text += "".join(f"{k}={v}\n" for k, v in settings.items())
+    (paths.conf_dir / "neo4j.conf").write_text(text)
+
+
+# --- process control ------------------------------------------------------------------
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        return state != "Z"
+    except OSError:
+        return True
+
+
+def _read_pid(paths: config.LocalPaths) -> int | None:
+    try:
+        pid = int(paths.pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    if not _pid_alive(pid):
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return pid
+    return pid if ENTRY_POINT.encode() in cmdline else None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_port_free(port: int) -> bool:
+    """True once the port is free; a server that just died may hold it for a moment."""
+    deadline = time.monotonic() + PORT_RELEASE_GRACE_S
+    while not _port_free(port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(POLL_INTERVAL_S)
+    return True
+
+
+def _running_port(paths: config.LocalPaths) -> int:
+    try:
+        return int(paths.port_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return config.bolt_port()
+
+
+def local_uri(paths: config.LocalPaths | None = None) -> str:
+    paths = paths or config.local_paths()
+    return f"bolt://127.0.0.1:{_running_port(paths)}"
+
+
+def _bolt_answers(uri: str, password: str) -> bool:
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+
+    try:
+        with GraphDatabase.driver(uri, auth=(config.NEO4J_USER_LOCAL, password),
+                                  connection_timeout=2) as driver:
+            driver.verify_connectivity()
+            driver.execute_query("RETURN 1", database_=config.DEFAULT_DATABASE)
+        return True
+    except (ServiceUnavailable, SessionExpired, OSError):
+        return False
+    except AuthError as exc:
+        raise RingtraceError(
+            f"The local Neo4j refused ringtrace's password ({exc.message}). The password file "
+            f"{config.local_paths().password_file} does not match the store: stop the server, "
+            "remove the data folder to start afresh, or restore the file.") from exc
+    except Exception as exc:  # the database may still be starting (DatabaseUnavailable etc.)
+        if "unavailable" in str(exc).lower() or "not available" in str(exc).lower():
+            return False
+        raise
+
+
+def _diagnose(paths: config.LocalPaths) -> str:
+    text = ""
+    for log in (paths.console_log, paths.logs_dir / "neo4j.log", paths.logs_dir / "debug.log"):
+        if log.exists():
+            text += log.read_text(errors="replace")[-20000:]
+    for pattern, advice in KNOWN_FAILURES:
+        if pattern.search(text):
+            return advice.format(home=paths.root)
+    tail = "\n".join(text.strip().splitlines()[-8:])
+    return f"See {paths.console_log} for details. Last lines:\n{tail}"
+
+
+def start(port: int | None = None, quiet: bool = False) -> LocalStatus:
+    """Start the local server (a no-op when it already runs) and return once Bolt answers."""
+    paths = config.local_paths()
+    existing = _read_pid(paths)
+    if existing is not None:
+        return status()
+    port = port or config.bolt_port()
+    java = find_java()
+    paths.root.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(paths.root).free
+    if free < config.MIN_FREE_DISK_BYTES:
+        raise RingtraceError(
+            f"Only {free >> 20} MB free under {paths.root}; Neo4j needs at least "
+            f"{config.MIN_FREE_DISK_BYTES >> 20} MB. Free some disk space or set RINGTRACE_HOME elsewhere.")
+    if not _wait_port_free(port):
+        raise RingtraceError(
+            f"Port {port} on 127.0.0.1 is already taken by another program. Stop that program, "
+            f"or start on another port: RINGTRACE_NEO4J_PORT=<port> ringtrace neo4j start.")
+    fetch_neo4j(paths, quiet=quiet)
+    _write_conf(paths, port)
+    password = _ensure_password(paths, java)
+    cmd = [java, f"-Xms{config.NEO4J_HEAP}", f"-Xmx{config.NEO4J_HEAP}", *JVM_FLAGS,
+           "-cp", f"{paths.server_home / 'plugins'}/*:{paths.lib}/*", ENTRY_POINT,
+           f"--home-dir={paths.server_home}", f"--config-dir={paths.conf_dir}"]
+    with open(paths.console_log, "ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, cwd=paths.server_home)
+    paths.pid_file.write_text(str(proc.pid))
+    paths.port_file.write_text(str(port))
+    uri = f"bolt://127.0.0.1:{port}"
+    deadline = time.monotonic() + config.START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            paths.pid_file.unlink(missing_ok=True)
+            raise RingtraceError(f"Neo4j exited during start (code {proc.returncode}). {_diagnose(paths)}")
+        if _bolt_answers(uri, password):
+            return status()
+        time.sleep(POLL_INTERVAL_S)
+    stop()
+    raise RingtraceError(
+        f"Neo4j did not answer on {uri} within {config.START_TIMEOUT_S:.0f} s. {_diagnose(paths)} "
+        "Raise RINGTRACE_NEO4J_START_TIMEOUT on a slow machine.")
+
+
+def stop() -> bool:
+    """Shut the local server down cleanly (SIGTERM, then wait); return whether one was running."""
+    paths = config.local_paths()
+    pid = _read_pid(paths)
+    if pid is None:
+        paths.pid_file.unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + config.STOP_TIMEOUT_S
+    while time.monotonic() < deadline and _pid_alive(pid):
+        _reap(pid)
+        time.sleep(POLL_INTERVAL_S)
+    if _pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)  # last resort; Neo4j recovers from its log at next start
+    _reap(pid)
+    paths.pid_file.unlink(missing_ok=True)
+    return True
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def status() -> LocalStatus:
+    """Whether the local server runs, where its data lives, and its version."""
+    paths = config.local_paths()
+    pid = _read_pid(paths)
+    version = config.NEO4J_VERSION
+    uri = local_uri(paths)
+    if pid is not None:
+        password = read_password(paths)
+        try:
+            from neo4j import GraphDatabase
+            with GraphDatabase.driver(uri, auth=(config.NEO4J_USER_LOCAL, password)) as driver:
+                records, _, _ = driver.execute_query(
+                    "CALL dbms.components() YIELD versions RETURN versions[0] AS v",
+                    database_=config.DEFAULT_DATABASE)
+                version = records[0]["v"]
+        except Exception:  # status must answer even while the server is still starting
+            pass
+    return LocalStatus(running=pid is not None, pid=pid, uri=uri, data_dir=paths.data_dir, version=version)
+
+
+def env_lines() -> list[str]:
+    """Shell `export` lines that point other tools at the local server."""
+    paths = config.local_paths()
+    password = read_password(paths)
+    if password is None:
+        raise RingtraceError("The local Neo4j has not been started yet: run `ringtrace neo4j start` first.")
+    return [f"export NEO4J_URI={local_uri(paths)}",
+            f"export NEO4J_USER={config.NEO4J_USER_LOCAL}",
+            f"export NEO4J_PASSWORD={password}",
+            f"export NEO4J_DATABASE={config.DEFAULT_DATABASE}"]

@@ -1,0 +1,50 @@
+"""Shared fixtures: every test talks to a real Neo4j over Bolt.
+
+With NEO4J_URI set, tests use that server (and wipe its database: point it at a
+scratch server). Otherwise they run the project's local Neo4j in a separate
+ringtrace home (`.ringtrace/test-home`, port 7688), started here if needed and
+stopped at the end if this session started it.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_HOME = REPO / ".ringtrace" / "test-home"
+TEST_PORT = "7688"
+
+if not os.environ.get("NEO4J_URI"):
+    os.environ.setdefault("RINGTRACE_HOME", str(TEST_HOME))
+    os.environ.setdefault("RINGTRACE_NEO4J_PORT", TEST_PORT)
+    os.environ.setdefault("RINGTRACE_NEO4J_HEAP", "1g")
+    os.environ.setdefault("RINGTRACE_NEO4J_PAGECACHE", "512m")
+
+
+@pytest.fixture(scope="session")
+def neo4j_server():
+    """The server the tests use; starts the local one when no NEO4J_URI is given."""
+    from ringtrace import config, local_neo4j
+
+    started = False
+    if not config.external_server():
+        if not local_neo4j.status().running:
+            local_neo4j.start(quiet=True)
+            started = True
+    yield
+    if started and not os.environ.get("RINGTRACE_KEEP_TEST_NEO4J"):
+        local_neo4j.stop()
+
+
+@pytest.fixture()
+def graph(neo4j_server):
+    """A connection to an emptied database with the schema in place."""
+    from graph.db import connect, ensure_schema
+
+    g = connect()
+    g.run_autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+    ensure_schema(g)
+    yield g
+    g.close()
