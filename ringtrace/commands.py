@@ -1,14 +1,78 @@
 """Subcommands built on the loaders, detection, tracing, queries and the workbench."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ringtrace import config
 
 
+SAMPLE_DIR = config.PROJECT_ROOT / "sample_data" / "small"
+
+
 def register(main: click.Group) -> None:
     """Attach the built subcommands to the `ringtrace` group."""
-    main.add_command(demo)
+    for command in (demo, load, sample):
+        main.add_command(command)
+
+
+def _friendly(fn):
+    from ringtrace.cli import friendly_errors
+
+    return friendly_errors(fn)
+
+
+def print_load_summary(summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Load {summary.run_id}")
+    for col in ("table", "file", "read", "loaded", "rejected", "seconds"):
+        table.add_column(col, justify="right" if col in ("read", "loaded", "rejected", "seconds") else "left")
+    for t in summary.tables:
+        table.add_row(t.table, t.file, f"{t.read:,}", f"{t.loaded:,}", f"{t.rejected:,}", f"{t.seconds:.1f}")
+    table.add_row("total", "", f"{summary.read:,}", f"{summary.loaded:,}", f"{summary.rejected:,}", "")
+    console = Console()
+    console.print(table)
+    for t in summary.failed_files:
+        console.print(f"[red]Error:[/red] {t.error}")
+    if summary.rejected:
+        console.print(f"{summary.rejected:,} rejected rows, each with its reason, in {summary.rejects_file}")
+
+
+@click.command()
+@click.argument("dataset", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the rejects CSV (default: under the ringtrace home).")
+@click.option("--no-progress", is_flag=True, help="Do not draw progress bars.")
+def load(dataset: Path, rejects: Path | None, no_progress: bool) -> None:
+    """Load a dataset directory (see shared data contract) into Neo4j."""
+    _friendly(_load)(dataset, rejects, not no_progress)
+
+
+def _load(dataset: Path, rejects: Path | None, progress: bool) -> None:
+    from graph.db import connect
+    from loaders.load import load_dataset
+
+    with connect() as g:
+        summary = load_dataset(g, dataset, rejects, progress=progress)
+    print_load_summary(summary)
+    if summary.failed_files:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--accounts", type=int, default=5000, show_default=True, help="Number of accounts.")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--no-truth", is_flag=True, help="Leave out the truth table.")
+def sample(out: Path, accounts: int, seed: int, no_truth: bool) -> None:
+    """Write a synthetic dataset (fictional organisations and people only)."""
+    from ringtrace.synthetic import generate
+
+    counts = generate(out, accounts, seed, truth=not no_truth)
+    click.echo(", ".join(f"{k}: {v:,}" for k, v in counts.items()))
 
 
 @click.command()

@@ -1,0 +1,158 @@
+"""Checks and conversions for single cell values, one function per contract kind."""
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from loaders.contract import Column, Kind
+
+LIST_SEPARATOR = ";"
+MAX_CELL_CHARS = 10_000
+TRUE_WORDS = {"true", "1", "yes"}
+FALSE_WORDS = {"false", "0", "no"}
+EMAIL_RE = re.compile(r"^[^@\s]+@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+)$")
+ID_RE = re.compile(r"^[^\x00-\x1f]{1,256}$")
+PAN_CANDIDATE_RE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# ISO 3166-1 alpha-2 officially assigned codes.
+COUNTRIES = frozenset("""
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
+BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE
+EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM
+HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC
+LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA
+NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW
+SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO
+TR TT TV TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW""".split())
+
+
+class CellError(ValueError):
+    """A cell that breaks the contract; the message is the reason shown in the rejects file."""
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def find_pan(text: str) -> str | None:
+    """The first run of 13-19 digits (spaces or dashes allowed) that passes Luhn, if any."""
+    for match in PAN_CANDIDATE_RE.finditer(text):
+        digits = re.sub(r"[ -]", "", match.group(0))
+        if 13 <= len(digits) <= 19 and luhn_ok(digits):
+            return match.group(0)
+    return None
+
+
+def mask_pans(text: str) -> str:
+    """Replace every card-number-like digit run by its mask, keeping the last 4 digits."""
+    def repl(m: re.Match[str]) -> str:
+        digits = re.sub(r"[ -]", "", m.group(0))
+        if 13 <= len(digits) <= 19 and luhn_ok(digits):
+            return "*" * (len(digits) - 4) + digits[-4:]
+        return m.group(0)
+    return PAN_CANDIDATE_RE.sub(repl, text)
+
+
+def parse_ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise CellError(f"'{value}' is not an IPv4 or IPv6 address") from None
+
+
+def parse_cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise CellError(f"'{value}' is not a CIDR block") from None
+
+
+def parse_bool(value: str) -> bool:
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise CellError(f"'{value}' is not a boolean (true/false, 1/0, yes/no)")
+
+
+def parse_int(value: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise CellError(f"'{value}' is not an integer") from None
+
+
+def parse_country(value: str) -> str:
+    code = value.strip().upper()
+    if code not in COUNTRIES:
+        raise CellError(f"'{value}' is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def parse_email(value: str) -> str:
+    v = value.strip()
+    if not EMAIL_RE.match(v):
+        raise CellError(f"'{value}' is not an email address")
+    return v.lower()
+
+
+def parse_id(value: str) -> str:
+    v = value.strip()
+    if not ID_RE.match(v):
+        raise CellError("id is longer than 256 characters or holds control characters")
+    return v
+
+
+def split_list(value: str) -> list[str]:
+    return [p.strip() for p in value.split(LIST_SEPARATOR) if p.strip()]
+
+
+def convert(column: Column, value: str) -> object:
+    """The typed value of a non-empty cell; raise CellError with the reason when it is bad."""
+    kind = column.kind
+    if kind in (Kind.TEXT,):
+        return value
+    if kind == Kind.ID:
+        return parse_id(value)
+    if kind == Kind.IP:
+        return parse_ip(value)
+    if kind == Kind.IP_LIST:
+        return [parse_ip(v) for v in split_list(value)]
+    if kind == Kind.CIDR_LIST:
+        return [parse_cidr(v) for v in split_list(value)]
+    if kind == Kind.COUNTRY:
+        return parse_country(value)
+    if kind == Kind.BOOL:
+        return parse_bool(value)
+    if kind == Kind.INT:
+        return parse_int(value)
+    if kind == Kind.INT_LIST:
+        return [parse_int(v.upper().removeprefix("AS")) for v in split_list(value)]
+    if kind == Kind.TEXT_LIST:
+        return split_list(value)
+    if kind == Kind.EMAIL:
+        return parse_email(value)
+    if kind == Kind.EMAIL_LIST:
+        return [parse_email(v) for v in split_list(value)]
+    if kind == Kind.ENUM:
+        v = value.strip().lower()
+        if v not in column.enum:
+            raise CellError(f"'{value}' is not one of {', '.join(column.enum)}")
+        return v
+    if kind == Kind.DIGITS:
+        v = value.strip()
+        lo, hi = column.digits
+        if not (v.isdigit() and lo <= len(v) <= hi):
+            raise CellError(f"'{value}' is not {lo}-{hi} digits" if lo != hi else f"'{value}' is not {lo} digits")
+        return v
+    raise AssertionError(f"unhandled kind {kind}")  # TIMESTAMP is converted column-wise
+
+
+def email_domain(email: str) -> str:
+    return email.rsplit("@", 1)[1].lower()

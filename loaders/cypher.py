@@ -1,0 +1,232 @@
+"""Named Cypher for the loaders: one fixed-shape `UNWIND $rows` statement per write.
+
+Every node and relationship written carries provenance: `load_runs` and `sources`
+(lists of the LoadRun ids and source file names that asserted it). The snippet is a
+constant; nothing user-supplied is ever put into query text.
+"""
+from __future__ import annotations
+
+
+def _prov(var: str) -> str:
+    """SET clause appending $run and $source to `var`'s provenance lists once."""
+    return (f"SET {var}.load_runs = CASE WHEN $run IN coalesce({var}.load_runs, []) "
+            f"THEN {var}.load_runs ELSE coalesce({var}.load_runs, []) + $run END, "
+            f"{var}.sources = CASE WHEN $source IN coalesce({var}.sources, []) "
+            f"THEN {var}.sources ELSE coalesce({var}.sources, []) + $source END\n")
+
+
+UPSERT_ORGANISATIONS = """
+UNWIND $rows AS row
+MERGE (o:Organisation {org_id: row.key})
+SET o += row.props
+""" + _prov("o") + """
+FOREACH (d IN row.domains |
+  MERGE (e:EmailDomain {domain: d})
+  MERGE (o)-[r:CONTROLS_DOMAIN]->(e)
+  """ + _prov("e") + _prov("r") + """)
+"""
+
+UPSERT_PEOPLE = """
+UNWIND $rows AS row
+MERGE (p:Person {person_id: row.key})
+SET p += row.props
+""" + _prov("p") + """
+FOREACH (dev IN row.device_ids |
+  MERGE (d:Device {device_id: dev})
+  MERGE (p)-[r:USES_DEVICE]->(d)
+  """ + _prov("d") + _prov("r") + """)
+FOREACH (addr IN row.ips |
+  MERGE (i:IPAddress {ip: addr})
+  MERGE (p)-[r:USES_IP]->(i)
+  """ + _prov("i") + _prov("r") + """)
+WITH p, row
+CALL (p, row) {
+  MATCH (o:Organisation {org_id: row.org_id})
+  MERGE (p)-[r:WORKS_FOR]->(o)
+  """ + _prov("r") + """}
+"""
+
+UPSERT_ACCOUNTS = """
+UNWIND $rows AS row
+MERGE (a:Account {account_id: row.key})
+SET a += row.props
+""" + _prov("a") + """
+MERGE (e:EmailDomain {domain: row.email_domain})
+MERGE (a)-[re:EMAIL_AT]->(e)
+""" + _prov("e") + _prov("re") + """
+FOREACH (addr IN CASE WHEN row.signup_ip IS NULL THEN [] ELSE [row.signup_ip] END |
+  MERGE (i:IPAddress {ip: addr})
+  MERGE (a)-[r:SIGNED_UP_FROM]->(i)
+  SET r.at = row.props.created_at
+  """ + _prov("i") + _prov("r") + """)
+WITH a, row
+CALL (a, row) {
+  MATCH (p:Person {person_id: row.owner_person_id})
+  MERGE (a)-[r:OWNED_BY]->(p)
+  """ + _prov("r") + """}
+"""
+
+UPSERT_PROXIES = """
+UNWIND $rows AS row
+MERGE (x:Proxy {proxy_id: row.key})
+SET x += row.props
+""" + _prov("x") + """
+MERGE (i:IPAddress {ip: row.ip})
+SET i.is_proxy_exit = true
+MERGE (x)-[ri:EXIT_IP]->(i)
+""" + _prov("i") + _prov("ri") + """
+WITH x, row
+MATCH (o:Organisation {org_id: row.service_org_id})
+MERGE (x)-[r:OPERATED_BY]->(o)
+""" + _prov("r")
+
+UPSERT_IP_INTEL = """
+UNWIND $rows AS row
+MERGE (i:IPAddress {ip: row.key})
+SET i += row.props
+""" + _prov("i")
+
+UPSERT_PAYMENT_CARDS = """
+UNWIND $rows AS row
+MERGE (c:PaymentCard {card_fingerprint: row.key})
+SET c += row.props
+""" + _prov("c") + """
+FOREACH (dom IN CASE WHEN row.billing_domain IS NULL THEN [] ELSE [row.billing_domain] END |
+  MERGE (e:EmailDomain {domain: dom})
+  MERGE (c)-[r:BILLING_EMAIL_AT]->(e)
+  """ + _prov("e") + _prov("r") + """)
+WITH c, row
+CALL (c, row) {
+  MATCH (o:Organisation {org_id: row.billing_org_id})
+  MERGE (c)-[r:BILLED_TO]->(o)
+  """ + _prov("r") + """}
+"""
+
+UPSERT_ACCOUNT_CARDS = """
+UNWIND $rows AS row
+MATCH (a:Account {account_id: row.account_id})
+MATCH (c:PaymentCard {card_fingerprint: row.card_fingerprint})
+MERGE (a)-[r:PAID_WITH]->(c)
+SET r += row.props
+""" + _prov("r")
+
+UPSERT_API_KEYS = """
+UNWIND $rows AS row
+MERGE (k:APIKey {api_key_id: row.key})
+SET k += row.props
+""" + _prov("k") + """
+WITH k, row
+MATCH (a:Account {account_id: row.account_id})
+MERGE (a)-[r:HAS_API_KEY]->(k)
+""" + _prov("r") + """
+FOREACH (addr IN CASE WHEN row.created_from_ip IS NULL THEN [] ELSE [row.created_from_ip] END |
+  MERGE (i:IPAddress {ip: addr})
+  MERGE (k)-[rc:CREATED_FROM]->(i)
+  """ + _prov("i") + _prov("rc") + """)
+"""
+
+UPSERT_EVENTS = """
+UNWIND $rows AS row
+MERGE (ev:Event {event_id: row.key})
+SET ev += row.props
+""" + _prov("ev") + """
+FOREACH (name IN CASE WHEN row.model IS NULL THEN [] ELSE [row.model] END |
+  MERGE (m:Model {name: name})
+  MERGE (ev)-[r:CONCERNS_MODEL]->(m)
+  SET r.release = (row.props.kind = 'model_release')
+  """ + _prov("m") + _prov("r") + """)
+"""
+
+# --- aggregates of the event logs (logins, exchanges), recomputed from the log store ---
+
+SET_ACCOUNT_ACTIVITY = """
+UNWIND $rows AS row
+MATCH (a:Account {account_id: row.account_id})
+SET a += row.props
+"""
+
+MERGE_LOGGED_IN_FROM = """
+UNWIND $rows AS row
+MATCH (a:Account {account_id: row.account_id})
+MERGE (i:IPAddress {ip: row.ip})
+MERGE (a)-[r:LOGGED_IN_FROM]->(i)
+SET r.count = row.count, r.first_seen = row.first_seen, r.last_seen = row.last_seen
+""" + _prov("i") + _prov("r")
+
+MERGE_USED_DEVICE = """
+UNWIND $rows AS row
+MATCH (a:Account {account_id: row.account_id})
+MERGE (d:Device {device_id: row.device_id})
+MERGE (a)-[r:USED_DEVICE]->(d)
+SET r.count = row.count, r.first_seen = row.first_seen, r.last_seen = row.last_seen
+""" + _prov("d") + _prov("r")
+
+MERGE_REQUESTED_FROM = """
+UNWIND $rows AS row
+MATCH (a:Account {account_id: row.account_id})
+MERGE (i:IPAddress {ip: row.ip})
+MERGE (a)-[r:REQUESTED_FROM]->(i)
+SET r.requests = row.requests, r.first_seen = row.first_seen, r.last_seen = row.last_seen
+""" + _prov("i") + _prov("r")
+
+MERGE_USED_TEMPLATE = """
+UNWIND $rows AS row
+MATCH (a:Account {account_id: row.account_id})
+MERGE (t:PromptTemplate {prompt_fingerprint: row.prompt_fingerprint})
+MERGE (a)-[r:USED_TEMPLATE]->(t)
+SET r.requests = row.requests, r.first_seen = row.first_seen, r.last_seen = row.last_seen
+""" + _prov("t") + _prov("r")
+
+MERGE_QUERIED_MODEL = """
+UNWIND $rows AS row
+MATCH (a:Account {account_id: row.account_id})
+MERGE (m:Model {name: row.model})
+MERGE (a)-[r:QUERIED_MODEL]->(m)
+SET r.requests = row.requests, r.first_seen = row.first_seen, r.last_seen = row.last_seen,
+    r.input_tokens = row.input_tokens, r.output_tokens = row.output_tokens
+""" + _prov("m") + _prov("r")
+
+SET_API_KEY_USAGE = """
+UNWIND $rows AS row
+MATCH (k:APIKey {api_key_id: row.api_key_id})
+SET k.requests = row.requests, k.first_used = row.first_seen, k.last_used = row.last_seen
+"""
+
+# --- network ownership: which organisation's netblock or ASN an address lies in ---
+
+ORGANISATION_NETWORKS = """
+MATCH (o:Organisation) WHERE o.netblocks IS NOT NULL OR o.asns IS NOT NULL
+RETURN o.org_id AS org_id, coalesce(o.netblocks, []) AS netblocks, coalesce(o.asns, []) AS asns
+"""
+
+ALL_IPS = "MATCH (i:IPAddress) RETURN i.ip AS ip, i.asn AS asn"
+
+MERGE_IN_NETWORK_OF = """
+UNWIND $rows AS row
+MATCH (i:IPAddress {ip: row.ip})
+MATCH (o:Organisation {org_id: row.org_id})
+MERGE (i)-[r:IN_NETWORK_OF]->(o)
+SET r.via = row.via, r.netblock = row.netblock, r.asn = row.asn
+""" + _prov("r")
+
+# --- load runs and existing ids ---
+
+CREATE_LOAD_RUN = """
+MERGE (l:LoadRun {run_id: $run})
+SET l.started_at = datetime($started_at), l.dataset = $dataset, l.status = 'running',
+    l.ringtrace_version = $version
+"""
+
+FINISH_LOAD_RUN = """
+MATCH (l:LoadRun {run_id: $run})
+SET l.finished_at = datetime(), l.status = $status, l.summary = $summary,
+    l.rows_read = $read, l.rows_loaded = $loaded, l.rows_rejected = $rejected, l.files = $files
+"""
+
+EXISTING_IDS = {
+    "organisations.org_id": "MATCH (n:Organisation) RETURN n.org_id AS id",
+    "people.person_id": "MATCH (n:Person) RETURN n.person_id AS id",
+    "accounts.account_id": "MATCH (n:Account) RETURN n.account_id AS id",
+    "payment_cards.card_fingerprint": "MATCH (n:PaymentCard) RETURN n.card_fingerprint AS id",
+    "api_keys.api_key_id": "MATCH (n:APIKey) RETURN n.api_key_id AS id",
+}

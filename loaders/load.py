@@ -1,0 +1,373 @@
+"""`ringtrace load`: a dataset directory into Neo4j, every bad row kept in a rejects file."""
+from __future__ import annotations
+
+import csv
+import ipaddress
+import json
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import pandas as pd
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from graph.db import Graph, ensure_schema
+from loaders import cells, cypher, logstore, reading
+from loaders.contract import LOAD_ORDER, TABLE_BY_NAME, Table
+from loaders.validate import ROW, Reject, check_chunk
+from ringtrace import __version__, config
+
+REJECT_COLUMNS = ("file", "row", "column", "reason", "values")
+PROVENANCE_KEYS = {"load_runs", "sources"}
+EXTRA_PREFIX = "extra_"
+
+
+@dataclass
+class TableSummary:
+    table: str
+    file: str
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class LoadSummary:
+    run_id: str
+    dataset: str
+    rejects_file: str
+    tables: list[TableSummary] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return sum(t.read for t in self.tables)
+
+    @property
+    def loaded(self) -> int:
+        return sum(t.loaded for t in self.tables)
+
+    @property
+    def rejected(self) -> int:
+        return sum(t.rejected for t in self.tables)
+
+    @property
+    def failed_files(self) -> list[TableSummary]:
+        return [t for t in self.tables if t.error]
+
+
+class RejectsWriter:
+    """The rejects CSV of a load run: file, row, column, reason, original values (masked)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.fh = open(path, "w", newline="", encoding="utf-8")
+        self.writer = csv.writer(self.fh)
+        self.writer.writerow(REJECT_COLUMNS)
+
+    def write(self, rejects: Iterable[Reject]) -> int:
+        n = 0
+        for r in rejects:
+            self.writer.writerow([r.file, r.row, r.column, cells.mask_pans(r.reason), r.values])
+            n += 1
+        return n
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+# --- rows for Cypher -----------------------------------------------------------------
+
+def _py(value: Any) -> Any:
+    """A value the Bolt driver accepts (no pandas / numpy scalars, no NaN)."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.to_pydatetime(warn=False)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    cols = list(frame.columns)
+    return [{c: _py(v) for c, v in zip(cols, row)} for row in frame.itertuples(index=False, name=None)]
+
+
+def _extra_name(name: str) -> str:
+    return EXTRA_PREFIX + name if name in PROVENANCE_KEYS or name.startswith("_") else name
+
+
+def _node_rows(table: Table, good: pd.DataFrame, prop_cols: list[str], extras: list[str],
+               add: Callable[[dict[str, Any], dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    key = table.key[0]
+    rows = []
+    for rec in _records(good):
+        props = {c: rec[c] for c in prop_cols if rec.get(c) is not None}
+        props.update({_extra_name(c): rec[c] for c in extras if rec.get(c) not in (None, "")})
+        row = {"key": rec[key], "props": props}
+        if add:
+            add(row, rec)
+        rows.append(row)
+    return rows
+
+
+def _add_org(row: dict, rec: dict) -> None:
+    row["domains"] = [d.lower() for d in rec.get("domains") or []]
+
+
+def _add_person(row: dict, rec: dict) -> None:
+    row["device_ids"] = rec.get("device_ids") or []
+    row["ips"] = rec.get("ips") or []
+    row["org_id"] = rec.get("org_id")
+
+
+def _add_account(row: dict, rec: dict) -> None:
+    row["email_domain"] = cells.email_domain(rec["email"])
+    row["signup_ip"] = rec.get("signup_ip")
+    row["owner_person_id"] = rec.get("owner_person_id")
+
+
+def _add_proxy(row: dict, rec: dict) -> None:
+    row["ip"] = rec["ip"]
+    row["service_org_id"] = rec["service_org_id"]
+
+
+def _add_card(row: dict, rec: dict) -> None:
+    email = rec.get("billing_email")
+    row["billing_domain"] = cells.email_domain(email) if email else None
+    row["billing_org_id"] = rec.get("billing_org_id")
+
+
+def _add_api_key(row: dict, rec: dict) -> None:
+    row["account_id"] = rec["account_id"]
+    row["created_from_ip"] = rec.get("created_from_ip")
+
+
+def _add_event(row: dict, rec: dict) -> None:
+    row["model"] = rec.get("model")
+
+
+# Which contract columns become node properties, and the extra fields each row needs.
+NODE_WRITES: dict[str, tuple[str, list[str], Callable | None]] = {
+    "organisations": (cypher.UPSERT_ORGANISATIONS,
+                      ["name", "kind", "country", "domains", "asns", "netblocks"], _add_org),
+    "people": (cypher.UPSERT_PEOPLE, ["name", "role", "seniority", "emails", "device_ids", "ips", "org_id"],
+               _add_person),
+    "accounts": (cypher.UPSERT_ACCOUNTS, ["email", "created_at", "country", "plan", "status", "verified",
+                                          "signup_ip", "claimed_org", "owner_person_id"], _add_account),
+    "proxies": (cypher.UPSERT_PROXIES, ["ip", "service_org_id", "proxy_type", "first_seen", "last_seen"],
+                _add_proxy),
+    "ip_intel": (cypher.UPSERT_IP_INTEL, ["asn", "asn_org", "country", "is_datacenter", "is_vpn", "is_tor"],
+                 None),
+    "payment_cards": (cypher.UPSERT_PAYMENT_CARDS, ["bin", "last4", "issuer_country", "billing_name",
+                                                    "billing_email", "billing_org_id"], _add_card),
+    "api_keys": (cypher.UPSERT_API_KEYS, ["account_id", "created_at", "created_from_ip"], _add_api_key),
+    "events": (cypher.UPSERT_EVENTS, ["ts", "kind", "model", "description"], _add_event),
+}
+
+
+class Loader:
+    """One load run: validates each table, writes good rows, records rejects and a LoadRun."""
+
+    def __init__(self, graph: Graph, dataset: Path, rejects_path: Path | None = None,
+                 batch_rows: int = config.LOAD_BATCH_ROWS, progress: bool = True) -> None:
+        self.graph = graph
+        self.dataset = dataset
+        self.run_id = datetime.now(timezone.utc).strftime("load-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+        self.rejects_path = rejects_path or config.home() / "loads" / self.run_id / "rejects.csv"
+        self.batch_rows = batch_rows
+        self.show_progress = progress
+        self.known: dict[str, set[str]] = {}
+
+    # -- reference checks --------------------------------------------------------------
+    def _known_ids(self, ref: str) -> set[str]:
+        if ref not in self.known:
+            rows = self.graph.read(cypher.EXISTING_IDS[ref])
+            self.known[ref] = {r["id"] for r in rows}
+        return self.known[ref]
+
+    def _reference_checks(self) -> dict[str, Callable[[pd.Series], np.ndarray]]:
+        def checker(ref: str) -> Callable[[pd.Series], np.ndarray]:
+            return lambda values: values.isin(self._known_ids(ref)).to_numpy()
+        return {ref: checker(ref) for ref in cypher.EXISTING_IDS}
+
+    def _remember(self, table: Table, good: pd.DataFrame) -> None:
+        for ref in cypher.EXISTING_IDS:
+            t, col = ref.split(".")
+            if t == table.name:
+                self._known_ids(ref).update(good[col].dropna().tolist())
+
+    # -- writing -------------------------------------------------------------------------
+    def _write_batches(self, query: str, rows: list[dict[str, Any]], source: str,
+                       progress: Progress, task: Any) -> None:
+        for start in range(0, len(rows), self.batch_rows):
+            batch = rows[start:start + self.batch_rows]
+            self.graph.write(query, {"rows": batch, "run": self.run_id, "source": source})
+            progress.advance(task, len(batch))
+
+    def _write_table(self, table: Table, good: pd.DataFrame, source: str, progress: Progress,
+                     task: Any) -> None:
+        contract = {c.name for c in table.columns}
+        extras = [c for c in good.columns if c not in contract and c != ROW]
+        if table.name == "account_cards":
+            rows = []
+            for rec in _records(good):
+                props = {k: rec[k] for k in ("first_used", "last_used") if rec.get(k) is not None}
+                props.update({_extra_name(c): rec[c] for c in extras if rec.get(c) not in (None, "")})
+                rows.append({"account_id": rec["account_id"], "card_fingerprint": rec["card_fingerprint"],
+                             "props": props})
+            self._write_batches(cypher.UPSERT_ACCOUNT_CARDS, rows, source, progress, task)
+            return
+        query, prop_cols, add = NODE_WRITES[table.name]
+        self._write_batches(query, _node_rows(table, good, prop_cols, extras, add), source, progress, task)
+
+    def _write_aggregates(self, table: Table, new_file: Path, source: str, progress: Progress) -> None:
+        if table.name == "exchanges":
+            agg = logstore.exchange_aggregates(new_file)
+            plan = [("account", cypher.SET_ACCOUNT_ACTIVITY, True), ("ip", cypher.MERGE_REQUESTED_FROM, False),
+                    ("template", cypher.MERGE_USED_TEMPLATE, False), ("model", cypher.MERGE_QUERIED_MODEL, False),
+                    ("api_key", cypher.SET_API_KEY_USAGE, False)]
+        else:
+            agg = logstore.login_aggregates(new_file)
+            plan = [("account", cypher.SET_ACCOUNT_ACTIVITY, True), ("ip", cypher.MERGE_LOGGED_IN_FROM, False),
+                    ("device", cypher.MERGE_USED_DEVICE, False)]
+        for part, query, as_props in plan:
+            frame = agg[part]
+            task = progress.add_task(f"  {table.name}: {part} aggregates", total=len(frame))
+            rows = _records(frame)
+            if as_props:
+                rows = [{"account_id": r.pop("account_id"), "props": r} for r in rows]
+            self._write_batches(query, rows, source, progress, task)
+
+    # -- one table -------------------------------------------------------------------------
+    def load_table(self, table: Table, path: Path, rejects: RejectsWriter, progress: Progress) -> TableSummary:
+        summary = TableSummary(table=table.name, file=path.name)
+        started = time.monotonic()
+        refs = self._reference_checks()
+        task = progress.add_task(f"{table.name}: validating", total=None)
+        goods: list[pd.DataFrame] = []
+        stager = logstore.Stager(table, reading.file_digest(path)) if table.event_log else None
+        file_rejects: list[Reject] = []
+        try:
+            for chunk in reading.read_chunks(table, path):
+                checked = check_chunk(table, chunk, path.name, refs)
+                summary.read += len(chunk)
+                file_rejects.extend(checked.rejects)
+                if stager:
+                    stager.add(checked.good)
+                else:
+                    goods.append(checked.good)
+                progress.update(task, completed=summary.read)
+        except reading.FileError as exc:
+            if stager:
+                stager.abort()
+            summary.error = str(exc)
+            summary.seconds = time.monotonic() - started
+            progress.remove_task(task)
+            return summary
+        progress.remove_task(task)
+        if stager:
+            loaded, dup_rejects = stager.finish(path.name)
+            file_rejects.extend(dup_rejects)
+            summary.loaded = loaded
+            if loaded:
+                self._write_aggregates(table, stager.final, path.name, progress)
+        elif table.graph:
+            good = pd.concat(goods) if goods else pd.DataFrame()
+            summary.loaded = len(good)
+            if len(good):
+                wtask = progress.add_task(f"{table.name}: writing", total=len(good))
+                self._write_table(table, good, path.name, progress, wtask)
+                self._remember(table, good)
+        else:  # truth: kept for scoring only, never written to the graph
+            good = pd.concat(goods) if goods else pd.DataFrame()
+            summary.loaded = len(good)
+            _store_truth(good)
+        summary.rejected = rejects.write(sorted(file_rejects, key=lambda r: r.row))
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    # -- network ownership ---------------------------------------------------------------
+    def link_networks(self) -> int:
+        """Link every address to the organisations whose netblock or ASN holds it."""
+        orgs = self.graph.read(cypher.ORGANISATION_NETWORKS)
+        if not orgs:
+            return 0
+        nets = [(ipaddress.ip_network(n), o["org_id"]) for o in orgs for n in o["netblocks"]]
+        asn_owner: dict[int, list[str]] = {}
+        for o in orgs:
+            for a in o["asns"]:
+                asn_owner.setdefault(int(a), []).append(o["org_id"])
+        rows = []
+        for rec in self.graph.read(cypher.ALL_IPS):
+            addr = ipaddress.ip_address(rec["ip"])
+            for net, org in nets:
+                if addr.version == net.version and addr in net:
+                    rows.append({"ip": rec["ip"], "org_id": org, "via": "netblock", "netblock": str(net),
+                                 "asn": None})
+            for org in asn_owner.get(rec["asn"], []) if rec["asn"] is not None else []:
+                rows.append({"ip": rec["ip"], "org_id": org, "via": "asn", "netblock": None, "asn": rec["asn"]})
+        for start in range(0, len(rows), self.batch_rows):
+            self.graph.write(cypher.MERGE_IN_NETWORK_OF,
+                             {"rows": rows[start:start + self.batch_rows], "run": self.run_id,
+                              "source": "organisations"})
+        return len(rows)
+
+    # -- the whole dataset -----------------------------------------------------------------
+    def run(self) -> LoadSummary:
+        files = reading.find_tables(self.dataset)
+        ensure_schema(self.graph)
+        self.graph.write(cypher.CREATE_LOAD_RUN, {
+            "run": self.run_id, "started_at": datetime.now(timezone.utc).isoformat(),
+            "dataset": str(self.dataset.resolve()), "version": __version__})
+        summary = LoadSummary(run_id=self.run_id, dataset=str(self.dataset), rejects_file=str(self.rejects_path))
+        rejects = RejectsWriter(self.rejects_path)
+        status = "failed"
+        try:
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), disable=not self.show_progress, transient=True) as progress:
+                for name in LOAD_ORDER:
+                    if name in files:
+                        summary.tables.append(self.load_table(TABLE_BY_NAME[name], files[name], rejects, progress))
+                self.link_networks()
+            status = "completed_with_errors" if summary.failed_files else "completed"
+        finally:
+            rejects.close()
+            self.graph.write(cypher.FINISH_LOAD_RUN, {
+                "run": self.run_id, "status": status,
+                "summary": json.dumps([asdict(t) for t in summary.tables]),
+                "read": summary.read, "loaded": summary.loaded, "rejected": summary.rejected,
+                "files": [t.file for t in summary.tables]})
+        return summary
+
+
+def _store_truth(good: pd.DataFrame) -> None:
+    """Keep the evaluation labels beside the log store; detection never opens this file."""
+    path = config.home() / "truth" / "truth.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = good.drop(columns=[ROW]).astype({"is_fraud": bool})
+    if path.exists():
+        old = pd.read_parquet(path)
+        frame = pd.concat([old[~old["account_id"].isin(frame["account_id"])], frame])
+    frame.astype({c: "string" for c in frame.columns if c != "is_fraud"}).to_parquet(path, index=False)
+
+
+def load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None = None,
+                 progress: bool = True) -> LoadSummary:
+    """Load a dataset directory; see `Loader`."""
+    return Loader(graph, dataset, rejects_path, progress=progress).run()

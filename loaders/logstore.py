@@ -1,0 +1,206 @@
+"""The raw request and login logs, kept as Parquet beside the graph and queried with DuckDB.
+
+The graph holds aggregates (per account, account and IP, account and template, account
+and model); this store keeps every row so an investigator can drill down to the
+requests behind an aggregate. Aggregates are recomputed from the whole store for the
+accounts a load touched, so loading a file twice changes nothing.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from loaders.contract import CATEGORIES, Table
+from loaders.validate import ROW, Reject
+from ringtrace import config
+
+DUCKDB_MEMORY = "4GB"
+DUCKDB_THREADS = 2
+STAGING_PREFIX = ".staging-"
+
+
+def store_dir(table: str) -> Path:
+    return config.home() / "logstore" / table
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    con.execute(f"SET threads = {DUCKDB_THREADS}")
+    return con
+
+
+class Stager:
+    """Collects a file's validated chunks into one staging Parquet file."""
+
+    def __init__(self, table: Table, digest: str) -> None:
+        self.table = table
+        self.dir = store_dir(table.name)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.dir / f"{STAGING_PREFIX}{digest}.parquet"
+        self.final = self.dir / f"{digest}.parquet"
+        self.writer: pq.ParquetWriter | None = None
+        self.schema: pa.Schema | None = None
+
+    def add(self, good: pd.DataFrame) -> None:
+        frame = good.copy()
+        for col in frame.columns:
+            if col in ("input_tokens", "output_tokens", ROW):
+                frame[col] = frame[col].astype("Int64")
+            elif col != "ts":
+                frame[col] = frame[col].astype("string")
+        tbl = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.writer is None:
+            self.schema = tbl.schema
+            self.writer = pq.ParquetWriter(self.path, self.schema)
+        self.writer.write_table(tbl.cast(self.schema))
+
+    def finish(self, file_name: str) -> tuple[int, list[Reject]]:
+        """Drop in-file duplicate keys (as rejects), move the file into the store."""
+        if self.writer is None:
+            return 0, []
+        self.writer.close()
+        key = ", ".join(self.table.key)
+        con = connect()
+        src = str(self.path)
+        dups = con.execute(f"""
+            SELECT * EXCLUDE (rn, first_row), first_row FROM (
+              SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS rn,
+                     min({ROW}) OVER (PARTITION BY {key}) AS first_row
+              FROM read_parquet(?)) WHERE rn > 1""", [src]).df()
+        rejects = []
+        for rec in dups.to_dict("records"):
+            first = rec.pop("first_row")
+            row = int(rec.pop(ROW))
+            values = {k: "" if pd.isna(v) else str(v) for k, v in rec.items()}
+            import json
+            rejects.append(Reject(file_name, row, ",".join(self.table.key),
+                                  f"duplicate of row {first}", json.dumps(values, ensure_ascii=False)))
+        if rejects:
+            con.execute(f"""COPY (SELECT * EXCLUDE (rn) FROM (
+                  SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS rn
+                  FROM read_parquet(?)) WHERE rn = 1) TO '{self.final}' (FORMAT parquet)""", [src])
+            self.path.unlink()
+        else:
+            self.path.replace(self.final)
+        loaded = con.execute("SELECT count(*) FROM read_parquet(?)", [str(self.final)]).fetchone()[0]
+        con.close()
+        return int(loaded), rejects
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _source(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A view over every stored file of `table`, one row per key (first file row wins)."""
+    files = sorted(p for p in store_dir(table).glob("*.parquet") if not p.name.startswith(STAGING_PREFIX))
+    if not files:
+        raise FileNotFoundError(table)
+    file_list = "[" + ", ".join(f"'{p}'" for p in files) + "]"
+    view = f"v_{table}"
+    if len(files) == 1:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({file_list})")
+    else:
+        from loaders.contract import TABLE_BY_NAME
+        key = ", ".join(TABLE_BY_NAME[table].key)
+        con.execute(f"""CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM
+            read_parquet({file_list}, union_by_name = true)
+            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY filename, {ROW}) = 1""")
+    return view
+
+
+def _touched(con: duckdb.DuckDBPyConnection, new_file: Path) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT account_id FROM read_parquet(?)",
+                [str(new_file)])
+
+
+CATEGORY_COUNTS = ", ".join(f"count(*) FILTER (WHERE category = '{c}') AS req_{c}" for c in CATEGORIES)
+
+
+def exchange_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
+    """Per-account and per-pair aggregates of the request log, for accounts in `new_file`."""
+    con = connect()
+    v = _source(con, "exchanges")
+    _touched(con, new_file)
+    scope = f"FROM {v} WHERE account_id IN (SELECT account_id FROM touched)"
+    out = {
+        "account": con.execute(f"""SELECT account_id, count(*) AS requests,
+              coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
+              min(ts) AS first_request, max(ts) AS last_request,
+              count(DISTINCT ip) AS request_ips, count(DISTINCT prompt_fingerprint) AS prompt_templates,
+              {CATEGORY_COUNTS} {scope} GROUP BY account_id""").df(),
+        "ip": con.execute(f"""SELECT account_id, ip, count(*) AS requests, min(ts) AS first_seen,
+              max(ts) AS last_seen {scope} GROUP BY account_id, ip""").df(),
+        "template": con.execute(f"""SELECT account_id, prompt_fingerprint, count(*) AS requests,
+              min(ts) AS first_seen, max(ts) AS last_seen {scope} AND prompt_fingerprint IS NOT NULL
+              GROUP BY account_id, prompt_fingerprint""").df(),
+        "model": con.execute(f"""SELECT account_id, model, count(*) AS requests, min(ts) AS first_seen,
+              max(ts) AS last_seen, coalesce(sum(input_tokens), 0) AS input_tokens,
+              coalesce(sum(output_tokens), 0) AS output_tokens {scope} AND model IS NOT NULL
+              GROUP BY account_id, model""").df(),
+        "api_key": con.execute(f"""SELECT api_key_id, count(*) AS requests, min(ts) AS first_seen,
+              max(ts) AS last_seen FROM {v} WHERE api_key_id IN
+              (SELECT DISTINCT api_key_id FROM read_parquet(?)) GROUP BY api_key_id""",
+                               [str(new_file)]).df(),
+    }
+    con.close()
+    return out
+
+
+def login_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
+    """Per-account and per-pair aggregates of the login log, for accounts in `new_file`."""
+    con = connect()
+    v = _source(con, "logins")
+    _touched(con, new_file)
+    scope = f"FROM {v} WHERE account_id IN (SELECT account_id FROM touched)"
+    out = {
+        "account": con.execute(f"""SELECT account_id, count(*) AS logins, min(ts) AS first_login,
+              max(ts) AS last_login, count(DISTINCT ip) AS login_ips,
+              count(DISTINCT device_id) AS login_devices {scope} GROUP BY account_id""").df(),
+        "ip": con.execute(f"""SELECT account_id, ip, count(*) AS count, min(ts) AS first_seen,
+              max(ts) AS last_seen {scope} GROUP BY account_id, ip""").df(),
+        "device": con.execute(f"""SELECT account_id, device_id, count(*) AS count, min(ts) AS first_seen,
+              max(ts) AS last_seen {scope} AND device_id IS NOT NULL GROUP BY account_id, device_id""").df(),
+    }
+    con.close()
+    return out
+
+
+def requests_of(account_ids: Iterable[str], limit: int = 1000) -> pd.DataFrame:
+    """The individual requests behind the aggregates, newest first (drill-down)."""
+    con = connect()
+    try:
+        v = _source(con, "exchanges")
+    except FileNotFoundError:
+        return pd.DataFrame()
+    df = con.execute(f"SELECT * EXCLUDE ({ROW}) FROM {v} WHERE account_id IN (SELECT unnest(?)) "
+                     "ORDER BY ts DESC LIMIT ?", [list(account_ids), limit]).df()
+    con.close()
+    return df
+
+
+def activity(account_ids: Iterable[str] | None, bucket: str = "hour") -> pd.DataFrame:
+    """Requests per time bucket (and model), for some accounts or all (timelines)."""
+    con = connect()
+    try:
+        v = _source(con, "exchanges")
+    except FileNotFoundError:
+        return pd.DataFrame(columns=["bucket", "model", "requests"])
+    where = "WHERE account_id IN (SELECT unnest(?))" if account_ids is not None else ""
+    params = [list(account_ids)] if account_ids is not None else []
+    df = con.execute(f"SELECT date_trunc('{bucket}', ts) AS bucket, model, count(*) AS requests "
+                     f"FROM {v} {where} GROUP BY ALL ORDER BY bucket", params).df()
+    con.close()
+    return df
+
+
+def has(table: str) -> bool:
+    d = store_dir(table)
+    return d.exists() and any(not p.name.startswith(STAGING_PREFIX) for p in d.glob("*.parquet"))

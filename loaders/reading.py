@@ -1,0 +1,118 @@
+"""Find a dataset's table files and read them in chunks (CSV, CSV.gz, Parquet)."""
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from loaders.contract import FILE_SUFFIXES, TABLE_BY_NAME, Table
+from loaders.validate import ROW
+from ringtrace.errors import RingtraceError
+
+CHUNK_ROWS = 500_000
+CSV_HEADER_ROWS = 1
+HASH_BLOCK = 1 << 20
+
+
+class FileError(RingtraceError):
+    """A whole file cannot be loaded (unreadable, empty, a required column missing)."""
+
+
+def find_tables(dataset: Path) -> dict[str, Path]:
+    """The table files of a dataset directory, by table name; two files for one table is an error."""
+    if not dataset.is_dir():
+        raise RingtraceError(f"{dataset} is not a directory. Give the dataset directory that holds "
+                             "accounts.csv (or .csv.gz / .parquet) and the other tables.")
+    found: dict[str, Path] = {}
+    for path in sorted(dataset.iterdir()):
+        for suffix in FILE_SUFFIXES:
+            if path.name.endswith(suffix) and path.name[: -len(suffix)] in TABLE_BY_NAME:
+                name = path.name[: -len(suffix)]
+                if name in found:
+                    raise RingtraceError(f"{dataset} holds two files for table {name}: {found[name].name} "
+                                         f"and {path.name}. Keep one.")
+                found[name] = path
+    if "accounts" not in found:
+        raise RingtraceError(f"{dataset} has no accounts table (accounts.csv, accounts.csv.gz or "
+                             "accounts.parquet); it is the one table every dataset needs.")
+    return found
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(HASH_BLOCK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _csv_header(path: Path) -> list[str]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            header = next(csv.reader(fh), None)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise FileError(f"{path.name}: cannot be read ({exc}). Check the file is a valid "
+                        f"{'gzip-compressed ' if path.name.endswith('.gz') else ''}CSV.") from exc
+    if not header or not any(h.strip() for h in header):
+        raise FileError(f"{path.name}: the file is empty (no header row). Export it again with a header "
+                        "row, or remove it from the dataset.")
+    return [h.strip() for h in header]
+
+
+def header(path: Path) -> list[str]:
+    if path.name.endswith(".parquet"):
+        try:
+            return list(pq.ParquetFile(path).schema_arrow.names)
+        except Exception as exc:
+            raise FileError(f"{path.name}: cannot be read as Parquet ({exc}).") from exc
+    return _csv_header(path)
+
+
+def check_header(table: Table, path: Path) -> list[str]:
+    """The file's columns; a missing required column stops the file with one clear error."""
+    cols = header(path)
+    dupes = sorted({c for c in cols if cols.count(c) > 1})
+    if dupes:
+        raise FileError(f"{path.name}: column {dupes[0]} appears twice in the header. Rename or drop one.")
+    missing = [c for c in table.required if c not in cols]
+    if missing:
+        raise FileError(f"{path.name}: required column {missing[0]} is missing (header has: "
+                        f"{', '.join(cols)}). Add the column, or rename the one that holds it.")
+    return cols
+
+
+def read_chunks(table: Table, path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """Chunks of the file with a ROW column: CSV row numbers count the header as row 1."""
+    check_header(table, path)
+    if path.name.endswith(".parquet"):
+        offset = 0
+        try:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+                frame = batch.to_pandas()
+                frame[ROW] = range(offset + 1, offset + 1 + len(frame))
+                offset += len(frame)
+                yield frame
+        except Exception as exc:
+            raise FileError(f"{path.name}: cannot be read as Parquet after row {offset} ({exc}).") from exc
+        return
+    offset = CSV_HEADER_ROWS
+    try:
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+                             encoding="utf-8", encoding_errors="replace", chunksize=chunk_rows,
+                             skipinitialspace=False, on_bad_lines="error", engine="c")
+        for frame in reader:
+            frame.columns = [c.strip() for c in frame.columns]
+            frame[ROW] = range(offset + 1, offset + 1 + len(frame))
+            offset += len(frame)
+            yield frame
+    except pd.errors.ParserError as exc:
+        raise FileError(f"{path.name}: malformed CSV near row {offset + 1} ({exc}). Fix the quoting "
+                        "or the number of fields on that row.") from exc
+    except (OSError, EOFError) as exc:
+        raise FileError(f"{path.name}: cannot be read after row {offset} ({exc}).") from exc

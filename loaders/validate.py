@@ -1,0 +1,167 @@
+"""Row validation for one table chunk: typed good rows out, every bad row kept with its reason."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from loaders import cells
+from loaders.contract import Column, Kind, Table
+
+ROW = "_row"  # the row number in the source file (header is row 1 in CSV)
+PAN_PREFILTER = r"(?:\d[ -]?){12,18}\d"
+REPLACEMENT_CHAR = "\ufffd"
+
+
+@dataclass
+class Reject:
+    file: str
+    row: int
+    column: str
+    reason: str
+    values: str  # the original values as JSON, card numbers masked
+
+
+@dataclass
+class Checked:
+    good: pd.DataFrame  # typed values, contract columns plus extras plus ROW
+    rejects: list[Reject]
+
+
+class RowFlags:
+    """The first reason each row fails for, and the column it fails on."""
+
+    def __init__(self, n: int) -> None:
+        self.bad = np.zeros(n, dtype=bool)
+        self.reason = np.empty(n, dtype=object)
+        self.column = np.empty(n, dtype=object)
+
+    def flag(self, mask: np.ndarray, column: str, reason: str | Iterable[str]) -> None:
+        new = mask & ~self.bad
+        if not new.any():
+            return
+        self.bad |= new
+        self.column[new] = column
+        if isinstance(reason, str):
+            self.reason[new] = reason
+        else:
+            self.reason[new] = np.asarray(list(reason), dtype=object)[new]
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """Cells as strings ('' for missing), whatever the file format typed them as."""
+    if series.dtype == object:
+        return series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.map(lambda v: "" if pd.isna(v) else v.isoformat())
+    return series.astype(object).map(lambda v: "" if pd.isna(v) else str(v))
+
+
+def _contains(text: pd.Series, pattern: str, regex: bool) -> np.ndarray:
+    arr = pa.array(text.to_numpy(dtype=object), type=pa.string())
+    fn = pc.match_substring_regex if regex else pc.match_substring
+    return np.asarray(fn(arr, pattern).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _convert_column(column: Column, raw: pd.Series, text: pd.Series, flags: RowFlags) -> pd.Series:
+    """Typed values of one column; bad non-empty cells are flagged with their reason."""
+    present = (text != "").to_numpy()
+    if column.kind == Kind.TIMESTAMP:
+        if pd.api.types.is_datetime64_any_dtype(raw):
+            ts = raw.dt.tz_localize("UTC") if raw.dt.tz is None else raw.dt.tz_convert("UTC")
+            return ts
+        ts = pd.to_datetime(text.where(text != "", None), format="ISO8601", utc=True, errors="coerce")
+        bad = present & ts.isna().to_numpy()
+        flags.flag(bad, column.name, (f"'{v}' is not an ISO 8601 timestamp" for v in text))
+        return ts
+    if column.kind == Kind.INT and pd.api.types.is_integer_dtype(raw):
+        return raw.astype("Int64")
+    if column.kind == Kind.BOOL and pd.api.types.is_bool_dtype(raw):
+        return raw
+    codes, uniques = pd.factorize(text)
+    converted: list[object] = []
+    reasons: list[str | None] = []
+    for value in uniques:
+        if value == "":
+            converted.append(None)
+            reasons.append(None)
+            continue
+        try:
+            converted.append(cells.convert(column, value))
+            reasons.append(None)
+        except cells.CellError as exc:
+            converted.append(None)
+            reasons.append(str(exc))
+    reason_arr = np.asarray(reasons, dtype=object)[codes]
+    flags.flag(present & pd.notna(reason_arr), column.name, reason_arr)
+    values = np.empty(len(uniques), dtype=object)
+    values[:] = converted
+    return pd.Series(values[codes], index=text.index, dtype=object)
+
+
+def original_values(text_frame: pd.DataFrame, index: int) -> str:
+    row = {k: cells.mask_pans(v) for k, v in text_frame.loc[index].items()}
+    return json.dumps(row, ensure_ascii=False)
+
+
+def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
+                references: dict[str, Callable[[pd.Series], np.ndarray]]) -> Checked:
+    """Validate one chunk of `table` read from `file_name`; `references` tests ids exist."""
+    rows = frame[ROW].to_numpy()
+    data = frame.drop(columns=[ROW])
+    text = pd.DataFrame({c: _as_text(data[c]) for c in data.columns}, index=data.index)
+    flags = RowFlags(len(frame))
+    for name in text.columns:  # whole-row checks first: they decide what may be written anywhere
+        col = text[name]
+        flags.flag(_contains(col, REPLACEMENT_CHAR, regex=False), name, "not valid UTF-8")
+        candidates = _contains(col, PAN_PREFILTER, regex=True)
+        if candidates.any():
+            pan = np.array([bool(c) and cells.find_pan(v) is not None for c, v in zip(candidates, col)])
+            flags.flag(pan, name, "holds what looks like a full card number (13-19 digits passing "
+                                  "the Luhn check); card numbers are never stored")
+        lengths = col.str.len().to_numpy()
+        flags.flag(lengths > cells.MAX_CELL_CHARS, name,
+                   (f"cell is {n:,} characters, over the {cells.MAX_CELL_CHARS:,} limit" for n in lengths))
+    typed = {}
+    for column in table.columns:
+        if column.name not in text.columns:
+            typed[column.name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+            continue
+        if column.required:
+            flags.flag((text[column.name].str.strip() == "").to_numpy(), column.name,
+                       "required value is missing")
+        typed[column.name] = _convert_column(column, data[column.name], text[column.name], flags)
+    for column in table.columns:
+        if column.references and column.name in text.columns:
+            values = typed[column.name]
+            present = values.notna().to_numpy()
+            exists = references[column.references](values)
+            target_table = column.references.split(".")[0]
+            flags.flag(present & ~exists, column.name,
+                       (f"'{v}' does not exist in {target_table}" for v in values))
+    if not table.event_log:  # event logs are de-duplicated in the log store (loaders/logstore.py)
+        key_frame = pd.DataFrame({k: typed[k] for k in table.key}, index=frame.index)
+        dup = key_frame.duplicated(keep="first").to_numpy()
+        first_row = {}
+        if dup.any():
+            keys = [tuple(r) for r in key_frame.itertuples(index=False)]
+            for k, r in zip(keys, rows):
+                first_row.setdefault(k, r)
+            flags.flag(dup, ",".join(table.key),
+                       (f"duplicate of row {first_row[k]}" for k in keys))
+    contract = {c.name for c in table.columns}
+    extras = [c for c in text.columns if c not in contract]
+    good_mask = ~flags.bad
+    good = pd.DataFrame({name: s[good_mask] for name, s in typed.items()})
+    for name in extras:
+        good[name] = text[name][good_mask]
+    good[ROW] = rows[good_mask]
+    rejects = [Reject(file=file_name, row=int(rows[i]), column=str(flags.column[i]),
+                      reason=str(flags.reason[i]), values=original_values(text, frame.index[i]))
+               for i in np.flatnonzero(flags.bad)]
+    return Checked(good=good, rejects=rejects)
