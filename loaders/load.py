@@ -84,12 +84,18 @@ class RejectsWriter:
 
 # --- rows for Cypher -----------------------------------------------------------------
 
+class IsoTime(str):
+    """A UTC timestamp in ISO 8601, converted to a Neo4j datetime by the Cypher (see loaders/cypher.py)."""
+
+
 def _py(value: Any) -> Any:
     """A value the Bolt driver accepts (no pandas / numpy scalars, no NaN)."""
     if value is None:
         return None
     if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.to_pydatetime(warn=False)
+        if pd.isna(value):
+            return None
+        return IsoTime((value.tz_localize("UTC") if value.tzinfo is None else value).isoformat())
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
@@ -108,6 +114,19 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{c: _py(v) for c, v in zip(cols, row)} for row in frame.itertuples(index=False, name=None)]
 
 
+def _props(rec: dict[str, Any], cols: Iterable[str], rename: Callable[[str], str] = str
+           ) -> tuple[dict[str, Any], dict[str, str]]:
+    """Non-empty values of `cols`, split into plain properties and timestamps."""
+    props: dict[str, Any] = {}
+    times: dict[str, str] = {}
+    for c in cols:
+        v = rec.get(c)
+        if v is None or v == "":
+            continue
+        (times if isinstance(v, IsoTime) else props)[rename(c)] = v
+    return props, times
+
+
 def _extra_name(name: str) -> str:
     return EXTRA_PREFIX + name if name in PROVENANCE_KEYS or name.startswith("_") else name
 
@@ -117,9 +136,9 @@ def _node_rows(table: Table, good: pd.DataFrame, prop_cols: list[str], extras: l
     key = table.key[0]
     rows = []
     for rec in _records(good):
-        props = {c: rec[c] for c in prop_cols if rec.get(c) is not None}
-        props.update({_extra_name(c): rec[c] for c in extras if rec.get(c) not in (None, "")})
-        row = {"key": rec[key], "props": props}
+        props, times = _props(rec, prop_cols)
+        extra_props, extra_times = _props(rec, extras, _extra_name)
+        row = {"key": rec[key], "props": {**props, **extra_props}, "times": {**times, **extra_times}}
         if add:
             add(row, rec)
         rows.append(row)
@@ -227,10 +246,10 @@ class Loader:
         if table.name == "account_cards":
             rows = []
             for rec in _records(good):
-                props = {k: rec[k] for k in ("first_used", "last_used") if rec.get(k) is not None}
-                props.update({_extra_name(c): rec[c] for c in extras if rec.get(c) not in (None, "")})
+                props, times = _props(rec, ("first_used", "last_used"))
+                extra_props, extra_times = _props(rec, extras, _extra_name)
                 rows.append({"account_id": rec["account_id"], "card_fingerprint": rec["card_fingerprint"],
-                             "props": props})
+                             "props": {**props, **extra_props}, "times": {**times, **extra_times}})
             self._write_batches(cypher.UPSERT_ACCOUNT_CARDS, rows, source, progress, task)
             return
         query, prop_cols, add = NODE_WRITES[table.name]
@@ -251,7 +270,8 @@ class Loader:
             task = progress.add_task(f"  {table.name}: {part} aggregates", total=len(frame))
             rows = _records(frame)
             if as_props:
-                rows = [{"account_id": r.pop("account_id"), "props": r} for r in rows]
+                split = [(r.pop("account_id"), _props(r, list(r))) for r in rows]
+                rows = [{"account_id": a, "props": p, "times": t} for a, (p, t) in split]
             self._write_batches(query, rows, source, progress, task)
 
     # -- one table -------------------------------------------------------------------------

@@ -20,6 +20,8 @@ RELEASE_AT = pd.Timestamp("2026-09-20T12:00:00Z")
 OLD_MODEL, NEW_MODEL = "atlas-3", "atlas-4"
 FRAUD_SHARE = 0.048          # about 24,000 of 500,000 accounts, as in the published case
 REQUESTS_PER_ACCOUNT = 32    # 16M exchanges for 500,000 accounts
+MIN_ACCOUNTS = 300
+OWN_TEMPLATES = 3            # an ordinary user's own recurring prompt shapes
 CONSUMER_DOMAINS = ("inboxly.example", "postvault.example", "mailmeadow.example", "quickpost.example")
 FIRST = ("Ari", "Bex", "Cato", "Dara", "Eli", "Fen", "Gil", "Hana", "Ivo", "Juno", "Kit", "Lior", "Mika",
          "Nell", "Oren", "Pia", "Quin", "Rafe", "Sol", "Tova", "Uma", "Vey", "Wren", "Xan", "Yara", "Zev")
@@ -159,7 +161,7 @@ class Gen:
     def add_exchanges(self, accounts: np.ndarray, mean: float, *, ips_of: np.ndarray | None, ip_pool: np.ndarray | None,
                       times: np.ndarray, templates: np.ndarray, template_p: np.ndarray | None,
                       categories: tuple[str, ...], category_p: tuple[float, ...],
-                      move_to_new: bool = False) -> None:
+                      move_to_new: bool = False, own_share: float = 0.0) -> None:
         counts = np.maximum(1, self.rng.poisson(mean, len(accounts)))
         idx = np.repeat(np.arange(len(accounts)), counts)
         n = len(idx)
@@ -180,9 +182,21 @@ class Gen:
             "request_id": self.ids("req-", n, "next_request"), "account_id": accounts[idx], "ts": ts,
             "ip": ip, "api_key_id": np.char.add("key-", accounts[idx]), "model": model,
             "category": self.rng.choice(categories, n, p=category_p),
-            "prompt_fingerprint": templates[self.rng.choice(len(templates), n, p=template_p)],
+            "prompt_fingerprint": self.pick_templates(accounts[idx], templates, template_p, own_share),
             "input_tokens": tokens_in, "output_tokens": (tokens_in * self.rng.uniform(0.5, 3, n)).astype(int),
             "user_agent": "sdk-python/2.1"}))
+
+    def pick_templates(self, acc: np.ndarray, templates: np.ndarray, p: np.ndarray | None,
+                       own_share: float) -> np.ndarray:
+        """Shared templates by `p`; with probability `own_share`, one of the account's own few."""
+        n = len(acc)
+        picked = templates[self.rng.choice(len(templates), n, p=p)]
+        own = self.rng.random(n) < own_share
+        if own.any():
+            suffix = np.char.mod("-%d", self.rng.integers(0, OWN_TEMPLATES, int(own.sum())))
+            picked = picked.astype(object)
+            picked[own] = np.char.add(np.char.add("tpl-own-", acc[own].astype(str)), suffix)
+        return picked
 
     def uniform_times(self, k: int) -> np.ndarray:
         return (START + pd.to_timedelta(self.rng.uniform(0, DAYS * 86400, k), unit="s")).tz_convert(None).to_numpy()
@@ -205,10 +219,9 @@ class Gen:
             "account_id": acc[pos], "ts": pd.to_datetime(self.rng.choice(self.uniform_times(4096), len(pos)), utc=True),
             "ip": login_ips, "device_id": devices[pos], "user_agent": "ringtrace-sample/1.0"}))
         req_ips = own_ips if vpn_pool is None else vpn_pool[self.rng.integers(0, len(vpn_pool), k)]
-        templates = np.concatenate([self.popular_templates, np.char.add("tpl-own-", acc)])
-        p = np.concatenate([self.popular_p * 0.7, np.full(k, 0.3 / k)])
         self.add_exchanges(acc, REQUESTS_PER_ACCOUNT * 0.9, ips_of=req_ips, ip_pool=None,
-                           times=self.uniform_times(20000), templates=templates, template_p=p,
+                           times=self.uniform_times(20000), templates=self.popular_templates,
+                           template_p=self.popular_p, own_share=0.8,
                            categories=("chat", "coding", "reasoning", "vision", "other"),
                            category_p=(0.5, 0.25, 0.1, 0.1, 0.05))
         return acc
@@ -400,6 +413,8 @@ class Gen:
 def generate(out: Path, n_accounts: int = 5000, seed: int = 7, truth: bool = True,
              exchanges_format: str = "parquet") -> dict[str, int]:
     """Write a dataset directory; returns the row count of each table."""
+    if n_accounts < MIN_ACCOUNTS:
+        raise ValueError(f"a synthetic dataset needs at least {MIN_ACCOUNTS} accounts to hold every group")
     tables = Gen(n_accounts, seed).build()
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
