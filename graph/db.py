@@ -43,6 +43,18 @@ class Graph:
             q, params or {}, database_=self.database, routing_=RoutingControl.READ)
         return [r.data() for r in records]
 
+    def read_df(self, query: str, params: dict[str, Any] | None = None) -> "pd.DataFrame":
+        """Run a read query and return its rows as a DataFrame (for bulk reads)."""
+        import pandas as pd
+
+        def work(tx: ManagedTransaction) -> pd.DataFrame:
+            result = tx.run(query, params or {})
+            keys = result.keys()
+            return pd.DataFrame([r.values() for r in result], columns=keys)
+
+        with self.driver.session(database=self.database, default_access_mode="READ") as session:
+            return session.execute_read(work)
+
     def write(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a write query in a managed write transaction (routed to the leader, retried)."""
         records, _, _ = self.driver.execute_query(

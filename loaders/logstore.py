@@ -52,7 +52,9 @@ class Stager:
         for col in frame.columns:
             if col in ("input_tokens", "output_tokens", ROW):
                 frame[col] = frame[col].astype("Int64")
-            elif col != "ts":
+            elif col == "ts":
+                frame[col] = frame[col].dt.as_unit("us")  # DuckDB's TIMESTAMPTZ precision
+            else:
                 frame[col] = frame[col].astype("string")
         tbl = pa.Table.from_pandas(frame, preserve_index=False)
         if self.writer is None:
@@ -98,7 +100,7 @@ class Stager:
         self.path.unlink(missing_ok=True)
 
 
-def _source(con: duckdb.DuckDBPyConnection, table: str) -> str:
+def source_view(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """A view over every stored file of `table`, one row per key (first file row wins)."""
     files = sorted(p for p in store_dir(table).glob("*.parquet") if not p.name.startswith(STAGING_PREFIX))
     if not files:
@@ -127,7 +129,7 @@ CATEGORY_COUNTS = ", ".join(f"count(*) FILTER (WHERE category = '{c}') AS req_{c
 def exchange_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
     """Per-account and per-pair aggregates of the request log, for accounts in `new_file`."""
     con = connect()
-    v = _source(con, "exchanges")
+    v = source_view(con, "exchanges")
     _touched(con, new_file)
     scope = f"FROM {v} WHERE account_id IN (SELECT account_id FROM touched)"
     out = {
@@ -157,7 +159,7 @@ def exchange_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
 def login_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
     """Per-account and per-pair aggregates of the login log, for accounts in `new_file`."""
     con = connect()
-    v = _source(con, "logins")
+    v = source_view(con, "logins")
     _touched(con, new_file)
     scope = f"FROM {v} WHERE account_id IN (SELECT account_id FROM touched)"
     out = {
@@ -177,7 +179,7 @@ def requests_of(account_ids: Iterable[str], limit: int = 1000) -> pd.DataFrame:
     """The individual requests behind the aggregates, newest first (drill-down)."""
     con = connect()
     try:
-        v = _source(con, "exchanges")
+        v = source_view(con, "exchanges")
     except FileNotFoundError:
         return pd.DataFrame()
     df = con.execute(f"SELECT * EXCLUDE ({ROW}) FROM {v} WHERE account_id IN (SELECT unnest(?)) "
@@ -186,11 +188,16 @@ def requests_of(account_ids: Iterable[str], limit: int = 1000) -> pd.DataFrame:
     return df
 
 
+TIME_BUCKETS = ("minute", "hour", "day", "week")
+
+
 def activity(account_ids: Iterable[str] | None, bucket: str = "hour") -> pd.DataFrame:
     """Requests per time bucket (and model), for some accounts or all (timelines)."""
+    if bucket not in TIME_BUCKETS:
+        raise ValueError(f"bucket must be one of {', '.join(TIME_BUCKETS)}")
     con = connect()
     try:
-        v = _source(con, "exchanges")
+        v = source_view(con, "exchanges")
     except FileNotFoundError:
         return pd.DataFrame(columns=["bucket", "model", "requests"])
     where = "WHERE account_id IN (SELECT unnest(?))" if account_ids is not None else ""

@@ -13,7 +13,7 @@ SAMPLE_DIR = config.PROJECT_ROOT / "sample_data" / "small"
 
 def register(main: click.Group) -> None:
     """Attach the built subcommands to the `ringtrace` group."""
-    for command in (demo, load, sample):
+    for command in (demo, load, sample, detect):
         main.add_command(command)
 
 
@@ -96,3 +96,37 @@ def _demo(no_app: bool) -> None:
 
 
 _BUILT: set[str] = set()
+
+
+@click.command()
+@click.option("--resolution", type=float, default=1.0, show_default=True, help="Louvain resolution (higher: smaller clusters).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same input and seed: same clusters).")
+@click.option("--engine", type=click.Choice(["python", "gds"]), default="python", show_default=True)
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write flagged_accounts.csv and clusters.csv here.")
+@click.option("--no-progress", is_flag=True)
+def detect(resolution: float, seed: int, engine: str, results: Path | None, no_progress: bool) -> None:
+    """Find coordinated account clusters, score them with reasons, save the run in Neo4j."""
+    _friendly(_detect)(resolution, seed, engine, results, not no_progress)
+
+
+def _detect(resolution: float, seed: int, engine: str, results: Path | None, progress: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from detection.run import DetectionParams, detect as run_detection, write_results
+    from graph.db import connect
+
+    with connect() as g:
+        result = run_detection(g, DetectionParams(resolution=resolution, seed=seed), engine, progress)
+    console = Console()
+    table = Table(title=f"Detection {result.run_id}: {len(result.flagged)} flagged of {len(result.clusters)} clusters")
+    for col in ("cluster", "size", "score", "top reasons"):
+        table.add_column(col)
+    for cid, c in result.flagged:
+        table.add_row(cid.rsplit("-", 1)[1], f"{len(c.members):,}", f"{c.score:.1f}", "; ".join(c.reasons[:3]))
+    console.print(table)
+    console.print("Timings (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items()))
+    if results:
+        f, c = write_results(result, results)
+        console.print(f"Wrote {f} and {c}")

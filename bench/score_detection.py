@@ -1,0 +1,63 @@
+"""Score a detection run against a dataset's truth table (the only place truth is read).
+
+    python bench/score_detection.py DATASET_DIR RESULTS_DIR
+
+RESULTS_DIR holds `flagged_accounts.csv` and `clusters.csv` from `ringtrace detect --results`.
+Prints precision and recall of fraudulent accounts, each campaign's main flagged cluster
+and its purity, and any flagged cluster made mostly of legitimate accounts.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+
+def read_truth(dataset: Path) -> pd.DataFrame:
+    for name in ("truth.csv", "truth.csv.gz", "truth.parquet"):
+        p = dataset / name
+        if p.exists():
+            df = pd.read_parquet(p) if name.endswith(".parquet") else pd.read_csv(p, dtype=str, keep_default_na=False)
+            df["is_fraud"] = df["is_fraud"].astype(str).str.lower().isin(["true", "1", "yes"])
+            return df
+    raise SystemExit(f"{dataset} has no truth table")
+
+
+def score(dataset: Path, results: Path) -> dict:
+    truth = read_truth(dataset).set_index("account_id")
+    flagged = pd.read_csv(results / "flagged_accounts.csv", dtype=str)
+    is_fraud = truth["is_fraud"]
+    flagged_set = set(flagged["account_id"])
+    fraud_set = set(is_fraud[is_fraud].index)
+    tp = len(flagged_set & fraud_set)
+    precision = tp / len(flagged_set) if flagged_set else 0.0
+    recall = tp / len(fraud_set) if fraud_set else 1.0
+    out = {"flagged": len(flagged_set), "fraud": len(fraud_set), "precision": precision, "recall": recall,
+           "campaigns": {}, "legit_flagged_clusters": []}
+    flagged = flagged.join(truth[["campaign_id", "is_fraud"]], on="account_id")
+    for camp, grp in truth[is_fraud].groupby("campaign_id"):
+        in_flag = flagged[flagged["campaign_id"] == camp]
+        if in_flag.empty:
+            out["campaigns"][camp] = {"main_cluster": None, "purity": 0.0, "covered": 0.0}
+            continue
+        main = in_flag["cluster_id"].value_counts().index[0]
+        members = flagged[flagged["cluster_id"] == main]
+        purity = (members["campaign_id"] == camp).mean()
+        out["campaigns"][camp] = {"main_cluster": main, "purity": round(float(purity), 4),
+                                  "covered": round(len(in_flag) / len(grp), 4),
+                                  "clusters": int(in_flag["cluster_id"].nunique())}
+    for cid, grp in flagged.groupby("cluster_id"):
+        if grp["is_fraud"].mean() < 0.5:
+            out["legit_flagged_clusters"].append((cid, len(grp)))
+    return out
+
+
+if __name__ == "__main__":
+    result = score(Path(sys.argv[1]), Path(sys.argv[2]))
+    print(f"flagged accounts {result['flagged']:,} of {result['fraud']:,} fraudulent: "
+          f"precision {result['precision']:.4f}, recall {result['recall']:.4f}")
+    for camp, r in result["campaigns"].items():
+        print(f"  {camp}: main cluster {r['main_cluster']}, purity {r['purity']:.3f}, "
+              f"covered {r['covered']:.3f} in {r.get('clusters', 0)} flagged clusters")
+    print(f"legitimate flagged clusters: {result['legit_flagged_clusters'] or 'none'}")

@@ -1,0 +1,148 @@
+"""Read the evidence accounts share out of Neo4j (and lockstep activity out of the log store).
+
+Each kind of evidence is an incidence list `(account_id, item)`; the item's document
+frequency (how many accounts share it) is filtered server-side so that a hydra pool's
+exit addresses or a popular prompt template never reach the pairing step.
+Detection reads the graph and the request log only; it never opens the `truth` table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from graph.db import Graph
+from loaders import logstore
+
+# kind -> Cypher returning (account, item, df) for items shared by 2..$cap accounts
+INCIDENCE = {
+    "card": """
+        MATCH (c:PaymentCard) WITH c, COUNT { (c)<-[:PAID_WITH]-(:Account) } AS df
+        WHERE df >= 2 AND df <= $cap
+        MATCH (a:Account)-[:PAID_WITH]->(c)
+        RETURN a.account_id AS account, c.card_fingerprint AS item, df""",
+    "device": """
+        MATCH (d:Device) WITH d, COUNT { (d)<-[:USED_DEVICE]-(:Account) } AS df
+        WHERE df >= 2 AND df <= $cap
+        MATCH (a:Account)-[:USED_DEVICE]->(d)
+        RETURN a.account_id AS account, d.device_id AS item, df""",
+    "ip": """
+        MATCH (i:IPAddress)
+        WITH i, COUNT { (i)<-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]-(:Account) } AS links
+        WHERE links >= 2
+        MATCH (a:Account)-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]->(i)
+        WITH i, collect(DISTINCT a.account_id) AS accounts
+        WITH i, accounts, size(accounts) AS df WHERE df >= 2 AND df <= $cap
+        UNWIND accounts AS account
+        RETURN account, i.ip AS item, df""",
+    "key_ip": """
+        MATCH (i:IPAddress)<-[:CREATED_FROM]-(:APIKey)
+        WITH DISTINCT i
+        MATCH (a:Account)-[:HAS_API_KEY]->(:APIKey)-[:CREATED_FROM]->(i)
+        WITH i, collect(DISTINCT a.account_id) AS accounts
+        WITH i, accounts, size(accounts) AS df WHERE df >= 2 AND df <= $cap
+        UNWIND accounts AS account
+        RETURN account, i.ip AS item, df""",
+    "template": """
+        MATCH (t:PromptTemplate) WITH t, COUNT { (t)<-[:USED_TEMPLATE]-(:Account) } AS df
+        WHERE df >= 2 AND df <= $cap
+        MATCH (a:Account)-[:USED_TEMPLATE]->(t)
+        RETURN a.account_id AS account, t.prompt_fingerprint AS item, df""",
+}
+
+ACCOUNTS = """
+MATCH (a:Account)
+OPTIONAL MATCH (a)-[:EMAIL_AT]->(:EmailDomain)<-[:CONTROLS_DOMAIN]-(dom_org:Organisation)
+RETURN a.account_id AS account, a.created_at.epochSeconds AS created, a.verified AS verified,
+       a.claimed_org AS claimed_org, split(a.email, '@')[1] AS email_domain,
+       dom_org.org_id AS domain_org, coalesce(a.requests, 0) AS requests,
+       coalesce(a.input_tokens, 0) + coalesce(a.output_tokens, 0) AS tokens,
+       coalesce(a.req_cot_elicitation, 0) AS req_cot_elicitation, coalesce(a.req_tool_use, 0) AS req_tool_use,
+       coalesce(a.req_agentic, 0) AS req_agentic, coalesce(a.req_coding, 0) AS req_coding,
+       coalesce(a.req_reasoning, 0) AS req_reasoning, coalesce(a.req_vision, 0) AS req_vision
+"""
+
+ACCOUNT_CARDS = """
+MATCH (a:Account)-[:PAID_WITH]->(c:PaymentCard)
+RETURN a.account_id AS account, c.card_fingerprint AS card, c.billing_org_id AS billed_org
+"""
+
+ACCOUNT_DEVICES = """
+MATCH (a:Account)-[:USED_DEVICE]->(d:Device) RETURN a.account_id AS account, d.device_id AS device
+"""
+
+PROXY_EXITS = """
+MATCH (x:Proxy)-[:EXIT_IP]->(i:IPAddress), (x)-[:OPERATED_BY]->(o:Organisation)
+RETURN DISTINCT i.ip AS ip, o.org_id AS service, o.name AS service_name
+"""
+
+DATACENTER_IPS = "MATCH (i:IPAddress) WHERE i.is_datacenter OR i.is_vpn RETURN i.ip AS ip"
+
+ORGANISATION_NAMES = "MATCH (o:Organisation) RETURN o.org_id AS org_id, o.name AS name"
+
+MODEL_RELEASES = """
+MATCH (e:Event)-[r:CONCERNS_MODEL]->(m:Model) WHERE r.release
+RETURN m.name AS model, e.ts.epochSeconds AS released
+"""
+
+LOAD_RUNS = "MATCH (l:LoadRun) RETURN l.run_id AS run_id ORDER BY l.run_id"
+
+
+@dataclass
+class Evidence:
+    """Everything detection reads: incidence lists, account attributes, infrastructure."""
+
+    incidence: dict[str, pd.DataFrame]
+    accounts: pd.DataFrame
+    cards: pd.DataFrame
+    devices: pd.DataFrame
+    proxy_exits: pd.DataFrame
+    datacenter_ips: set[str]
+    organisations: pd.DataFrame
+    releases: pd.DataFrame
+    load_runs: list[str]
+
+
+def read_evidence(graph: Graph, caps: dict[str, int]) -> Evidence:
+    """Pull the evidence from the graph; `caps` bounds each kind's document frequency."""
+    incidence = {kind: graph.read_df(query, {"cap": caps[kind]}) for kind, query in INCIDENCE.items()}
+    return Evidence(
+        incidence=incidence,
+        accounts=graph.read_df(ACCOUNTS),
+        cards=graph.read_df(ACCOUNT_CARDS),
+        devices=graph.read_df(ACCOUNT_DEVICES),
+        proxy_exits=graph.read_df(PROXY_EXITS),
+        datacenter_ips={r["ip"] for r in graph.read(DATACENTER_IPS)},
+        organisations=graph.read_df(ORGANISATION_NAMES),
+        releases=graph.read_df(MODEL_RELEASES),
+        load_runs=[r["run_id"] for r in graph.read(LOAD_RUNS)],
+    )
+
+
+def request_activity(accounts: list[str], bucket_seconds: int) -> pd.DataFrame:
+    """Per member account: requests per (time bucket, ip, model, template) from the log store."""
+    if not accounts or not logstore.has("exchanges"):
+        return pd.DataFrame(columns=["account_id", "bucket", "ip", "model", "prompt_fingerprint", "ts",
+                                     "requests"])
+    con = logstore.connect()
+    view = logstore.source_view(con, "exchanges")
+    con.execute("CREATE OR REPLACE TEMP TABLE members AS SELECT unnest(?) AS account_id", [accounts])
+    df = con.execute(f"""
+        SELECT e.account_id, epoch(e.ts::TIMESTAMPTZ)::BIGINT // ? AS bucket, e.ip, e.model, e.prompt_fingerprint,
+               min(epoch(e.ts::TIMESTAMPTZ))::BIGINT AS ts, count(*) AS requests
+        FROM {view} e JOIN members m USING (account_id)
+        GROUP BY ALL""", [bucket_seconds]).df()
+    con.close()
+    return df
+
+
+def template_popularity() -> pd.DataFrame:
+    """How many distinct accounts use each prompt template (from the log store)."""
+    if not logstore.has("exchanges"):
+        return pd.DataFrame(columns=["prompt_fingerprint", "users"])
+    con = logstore.connect()
+    view = logstore.source_view(con, "exchanges")
+    df = con.execute(f"SELECT prompt_fingerprint, count(DISTINCT account_id) AS users FROM {view} "
+                     "WHERE prompt_fingerprint IS NOT NULL GROUP BY 1").df()
+    con.close()
+    return df

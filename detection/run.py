@@ -1,0 +1,163 @@
+"""`ringtrace detect`: evidence -> projection -> Louvain -> scored clusters, saved in Neo4j."""
+from __future__ import annotations
+
+import csv
+import json
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from detection import communities, evidence, projection, scoring
+from graph.db import Graph, ensure_schema
+from ringtrace import __version__
+from ringtrace.errors import RingtraceError
+
+WRITE_BATCH = 5000
+
+CREATE_DETECTION_RUN = """
+CREATE (d:DetectionRun {run_id: $run, started_at: datetime($started), finished_at: datetime(),
+        parameters: $parameters, engine: $engine, ringtrace_version: $version,
+        accounts_in_projection: $nodes, projection_edges: $edges, clusters: $clusters, flagged: $flagged,
+        seconds: $seconds})
+WITH d
+UNWIND $load_runs AS lr
+MATCH (l:LoadRun {run_id: lr})
+MERGE (d)-[:SAW]->(l)
+"""
+
+CREATE_CLUSTERS = """
+MATCH (d:DetectionRun {run_id: $run})
+UNWIND $rows AS row
+CREATE (c:Cluster {cluster_id: row.cluster_id, run_id: $run, rank: row.rank, size: row.size,
+        score: row.score, flagged: row.flagged, reasons: row.reasons, features: row.features,
+        contributions: row.contributions})
+CREATE (c)-[:FOUND_BY]->(d)
+"""
+
+CREATE_MEMBERSHIP = """
+UNWIND $rows AS row
+MATCH (c:Cluster {cluster_id: row.cluster_id})
+MATCH (a:Account {account_id: row.account_id})
+CREATE (a)-[:MEMBER_OF {run_id: $run}]->(c)
+"""
+
+LATEST_RUN = """
+MATCH (d:DetectionRun) RETURN d.run_id AS run_id, d.started_at AS started_at, d.parameters AS parameters
+ORDER BY d.started_at DESC LIMIT 1
+"""
+
+
+@dataclass
+class DetectionParams:
+    resolution: float = 1.0
+    seed: int = 0
+    top_k: int = projection.TOP_K
+    min_group: int = communities.MIN_GROUP
+    flag_threshold: float = scoring.FLAG_THRESHOLD
+    kind_weight: dict[str, float] = field(default_factory=lambda: dict(projection.KIND_WEIGHT))
+    df_cap: dict[str, int] = field(default_factory=lambda: dict(projection.DF_CAP))
+
+
+@dataclass
+class DetectionResult:
+    run_id: str
+    clusters: list[scoring.ScoredCluster]
+    cluster_ids: list[str]
+    timings: dict[str, float]
+    projection_nodes: int
+    projection_edges: int
+
+    @property
+    def flagged(self) -> list[tuple[str, scoring.ScoredCluster]]:
+        return [(cid, c) for cid, c in zip(self.cluster_ids, self.clusters) if c.flagged]
+
+
+def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "python",
+           progress: bool = True) -> DetectionResult:
+    """Run detection over the whole graph and save the run; never reads the truth table."""
+    params = params or DetectionParams()
+    if engine != "python":
+        raise RingtraceError(f"Engine '{engine}' is not built yet; use the default python engine "
+                             "(python-louvain).")
+    ensure_schema(graph)
+    started = datetime.now(timezone.utc)
+    run_id = started.strftime("det-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+    timings: dict[str, float] = {}
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  disable=not progress, transient=True) as bar:
+        def step(name: str, fn, *args):
+            task = bar.add_task(name)
+            t0 = time.monotonic()
+            out = fn(*args)
+            timings[name] = round(time.monotonic() - t0, 2)
+            bar.remove_task(task)
+            return out
+
+        ev = step("reading evidence from Neo4j", evidence.read_evidence, graph, params.df_cap)
+        if ev.accounts.empty:
+            raise RingtraceError("No accounts in the graph: load a dataset first (`ringtrace load DIR`).")
+        edges = step("building the account projection", projection.project, ev.incidence, params.top_k,
+                     params.kind_weight)
+        g = step("building the graph", communities.build_graph, edges)
+        groups = step("running Louvain per component", communities.louvain_communities, g,
+                      params.resolution, params.seed, params.min_group)
+        members = sorted({a for grp in groups for a in grp})
+        activity = step("reading member activity from the request log", evidence.request_activity,
+                        members, scoring.LOCKSTEP_BUCKET_S)
+        popularity = step("counting prompt template users", evidence.template_popularity)
+        scorer = scoring.Scorer(ev, activity, popularity)
+        scored = step("scoring clusters", lambda: [scorer.score(grp) for grp in groups])
+        for c in scored:
+            c.flagged = c.score >= params.flag_threshold
+        scored.sort(key=lambda c: (-c.score, c.members[0]))
+        cluster_ids = [f"{run_id}-c{i + 1:04d}" for i in range(len(scored))]
+        result = DetectionResult(run_id, scored, cluster_ids, timings, g.number_of_nodes(), g.number_of_edges())
+        step("saving the run to Neo4j", _save, graph, result, params, started, engine, ev.load_runs)
+    return result
+
+
+def _save(graph: Graph, result: DetectionResult, params: DetectionParams, started: datetime, engine: str,
+          load_runs: list[str]) -> None:
+    graph.write(CREATE_DETECTION_RUN, {
+        "run": result.run_id, "started": started.isoformat(), "parameters": json.dumps(asdict(params)),
+        "engine": engine, "version": __version__, "nodes": result.projection_nodes,
+        "edges": result.projection_edges, "clusters": len(result.clusters), "flagged": len(result.flagged),
+        "seconds": round(sum(result.timings.values()), 2), "load_runs": load_runs})
+    rows = [{"cluster_id": cid, "rank": i + 1, "size": len(c.members), "score": c.score, "flagged": c.flagged,
+             "reasons": c.reasons, "features": json.dumps(c.features()),
+             "contributions": json.dumps(c.contributions_json())}
+            for i, (cid, c) in enumerate(zip(result.cluster_ids, result.clusters))]
+    for s in range(0, len(rows), WRITE_BATCH):
+        graph.write(CREATE_CLUSTERS, {"run": result.run_id, "rows": rows[s:s + WRITE_BATCH]})
+    members = [{"cluster_id": cid, "account_id": a} for cid, c in zip(result.cluster_ids, result.clusters)
+               for a in c.members]
+    for s in range(0, len(members), WRITE_BATCH):
+        graph.write(CREATE_MEMBERSHIP, {"run": result.run_id, "rows": members[s:s + WRITE_BATCH]})
+
+
+def write_results(result: DetectionResult, out: Path) -> tuple[Path, Path]:
+    """flagged_accounts.csv (account_id,cluster_id,score) and clusters.csv for the run."""
+    out.mkdir(parents=True, exist_ok=True)
+    flagged_path, clusters_path = out / "flagged_accounts.csv", out / "clusters.csv"
+    with open(flagged_path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["account_id", "cluster_id", "score"])
+        for cid, c in result.flagged:
+            for a in c.members:
+                w.writerow([a, cid, c.score])
+    with open(clusters_path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["cluster_id", "size", "score", "flagged", "reasons"])
+        for cid, c in zip(result.cluster_ids, result.clusters):
+            w.writerow([cid, len(c.members), c.score, str(c.flagged).lower(), " | ".join(c.reasons)])
+    return flagged_path, clusters_path
+
+
+def latest_run(graph: Graph) -> dict[str, Any] | None:
+    rows = graph.read(LATEST_RUN)
+    return rows[0] if rows else None
