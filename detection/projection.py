@@ -25,6 +25,7 @@ KIND_WEIGHT = {"card": 3.0, "device": 2.5, "key_ip": 1.5, "ip": 1.0, "template":
 DF_CAP = {"card": 200, "device": 200, "key_ip": 100, "ip": 100, "template": 60}
 LOG_OFFSET = 1.0   # log(df + 1): df = 2 gives the largest weight, decreasing slowly
 TOP_K = 25         # strongest links kept per account
+WEIGHT_DECIMALS = 9
 MIN_EDGE_WEIGHT = 0.5  # one shared common address alone does not make a link
 
 
@@ -77,13 +78,14 @@ def project(incidence: dict[str, pd.DataFrame], top_k: int = TOP_K,
         return pd.DataFrame(columns=["u", "v", "weight"])
     pairs = pd.concat(parts, ignore_index=True)
     by_kind = pairs.groupby(["u", "v", "kind"], sort=False)["weight"].sum().unstack("kind", fill_value=0.0)
-    by_kind["weight"] = by_kind.sum(axis=1)
-    edges = by_kind.reset_index()
+    by_kind["weight"] = by_kind.sum(axis=1).round(WEIGHT_DECIMALS)  # independent of summation order
+    edges = by_kind.reset_index().sort_values(["u", "v"], kind="mergesort")
     edges = edges[edges["weight"] >= MIN_EDGE_WEIGHT]
     # keep each account's top_k links (an edge stays if either end keeps it)
     both = pd.concat([edges[["u", "v", "weight"]].assign(node=edges["u"]),
                       edges[["u", "v", "weight"]].assign(node=edges["v"])])
-    both = both.sort_values(["node", "weight"], ascending=[True, False])
+    both = both.sort_values(["node", "weight", "u", "v"], ascending=[True, False, True, True],
+                            kind="mergesort")
     kept = both.groupby("node", sort=False).head(top_k)[["u", "v"]].drop_duplicates()
     edges = edges.merge(kept, on=["u", "v"])
     edges["u"] = all_accounts[edges["u"].to_numpy()]

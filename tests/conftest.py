@@ -38,13 +38,49 @@ def neo4j_server():
         local_neo4j.stop()
 
 
-@pytest.fixture()
-def graph(neo4j_server):
-    """A connection to an emptied database with the schema in place."""
+SAMPLE = REPO / "sample_data" / "small"
+
+
+def _emptied():
+    """A connection to an emptied database and request-log store, schema in place."""
+    import shutil
+
     from graph.db import connect, ensure_schema
+    from ringtrace import config
 
     g = connect()
     g.run_autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
     ensure_schema(g)
+    for sub in ("logstore", "truth"):
+        shutil.rmtree(config.home() / sub, ignore_errors=True)
+    return g
+
+
+@pytest.fixture()
+def graph(neo4j_server):
+    """A connection to an emptied database with the schema in place."""
+    g = _emptied()
     yield g
     g.close()
+
+
+@pytest.fixture(scope="module")
+def sample_loaded(neo4j_server):
+    """The committed sample loaded into an emptied database (once per test module)."""
+    from loaders.load import load_dataset
+
+    g = _emptied()
+    load_dataset(g, SAMPLE, progress=False)
+    yield g
+    g.close()
+
+
+@pytest.fixture(scope="module")
+def sample_detected(sample_loaded, tmp_path_factory):
+    """The sample loaded and detected with default parameters: (graph, result, results dir)."""
+    from detection.run import detect, write_results
+
+    result = detect(sample_loaded, progress=False)
+    out = tmp_path_factory.mktemp("detect-results")
+    write_results(result, out)
+    return sample_loaded, result, out

@@ -1,0 +1,73 @@
+"""The community step on its own: LFR benchmark NMI, determinism, connected pieces."""
+from __future__ import annotations
+
+import logging
+
+import networkx as nx
+import pytest
+
+from detection.communities import connected_pieces, louvain_communities
+from detection.metrics import nmi
+
+log = logging.getLogger(__name__)
+LFR_N, LFR_AVG_DEGREE, LFR_MAX_DEGREE = 1000, 20, 50
+LFR_MIN_COMMUNITY, LFR_MAX_COMMUNITY = 20, 100
+LFR_TAU1, LFR_TAU2 = 2, 1
+
+
+def lfr(mu: float, seed: int) -> tuple[nx.Graph, dict[int, int], float]:
+    """An LFR graph from networkit (Lancichinetti & Fortunato 2009) and its realised mixing."""
+    nk = pytest.importorskip("networkit")
+    nk.engineering.setSeed(seed, False)
+    gen = nk.generators.LFRGenerator(LFR_N)
+    gen.generatePowerlawDegreeSequence(LFR_AVG_DEGREE, LFR_MAX_DEGREE, -LFR_TAU1)
+    gen.generatePowerlawCommunitySizeSequence(LFR_MIN_COMMUNITY, LFR_MAX_COMMUNITY, -LFR_TAU2)
+    gen.setMu(mu)
+    gen.run()
+    G, P = gen.getGraph(), gen.getPartition()
+    truth = {v: P.subsetOf(v) for v in G.iterNodes()}
+    g = nx.Graph()
+    g.add_nodes_from(str(v) for v in G.iterNodes())
+    external = 0
+    for u, v in G.iterEdges():
+        g.add_edge(str(u), str(v), weight=1.0)
+        external += truth[u] != truth[v]
+    return g, {str(k): c for k, c in truth.items()}, external / G.numberOfEdges()
+
+
+@pytest.mark.parametrize("mu", [0.1, 0.2, 0.3, 0.4, 0.45, 0.48, 0.5])
+def test_lfr_nmi_at_least_095(mu):
+    g, truth, realised = lfr(mu, seed=42)
+    found = louvain_communities(g, resolution=1.0, seed=1, min_size=1)
+    labels = {node: i for i, c in enumerate(found) for node in c}
+    score = nmi(truth, labels)
+    log.warning("LFR requested mu=%.2f realised mu=%.3f NMI=%.4f", mu, realised, score)
+    print(f"LFR requested mu={mu:.2f} realised mu={realised:.3f} NMI={score:.4f}")
+    if realised <= 0.5:
+        assert score >= 0.95
+
+
+def test_same_input_and_seed_give_same_clusters():
+    g, _, _ = lfr(0.3, seed=7)
+    assert louvain_communities(g, seed=3) == louvain_communities(g, seed=3)
+
+
+def test_disconnected_community_is_split_into_pieces():
+    g = nx.Graph()
+    nx.add_path(g, ["a1", "a2", "a3", "a4", "a5"])
+    nx.add_path(g, ["b1", "b2", "b3", "b4", "b5"])
+    pieces = connected_pieces(g, sorted(g.nodes), min_size=5)
+    assert sorted(pieces) == [["a1", "a2", "a3", "a4", "a5"], ["b1", "b2", "b3", "b4", "b5"]]
+
+
+def test_two_rings_joined_by_a_thin_bridge_stay_apart():
+    """Resolution limit guard: two dense rings in one component are not merged."""
+    g = nx.Graph()
+    for prefix in ("x", "y"):
+        ring = [f"{prefix}{i}" for i in range(12)]
+        for i, u in enumerate(ring):
+            for v in ring[i + 1:]:
+                g.add_edge(u, v, weight=3.0)
+    g.add_edge("x0", "y0", weight=0.2)
+    found = louvain_communities(g, seed=0)
+    assert len(found) == 2 and all(len({m[0] for m in c}) == 1 for c in found)
