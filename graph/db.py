@@ -117,7 +117,9 @@ def server_settings() -> config.ServerSettings:
 def connect(settings: config.ServerSettings | None = None) -> Graph:
     """Open a verified connection; errors say which server failed and what to do."""
     settings = settings or server_settings()
-    driver = GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password))
+    # Server notifications (e.g. "relationship type does not exist yet") are not errors here.
+    driver = GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password),
+                                  notifications_min_severity="OFF")
     try:
         driver.verify_connectivity()
     except AuthError as exc:

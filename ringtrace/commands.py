@@ -13,7 +13,7 @@ SAMPLE_DIR = config.PROJECT_ROOT / "sample_data" / "small"
 
 def register(main: click.Group) -> None:
     """Attach the built subcommands to the `ringtrace` group."""
-    for command in (demo, load, sample, detect):
+    for command in (demo, load, sample, detect, trace):
         main.add_command(command)
 
 
@@ -130,3 +130,43 @@ def _detect(resolution: float, seed: int, engine: str, results: Path | None, pro
     if results:
         f, c = write_results(result, results)
         console.print(f"Wrote {f} and {c}")
+
+
+@click.command()
+@click.option("--cluster", "cluster_id", default=None, help="Trace one cluster and print the ranking.")
+@click.option("--all", "all_flagged", is_flag=True, help="Trace every flagged cluster of the run.")
+@click.option("--run", "run_id", default=None, help="Detection run (default: the latest).")
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="With --all: write attribution.csv here.")
+def trace(cluster_id: str | None, all_flagged: bool, run_id: str | None, results: Path | None) -> None:
+    """Trace flagged clusters back to organisations and people, with evidence."""
+    _friendly(_trace)(cluster_id, all_flagged, run_id, results)
+
+
+def _trace(cluster_id: str | None, all_flagged: bool, run_id: str | None, results: Path | None) -> None:
+    from rich.console import Console
+
+    from graph.db import connect
+    from ringtrace.errors import RingtraceError
+    from tracing import attribution, report
+
+    if bool(cluster_id) == bool(all_flagged):
+        raise RingtraceError("Give either --cluster ID or --all.")
+    console = Console()
+    with connect() as g:
+        if cluster_id:
+            result = attribution.trace_cluster(g, cluster_id)
+            attribution.save(g, result)
+            report.print_attribution(console, result)
+            return
+        from detection.run import latest_run
+
+        if run_id is None:
+            latest = latest_run(g)
+            if latest is None:
+                raise RingtraceError("No detection run yet: run `ringtrace detect` first.")
+            run_id = latest["run_id"]
+        results_all = report.trace_all(g, run_id, console)
+    if results:
+        path = report.write_csv(results_all, results)
+        console.print(f"Wrote {path}")

@@ -1,0 +1,1 @@
+"""Community detection over shared evidence, with explainable cluster scores."""

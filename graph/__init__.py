@@ -1,0 +1,1 @@
+"""The graph access layer over Neo4j."""

@@ -1,0 +1,1 @@
+"""The data contract into Neo4j."""

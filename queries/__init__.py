@@ -1,0 +1,1 @@
+"""Saved investigation queries (`.cypher` files) and the library that reads them."""
