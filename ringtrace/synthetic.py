@@ -239,7 +239,7 @@ class Gen:
             truth={"is_fraud": "true", "campaign_id": c.campaign_id, "org_id": c.lab,
                    "person_id": staff["person_id"]})
         n_cards = max(2, k // 20)
-        names = self.names(n_cards)
+        names = self.names(n_cards).astype(object)
         names[0] = staff["name"]  # operational slip: one card in the staff member's own name
         emails = np.array([f"billing{i}@{self.rng.choice(CONSUMER_DOMAINS)}" for i in range(n_cards)])
         fps = self.add_cards(n_cards, names=names, country=lab[5], emails=emails,
@@ -247,7 +247,7 @@ class Gen:
         self.cards[-1].loc[self.cards[-1].index[1], "billing_org_id"] = c.lab  # one card billed to the lab
         self.link_cards(acc, fps[self.rng.integers(0, n_cards, k)])
         n_dev = max(2, k // 15)
-        devices = self.ids("dev-", n_dev, "next_device")
+        devices = self.ids("dev-", n_dev, "next_device").astype(object)
         devices[0] = staff["device"]  # the staff member's own device runs a few of the accounts
         windows = self.lockstep_windows(max(60, k // 4))
         self.add_logins(acc, (2, 6), service_ips, devices, windows)
