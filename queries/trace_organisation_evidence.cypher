@@ -1,7 +1,7 @@
 // name: trace_organisation_evidence
 // title: Evidence linking a cluster to organisations
 // description: Every kind of link from a cluster's accounts to an organisation: cards billed to it, sign-up or billing emails on its domains, logins, requests or API-key creation from its netblocks or ASNs, and its name typed at sign-up. Proxy services are left out (see cluster_infrastructure).
-// param: cluster_id string "" The Cluster to trace (cluster_id)
+// param: cluster_id cluster "" The Cluster to trace (cluster_id)
 // tags: trace, attribution, organisation
 MATCH (:Cluster {cluster_id: $cluster_id})<-[:MEMBER_OF]-(a:Account)-[:PAID_WITH]->(card:PaymentCard)-[:BILLED_TO]->(o:Organisation)
 WHERE coalesce(o.kind, '') <> 'proxy_service'

@@ -1,7 +1,7 @@
 // name: trace_person_evidence
 // title: Evidence linking a cluster to people
 // description: Every kind of link from a cluster's accounts to a named person: cards in the person's name or with the person's email, sign-up emails that are the person's, the person's devices and addresses, and the person's own accounts sharing devices or addresses with the cluster.
-// param: cluster_id string "" The Cluster to trace (cluster_id)
+// param: cluster_id cluster "" The Cluster to trace (cluster_id)
 // tags: trace, attribution, person
 MATCH (:Cluster {cluster_id: $cluster_id})<-[:MEMBER_OF]-(a:Account)-[:PAID_WITH]->(card:PaymentCard)
 WHERE card.billing_name IS NOT NULL

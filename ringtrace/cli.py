@@ -34,6 +34,13 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Neo4jError as exc:
             click.secho(f"Error from Neo4j: {exc.code}: {exc.message}", fg="red", err=True)
             sys.exit(1)
+        except (SystemExit, KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
+            raise
+        except Exception as exc:  # never a stack trace for the user; the log has it
+            log.debug("unexpected error", exc_info=True)
+            click.secho(f"Unexpected error: {type(exc).__name__}: {exc}. Run with `ringtrace -v ...` "
+                        "for details, and report it with the command you ran.", fg="red", err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -43,7 +50,7 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("-v", "--verbose", is_flag=True, help="Log details to stderr.")
 def main(verbose: bool) -> None:
     """ringtrace: find coordinated account-fraud clusters in a Neo4j graph and trace them."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
 
 

@@ -1,6 +1,7 @@
 """Subcommands built on the loaders, detection, tracing, queries and the workbench."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ SAMPLE_DIR = config.PROJECT_ROOT / "sample_data" / "small"
 
 def register(main: click.Group) -> None:
     """Attach the built subcommands to the `ringtrace` group."""
-    for command in (demo, load, sample, detect, trace):
+    for command in (demo, load, sample, detect, trace, query, export, verify):
         main.add_command(command)
 
 
@@ -170,3 +171,141 @@ def _trace(cluster_id: str | None, all_flagged: bool, run_id: str | None, result
     if results:
         path = report.write_csv(results_all, results)
         console.print(f"Wrote {path}")
+
+
+class _QueryGroup(click.Group):
+    """`ringtrace query NAME ...` runs a saved query; `list` and `save` are subcommands."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "run", self.commands["run"], args
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=_QueryGroup)
+def query() -> None:
+    """Run saved read-only Cypher queries: `ringtrace query NAME --param k=v`, `list`, `save FILE`."""
+
+
+def _print_result(result, fmt: str) -> None:
+    import csv as csv_mod
+    import json
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    if fmt == "json":
+        click.echo(json.dumps({"columns": result.columns, "rows": result.rows, "truncated": result.truncated},
+                              default=str, indent=1))
+    elif fmt == "csv":
+        w = csv_mod.DictWriter(sys.stdout, fieldnames=result.columns)
+        w.writeheader()
+        for r in result.rows:
+            w.writerow({k: v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, default=str)
+                        for k, v in r.items()})
+    else:
+        t = Table()
+        for c in result.columns:
+            t.add_column(c)
+        for r in result.rows:
+            t.add_row(*[str(r[c]) for c in result.columns])
+        Console().print(t)
+    if result.truncated:
+        click.secho(f"Showing the first {result.row_cap:,} rows (row cap); raise --row-cap for more.",
+                    fg="yellow", err=True)
+
+
+@query.command("run", hidden=True)
+@click.argument("name")
+@click.option("--param", "-p", "params", multiple=True, help="key=value (repeat).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--timeout", type=float, default=config.QUERY_TIMEOUT_S, show_default=True, help="Seconds.")
+@click.option("--row-cap", type=int, default=config.QUERY_ROW_CAP, show_default=True)
+def query_run(name: str, params: tuple[str, ...], fmt: str, timeout: float, row_cap: int) -> None:
+    """Run saved query NAME."""
+    _friendly(_query_run)(name, params, fmt, timeout, row_cap)
+
+
+def _query_run(name: str, params: tuple[str, ...], fmt: str, timeout: float, row_cap: int) -> None:
+    from graph.db import connect
+    from queries.runner import run_saved
+    from ringtrace import audit
+    from ringtrace.errors import RingtraceError
+
+    raw = {}
+    for p in params:
+        if "=" not in p:
+            raise RingtraceError(f"--param {p!r} must look like key=value.")
+        k, v = p.split("=", 1)
+        raw[k.strip()] = v
+    with connect() as g:
+        result = run_saved(g, name, raw, timeout, row_cap)
+    audit.record("cli", "query", {"name": name, "params": raw, "rows": len(result.rows)})
+    _print_result(result, fmt)
+
+
+@query.command("list")
+def query_list() -> None:
+    """List the shipped and saved queries with their parameters."""
+    from queries.library import load_library
+
+    for q in load_library().values():
+        params = ", ".join(f"{p.name}:{p.type}={p.default!r}" for p in q.params)
+        origin = "shipped" if q.shipped else "saved"
+        click.echo(f"{q.name} [{origin}] {q.title}\n    params: {params or 'none'}; tags: {', '.join(q.tags)}")
+
+
+@query.command("save")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def query_save(file: Path) -> None:
+    """Validate a .cypher file (header + read-only checks) and add it to your library."""
+    _friendly(_query_save)(file)
+
+
+def _query_save(file: Path) -> None:
+    from graph.db import connect
+    from queries.runner import save_user_query
+
+    with connect() as g:
+        q = save_user_query(g, file.read_text())
+    click.echo(f"Saved {q.name} to {q.path}")
+
+
+@click.command()
+@click.option("--cluster", "cluster_id", required=True, help="The cluster to export.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.zip")
+@click.option("--redact", is_flag=True, help="Mask emails, names and card digits for sharing outside the team.")
+@click.option("--analyst", default=None, help="Who exports (default: $USER).")
+@click.option("--signing-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=lambda: os.environ.get("RINGTRACE_SIGNING_KEY") or None,
+              help="Ed25519 private key (PEM) to sign the manifest (or RINGTRACE_SIGNING_KEY).")
+def export(cluster_id: str, out: Path, redact: bool, analyst: str | None, signing_key: Path | None) -> None:
+    """Export a verifiable evidence bundle (ZIP) for a cluster."""
+    _friendly(_export)(cluster_id, out, redact, analyst or os.environ.get("USER", "analyst"), signing_key)
+
+
+def _export(cluster_id: str, out: Path, redact: bool, analyst: str, signing_key: Path | None) -> None:
+    from bundles.export import export_cluster
+    from graph.db import connect
+    from ringtrace import audit
+
+    with connect() as g:
+        manifest = export_cluster(g, cluster_id, out, analyst, redact, signing_key)
+    audit.record(analyst, "export", {"cluster_id": cluster_id, "out": str(out), "redacted": redact,
+                                     "bundle_id": manifest["bundle_id"]})
+    click.echo(f"Wrote {out}: {len(manifest['files'])} files, bundle {manifest['bundle_id']}, "
+               f"manifest sha256 {manifest['manifest_sha256']}")
+
+
+@click.command()
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The sender's Ed25519 public key (PEM) to check the signature against.")
+def verify(bundle: Path, public_key: Path | None) -> None:
+    """Verify an evidence bundle: exit 0 when intact, 1 naming each changed, added or missing file."""
+    from bundles.manifest import verify as verify_bundle
+
+    result = verify_bundle(bundle, public_key)
+    click.echo(result.summary())
+    raise SystemExit(0 if result.ok else 1)

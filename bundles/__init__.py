@@ -1,0 +1,1 @@
+"""Exported, verifiable evidence bundles."""

@@ -1,0 +1,200 @@
+"""Evidence bundles: one ZIP with a hashed manifest, report, graph files, queries and STIX.
+
+`export_cluster` gathers everything through the same saved queries an investigator
+can run, optionally redacts it (one Redactor for every file, so a masked name is the
+same masked name everywhere), renders the files and writes the ZIP with a manifest
+of sizes and SHA-256 digests (bundles/manifest.py).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from bundles import manifest, render, stix
+from graph.db import Graph
+from loaders import logstore
+from queries import runner
+from ringtrace import __version__
+from ringtrace.errors import RingtraceError
+
+BUNDLE_QUERIES = ("cluster_members", "cluster_attribution", "cluster_infrastructure", "cluster_top_templates",
+                  "bundle_evidence_graph")
+BUNDLE_ROW_CAP = 1_000_000
+EMAIL_RE = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
+CLUSTER_INFO = """
+MATCH (c:Cluster {cluster_id: $cluster_id})-[:FOUND_BY]->(d:DetectionRun)
+RETURN c {.*} AS cluster, d.run_id AS run_id, d.parameters AS parameters, d.started_at AS run_started
+"""
+RELEASES = """
+MATCH (e:Event)-[r:CONCERNS_MODEL]->(m:Model) WHERE r.release
+RETURN e.event_id AS event_id, e.ts AS ts, m.name AS model, e.description AS description ORDER BY ts
+"""
+
+
+class Redactor:
+    """Masks emails, people's names and card digits the same way in every file of a bundle."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.names: dict[str, str] = {}
+
+    def email(self, text: Any) -> Any:
+        if not self.enabled or not isinstance(text, str):
+            return text
+        return EMAIL_RE.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+
+    def name(self, text: Any) -> Any:
+        if not self.enabled or not isinstance(text, str) or not text:
+            return text
+        return self.names.setdefault(text, f"Person {len(self.names) + 1}")
+
+    def text(self, text: Any) -> Any:
+        """Free text: emails masked, and every known name replaced by its mask."""
+        if not self.enabled or not isinstance(text, str):
+            return text
+        out = self.email(text)
+        for real, masked in sorted(self.names.items(), key=lambda kv: -len(kv[0])):
+            out = out.replace(real, masked)
+        return out
+
+    def value(self, key: str, value: Any) -> Any:
+        if not self.enabled:
+            return value
+        if isinstance(value, list):
+            return [self.value(key, v) for v in value]
+        k = key.lower()
+        if k in ("last4", "bin"):
+            return "****" if value else value
+        if k in ("name", "billing_name", "target_name") or k.endswith("_name") and "org" not in k:
+            return self.name(value)
+        return self.text(value)
+
+
+@dataclass
+class BundleData:
+    cluster: dict[str, Any]
+    run_id: str
+    parameters: dict[str, Any]
+    queries: dict[str, runner.QueryResult]
+    query_params: dict[str, dict[str, Any]]
+    timeline: pd.DataFrame
+    releases: list[dict[str, Any]]
+    people_names: list[str]
+
+
+def _plain(v: Any) -> Any:
+    """JSON- and CSV-friendly values (Neo4j temporals as ISO text)."""
+    if hasattr(v, "iso_format"):
+        return v.iso_format()
+    if isinstance(v, (datetime, pd.Timestamp)):
+        return v.isoformat()
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return v
+
+
+def gather(graph: Graph, cluster_id: str) -> BundleData:
+    info = graph.read(CLUSTER_INFO, {"cluster_id": cluster_id})
+    if not info:
+        raise RingtraceError(f"No cluster {cluster_id}. `ringtrace query flagged_clusters` lists them.")
+    params = {"cluster_id": cluster_id}
+    results, used = {}, {}
+    for name in BUNDLE_QUERIES:
+        used[name] = dict(params)
+        results[name] = runner.run_saved(graph, name, params, row_cap=BUNDLE_ROW_CAP)
+    members = [r["account_id"] for r in results["cluster_members"].rows]
+    timeline = logstore.activity(members, "hour") if members else pd.DataFrame()
+    people = graph.read("MATCH (p:Person) RETURN p.name AS name")
+    return BundleData(cluster=_plain(info[0]["cluster"]), run_id=info[0]["run_id"],
+                      parameters=json.loads(info[0]["parameters"] or "{}"), queries=results, query_params=used,
+                      timeline=timeline, releases=[_plain(r) for r in graph.read(RELEASES)],
+                      people_names=[p["name"] for p in people if p["name"]])
+
+
+def _redacted_rows(rows: list[dict[str, Any]], red: Redactor) -> list[dict[str, Any]]:
+    return [{k: red.value(k, _plain(v)) for k, v in r.items()} for r in rows]
+
+
+def evidence_graph(edges: list[dict[str, Any]]) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    for e in edges:
+        s = f"{e['source_label']}:{e['source']}"
+        t = f"{e['target_label']}:{e['target']}"
+        g.add_node(s, label=e["source_label"], key=str(e["source"]))
+        g.add_node(t, label=e["target_label"], key=str(e["target"]))
+        g.add_edge(s, t, type=e["type"])
+    return g
+
+
+def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow(r)
+    return buf.getvalue().encode()
+
+
+def render_files(data: BundleData, redact: bool) -> dict[str, bytes]:
+    """Every file of the bundle, by its name inside the ZIP."""
+    red = Redactor(redact)
+    for n in data.people_names:  # register names first so free text is masked consistently
+        red.name(n)
+    q = {name: _redacted_rows(res.rows, red) for name, res in data.queries.items()}
+    for rows in q.values():
+        for r in rows:
+            if "email" in r:
+                r["email"] = red.email(r["email"])
+    cluster = {k: red.value(k, v) for k, v in data.cluster.items()}
+    g = evidence_graph(q["bundle_evidence_graph"])
+    nodes = [{"id": n, "label": d["label"], "key": d["key"]} for n, d in g.nodes(data=True)]
+    edges = [{"source": u, "target": v, "type": d["type"]} for u, v, d in g.edges(data=True)]
+    graphml = io.BytesIO()
+    nx.write_graphml(g, graphml)
+    files: dict[str, bytes] = {
+        "report.html": render.report_html(cluster, q, data.timeline, data.releases, data.run_id,
+                                          data.parameters, redact).encode(),
+        "graph.html": render.graph_html(g, cluster).encode(),
+        "graph.graphml": graphml.getvalue(),
+        "nodes.csv": _csv(nodes, ["id", "label", "key"]),
+        "edges.csv": _csv(edges, ["source", "target", "type"]),
+        "stix.json": json.dumps(stix.bundle(cluster, q), indent=1, sort_keys=True).encode(),
+    }
+    from queries import library
+
+    for name, res in data.queries.items():
+        files[f"queries/{name}.cypher"] = library.get(name).text.encode()
+        files[f"queries/{name}.json"] = json.dumps(
+            {"query": name, "parameters": data.query_params[name], "columns": res.columns,
+             "truncated": res.truncated, "rows": q[name]}, indent=1, default=str).encode()
+    return files
+
+
+def export_cluster(graph: Graph, cluster_id: str, out: Path, analyst: str, redact: bool = False,
+                   signing_key: Path | None = None) -> dict[str, Any]:
+    """Write the bundle ZIP for one cluster; returns its manifest."""
+    data = gather(graph, cluster_id)
+    files = render_files(data, redact)
+    meta = {
+        "bundle_id": str(uuid.uuid4()),
+        "created_at": datetime.now(timezone.utc).isoformat(),
+        "analyst": analyst,
+        "ringtrace_version": __version__,
+        "neo4j": {"version": graph.server_version(), "database": graph.database, "uri": graph.settings.uri},
+        "detection_run": {"run_id": data.run_id, "parameters": data.parameters},
+        "cluster": {"cluster_id": cluster_id, "size": data.cluster.get("size"), "score": data.cluster.get("score")},
+        "redacted": redact,
+    }
+    return manifest.write_zip(out, files, meta, signing_key)

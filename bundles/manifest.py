@@ -1,0 +1,149 @@
+"""The bundle manifest: every file's size and SHA-256, the manifest's own digest, an optional
+Ed25519 signature, and `verify`, which recomputes all of it."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ringtrace.errors import RingtraceError
+
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+def canonical(obj: Any) -> bytes:
+    """The canonical JSON form that is hashed and signed: sorted keys, no spaces, UTF-8."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _load_private_key(path: Path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    key = load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise RingtraceError(f"{path} is not an Ed25519 private key (PEM).")
+    return key
+
+
+def public_key_pem(private_key_path: Path) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    key = _load_private_key(private_key_path)
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def write_zip(out: Path, files: dict[str, bytes], meta: dict[str, Any],
+              signing_key: Path | None = None) -> dict[str, Any]:
+    """Write files plus manifest.json (and manifest.sig when a key is given) into `out`."""
+    manifest = dict(meta)
+    manifest["files"] = {name: {"size": len(data), "sha256": sha256(data)} for name, data in sorted(files.items())}
+    if signing_key:
+        manifest["signature"] = {"algorithm": "Ed25519", "public_key": public_key_pem(signing_key)}
+    manifest["manifest_sha256"] = sha256(canonical(manifest))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in sorted(files.items()):
+            z.writestr(zipfile.ZipInfo(name, FIXED_ZIP_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr(zipfile.ZipInfo(MANIFEST, FIXED_ZIP_TIME),
+                   json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode(),
+                   compress_type=zipfile.ZIP_DEFLATED)
+        if signing_key:
+            sig = _load_private_key(signing_key).sign(canonical(manifest))
+            z.writestr(zipfile.ZipInfo(SIGNATURE, FIXED_ZIP_TIME), base64.b64encode(sig) + b"\n")
+    return manifest
+
+
+@dataclass
+class Verification:
+    ok: bool
+    files: int = 0
+    added: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    signed: bool = False
+    key_source: str = ""
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        if self.ok:
+            sig = f"Ed25519 signature valid against {self.key_source}" if self.signed else "not signed"
+            m = self.manifest
+            return (f"OK: {self.files} files match the manifest ({sig}); bundle {m.get('bundle_id')}, "
+                    f"cluster {m.get('cluster', {}).get('cluster_id')}, created {m.get('created_at')} "
+                    f"by {m.get('analyst')}")
+        lines = ["FAILED:"]
+        lines += [f"  changed: {n}" for n in self.changed]
+        lines += [f"  missing: {n}" for n in self.missing]
+        lines += [f"  added:   {n}" for n in self.added]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def verify(path: Path, public_key: Path | None = None) -> Verification:
+    """Recompute every digest in the bundle; name each added, missing or changed file."""
+    try:
+        z = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        return Verification(ok=False, problems=[f"not a readable ZIP file: {exc}"])
+    with z:
+        names = set(z.namelist())
+        if MANIFEST not in names:
+            return Verification(ok=False, missing=[MANIFEST])
+        try:
+            manifest = json.loads(z.read(MANIFEST))
+        except json.JSONDecodeError as exc:
+            return Verification(ok=False, changed=[MANIFEST], problems=[f"manifest.json is not JSON: {exc}"])
+        v = Verification(ok=True, manifest=manifest)
+        claimed = manifest.pop("manifest_sha256", None)
+        if claimed != sha256(canonical(manifest)):
+            v.changed.append(MANIFEST)
+        listed = manifest.get("files", {})
+        for name, entry in sorted(listed.items()):
+            if name not in names:
+                v.missing.append(name)
+                continue
+            data = z.read(name)
+            if len(data) != entry.get("size") or sha256(data) != entry.get("sha256"):
+                v.changed.append(name)
+        extra = sorted(names - set(listed) - {MANIFEST, SIGNATURE})
+        v.added.extend(extra)
+        v.files = len(listed)
+        if SIGNATURE in names or "signature" in manifest:
+            if SIGNATURE not in names:
+                v.missing.append(SIGNATURE)
+            else:
+                signed_form = {**manifest, "manifest_sha256": claimed}  # what write_zip signed
+                v.signed = _check_signature(z.read(SIGNATURE), signed_form, public_key, v)
+        manifest["manifest_sha256"] = claimed
+    v.ok = not (v.added or v.missing or v.changed or v.problems)
+    return v
+
+
+def _check_signature(sig_b64: bytes, manifest: dict[str, Any], public_key: Path | None,
+                     v: Verification) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    pem = public_key.read_bytes() if public_key else manifest.get("signature", {}).get("public_key", "").encode()
+    v.key_source = str(public_key) if public_key else "the key embedded in the manifest"
+    try:
+        key = load_pem_public_key(pem)
+        key.verify(base64.b64decode(sig_b64.strip()), canonical(manifest))
+        return True
+    except (InvalidSignature, ValueError) as exc:
+        v.changed.append(SIGNATURE)
+        v.problems.append(f"the Ed25519 signature does not match the manifest ({type(exc).__name__})")
+        return False

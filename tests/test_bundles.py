@@ -1,0 +1,164 @@
+"""Evidence bundles: export then verify, tamper detection, STIX validity, offline HTML, redaction."""
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from bundles.export import export_cluster
+from bundles.manifest import verify
+
+RESOURCE_LINK = re.compile(r"""(src|href)\s*=\s*["']?\s*https?://|url\(\s*["']?https?://|@import\s+["']?https?://""", re.I)
+
+
+@pytest.fixture(scope="module")
+def bundle(sample_detected, tmp_path_factory):
+    from tracing.report import trace_all
+
+    g, result, _ = sample_detected
+    trace_all(g, result.run_id)
+    cid = result.flagged[0][0]
+    out = tmp_path_factory.mktemp("bundle") / "cluster.zip"
+    export_cluster(g, cid, out, analyst="tester")
+    return g, cid, out
+
+
+def _files(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def _rewrite(path: Path, out: Path, files: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(out, "w") as z:
+        for n, data in files.items():
+            z.writestr(n, data)
+    return out
+
+
+def test_export_then_verify_passes(bundle):
+    _, cid, out = bundle
+    v = verify(out)
+    assert v.ok, v.summary()
+    names = set(_files(out))
+    for required in ("manifest.json", "report.html", "graph.html", "graph.graphml", "nodes.csv", "edges.csv",
+                     "stix.json", "queries/cluster_members.cypher", "queries/cluster_members.json"):
+        assert required in names
+    m = json.loads(_files(out)["manifest.json"])
+    assert m["cluster"]["cluster_id"] == cid and m["analyst"] == "tester"
+    assert m["detection_run"]["run_id"] and "seed" in m["detection_run"]["parameters"]
+    assert m["neo4j"]["version"].startswith("5.26") and m["neo4j"]["database"]
+
+
+def test_changing_one_byte_of_any_file_fails_and_names_it(bundle, tmp_path):
+    _, _, out = bundle
+    files = _files(out)
+    for name in files:
+        changed = dict(files)
+        data = bytearray(changed[name])
+        data[len(data) // 2] ^= 0x01
+        changed[name] = bytes(data)
+        v = verify(_rewrite(out, tmp_path / "t.zip", changed))
+        assert not v.ok, name
+        assert name in v.changed or (name == "manifest.json" and v.problems), name
+        assert name in v.summary() or name == "manifest.json"
+
+
+def test_added_and_removed_files_are_named(bundle, tmp_path):
+    _, _, out = bundle
+    files = _files(out)
+    added = dict(files, **{"notes/extra.txt": b"slipped in"})
+    v = verify(_rewrite(out, tmp_path / "a.zip", added))
+    assert not v.ok and v.added == ["notes/extra.txt"] and "notes/extra.txt" in v.summary()
+    removed = {k: d for k, d in files.items() if k != "stix.json"}
+    v = verify(_rewrite(out, tmp_path / "r.zip", removed))
+    assert not v.ok and v.missing == ["stix.json"]
+
+
+def test_verify_cli_exit_codes(bundle, tmp_path):
+    from click.testing import CliRunner
+
+    from ringtrace.cli import main
+
+    _, _, out = bundle
+    assert CliRunner().invoke(main, ["verify", str(out)]).exit_code == 0
+    files = _files(out)
+    files["report.html"] = files["report.html"] + b" "
+    res = CliRunner().invoke(main, ["verify", str(_rewrite(out, tmp_path / "x.zip", files))])
+    assert res.exit_code == 1 and "changed: report.html" in res.output
+
+
+def test_stix_passes_the_oasis_validator(bundle):
+    from stix2validator import ValidationOptions, validate_string
+
+    _, _, out = bundle
+    result = validate_string(_files(out)["stix.json"].decode(), ValidationOptions(version="2.1"))
+    assert result.is_valid, [str(e) for e in result.errors]
+    types = {o["type"] for o in json.loads(_files(out)["stix.json"])["objects"]}
+    assert {"campaign", "indicator", "threat-actor", "relationship", "identity", "infrastructure"} <= types
+
+
+def test_graphml_matches_node_and_edge_csv(bundle, tmp_path):
+    _, _, out = bundle
+    files = _files(out)
+    (tmp_path / "g.graphml").write_bytes(files["graph.graphml"])
+    g = nx.read_graphml(tmp_path / "g.graphml")
+    nodes = pd.read_csv(tmp_path.joinpath("n.csv").write_bytes(files["nodes.csv"]) and tmp_path / "n.csv")
+    edges = pd.read_csv(tmp_path.joinpath("e.csv").write_bytes(files["edges.csv"]) and tmp_path / "e.csv")
+    assert g.number_of_nodes() == len(nodes) > 0
+    assert g.number_of_edges() == len(edges) > 0
+
+
+def test_html_has_no_remote_resources(bundle):
+    _, _, out = bundle
+    files = _files(out)
+    for name in ("report.html", "graph.html"):
+        text = files[name].decode()
+        assert not RESOURCE_LINK.search(text), f"{name} links a remote resource"
+    assert "vis.Network" in files["graph.html"].decode() or "new vis" in files["graph.html"].decode()
+
+
+def test_redaction_is_consistent_across_files(bundle, tmp_path):
+    g, cid, _ = bundle
+    out = tmp_path / "redacted.zip"
+    export_cluster(g, cid, out, analyst="tester", redact=True)
+    assert verify(out).ok
+    files = _files(out)
+    people = [r["name"] for r in g.read("MATCH (p:Person) RETURN p.name AS name")]
+    emails = [r["email"] for r in g.read("MATCH (c:Cluster {cluster_id: $c})<-[:MEMBER_OF]-(a:Account) "
+                                         "RETURN a.email AS email", {"c": cid})]
+    blob = b"\n".join(files.values()).decode(errors="replace")
+    for name in people:
+        assert name not in blob, f"name {name} left in clear"
+    for email in emails[:50]:
+        assert email not in blob
+    masked = set(re.findall(r"Person \d+", files["report.html"].decode()))
+    assert masked, "attributed people appear masked in the report"
+    stix_text = files["stix.json"].decode()
+    assert masked & set(re.findall(r"Person \d+", stix_text)), "the same mask is used in stix.json"
+
+
+def test_signed_bundle_verifies_and_detects_a_forged_signature(bundle, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    g, cid, _ = bundle
+    key = Ed25519PrivateKey.generate()
+    key_path = tmp_path / "key.pem"
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    pub_path = tmp_path / "pub.pem"
+    pub_path.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                       serialization.PublicFormat.SubjectPublicKeyInfo))
+    out = tmp_path / "signed.zip"
+    export_cluster(g, cid, out, analyst="tester", signing_key=key_path)
+    v = verify(out, pub_path)
+    assert v.ok and v.signed, v.summary()
+    other = Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (tmp_path / "other.pem").write_bytes(other)
+    assert not verify(out, tmp_path / "other.pem").ok
