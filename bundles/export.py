@@ -21,7 +21,7 @@ import networkx as nx
 import pandas as pd
 
 from bundles import manifest, render, stix
-from graph.db import Graph
+from graph.db import Graph, plain
 from loaders import logstore
 from queries import runner
 from ringtrace import __version__
@@ -93,16 +93,10 @@ class BundleData:
 
 
 def _plain(v: Any) -> Any:
-    """JSON- and CSV-friendly values (Neo4j temporals as ISO text)."""
-    if hasattr(v, "iso_format"):
-        return v.iso_format()
+    """JSON- and CSV-friendly values (Neo4j and pandas temporals as ISO text)."""
     if isinstance(v, (datetime, pd.Timestamp)):
         return v.isoformat()
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    return v
+    return plain(v)
 
 
 def gather(graph: Graph, cluster_id: str) -> BundleData:

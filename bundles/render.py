@@ -114,10 +114,11 @@ def graph_html(g: nx.MultiDiGraph, cluster: dict[str, Any]) -> str:
     drawn = {n for n, _ in nodes}
     for n, d in nodes:
         colour, shape = NODE_STYLE.get(d["label"], ("#999", "dot"))
-        net.add_node(n, label=d["key"], title=f"{d['label']}: {d['key']}", color=colour, shape=shape,
+        # data values are escaped: a crafted name must not become markup or script in the page
+        net.add_node(n, label=_e(d["key"]), title=_e(f"{d['label']}: {d['key']}"), color=colour, shape=shape,
                      size=30 if d["label"] == "Cluster" else 12)
     for u, v, d in g.edges(data=True):
         if u in drawn and v in drawn:
-            net.add_edge(u, v, title=d["type"])
+            net.add_edge(u, v, title=_e(d["type"]))
     page = net.generate_html(notebook=False)
     return _REMOTE_TAG.sub("", page)

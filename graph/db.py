@@ -16,6 +16,17 @@ CYPHER_DIR = Path(__file__).resolve().parent
 T = TypeVar("T")
 
 
+def plain(value: Any) -> Any:
+    """Neo4j values as plain Python for tables and JSON (temporals become ISO 8601 text)."""
+    if hasattr(value, "iso_format"):
+        return value.iso_format()
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
 def cypher(name: str) -> str:
     """Text of a named `.cypher` file beside this module."""
     return (CYPHER_DIR / f"{name}.cypher").read_text()

@@ -14,7 +14,7 @@ SAMPLE_DIR = config.PROJECT_ROOT / "sample_data" / "small"
 
 def register(main: click.Group) -> None:
     """Attach the built subcommands to the `ringtrace` group."""
-    for command in (demo, load, sample, detect, trace, query, export, verify):
+    for command in (demo, load, sample, detect, trace, query, export, verify, app, user):
         main.add_command(command)
 
 
@@ -85,18 +85,40 @@ def demo(no_app: bool) -> None:
     friendly_errors(_demo)(no_app)
 
 
+SAMPLE_LOADED = """
+MATCH (l:LoadRun {dataset: $dataset}) WHERE l.status = 'completed' RETURN count(l) AS n
+"""
+
+
 def _demo(no_app: bool) -> None:
+    from detection.run import DetectionParams, detect as run_detection, write_results
+    from graph.db import connect
+    from loaders.load import load_dataset
+    from tracing.report import trace_all, write_csv
+
     if not config.external_server():
         from ringtrace import local_neo4j
 
         st = local_neo4j.start()
         click.echo(f"Neo4j {st.version} running at {st.uri}")
-    steps = [name for name in ("load", "detect", "trace", "app") if name not in _BUILT]
-    if steps:
-        click.secho(f"Not built yet, skipped: {', '.join(steps)}.", fg="yellow")
+    results = config.home() / "results"
+    with connect() as g:
+        if g.read(SAMPLE_LOADED, {"dataset": str(SAMPLE_DIR.resolve())})[0]["n"] == 0:
+            print_load_summary(load_dataset(g, SAMPLE_DIR))
+        else:
+            click.echo(f"Sample already loaded from {SAMPLE_DIR}.")
+        result = run_detection(g, DetectionParams())
+        write_results(result, results)
+        click.echo(f"Detection {result.run_id}: {len(result.flagged)} flagged of {len(result.clusters)} clusters")
+        from rich.console import Console
+
+        traced = trace_all(g, result.run_id, Console())
+        write_csv(traced, results)
+    click.echo(f"Results in {results}")
+    if not no_app:
+        _app("127.0.0.1", 8501)
 
 
-_BUILT: set[str] = set()
 
 
 @click.command()
@@ -309,3 +331,47 @@ def verify(bundle: Path, public_key: Path | None) -> None:
     result = verify_bundle(bundle, public_key)
     click.echo(result.summary())
     raise SystemExit(0 if result.ok else 1)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback requires a login.")
+@click.option("--port", type=int, default=8501, show_default=True)
+def app(host: str, port: int) -> None:
+    """Open the Streamlit workbench."""
+    _friendly(_app)(host, port)
+
+
+def _app(host: str, port: int) -> None:
+    import subprocess
+    import sys
+
+    from ringtrace.errors import RingtraceError
+    from workbench import auth
+
+    if auth.login_required(host) and not auth.users_file().exists():
+        raise RingtraceError(f"Listening on {host} needs a login, and there are no users yet: create one with "
+                             "`ringtrace user add NAME --role investigator`.")
+    env = dict(os.environ, RINGTRACE_APP_HOST=host)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(config.PROJECT_ROOT / "app.py"),
+           "--server.address", host, "--server.port", str(port), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "false"]
+    click.echo(f"Workbench on http://{host}:{port} (Ctrl-C to stop)")
+    raise SystemExit(subprocess.call(cmd, env=env))
+
+
+@click.group()
+def user() -> None:
+    """Workbench users (needed when the workbench listens beyond loopback)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["viewer", "investigator", "admin"]), required=True)
+@click.password_option(help="Asked for when not given.")
+def user_add(name: str, role: str, password: str) -> None:
+    """Add or update a user (bcrypt hash in the ringtrace home)."""
+    from workbench import auth
+
+    _friendly(auth.add_user)(name, password, role)
+    click.echo(f"User {name} ({role}) saved in {auth.users_file()}")

@@ -1,0 +1,510 @@
+"""The ringtrace workbench (Streamlit): `ringtrace app` or `streamlit run app.py`.
+
+Every page calls the same functions as the CLI (detection.run, tracing.attribution,
+queries.runner, bundles.export, loaders.logstore); workbench/data.py holds only the
+Cypher the CLI has no use for (overview counts, search, neighbours, notes).
+"""
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import streamlit as st
+
+from workbench import auth, data
+
+log = logging.getLogger("ringtrace.workbench")
+PAGES = ("Overview", "Cluster", "Explore", "Trace", "Queries")
+CANVAS_NODE_CAP = 300
+NEIGHBOUR_PAGE = 50
+MEMBER_PAGE = 100
+CACHE_TTL_S = 300
+HOST = os.environ.get("RINGTRACE_APP_HOST", "127.0.0.1")
+
+
+VERSION_KEY = """
+OPTIONAL MATCH (l:LoadRun) WITH max(l.started_at) AS loaded
+OPTIONAL MATCH (d:DetectionRun) WITH loaded, max(d.started_at) AS detected
+RETURN coalesce(toString(loaded), '-') + '|' + coalesce(toString(detected), '-') AS v
+"""
+
+
+class UserError(Exception):
+    """Shown to the user as is: what went wrong and what to do."""
+
+
+def friendly(render: Callable[[], None]) -> None:
+    """Run a page; users see a short message, the server log gets the stack trace."""
+    from neo4j.exceptions import AuthError, ServiceUnavailable
+
+    from ringtrace.errors import RingtraceError
+
+    try:
+        render()
+    except (UserError, RingtraceError) as exc:
+        st.error(str(exc))
+    except ServiceUnavailable:
+        log.error("Neo4j unavailable:\n%s", traceback.format_exc())
+        st.error("Neo4j is not reachable. Start it with `ringtrace neo4j start` (or check NEO4J_URI), "
+                 "then reload this page.")
+    except AuthError:
+        st.error("Neo4j refused the credentials. Check NEO4J_USER / NEO4J_PASSWORD.")
+    except Exception as exc:  # never show a stack trace to a user
+        log.error("page failed:\n%s", traceback.format_exc())
+        st.error(f"Something went wrong ({type(exc).__name__}). The details are in the server log; "
+                 "try again, or report what you did.")
+
+
+@st.cache_resource
+def _graph():
+    from graph.db import connect
+
+    return connect()
+
+
+def graph():
+    g = _graph()
+    try:
+        g.driver.verify_connectivity()
+    except Exception:
+        _graph.clear()
+        g = _graph()
+    return g
+
+
+def user() -> tuple[str, str]:
+    return st.session_state.get("user", auth.LOCAL_USER), st.session_state.get("role", "admin")
+
+
+def audit(action: str, details: dict[str, Any]) -> None:
+    from ringtrace import audit as audit_log
+
+    audit_log.record(user()[0], action, details)
+
+
+def version_key() -> str:
+    """Changes when a new load or detection run lands; cached reads are keyed on it."""
+    g = graph()
+    rows = g.read(VERSION_KEY)
+    return rows[0]["v"] or "empty"
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def cached_read(query: str, params_json: str, version: str) -> list[dict[str, Any]]:
+    from graph.db import plain
+
+    return [plain(r) for r in graph().read(query, json.loads(params_json))]
+
+
+def read(query: str, **params: Any) -> list[dict[str, Any]]:
+    return cached_read(query, json.dumps(params, default=str, sort_keys=True), version_key())
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def cached_activity(accounts_json: str | None, bucket: str, version: str) -> pd.DataFrame:
+    from loaders import logstore
+
+    accounts = json.loads(accounts_json) if accounts_json else None
+    return logstore.activity(accounts, bucket)
+
+
+def timeline(accounts: list[str] | None, bucket: str = "hour") -> None:
+    """Requests over time by model, with model releases marked."""
+    import altair as alt
+
+    df = cached_activity(json.dumps(accounts) if accounts is not None else None, bucket, version_key())
+    if df.empty:
+        st.info("No request log stored for this selection.")
+        return
+    df = df.copy()
+    df["bucket"] = pd.to_datetime(df["bucket"], utc=True)
+    bars = alt.Chart(df).mark_bar().encode(x=alt.X("bucket:T", title=None), y=alt.Y("requests:Q", stack=True),
+                                           color="model:N", tooltip=["bucket:T", "model:N", "requests:Q"])
+    releases = pd.DataFrame(read("MATCH (e:Event)-[r:CONCERNS_MODEL]->(m:Model) WHERE r.release "
+                                 "RETURN toString(e.ts) AS ts, m.name AS model"))
+    layers = [bars]
+    if not releases.empty:
+        releases["ts"] = pd.to_datetime(releases["ts"], utc=True)
+        releases = releases[(releases["ts"] >= df["bucket"].min()) & (releases["ts"] <= df["bucket"].max())]
+        if not releases.empty:
+            layers.append(alt.Chart(releases).mark_rule(color="red", strokeDash=[4, 4]).encode(
+                x="ts:T", tooltip=["model:N", "ts:T"]))
+    st.altair_chart(alt.layer(*layers).properties(height=220), width="stretch")
+
+
+def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    from graph.db import plain
+
+    return pd.DataFrame([plain(r) for r in rows])
+
+
+def latest_run() -> dict[str, Any] | None:
+    rows = read(data.LATEST_DETECTION)
+    return rows[0] if rows else None
+
+
+def notes_panel(element_id: str, key: str) -> None:
+    rows = graph().read(data.NOTES_OF, {"element_id": element_id})
+    for n in rows:
+        st.caption(f"{n['author']} · {str(n['created_at'])[:16]}")
+        st.write(n["text"])
+    name, role = user()
+    if auth.can(role, "note"):
+        with st.form(f"note-{key}", clear_on_submit=True):
+            text = st.text_area("Add a note", key=f"note-text-{key}")
+            if st.form_submit_button("Save note") and text.strip():
+                data.add_note(graph(), element_id, text.strip(), name)
+                audit("note", {"element_id": element_id})
+                st.success("Note saved.")
+    else:
+        st.caption("Viewers cannot write notes.")
+
+
+def draw(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]], height: int = 560) -> None:
+    """Draw a canvas with pyvis (colour and shape by type, size by score, tooltips)."""
+    from bundles.render import NODE_STYLE
+
+    from pyvis.network import Network
+
+    net = Network(height=f"{height}px", width="100%", directed=True, cdn_resources="in_line")
+    for nid, n in nodes.items():
+        colour, shape = NODE_STYLE.get(n["label"], ("#999", "dot"))
+        size = 12 + min(30, float(n["props"].get("score") or 0) * 2)
+        tip = "\n".join(f"{k}: {v}" for k, v in list(n["props"].items())[:8] if k not in ("contributions", "features"))
+        # escaped: node properties come from loaded data and must not become markup or script
+        net.add_node(nid, label=html.escape(data.display_key(n["label"], n["props"])),
+                     title=html.escape(f"{n['label']}\n{tip}"),
+                     color=colour, shape=shape, size=size)
+    for u, v, t in edges:
+        if u in nodes and v in nodes:
+            net.add_edge(u, v, title=html.escape(t))
+    from bundles.render import _REMOTE_TAG
+
+    st.iframe(_REMOTE_TAG.sub("", net.generate_html(notebook=False)), height=height + 20)
+
+
+# --- pages ---------------------------------------------------------------------------
+
+def page_overview() -> None:
+    st.header("Overview")
+    counts = read(data.OVERVIEW_COUNTS)
+    if not counts or all(c["n"] == 0 for c in counts):
+        st.info("No data loaded yet. Load a dataset with `ringtrace load DATASET_DIR` "
+                "(or `ringtrace demo` for the sample), then reload.")
+        return
+    cols = st.columns(min(6, len(counts)))
+    for col, c in zip(cols, counts[:6]):
+        col.metric(c["label"], f"{c['n']:,}")
+    span = read(data.DATA_SPAN)[0]
+    st.caption(f"Requests from {span['first_request']} to {span['last_request']}; "
+               f"sign-ups from {span['first_signup']} to {span['last_signup']}")
+    with st.expander("Load runs"):
+        st.dataframe(pd.DataFrame(read(data.LOAD_RUNS)), width="stretch")
+    run = latest_run()
+    if run is None:
+        st.warning("No detection run yet: run `ringtrace detect` to flag clusters.")
+    else:
+        st.subheader(f"Latest detection: {run['run_id']}")
+        st.caption(f"{run['flagged']} flagged of {run['clusters']} clusters, started {run['started_at']}")
+        clusters = pd.DataFrame(read(data.CLUSTERS_OF_RUN, run_id=run["run_id"]))
+        flagged = clusters[clusters["flagged"]] if not clusters.empty else clusters
+        st.dataframe(flagged, width="stretch", hide_index=True)
+    st.subheader("Request volume")
+    timeline(None, "day")
+
+
+def _pick_cluster(key: str) -> str | None:
+    run = latest_run()
+    if run is None:
+        st.info("No detection run yet: run `ringtrace detect` first.")
+        return None
+    clusters = read(data.CLUSTERS_OF_RUN, run_id=run["run_id"])
+    if not clusters:
+        st.info("The latest detection run found no clusters.")
+        return None
+    options = [c["cluster_id"] for c in clusters]
+    labels = {c["cluster_id"]: f"#{c['rank']} {'FLAGGED ' if c['flagged'] else ''}score {c['score']:.1f} · "
+              f"{c['size']} accounts · {c['cluster_id']}" for c in clusters}
+    preset = st.session_state.get("open_cluster")
+    index = options.index(preset) if preset in options else 0
+    return st.selectbox("Cluster", options, index=index, format_func=labels.get, key=key)
+
+
+def page_cluster() -> None:
+    from queries import runner
+    from tracing.attribution import trace_cluster
+
+    st.header("Cluster")
+    cid = _pick_cluster("cluster-pick")
+    if not cid:
+        return
+    cluster = read(data.CLUSTER, cluster_id=cid)[0]["cluster"]
+    st.metric("Score", f"{cluster['score']:.2f}", "flagged" if cluster["flagged"] else "not flagged")
+    st.subheader("Reasons")
+    for r in cluster.get("reasons") or []:
+        st.markdown(f"- {r}")
+    st.subheader("Score breakdown")
+    contrib = pd.DataFrame(json.loads(cluster.get("contributions") or "[]"))
+    if not contrib.empty:
+        st.bar_chart(contrib.set_index("feature")["points"])
+        st.dataframe(contrib[["feature", "points", "reason"]], width="stretch", hide_index=True)
+    members = runner.run_saved(graph(), "cluster_members", {"cluster_id": cid, "limit": 100000})
+    mdf = frame(members.rows)
+    st.subheader(f"Members ({len(mdf):,})")
+    pages = max(1, (len(mdf) + MEMBER_PAGE - 1) // MEMBER_PAGE)
+    page = st.number_input("Page", 1, pages, 1, key="member-page") if pages > 1 else 1
+    st.dataframe(mdf.iloc[(page - 1) * MEMBER_PAGE: page * MEMBER_PAGE], width="stretch", hide_index=True)
+    st.subheader("Activity")
+    timeline(mdf["account_id"].tolist() if not mdf.empty else [], "hour")
+    st.subheader("Infrastructure used")
+    infra = runner.run_saved(graph(), "cluster_infrastructure", {"cluster_id": cid})
+    st.dataframe(frame(infra.rows), width="stretch", hide_index=True)
+    st.subheader("Attribution")
+    result = trace_cluster(graph(), cid)
+    _attribution_tables(result)
+    st.subheader("Graph")
+    ev = runner.run_saved(graph(), "bundle_evidence_graph", {"cluster_id": cid, "limit": 5000})
+    nodes, edges = {}, set()
+    for e in ev.rows:
+        s, t = f"{e['source_label']}:{e['source']}", f"{e['target_label']}:{e['target']}"
+        nodes.setdefault(s, {"label": e["source_label"], "props": {"id": e["source"]}})
+        nodes.setdefault(t, {"label": e["target_label"], "props": {"id": e["target"]}})
+        edges.add((s, t, e["type"]))
+    shown = dict(list(nodes.items())[:CANVAS_NODE_CAP])
+    if len(nodes) > CANVAS_NODE_CAP:
+        st.caption(f"Showing {len(shown):,} of {len(nodes):,} nodes; open Explore to expand further.")
+    draw(shown, edges)
+    _export_button(cid)
+    st.subheader("Notes")
+    el = graph().read("MATCH (c:Cluster {cluster_id: $c}) RETURN elementId(c) AS e", {"c": cid})[0]["e"]
+    notes_panel(el, f"cluster-{cid}")
+
+
+def _attribution_tables(result) -> None:
+    for title, cands in (("Organisations", result.organisations), ("People", result.people)):
+        rows = [{"rank": c.rank, "id": c.target_id, "name": c.name, "confidence": c.confidence,
+                 "evidence": c.evidence_text()} for c in cands]
+        st.markdown(f"**{title}**")
+        if rows:
+            st.dataframe(pd.DataFrame(rows), width="stretch", hide_index=True)
+        else:
+            st.caption("No evidence path found.")
+    if result.infrastructure:
+        st.caption("Infrastructure (not the originator): " +
+                   ", ".join(f"{r['service']} ({r['accounts']} accounts)" for r in result.infrastructure))
+
+
+def _export_button(cid: str) -> None:
+    from bundles.export import export_cluster
+
+    name, role = user()
+    if not auth.can(role, "export"):
+        st.caption("Viewers cannot export evidence bundles.")
+        return
+    redact = st.checkbox("Redact personal data", key=f"redact-{cid}")
+    if st.button("Prepare evidence bundle", key=f"export-{cid}"):
+        out = Path(tempfile.mkdtemp()) / f"{cid}.zip"
+        manifest = export_cluster(graph(), cid, out, name, redact)
+        audit("export", {"cluster_id": cid, "bundle_id": manifest["bundle_id"], "redacted": redact})
+        st.download_button("Download bundle", out.read_bytes(), file_name=out.name, mime="application/zip")
+
+
+def _canvas() -> dict[str, Any]:
+    return st.session_state.setdefault("canvas", {"nodes": {}, "edges": set(), "expanded": {}})
+
+
+def page_explore() -> None:
+    st.header("Explore")
+    canvas = _canvas()
+    q = st.text_input("Search any identifier (account, email, IP, card fingerprint, device, person, organisation)",
+                      key="search")
+    if q:
+        hits = data.search(graph(), q)
+        audit("search", {"q": q, "hits": len(hits)})
+        if not hits:
+            st.info(f"Nothing matches {q!r}.")
+        for h in hits[:20]:
+            key = data.display_key(h["label"], h["props"])
+            if st.button(f"Add {h['label']} {key}", key=f"add-{h['element_id']}"):
+                canvas["nodes"][h["element_id"]] = {"label": h["label"], "props": h["props"]}
+                st.session_state["selected"] = h["element_id"]
+    labels = ["Account", "IPAddress", "PaymentCard", "Device", "Person", "Organisation", "APIKey", "Cluster",
+              "PromptTemplate", "Model", "EmailDomain", "Proxy", "Note"]
+    c1, c2, c3 = st.columns(3)
+    only = c1.multiselect("Neighbour types", labels, key="filter-types")
+    since = c2.text_input("Active since (ISO date)", key="filter-since") or None
+    until = c3.text_input("Active until (ISO date)", key="filter-until") or None
+    if not canvas["nodes"]:
+        st.info("Search and add a node to start the canvas.")
+        return
+    ids = list(canvas["nodes"])
+    selected = st.selectbox("Selected node", ids, index=ids.index(st.session_state.get("selected", ids[0]))
+                            if st.session_state.get("selected") in ids else 0,
+                            format_func=lambda i: f"{canvas['nodes'][i]['label']} "
+                                                  f"{data.display_key(canvas['nodes'][i]['label'], canvas['nodes'][i]['props'])}",
+                            key="selected-node")
+    st.session_state["selected"] = selected
+    b1, b2, b3 = st.columns(3)
+    if b1.button("Expand selected", key="expand"):
+        _expand(canvas, selected, only, since, until)
+    if b2.button("Collapse selected", key="collapse"):
+        for nid in canvas["expanded"].pop(selected, []):
+            canvas["nodes"].pop(nid, None)
+        canvas["edges"] = {e for e in canvas["edges"] if e[0] in canvas["nodes"] and e[1] in canvas["nodes"]}
+    if b3.button("Clear canvas", key="clear"):
+        st.session_state["canvas"] = {"nodes": {}, "edges": set(), "expanded": {}}
+        st.rerun()
+    node = canvas["nodes"][selected]
+    left, right = st.columns([2, 1])
+    with left:
+        draw(canvas["nodes"], canvas["edges"])
+    with right:
+        st.markdown(f"**{node['label']}**")
+        st.json({k: str(v) for k, v in node["props"].items() if k not in ("contributions", "features")},
+                expanded=False)
+        if node["label"] == "Account":
+            run = latest_run()
+            rows = graph().read(data.ACCOUNT_CLUSTER, {"account_id": node["props"]["account_id"],
+                                                       "run_id": run["run_id"]}) if run else []
+            if rows and st.button(f"Open cluster {rows[0]['cluster_id']}", key="open-cluster"):
+                st.session_state["open_cluster"] = rows[0]["cluster_id"]
+                st.session_state["goto"] = "Cluster"
+                st.rerun()
+        if node["label"] == "Cluster" and st.button("Open this cluster", key="open-this-cluster"):
+            st.session_state["open_cluster"] = node["props"]["cluster_id"]
+            st.session_state["goto"] = "Cluster"
+            st.rerun()
+        notes_panel(selected, f"node-{selected}")
+
+
+def _expand(canvas: dict[str, Any], nid: str, only: list[str], since: str | None, until: str | None) -> None:
+    room = CANVAS_NODE_CAP - len(canvas["nodes"])
+    if room <= 0:
+        st.warning(f"The canvas holds {len(canvas['nodes'])} nodes, its cap; collapse something first.")
+        return
+    rows, total = data.neighbours(graph(), nid, only, since, until, min(room, NEIGHBOUR_PAGE))
+    added = []
+    for r in rows:
+        if r["element_id"] not in canvas["nodes"]:
+            canvas["nodes"][r["element_id"]] = {"label": r["label"], "props": r["props"]}
+            added.append(r["element_id"])
+        edge = (nid, r["element_id"], r["type"]) if r["outgoing"] else (r["element_id"], nid, r["type"])
+        canvas["edges"].add(edge)
+    canvas["expanded"].setdefault(nid, []).extend(added)
+    if total > len(rows):
+        st.info(f"Showing {len(rows):,} of {total:,} neighbours; expand again for more "
+                "(or narrow the types and time window).")
+
+
+def page_trace() -> None:
+    from tracing.attribution import trace_cluster
+
+    st.header("Trace")
+    account = st.text_input("Account id (or leave empty and pick a cluster)", key="trace-account")
+    cid = None
+    if account:
+        run = latest_run()
+        rows = graph().read(data.ACCOUNT_CLUSTER, {"account_id": account.strip(), "run_id": run["run_id"]}) \
+            if run else []
+        if not rows:
+            st.info(f"{account} is in no cluster of the latest detection run.")
+            return
+        cid = rows[0]["cluster_id"]
+        st.caption(f"{account} belongs to cluster {cid}")
+    else:
+        cid = _pick_cluster("trace-pick")
+    if not cid:
+        return
+    result = trace_cluster(graph(), cid)
+    _attribution_tables(result)
+    nodes = {f"Cluster:{cid}": {"label": "Cluster", "props": {"cluster_id": cid}}}
+    edges = set()
+    for c in result.organisations[:5] + result.people[:5]:
+        key = f"{'Organisation' if c.target_kind == 'organisation' else 'Person'}:{c.target_id}"
+        nodes[key] = {"label": "Organisation" if c.target_kind == "organisation" else "Person",
+                      "props": {"name": c.name, "confidence": c.confidence}}
+        for p in c.paths:
+            pk = f"Evidence:{c.target_id}:{p.kind}"
+            nodes[pk] = {"label": "Evidence", "props": {"name": p.kind, "accounts": p.accounts}}
+            edges.add((f"Cluster:{cid}", pk, p.kind))
+            edges.add((pk, key, f"{p.strength:.2f}"))
+    draw(nodes, edges, 420)
+
+
+def page_queries() -> None:
+    from queries import library, runner
+
+    st.header("Queries")
+    lib = library.load_library()
+    name = st.selectbox("Saved query", sorted(lib), format_func=lambda n: f"{n} — {lib[n].title}", key="q-name")
+    q = lib[name]
+    st.caption(q.description)
+    raw = {}
+    for p in q.params:
+        raw[p.name] = st.text_input(f"{p.name} ({p.type}) — {p.description}",
+                                    value="" if p.default is None else (json.dumps(p.default) if p.type == "list"
+                                                                        else str(p.default)), key=f"q-{name}-{p.name}")
+    if st.button("Run", key="q-run"):
+        result = runner.run_saved(graph(), name, raw)
+        audit("query", {"name": name, "params": raw, "rows": len(result.rows)})
+        st.dataframe(frame(result.rows), width="stretch")
+        if result.truncated:
+            st.warning(f"Showing the first {result.row_cap:,} rows (row cap).")
+    st.subheader("Ad-hoc read-only Cypher")
+    text = st.text_area("Cypher (read-only: writes, LOAD CSV and unlisted procedures are refused)", key="adhoc")
+    if st.button("Run Cypher", key="adhoc-run") and text.strip():
+        result = runner.run_text(graph(), text)
+        audit("query", {"text": text, "rows": len(result.rows)})
+        st.dataframe(frame(result.rows), width="stretch")
+    _, role = user()
+    if auth.can(role, "save_query"):
+        with st.expander("Save a query to your library"):
+            body = st.text_area("Query file (header lines `// name:`, `// title:`, `// param:` ... then Cypher)",
+                                key="save-body")
+            if st.button("Validate and save", key="save-run") and body.strip():
+                saved = runner.save_user_query(graph(), body)
+                audit("save_query", {"name": saved.name})
+                st.success(f"Saved {saved.name}.")
+
+
+def login() -> bool:
+    """Show only the login form until valid credentials are given (non-loopback binding)."""
+    if not auth.login_required(HOST) or st.session_state.get("user"):
+        return True
+    st.title("ringtrace")
+    with st.form("login"):
+        name = st.text_input("User", key="login-user")
+        password = st.text_input("Password", type="password", key="login-password")
+        if st.form_submit_button("Sign in"):
+            role = auth.check(name, password)
+            if role:
+                st.session_state["user"], st.session_state["role"] = name, role
+                audit("login", {"role": role})
+                st.rerun()
+            st.error("Wrong user or password.")
+    return False
+
+
+def main() -> None:
+    st.set_page_config(page_title="ringtrace", layout="wide")
+    if not login():
+        return
+    name, role = user()
+    st.sidebar.title("ringtrace")
+    st.sidebar.caption(f"Signed in as {name} ({role})")
+    if "goto" in st.session_state:  # a button asked for another page on the previous run
+        st.session_state["page"] = st.session_state.pop("goto")
+    page = st.sidebar.radio("Page", PAGES, key="page")
+    render = {"Overview": page_overview, "Cluster": page_cluster, "Explore": page_explore,
+              "Trace": page_trace, "Queries": page_queries}[page]
+    friendly(render)
+
+
+main()

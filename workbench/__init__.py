@@ -1,0 +1,1 @@
+"""The Streamlit workbench's own data access and access control."""

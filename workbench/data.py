@@ -1,0 +1,102 @@
+"""What the workbench reads and writes beyond the CLI's functions: overview, search, neighbours, notes."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from graph.db import Graph
+
+OVERVIEW_COUNTS = """
+CALL db.labels() YIELD label
+CALL (label) { MATCH (n) WHERE label IN labels(n) RETURN count(n) AS n }
+RETURN label, n ORDER BY n DESC
+"""
+DATA_SPAN = """
+MATCH (a:Account) RETURN min(a.first_request) AS first_request, max(a.last_request) AS last_request,
+       min(a.created_at) AS first_signup, max(a.created_at) AS last_signup
+"""
+LOAD_RUNS = """
+MATCH (l:LoadRun) RETURN l.run_id AS run_id, l.status AS status, l.started_at AS started_at,
+       l.rows_read AS read, l.rows_loaded AS loaded, l.rows_rejected AS rejected ORDER BY started_at DESC LIMIT 20
+"""
+LATEST_DETECTION = """
+MATCH (d:DetectionRun) RETURN d.run_id AS run_id, d.started_at AS started_at, d.clusters AS clusters,
+       d.flagged AS flagged, d.parameters AS parameters ORDER BY d.started_at DESC LIMIT 1
+"""
+CLUSTERS_OF_RUN = """
+MATCH (c:Cluster {run_id: $run_id})
+OPTIONAL MATCH (c)-[r:ATTRIBUTED_TO]->(o:Organisation)
+WITH c, o, r ORDER BY r.confidence DESC
+WITH c, collect(o.name)[0] AS top_org, collect(r.confidence)[0] AS org_confidence
+RETURN c.cluster_id AS cluster_id, c.rank AS rank, c.size AS size, c.score AS score, c.flagged AS flagged,
+       c.reasons[..2] AS top_reasons, top_org, org_confidence
+ORDER BY c.rank
+"""
+CLUSTER = "MATCH (c:Cluster {cluster_id: $cluster_id}) RETURN c {.*} AS cluster"
+ACCOUNT_CLUSTER = """
+MATCH (a:Account {account_id: $account_id})-[:MEMBER_OF]->(c:Cluster {run_id: $run_id})
+RETURN c.cluster_id AS cluster_id
+"""
+SEARCH = """
+CALL () {
+  MATCH (n:Account) WHERE n.account_id = $q OR n.email = toLower($q) RETURN n
+  UNION MATCH (n:IPAddress {ip: $q}) RETURN n
+  UNION MATCH (n:PaymentCard {card_fingerprint: $q}) RETURN n
+  UNION MATCH (n:Device {device_id: $q}) RETURN n
+  UNION MATCH (n:Person) WHERE n.person_id = $q OR toLower(n.name) CONTAINS toLower($q) RETURN n
+  UNION MATCH (n:Organisation) WHERE n.org_id = $q OR toLower(n.name) CONTAINS toLower($q) RETURN n
+  UNION MATCH (n:APIKey {api_key_id: $q}) RETURN n
+  UNION MATCH (n:Cluster {cluster_id: $q}) RETURN n
+}
+RETURN elementId(n) AS element_id, labels(n)[0] AS label, n {.*} AS props LIMIT $limit
+"""
+NODE = "MATCH (n) WHERE elementId(n) = $element_id RETURN labels(n)[0] AS label, n {.*} AS props"
+NEIGHBOURS = """
+MATCH (n) WHERE elementId(n) = $element_id
+MATCH (n)-[r]-(m)
+WHERE (size($labels) = 0 OR labels(m)[0] IN $labels)
+  AND ($since IS NULL OR coalesce(r.last_seen, r.at, datetime($since)) >= datetime($since))
+  AND ($until IS NULL OR coalesce(r.first_seen, r.at, datetime($until)) <= datetime($until))
+WITH n, r, m ORDER BY coalesce(r.requests, r.count, 1) DESC
+RETURN elementId(m) AS element_id, labels(m)[0] AS label, m {.*} AS props, type(r) AS type,
+       elementId(startNode(r)) = elementId(n) AS outgoing
+LIMIT $limit
+"""
+NEIGHBOUR_COUNT = """
+MATCH (n) WHERE elementId(n) = $element_id RETURN COUNT { (n)--() } AS total
+"""
+ADD_NOTE = """
+MATCH (t) WHERE elementId(t) = $element_id
+CREATE (note:Note {note_id: $note_id, text: $text, author: $author, created_at: datetime()})-[:ABOUT]->(t)
+RETURN note.note_id AS note_id
+"""
+NOTES_OF = """
+MATCH (note:Note)-[:ABOUT]->(t) WHERE elementId(t) = $element_id
+RETURN note.text AS text, note.author AS author, note.created_at AS created_at ORDER BY created_at DESC
+"""
+KEY_PROPS = ("account_id", "cluster_id", "ip", "card_fingerprint", "device_id", "person_id", "org_id",
+             "api_key_id", "domain", "prompt_fingerprint", "name", "event_id", "proxy_id", "run_id", "note_id")
+
+
+def display_key(label: str, props: dict[str, Any]) -> str:
+    for k in KEY_PROPS:
+        if props.get(k) is not None:
+            return str(props[k])
+    return label
+
+
+def search(graph: Graph, q: str, limit: int = 50) -> list[dict[str, Any]]:
+    return graph.read(SEARCH, {"q": q.strip(), "limit": limit})
+
+
+def neighbours(graph: Graph, element_id: str, labels: list[str], since: str | None, until: str | None,
+               limit: int) -> tuple[list[dict[str, Any]], int]:
+    rows = graph.read(NEIGHBOURS, {"element_id": element_id, "labels": labels, "since": since, "until": until, "limit": limit})
+    total = graph.read(NEIGHBOUR_COUNT, {"element_id": element_id})[0]["total"]
+    return rows, total
+
+
+def add_note(graph: Graph, element_id: str, text: str, author: str) -> str:
+    rows = graph.write(ADD_NOTE, {"element_id": element_id, "text": text, "author": author,
+                                  "note_id": str(uuid.uuid4())})
+    return rows[0]["note_id"] if rows else ""
