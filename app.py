@@ -63,19 +63,23 @@ def friendly(render: Callable[[], None]) -> None:
 
 
 @st.cache_resource
-def _graph():
-    from graph.db import connect
+def _graph(uri: str, user_name: str):
+    from graph.db import connect, server_settings
 
-    return connect()
+    return connect(server_settings())
 
 
 def graph():
-    g = _graph()
+    """The shared connection to the configured server (re-opened if it went away)."""
+    from graph.db import server_settings
+
+    settings = server_settings()
+    g = _graph(settings.uri, settings.user)
     try:
         g.driver.verify_connectivity()
     except Exception:
         _graph.clear()
-        g = _graph()
+        g = _graph(settings.uri, settings.user)
     return g
 
 
@@ -288,6 +292,14 @@ def page_cluster() -> None:
 
 
 def _attribution_tables(result) -> None:
+    from tracing.attribution import REPORTING_THRESHOLD
+
+    for title, cands in (("organisation", result.organisations), ("person", result.people)):
+        if cands:
+            top = cands[0]
+            weak = "" if top.confidence >= REPORTING_THRESHOLD else " — below the reporting threshold"
+            st.markdown(f"Top-ranked {title}: **{top.name}** ({top.target_id}), confidence "
+                        f"{top.confidence:.2f}{weak}")
     for title, cands in (("Organisations", result.organisations), ("People", result.people)):
         rows = [{"rank": c.rank, "id": c.target_id, "name": c.name, "confidence": c.confidence,
                  "evidence": c.evidence_text()} for c in cands]

@@ -38,7 +38,8 @@ def score(dataset: Path, results: Path) -> dict:
             "person_confidence": float(people["confidence"].iloc[0]) if len(people) else 0.0,
             "person_correct": (not want_person) or (len(people) > 0 and people["target_id"].iloc[0] == want_person),
         }
-    legit_clusters = set(flagged.loc[~flagged["is_fraud"], "cluster_id"])
+    share_fraud = flagged.groupby("cluster_id")["is_fraud"].mean()
+    legit_clusters = set(share_fraud[share_fraud < 0.5].index)  # clusters made mostly of legitimate accounts
     out["_legit_attributions"] = attribution[attribution["cluster_id"].isin(legit_clusters)].to_dict("records")
     return out
 

@@ -20,5 +20,7 @@ CREATE INDEX account_email IF NOT EXISTS FOR (n:Account) ON (n.email);
 CREATE INDEX account_created IF NOT EXISTS FOR (n:Account) ON (n.created_at);
 CREATE INDEX ip_asn IF NOT EXISTS FOR (n:IPAddress) ON (n.asn);
 CREATE INDEX person_name IF NOT EXISTS FOR (n:Person) ON (n.name);
+CREATE INDEX person_name_key IF NOT EXISTS FOR (n:Person) ON (n.name_key);
+CREATE INDEX card_billing_name_key IF NOT EXISTS FOR (n:PaymentCard) ON (n.billing_name_key);
 CREATE INDEX organisation_name IF NOT EXISTS FOR (n:Organisation) ON (n.name);
 CREATE INDEX cluster_run IF NOT EXISTS FOR (n:Cluster) ON (n.run_id);

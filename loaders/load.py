@@ -149,7 +149,13 @@ def _add_org(row: dict, rec: dict) -> None:
     row["domains"] = [d.lower() for d in rec.get("domains") or []]
 
 
+def name_key(name: str | None) -> str | None:
+    """The form names are matched on (cards in a person's name): lower case, single spaces."""
+    return " ".join(name.lower().split()) if name else None
+
+
 def _add_person(row: dict, rec: dict) -> None:
+    row["props"]["name_key"] = name_key(rec.get("name"))
     row["device_ids"] = rec.get("device_ids") or []
     row["ips"] = rec.get("ips") or []
     row["org_id"] = rec.get("org_id")
@@ -167,6 +173,8 @@ def _add_proxy(row: dict, rec: dict) -> None:
 
 
 def _add_card(row: dict, rec: dict) -> None:
+    if rec.get("billing_name"):
+        row["props"]["billing_name_key"] = name_key(rec["billing_name"])
     email = rec.get("billing_email")
     row["billing_domain"] = cells.email_domain(email) if email else None
     row["billing_org_id"] = rec.get("billing_org_id")

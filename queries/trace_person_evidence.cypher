@@ -4,11 +4,14 @@
 // param: cluster_id cluster "" The Cluster to trace (cluster_id)
 // tags: trace, attribution, person
 MATCH (:Cluster {cluster_id: $cluster_id})<-[:MEMBER_OF]-(a:Account)-[:PAID_WITH]->(card:PaymentCard)
-WHERE card.billing_name IS NOT NULL
-MATCH (p:Person) WHERE toLower(p.name) = toLower(trim(card.billing_name))
+WHERE card.billing_name_key IS NOT NULL
+MATCH (p:Person {name_key: card.billing_name_key})
+WITH p, collect(DISTINCT a) AS members, collect(DISTINCT card) AS cards, count(*) AS links
+// names collide: cards in the same name outside the cluster make the link less specific
 RETURN p.person_id AS target_id, p.name AS target_name, p.role AS target_type, 'card_in_person_name' AS evidence,
-       count(DISTINCT a) AS accounts, collect(DISTINCT card.card_fingerprint)[..5] AS items, count(*) AS links,
-       null AS first_seen, null AS last_seen, 0 AS outside_accounts
+       size(members) AS accounts, [c IN cards | c.card_fingerprint][..5] AS items, links,
+       null AS first_seen, null AS last_seen,
+       COUNT { MATCH (x:PaymentCard {billing_name_key: p.name_key}) } - size(cards) AS outside_accounts
 UNION ALL
 MATCH (:Cluster {cluster_id: $cluster_id})<-[:MEMBER_OF]-(a:Account)-[:PAID_WITH]->(card:PaymentCard)
 WHERE card.billing_email IS NOT NULL

@@ -19,7 +19,7 @@ CREATE (lab:Organisation {org_id: 'org-lab', name: 'Example Lab', kind: 'ai_lab'
 CREATE (other:Organisation {org_id: 'org-other', name: 'Other Corp', kind: 'enterprise'})
 CREATE (cloud:Organisation {org_id: 'org-cloud', name: 'Big Cloud', kind: 'cloud_provider'})
 CREATE (proxy:Organisation {org_id: 'org-proxy', name: 'Proxy Co', kind: 'proxy_service'})
-CREATE (p:Person {person_id: 'person-1', name: 'Ada Example', emails: ['ada@lab.example'], role: 'lead'})
+CREATE (p:Person {person_id: 'person-1', name: 'Ada Example', name_key: 'ada example', emails: ['ada@lab.example'], role: 'lead'})
 CREATE (q:Person {person_id: 'person-2', name: 'Bo Other', emails: ['bo@other.example'], role: 'engineer'})
 CREATE (p)-[:WORKS_FOR]->(lab)
 CREATE (q)-[:WORKS_FOR]->(other)
@@ -52,7 +52,8 @@ SETUPS = {
         MATCH (a:Account {account_id: 'acc-3'}) SET a.claimed_org = 'example lab'"""),
     "card_in_person_name": ("person", "person-1", """
         MATCH (a:Account {account_id: 'acc-1'})
-        CREATE (a)-[:PAID_WITH]->(:PaymentCard {card_fingerprint: 'fp-3', billing_name: 'Ada Example'})"""),
+        CREATE (a)-[:PAID_WITH]->(:PaymentCard {card_fingerprint: 'fp-3', billing_name: 'Ada Example',
+                                                billing_name_key: 'ada example'})"""),
     "card_billing_email": ("person", "person-1", """
         MATCH (a:Account {account_id: 'acc-1'})
         CREATE (a)-[:PAID_WITH]->(:PaymentCard {card_fingerprint: 'fp-4', billing_email: 'ada@lab.example'})"""),

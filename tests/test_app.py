@@ -1,0 +1,135 @@
+"""The workbench under Streamlit's AppTest: every page, empty states, Neo4j down, login, roles."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ("Overview", "Cluster", "Explore", "Trace", "Queries")
+TIMEOUT = 120
+
+
+def _open(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.sidebar.radio(key="page").set_value(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [m.value for m in at.caption] + [m.value for m in at.info]
+    parts += [m.value for m in at.warning] + [m.value for m in at.error] + [h.value for h in at.header]
+    parts += [h.value for h in at.subheader]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.fixture(scope="module")
+def investigated(sample_detected):
+    from tracing.report import trace_all
+
+    g, result, _ = sample_detected
+    trace_all(g, result.run_id)
+    return g, result
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_errors(investigated, page):
+    at = _open(page)
+    assert not at.error, [e.value for e in at.error]
+    assert page in _texts(at)
+
+
+def test_overview_shows_counts_runs_and_flagged_clusters(investigated):
+    at = _open("Overview")
+    labels = {m.label for m in at.metric}
+    assert "Account" in labels
+    assert "Latest detection" in _texts(at)
+    assert len(at.dataframe) >= 1
+
+
+def test_cluster_page_shows_reasons_attribution_and_export(investigated):
+    _, result = investigated
+    at = _open("Cluster")
+    text = _texts(at)
+    assert "Reasons" in text and "Attribution" in text
+    assert result.flagged[0][1].reasons[0] in text
+    orgs = [df.value for df in at.dataframe if "confidence" in df.value.columns]
+    assert orgs and orgs[0].iloc[0]["name"].endswith(("Lab", "Systems", "Institute"))
+    assert any(b.label == "Prepare evidence bundle" for b in at.button)
+
+
+def test_explore_search_add_expand_collapse(investigated):
+    _, result = investigated
+    account = result.flagged[0][1].members[0]
+    at = _open("Explore")
+    at.text_input(key="search").set_value(account).run()
+    add = [b for b in at.button if b.label.startswith("Add Account")]
+    assert add, _texts(at)
+    add[0].click().run()
+    at.button(key="expand").click().run()
+    assert not at.error, [e.value for e in at.error]
+    canvas = at.session_state["canvas"]
+    assert len(canvas["nodes"]) > 1 and canvas["edges"]
+    at.button(key="collapse").click().run()
+    assert len(at.session_state["canvas"]["nodes"]) == 1
+    assert any(b.label.startswith("Open cluster") for b in at.button)
+
+
+def test_queries_page_runs_a_saved_query_and_refuses_writes(investigated):
+    at = _open("Queries")
+    at.selectbox(key="q-name").set_value("flagged_clusters").run()
+    at.button(key="q-run").click().run()
+    assert at.dataframe and len(at.dataframe[0].value) >= 1
+    at.text_area(key="adhoc").set_value("MATCH (a:Account) DETACH DELETE a").run()
+    at.button(key="adhoc-run").click().run()
+    assert any("Refused" in e.value for e in at.error)
+    assert not at.exception
+
+
+def test_login_required_beyond_loopback_and_viewer_cannot_export(investigated, monkeypatch, tmp_path):
+    from workbench import auth
+
+    home = Path(os.environ["RINGTRACE_HOME"])
+    monkeypatch.setattr(auth, "users_file", lambda: tmp_path / "users.json")
+    auth.add_user("vera", "viewer-password", "viewer")
+    auth.add_user("ivan", "investigator-pw", "investigator")
+    monkeypatch.setenv("RINGTRACE_APP_HOST", "0.0.0.0")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert at.text_input(key="login-user") is not None
+    assert not at.sidebar.radio, "pages must not show before login"
+    at.text_input(key="login-user").set_value("vera")
+    at.text_input(key="login-password").set_value("wrong-password")
+    at.button[0].click().run()
+    assert any("Wrong user or password" in e.value for e in at.error)
+    assert not at.sidebar.radio
+    at.text_input(key="login-password").set_value("viewer-password")
+    at.button[0].click().run()
+    at.sidebar.radio(key="page").set_value("Cluster").run()
+    assert "Viewers cannot export" in _texts(at)
+    assert not any(b.label == "Prepare evidence bundle" for b in at.button)
+    assert home.exists()
+
+
+# These two run last: the first empties the database the module's other tests use.
+def test_empty_database_and_no_detection_are_explained(graph):
+    at = _open("Overview")
+    assert "No data loaded yet" in _texts(at)
+    at.sidebar.radio(key="page").set_value("Cluster").run()
+    assert "No detection run yet" in _texts(at)
+    assert not at.exception
+
+
+def test_neo4j_down_is_a_helpful_message(neo4j_server, monkeypatch):
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")
+    monkeypatch.setenv("NEO4J_USER", "neo4j")
+    monkeypatch.setenv("NEO4J_PASSWORD", "x")
+    at = _open("Overview")
+    errors = [e.value for e in at.error]
+    assert errors and "Cannot reach Neo4j" in errors[0]
+    assert "Traceback" not in "\n".join(errors)

@@ -1,0 +1,87 @@
+"""A real browser (Debian's chromium driven by Playwright) works through the workbench."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+START_TIMEOUT_S = 60
+STEP_TIMEOUT_MS = 60_000
+SCREENSHOT_DIR = Path(__file__).resolve().parent.parent / ".ringtrace" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def workbench(sample_detected):
+    from tracing.report import trace_all
+
+    g, result, _ = sample_detected
+    trace_all(g, result.run_id)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "ringtrace.cli", "app", "--port", str(port)],
+                            env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the workbench did not start: " + proc.stdout.read().decode()[-2000:])
+    yield url, result
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_investigator_flow_in_a_real_browser(workbench):
+    pw = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)")
+    url, result = workbench
+    account = result.flagged[0][1].members[0]
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOT_DIR / "workbench-cluster.png"
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(STEP_TIMEOUT_MS)
+        page.goto(url)
+        page.get_by_text("Explore", exact=True).click()
+        search = page.get_by_label("Search any identifier", exact=False)
+        search.fill(account)
+        search.press("Enter")
+        page.get_by_role("button", name=f"Add Account {account}").click()
+        page.get_by_role("button", name="Expand selected").click()
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Open cluster").click()
+        page.get_by_text("Reasons", exact=True).wait_for()
+        page.get_by_text("Attribution", exact=True).wait_for()
+        page.get_by_text("Top-ranked organisation", exact=False).wait_for()
+        page.screenshot(path=str(shot), full_page=True)
+        body = page.inner_text("body")
+        assert result.flagged[0][1].reasons[0][:40] in body
+        assert any(org in body for org in ("Halcyon Reasoning Lab", "Quillon Systems", "Moravec Vision Institute"))
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    from PIL import Image
+
+    img = Image.open(shot).convert("RGB")
+    colours = img.resize((200, 200)).getcolors(maxcolors=200 * 200)
+    assert colours and len(colours) > 20, "the screenshot looks blank"
