@@ -357,26 +357,33 @@ def page_explore() -> None:
         st.info("Search and add a node to start the canvas.")
         return
     ids = list(canvas["nodes"])
-    selected = st.selectbox("Selected node", ids, index=ids.index(st.session_state.get("selected", ids[0]))
-                            if st.session_state.get("selected") in ids else 0,
-                            format_func=lambda i: f"{canvas['nodes'][i]['label']} "
-                                                  f"{data.display_key(canvas['nodes'][i]['label'], canvas['nodes'][i]['props'])}",
-                            key="selected-node")
+    selected = st.session_state.get("selected")
+    if selected not in ids:
+        selected = ids[0]
+    left, right = st.columns([2, 1])
+    with left:
+        clicked = draw_canvas(canvas, selected)
+    if clicked in ids and clicked != st.session_state.get("last_clicked"):
+        st.session_state["last_clicked"] = clicked
+        selected = clicked  # clicking a node on the canvas selects it
+    with right:
+        selected = st.selectbox("Selected node (or click one on the canvas)", ids, index=ids.index(selected),
+                                format_func=lambda i: f"{canvas['nodes'][i]['label']} "
+                                                      f"{data.display_key(canvas['nodes'][i]['label'], canvas['nodes'][i]['props'])}")
     st.session_state["selected"] = selected
     b1, b2, b3 = st.columns(3)
     if b1.button("Expand selected", key="expand"):
         _expand(canvas, selected, only, since, until)
+        st.rerun()
     if b2.button("Collapse selected", key="collapse"):
         for nid in canvas["expanded"].pop(selected, []):
             canvas["nodes"].pop(nid, None)
         canvas["edges"] = {e for e in canvas["edges"] if e[0] in canvas["nodes"] and e[1] in canvas["nodes"]}
+        st.rerun()
     if b3.button("Clear canvas", key="clear"):
         st.session_state["canvas"] = {"nodes": {}, "edges": set(), "expanded": {}}
         st.rerun()
     node = canvas["nodes"][selected]
-    left, right = st.columns([2, 1])
-    with left:
-        draw(canvas["nodes"], canvas["edges"])
     with right:
         st.markdown(f"**{node['label']}**")
         st.json({k: str(v) for k, v in node["props"].items() if k not in ("contributions", "features")},
@@ -396,10 +403,29 @@ def page_explore() -> None:
         notes_panel(selected, f"node-{selected}")
 
 
+def draw_canvas(canvas: dict[str, Any], selected: str) -> str | None:
+    """The Explore canvas (vis-network, as pyvis draws it) that reports the clicked node."""
+    from bundles.render import NODE_STYLE
+    from workbench.canvas import canvas as canvas_component
+
+    nodes = []
+    for nid, n in canvas["nodes"].items():
+        colour, shape = NODE_STYLE.get(n["label"], ("#999", "dot"))
+        tip = "\n".join(f"{k}: {v}" for k, v in list(n["props"].items())[:8] if k not in ("contributions", "features"))
+        nodes.append({"id": nid, "label": data.display_key(n["label"], n["props"]), "title": f"{n['label']}\n{tip}",
+                      "color": colour, "shape": shape, "size": 12 + min(30, float(n["props"].get("score") or 0) * 2)})
+    edges = [{"from": u, "to": v, "title": t} for u, v, t in canvas["edges"]]
+    st.caption(f"Showing {len(nodes):,} nodes (cap {CANVAS_NODE_CAP}); click a node to select it.")
+    if st.session_state.get("canvas_note"):
+        st.info(st.session_state["canvas_note"])
+    return canvas_component(nodes, edges, selected, key="explore-canvas")
+
+
 def _expand(canvas: dict[str, Any], nid: str, only: list[str], since: str | None, until: str | None) -> None:
     room = CANVAS_NODE_CAP - len(canvas["nodes"])
     if room <= 0:
-        st.warning(f"The canvas holds {len(canvas['nodes'])} nodes, its cap; collapse something first.")
+        st.session_state["canvas_note"] = (f"The canvas holds {len(canvas['nodes'])} nodes, its cap; "
+                                           "collapse something first.")
         return
     rows, total = data.neighbours(graph(), nid, only, since, until, min(room, NEIGHBOUR_PAGE))
     added = []
@@ -410,9 +436,9 @@ def _expand(canvas: dict[str, Any], nid: str, only: list[str], since: str | None
         edge = (nid, r["element_id"], r["type"]) if r["outgoing"] else (r["element_id"], nid, r["type"])
         canvas["edges"].add(edge)
     canvas["expanded"].setdefault(nid, []).extend(added)
-    if total > len(rows):
-        st.info(f"Showing {len(rows):,} of {total:,} neighbours; expand again for more "
-                "(or narrow the types and time window).")
+    st.session_state["canvas_note"] = (
+        f"Showing {len(rows):,} of {total:,} neighbours of the node; expand again for more "
+        "(or narrow the types and time window)." if total > len(rows) else "")
 
 
 def page_trace() -> None:

@@ -111,7 +111,7 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
                         members, scoring.LOCKSTEP_BUCKET_S)
         popularity = step("counting prompt template users", evidence.template_popularity)
         scorer = scoring.Scorer(ev, activity, popularity)
-        scored = step("scoring clusters", lambda: [scorer.score(grp) for grp in groups])
+        scored = step("scoring clusters", scorer.score_all, groups)
         for c in scored:
             c.flagged = c.score >= params.flag_threshold
         scored.sort(key=lambda c: (-c.score, c.members[0]))

@@ -49,6 +49,7 @@ CATEGORY_BASELINE = 0.3
 VOLUME_SATURATION = 4.0               # 4x the median account's requests scores in full
 MODEL_SWITCH_SHARE = 0.3              # share of requests on the new model that counts as moved
 MODEL_SWITCH_WINDOW_H = 6
+MODEL_SWITCH_MIN_REQUESTS = 20        # fewer requests in the window say nothing about a move
 MODEL_SWITCH_HORIZON_H = 72
 OPEN_IDENTITY_MIN_SIGNALS = 2
 MODEL_SWITCH_FULL_H = 24              # moving within a day scores in full, then fades to 0 at 2 days
@@ -102,23 +103,43 @@ class Scorer:
         self.display_names = dict(zip(evidence.organisations["org_id"], evidence.organisations["name"]))
         self.releases = evidence.releases
 
-    def score(self, members: list[str]) -> ScoredCluster:
+    def score_all(self, groups: list[list[str]]) -> list[ScoredCluster]:
+        """Score every group; rows are split by group once instead of filtered per group."""
+        label = {a: i for i, g in enumerate(groups) for a in g}
+
+        def split(frame: pd.DataFrame, column: str) -> dict[int, pd.DataFrame]:
+            if frame.empty:
+                return {}
+            keyed = frame.assign(_group=frame[column].map(label)).dropna(subset=["_group"])
+            return {int(k): v.drop(columns="_group") for k, v in keyed.groupby("_group", sort=False)}
+
+        acts, cards, devices = (split(self.activity, "account_id"), split(self.cards, "account"),
+                                split(self.devices, "account"))
+        return [self.score(g, acts.get(i, self.activity.iloc[0:0]), cards.get(i, self.cards.iloc[0:0]),
+                           devices.get(i, self.devices.iloc[0:0])) for i, g in enumerate(groups)]
+
+    def score(self, members: list[str], act: pd.DataFrame | None = None, cards: pd.DataFrame | None = None,
+              devices: pd.DataFrame | None = None) -> ScoredCluster:
+        """Score one group; `act`, `cards`, `devices` are its rows when the caller split them already."""
         n = len(members)
         acc = self.accounts.reindex(members)
-        act = self.activity[self.activity["account_id"].isin(members)] if len(self.activity) else self.activity
+        if act is None:
+            act = self.activity[self.activity["account_id"].isin(members)] if len(self.activity) else self.activity
+        if cards is None:
+            cards = self.cards[self.cards["account"].isin(members)]
+        if devices is None:
+            devices = self.devices[self.devices["account"].isin(members)]
         total_req = float(act["requests"].sum()) if len(act) else 0.0
         out: list[Contribution] = []
 
         def add(feature: str, value: float, strength: float, reason: str) -> None:
             out.append(Contribution(feature, float(value), round(POINTS[feature] * strength, 3), reason))
 
-        cards = self.cards[self.cards["account"].isin(members)]
         n_cards = cards["card"].nunique()
         with_card = cards["account"].nunique()
         per_card = with_card / n_cards if n_cards else 0.0
         add("shared_cards", per_card, _clip01((per_card - 1) / (ACCOUNTS_PER_ITEM_SATURATION - 1)),
             f"{with_card:,} accounts pay with {n_cards:,} cards")
-        devices = self.devices[self.devices["account"].isin(members)]
         n_dev = devices["device"].nunique()
         with_dev = devices["account"].nunique()
         per_dev = with_dev / n_dev if n_dev else 0.0
@@ -190,7 +211,7 @@ class Scorer:
         verified = acc["verified"].fillna(False).astype(bool).mean() if n else 0.0
         add("verified", verified, verified, f"{verified:.0%} of accounts passed identity verification")
 
-        org, share = self._open_identity(members, acc)
+        org, share = self._open_identity(members, acc, cards)
         add("open_identity", share, share,
             f"{share:.0%} of accounts openly identify {org} (email domain, billed cards, stated organisation)"
             if org else "the accounts do not openly identify one organisation")
@@ -203,24 +224,26 @@ class Scorer:
         if not len(act) or self.releases.empty:
             return None
         best = None
+        horizon = MODEL_SWITCH_HORIZON_H
         for model, released in zip(self.releases["model"], self.releases["released"]):
-            after = act[(act["ts"] >= released) & (act["ts"] < released + MODEL_SWITCH_HORIZON_H * 3600)]
+            after = act[(act["ts"] >= released) & (act["ts"] < released + horizon * 3600)]
             if after.empty:
                 continue
             hour = ((after["ts"] - released) // 3600).astype(int)
-            for h in range(0, MODEL_SWITCH_HORIZON_H - MODEL_SWITCH_WINDOW_H + 1):
-                win = after[(hour >= h) & (hour < h + MODEL_SWITCH_WINDOW_H)]
-                tot = win["requests"].sum()
-                if tot == 0:
-                    continue
-                share = win.loc[win["model"] == model, "requests"].sum() / tot
-                if share >= MODEL_SWITCH_SHARE:
-                    if best is None or h < best[0]:
-                        best = (float(h), str(model), float(share))
-                    break
+            total = np.bincount(hour, weights=after["requests"], minlength=horizon)
+            on_new = np.bincount(hour, weights=after["requests"].where(after["model"] == model, 0), minlength=horizon)
+            window = np.ones(MODEL_SWITCH_WINDOW_H)
+            # requests in [h, h + window) for every start hour h
+            tot_w = np.convolve(total, window, mode="full")[MODEL_SWITCH_WINDOW_H - 1:][: horizon - MODEL_SWITCH_WINDOW_H + 1]
+            new_w = np.convolve(on_new, window, mode="full")[MODEL_SWITCH_WINDOW_H - 1:][: horizon - MODEL_SWITCH_WINDOW_H + 1]
+            share = np.divide(new_w, tot_w, out=np.zeros_like(new_w), where=tot_w > 0)
+            hits = np.flatnonzero((share >= MODEL_SWITCH_SHARE) & (tot_w >= MODEL_SWITCH_MIN_REQUESTS))
+            if len(hits) and (best is None or hits[0] < best[0]):
+                best = (float(hits[0]), str(model), float(share[hits[0]]))
         return best
 
-    def _open_identity(self, members: list[str], acc: pd.DataFrame) -> tuple[str | None, float]:
+    def _open_identity(self, members: list[str], acc: pd.DataFrame, cards: pd.DataFrame
+                       ) -> tuple[str | None, float]:
         """The organisation most members openly name, and the share of members that name it.
 
         An account names an organisation openly when at least OPEN_IDENTITY_MIN_SIGNALS of its
@@ -233,7 +256,7 @@ class Scorer:
         for account, claimed in zip(acc.index, acc["claimed_org"]):
             if isinstance(claimed, str) and claimed.strip().lower() in self.org_names:
                 signals.setdefault((account, self.org_names[claimed.strip().lower()]), set()).add("claimed")
-        billed = self.cards[self.cards["account"].isin(members) & self.cards["billed_org"].notna()]
+        billed = cards[cards["billed_org"].notna()]
         for account, org in zip(billed["account"], billed["billed_org"]):
             signals.setdefault((account, org), set()).add("card")
         counts = Counter(org for (_, org), kinds in signals.items() if len(kinds) >= OPEN_IDENTITY_MIN_SIGNALS)

@@ -152,46 +152,24 @@ MATCH (a:Account {account_id: row.account_id})
 SET a += row.props
 """ + _times("a")
 
-MERGE_LOGGED_IN_FROM = """
-UNWIND $rows AS row
-MATCH (a:Account {account_id: row.account_id})
-MERGE (i:IPAddress {ip: row.ip})
-MERGE (a)-[r:LOGGED_IN_FROM]->(i)
-SET r.count = row.count, r.first_seen = datetime(row.first_seen), r.last_seen = datetime(row.last_seen)
-""" + _prov("i") + _prov("r")
+def _merge_aggregate(rel: str, label: str, key: str, row_key: str, counts: tuple[str, ...]) -> str:
+    """Account -[rel]-> (label {key}) carrying counts and first/last seen from a log aggregate."""
+    sets = ", ".join(f"r.{c} = row.{c}" for c in counts)
+    return (f"UNWIND $rows AS row\n"
+            f"MATCH (a:Account {{account_id: row.account_id}})\n"
+            f"MERGE (x:{label} {{{key}: row.{row_key}}})\n"
+            f"MERGE (a)-[r:{rel}]->(x)\n"
+            f"SET {sets}, r.first_seen = datetime(row.first_seen), r.last_seen = datetime(row.last_seen)\n"
+            ) + _prov("x") + _prov("r")
 
-MERGE_USED_DEVICE = """
-UNWIND $rows AS row
-MATCH (a:Account {account_id: row.account_id})
-MERGE (d:Device {device_id: row.device_id})
-MERGE (a)-[r:USED_DEVICE]->(d)
-SET r.count = row.count, r.first_seen = datetime(row.first_seen), r.last_seen = datetime(row.last_seen)
-""" + _prov("d") + _prov("r")
 
-MERGE_REQUESTED_FROM = """
-UNWIND $rows AS row
-MATCH (a:Account {account_id: row.account_id})
-MERGE (i:IPAddress {ip: row.ip})
-MERGE (a)-[r:REQUESTED_FROM]->(i)
-SET r.requests = row.requests, r.first_seen = datetime(row.first_seen), r.last_seen = datetime(row.last_seen)
-""" + _prov("i") + _prov("r")
-
-MERGE_USED_TEMPLATE = """
-UNWIND $rows AS row
-MATCH (a:Account {account_id: row.account_id})
-MERGE (t:PromptTemplate {prompt_fingerprint: row.prompt_fingerprint})
-MERGE (a)-[r:USED_TEMPLATE]->(t)
-SET r.requests = row.requests, r.first_seen = datetime(row.first_seen), r.last_seen = datetime(row.last_seen)
-""" + _prov("t") + _prov("r")
-
-MERGE_QUERIED_MODEL = """
-UNWIND $rows AS row
-MATCH (a:Account {account_id: row.account_id})
-MERGE (m:Model {name: row.model})
-MERGE (a)-[r:QUERIED_MODEL]->(m)
-SET r.requests = row.requests, r.first_seen = datetime(row.first_seen), r.last_seen = datetime(row.last_seen),
-    r.input_tokens = row.input_tokens, r.output_tokens = row.output_tokens
-""" + _prov("m") + _prov("r")
+MERGE_LOGGED_IN_FROM = _merge_aggregate("LOGGED_IN_FROM", "IPAddress", "ip", "ip", ("count",))
+MERGE_USED_DEVICE = _merge_aggregate("USED_DEVICE", "Device", "device_id", "device_id", ("count",))
+MERGE_REQUESTED_FROM = _merge_aggregate("REQUESTED_FROM", "IPAddress", "ip", "ip", ("requests",))
+MERGE_USED_TEMPLATE = _merge_aggregate("USED_TEMPLATE", "PromptTemplate", "prompt_fingerprint",
+                                       "prompt_fingerprint", ("requests",))
+MERGE_QUERIED_MODEL = _merge_aggregate("QUERIED_MODEL", "Model", "name", "model",
+                                       ("requests", "input_tokens", "output_tokens"))
 
 SET_API_KEY_USAGE = """
 UNWIND $rows AS row

@@ -284,6 +284,13 @@ class Loader:
 
     # -- one table -------------------------------------------------------------------------
     def load_table(self, table: Table, path: Path, rejects: RejectsWriter, progress: Progress) -> TableSummary:
+        try:
+            return self._load_table(table, path, rejects, progress, tolerant=False)
+        except reading.MalformedCSV:  # nothing of the file was written yet: read it again, tolerantly
+            return self._load_table(table, path, rejects, progress, tolerant=True)
+
+    def _load_table(self, table: Table, path: Path, rejects: RejectsWriter, progress: Progress,
+                    tolerant: bool) -> TableSummary:
         summary = TableSummary(table=table.name, file=path.name)
         started = time.monotonic()
         refs = self._reference_checks()
@@ -292,7 +299,7 @@ class Loader:
         stager = logstore.Stager(table, reading.file_digest(path)) if table.event_log else None
         file_rejects: list[Reject] = []
         try:
-            for chunk in reading.read_chunks(table, path):
+            for chunk in reading.read_chunks(table, path, tolerant=tolerant):
                 checked = check_chunk(table, chunk, path.name, refs)
                 summary.read += len(chunk)
                 file_rejects.extend(checked.rejects)
@@ -301,12 +308,14 @@ class Loader:
                 else:
                     goods.append(checked.good)
                 progress.update(task, completed=summary.read)
-        except reading.FileError as exc:
+        except (reading.FileError, reading.MalformedCSV) as exc:
             if stager:
                 stager.abort()
+            progress.remove_task(task)
+            if isinstance(exc, reading.MalformedCSV):
+                raise
             summary.error = str(exc)
             summary.seconds = time.monotonic() - started
-            progress.remove_task(task)
             return summary
         progress.remove_task(task)
         if stager:

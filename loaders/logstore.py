@@ -7,6 +7,7 @@ accounts a load touched, so loading a file twice changes nothing.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Iterable
 
@@ -80,7 +81,6 @@ class Stager:
             first = rec.pop("first_row")
             row = int(rec.pop(ROW))
             values = {k: "" if pd.isna(v) else str(v) for k, v in rec.items()}
-            import json
             rejects.append(Reject(file_name, row, ",".join(self.table.key),
                                   f"duplicate of row {first}", json.dumps(values, ensure_ascii=False)))
         if rejects:
@@ -118,20 +118,21 @@ def source_view(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return view
 
 
-def _touched(con: duckdb.DuckDBPyConnection, new_file: Path) -> None:
+CATEGORY_COUNTS = ", ".join(f"count(*) FILTER (WHERE category = '{c}') AS req_{c}" for c in CATEGORIES)
+
+
+def _scoped(table: str, new_file: Path) -> tuple[duckdb.DuckDBPyConnection, str, str]:
+    """A connection, the table's view, and a FROM/WHERE clause over the accounts in `new_file`."""
+    con = connect()
+    v = source_view(con, table)
     con.execute("CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT account_id FROM read_parquet(?)",
                 [str(new_file)])
-
-
-CATEGORY_COUNTS = ", ".join(f"count(*) FILTER (WHERE category = '{c}') AS req_{c}" for c in CATEGORIES)
+    return con, v, f"FROM {v} WHERE account_id IN (SELECT account_id FROM touched)"
 
 
 def exchange_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
     """Per-account and per-pair aggregates of the request log, for accounts in `new_file`."""
-    con = connect()
-    v = source_view(con, "exchanges")
-    _touched(con, new_file)
-    scope = f"FROM {v} WHERE account_id IN (SELECT account_id FROM touched)"
+    con, v, scope = _scoped("exchanges", new_file)
     out = {
         "account": con.execute(f"""SELECT account_id, count(*) AS requests,
               coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
@@ -158,10 +159,7 @@ def exchange_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
 
 def login_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
     """Per-account and per-pair aggregates of the login log, for accounts in `new_file`."""
-    con = connect()
-    v = source_view(con, "logins")
-    _touched(con, new_file)
-    scope = f"FROM {v} WHERE account_id IN (SELECT account_id FROM touched)"
+    con, _, scope = _scoped("logins", new_file)
     out = {
         "account": con.execute(f"""SELECT account_id, count(*) AS logins, min(ts) AS first_login,
               max(ts) AS last_login, count(DISTINCT ip) AS login_ips,

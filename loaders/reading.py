@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from loaders.contract import FILE_SUFFIXES, TABLE_BY_NAME, Table
-from loaders.validate import ROW
+from loaders.validate import ROW, SHAPE
 from ringtrace.errors import RingtraceError
 
 CHUNK_ROWS = 500_000
@@ -21,6 +21,12 @@ HASH_BLOCK = 1 << 20
 
 class FileError(RingtraceError):
     """A whole file cannot be loaded (unreadable, empty, a required column missing)."""
+
+
+class MalformedCSV(Exception):
+    """The fast CSV parser met a row it cannot split; read the file again with `tolerant=True`."""
+
+
 
 
 def find_tables(dataset: Path) -> dict[str, Path]:
@@ -87,9 +93,17 @@ def check_header(table: Table, path: Path) -> list[str]:
     return cols
 
 
-def read_chunks(table: Table, path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """Chunks of the file with a ROW column: CSV row numbers count the header as row 1."""
-    check_header(table, path)
+def read_chunks(table: Table, path: Path, chunk_rows: int = CHUNK_ROWS, tolerant: bool = False
+                ) -> Iterator[pd.DataFrame]:
+    """Chunks of the file with a ROW column: CSV row numbers count the header as row 1.
+
+    The fast parser raises MalformedCSV on a row with the wrong number of fields; with
+    `tolerant` the file is read by Python's csv module instead and such rows carry a
+    SHAPE reason (the validator rejects them), so no row is lost."""
+    cols = check_header(table, path)
+    if tolerant and not path.name.endswith(".parquet"):
+        yield from _tolerant_chunks(path, cols, chunk_rows)
+        return
     if path.name.endswith(".parquet"):
         offset = 0
         try:
@@ -112,7 +126,40 @@ def read_chunks(table: Table, path: Path, chunk_rows: int = CHUNK_ROWS) -> Itera
             offset += len(frame)
             yield frame
     except pd.errors.ParserError as exc:
-        raise FileError(f"{path.name}: malformed CSV near row {offset + 1} ({exc}). Fix the quoting "
-                        "or the number of fields on that row.") from exc
+        raise MalformedCSV(str(exc)) from exc
     except (OSError, EOFError) as exc:
         raise FileError(f"{path.name}: cannot be read after row {offset} ({exc}).") from exc
+
+
+def _tolerant_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    rows: list[list[str]] = []
+    shapes: list[str] = []
+    numbers: list[int] = []
+
+    def frame() -> pd.DataFrame:
+        df = pd.DataFrame(rows, columns=cols, dtype=object)
+        df[SHAPE] = shapes
+        df[ROW] = numbers
+        return df
+
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            reader = csv.reader(fh)
+            next(reader, None)
+            for number, fields in enumerate(reader, CSV_HEADER_ROWS + 1):
+                if not fields:
+                    continue
+                shape = "" if len(fields) == len(cols) else \
+                    f"the row has {len(fields)} fields, the header has {len(cols)}"
+                fields = (fields + [""] * len(cols))[: len(cols)]
+                rows.append(fields)
+                shapes.append(shape)
+                numbers.append(number)
+                if len(rows) == chunk_rows:
+                    yield frame()
+                    rows, shapes, numbers = [], [], []
+    except (OSError, EOFError, csv.Error) as exc:
+        raise FileError(f"{path.name}: cannot be read ({exc}).") from exc
+    if rows:
+        yield frame()

@@ -14,6 +14,7 @@ from loaders import cells
 from loaders.contract import Column, Kind, Table
 
 ROW = "_row"  # the row number in the source file (header is row 1 in CSV)
+SHAPE = "_shape"  # a structural problem of the row found while reading (loaders/reading.py)
 PAN_PREFILTER = r"(?:\d[ -]?){12,18}\d"
 REPLACEMENT_CHAR = "\ufffd"
 
@@ -113,9 +114,12 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
                 references: dict[str, Callable[[pd.Series], np.ndarray]]) -> Checked:
     """Validate one chunk of `table` read from `file_name`; `references` tests ids exist."""
     rows = frame[ROW].to_numpy()
+    shape = frame.pop(SHAPE).to_numpy(dtype=object) if SHAPE in frame.columns else None
     data = frame.drop(columns=[ROW])
     text = pd.DataFrame({c: _as_text(data[c]) for c in data.columns}, index=data.index)
     flags = RowFlags(len(frame))
+    if shape is not None:
+        flags.flag(shape != "", "(row)", shape)
     for name in text.columns:  # whole-row checks first: they decide what may be written anywhere
         col = text[name]
         flags.flag(_contains(col, REPLACEMENT_CHAR, regex=False), name, "not valid UTF-8")

@@ -69,7 +69,10 @@ def test_investigator_flow_in_a_real_browser(workbench):
         search.press("Enter")
         page.get_by_role("button", name=f"Add Account {account}").click()
         page.get_by_role("button", name="Expand selected").click()
+        page.locator(".ringtrace-canvas canvas").first.wait_for()  # the clickable vis-network canvas
         page.wait_for_timeout(1500)
+        page.screenshot(path=str(SCREENSHOT_DIR / "workbench-explore.png"))
+
         page.get_by_role("button", name="Open cluster").click()
         page.get_by_text("Reasons", exact=True).wait_for()
         page.get_by_text("Attribution", exact=True).wait_for()
@@ -79,6 +82,33 @@ def test_investigator_flow_in_a_real_browser(workbench):
         assert result.flagged[0][1].reasons[0][:40] in body
         assert any(org in body for org in ("Halcyon Reasoning Lab", "Quillon Systems", "Moravec Vision Institute"))
         page.screenshot(path=str(shot), full_page=True)
+        # back on Explore, clicking another node on the canvas makes it the selected node
+        page.get_by_text("Explore", exact=True).click()
+        page.locator(".ringtrace-canvas canvas").first.wait_for()
+        page.wait_for_timeout(1500)
+        target = page.evaluate("""() => {
+            const box = document.querySelector('.ringtrace-canvas');
+            box.scrollIntoView({block: 'center'});
+            const net = box.ringtraceNetwork;
+            net.stopSimulation();
+            net.fit();
+            const chosen = net.getSelectedNodes()[0];
+            const r = box.querySelector('canvas').getBoundingClientRect();
+            const positions = net.getPositions();
+            const other = Object.keys(positions).find(id => {
+                if (id === chosen || net.body.nodes[id].options.title.startsWith('Account')) return false;
+                const p = net.canvasToDOM(positions[id]);
+                return p.x > 20 && p.y > 20 && p.x < r.width - 20 && p.y < r.height - 20;
+            });
+            const p = net.canvasToDOM(positions[other]);
+            return {x: r.left + p.x, y: r.top + p.y, label: net.body.nodes[other].options.label,
+                    kind: net.body.nodes[other].options.title.split('\\n')[0]};
+        }""")
+        page.wait_for_timeout(500)
+        page.mouse.click(target["x"], target["y"])
+        # the side panel now describes the clicked node, not the account
+        page.get_by_text(target["kind"], exact=True).wait_for()
+        page.screenshot(path=str(SCREENSHOT_DIR / "workbench-explore-clicked.png"))
         browser.close()
     from PIL import Image
 

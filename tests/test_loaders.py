@@ -159,6 +159,10 @@ def test_malformed_rows_are_rejected_with_reasons_and_good_rows_load(graph, tmp_
     cards = pd.read_csv(ds / "payment_cards.csv", dtype=str, keep_default_na=False)
     cards.loc[0, "card_fingerprint"] = VISA_TEST_PAN
     cards.to_csv(ds / "payment_cards.csv", index=False)
+    # a row with more fields than the header (breaks the fast CSV parser)
+    with open(ds / "account_cards.csv", "a") as fh:
+        fh.write('acc-00000001,card-fp-00000001,,,"one too many"\n')
+    n_account_cards = len(pd.read_csv(ds / "account_cards.csv", dtype=str, on_bad_lines="skip"))
     # a required column missing from a whole file, and an empty file
     pd.read_csv(ds / "proxies.csv", dtype=str).drop(columns=["service_org_id"]).to_csv(ds / "proxies.csv", index=False)
     (ds / "events.csv").write_bytes(b"")
@@ -191,6 +195,10 @@ def test_malformed_rows_are_rejected_with_reasons_and_good_rows_load(graph, tmp_
     assert "proxies.csv" in by_table["proxies"].error and "service_org_id" in by_table["proxies"].error
     assert _count(graph, "MATCH (x:Proxy) RETURN count(x) AS c") == 0
     assert "events.csv" in by_table["events"].error and "empty" in by_table["events"].error
+    shape = [r for r in rejects if r["file"] == "account_cards.csv" and "fields" in r["reason"]]
+    assert len(shape) == 1 and shape[0]["column"] == "(row)"
+    other = [r for r in rejects if r["file"] == "account_cards.csv" and "fields" not in r["reason"]]
+    assert by_table["account_cards"].loaded == n_account_cards - len(other)
     # the summary counts every rejected row
     assert summary.rejected == len(rejects)
     status = graph.read("MATCH (l:LoadRun) RETURN l.status AS s")[0]["s"]
