@@ -62,6 +62,12 @@ def _pairs_of_groups(codes: np.ndarray, item_codes: np.ndarray, weights: np.ndar
 def project(incidence: dict[str, pd.DataFrame], top_k: int = TOP_K,
             kind_weight: dict[str, float] | None = None) -> pd.DataFrame:
     """Weighted account-account edges (u, v, weight, and weight per kind), top-k per account."""
+    return sparsify(pair_weights(incidence, kind_weight), top_k)
+
+
+def pair_weights(incidence: dict[str, pd.DataFrame], kind_weight: dict[str, float] | None = None
+                 ) -> pd.DataFrame:
+    """Every account pair that shares evidence, with its summed weight (before sparsification)."""
     all_accounts = pd.Index(sorted({a for df in incidence.values() for a in df["account"]}))
     parts = []
     for kind, df in incidence.items():
@@ -80,17 +86,22 @@ def project(incidence: dict[str, pd.DataFrame], top_k: int = TOP_K,
     by_kind = pairs.groupby(["u", "v", "kind"], sort=False)["weight"].sum().unstack("kind", fill_value=0.0)
     by_kind["weight"] = by_kind.sum(axis=1).round(WEIGHT_DECIMALS)  # independent of summation order
     edges = by_kind.reset_index().sort_values(["u", "v"], kind="mergesort")
-    edges = edges[edges["weight"] >= MIN_EDGE_WEIGHT]
-    # keep each account's top_k links (an edge stays if either end keeps it)
+    edges = edges[edges["weight"] >= MIN_EDGE_WEIGHT].reset_index(drop=True)
+    edges["u"] = all_accounts[edges["u"].to_numpy()]
+    edges["v"] = all_accounts[edges["v"].to_numpy()]
+    return edges
+
+
+def sparsify(edges: pd.DataFrame, top_k: int = TOP_K) -> pd.DataFrame:
+    """Keep each account's `top_k` strongest links (an edge stays if either end keeps it)."""
+    if edges.empty:
+        return edges
     both = pd.concat([edges[["u", "v", "weight"]].assign(node=edges["u"]),
                       edges[["u", "v", "weight"]].assign(node=edges["v"])])
     both = both.sort_values(["node", "weight", "u", "v"], ascending=[True, False, True, True],
                             kind="mergesort")
     kept = both.groupby("node", sort=False).head(top_k)[["u", "v"]].drop_duplicates()
-    edges = edges.merge(kept, on=["u", "v"])
-    edges["u"] = all_accounts[edges["u"].to_numpy()]
-    edges["v"] = all_accounts[edges["v"].to_numpy()]
-    return edges.reset_index(drop=True)
+    return edges.merge(kept, on=["u", "v"]).reset_index(drop=True)
 
 
 def describe_weights() -> list[str]:

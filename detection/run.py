@@ -101,11 +101,13 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
         ev = step("reading evidence from Neo4j", evidence.read_evidence, graph, params.df_cap)
         if ev.accounts.empty:
             raise RingtraceError("No accounts in the graph: load a dataset first (`ringtrace load DIR`).")
-        edges = step("building the account projection", projection.project, ev.incidence, params.top_k,
-                     params.kind_weight)
+        all_edges = step("building the account projection", projection.pair_weights, ev.incidence,
+                         params.kind_weight)
+        edges = step("keeping each account's strongest links", projection.sparsify, all_edges, params.top_k)
         g = step("building the graph", communities.build_graph, edges)
         groups = step("running Louvain per component", communities.louvain_communities, g,
-                      params.resolution, params.seed, params.min_group)
+                      params.resolution, params.seed, params.min_group, all_edges)
+        del all_edges
         members = sorted({a for grp in groups for a in grp})
         activity = step("reading member activity from the request log", evidence.request_activity,
                         members, scoring.LOCKSTEP_BUCKET_S)
