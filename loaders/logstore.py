@@ -29,6 +29,11 @@ def store_dir(table: str) -> Path:
     return config.home() / "logstore" / table
 
 
+def _sql_text(path: Path) -> str:
+    """A file path as a SQL string literal (views and COPY cannot take parameters)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
@@ -86,7 +91,7 @@ class Stager:
         if rejects:
             con.execute(f"""COPY (SELECT * EXCLUDE (rn) FROM (
                   SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS rn
-                  FROM read_parquet(?)) WHERE rn = 1) TO '{self.final}' (FORMAT parquet)""", [src])
+                  FROM read_parquet(?)) WHERE rn = 1) TO {_sql_text(self.final)} (FORMAT parquet)""", [src])
             self.path.unlink()
         else:
             self.path.replace(self.final)
@@ -105,7 +110,7 @@ def source_view(con: duckdb.DuckDBPyConnection, table: str) -> str:
     files = sorted(p for p in store_dir(table).glob("*.parquet") if not p.name.startswith(STAGING_PREFIX))
     if not files:
         raise FileNotFoundError(table)
-    file_list = "[" + ", ".join(f"'{p}'" for p in files) + "]"
+    file_list = "[" + ", ".join(_sql_text(p) for p in files) + "]"
     view = f"v_{table}"
     if len(files) == 1:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({file_list})")

@@ -35,7 +35,8 @@ REFUSED = (
     (re.compile(r"\b(ALTER|GRANT|DENY|REVOKE|SHOW|START|STOP|TERMINATE|ENABLE|DISABLE)\b", re.I),
      "administration and schema commands are not allowed"),
 )
-CALL_RE = re.compile(r"\bCALL\s+([A-Za-z_][\w.]*)\s*\(", re.I)
+# a procedure call, with or without parentheses (`CALL {` and `CALL (x) {` are subqueries)
+CALL_RE = re.compile(r"\bCALL\s+([A-Za-z_][\w.]*)", re.I)
 
 
 @dataclass

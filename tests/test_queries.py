@@ -48,6 +48,7 @@ REFUSALS = {
     "delete": "MATCH (a:Account) DETACH DELETE a",
     "load_csv": "LOAD CSV FROM 'file:///etc/passwd' AS line RETURN line",
     "dbms_procedure": "CALL dbms.listConfig() YIELD name RETURN name",
+    "dbms_procedure_no_parens": "CALL dbms.listConfig YIELD name RETURN name",
     "schema": "CREATE INDEX intruder IF NOT EXISTS FOR (n:Account) ON (n.pwned)",
     "drop_schema": "DROP CONSTRAINT account_id",
     "write_procedure": "CALL db.createLabel('Intruder')",
