@@ -328,6 +328,21 @@ def _export_button(cid: str) -> None:
         st.download_button("Download bundle", out.read_bytes(), file_name=out.name, mime="application/zip")
 
 
+def _export_canvas_button(canvas: dict[str, Any]) -> None:
+    from bundles.export import export_canvas
+
+    name, role = user()
+    if not auth.can(role, "export"):
+        return
+    if st.button("Prepare canvas bundle", key="export-canvas"):
+        out = Path(tempfile.mkdtemp()) / "canvas.zip"
+        manifest = export_canvas(graph(), canvas["nodes"], canvas["edges"], out, name,
+                                 st.session_state.get("redact-canvas", False))
+        audit("export", {"canvas_nodes": len(canvas["nodes"]), "bundle_id": manifest["bundle_id"]})
+        st.download_button("Download canvas bundle", out.read_bytes(), file_name=out.name, mime="application/zip")
+    st.checkbox("Redact personal data in the canvas bundle", key="redact-canvas")
+
+
 def _canvas() -> dict[str, Any]:
     return st.session_state.setdefault("canvas", {"nodes": {}, "edges": set(), "expanded": {}})
 
@@ -383,6 +398,7 @@ def page_explore() -> None:
     if b3.button("Clear canvas", key="clear"):
         st.session_state["canvas"] = {"nodes": {}, "edges": set(), "expanded": {}}
         st.rerun()
+    _export_canvas_button(canvas)
     node = canvas["nodes"][selected]
     with right:
         st.markdown(f"**{node['label']}**")

@@ -192,3 +192,43 @@ def export_cluster(graph: Graph, cluster_id: str, out: Path, analyst: str, redac
         "redacted": redact,
     }
     return manifest.write_zip(out, files, meta, signing_key)
+
+
+def export_canvas(graph: Graph, nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]], out: Path,
+                  analyst: str, redact: bool = False, signing_key: Path | None = None) -> dict[str, Any]:
+    """A verifiable bundle of what is on the workbench's Explore canvas (no cluster needed)."""
+    from graph.db import plain
+
+    red = Redactor(redact)
+    for n in graph.read("MATCH (p:Person) RETURN p.name AS name"):
+        if n["name"]:
+            red.name(n["name"])
+    g = nx.MultiDiGraph()
+    key_of = {}
+    for nid, n in nodes.items():
+        props = {k: red.value(k, plain(v)) for k, v in n["props"].items() if k not in ("contributions", "features")}
+        key = str(red.value("key", next((props[k] for k in ("account_id", "ip", "card_fingerprint", "device_id",
+                                                             "person_id", "org_id", "cluster_id", "name")
+                                         if props.get(k) is not None), nid)))
+        key_of[nid] = f"{n['label']}:{key}"
+        g.add_node(key_of[nid], label=n["label"], key=key)
+    for u, v, t in sorted(edges):
+        if u in key_of and v in key_of:
+            g.add_edge(key_of[u], key_of[v], type=t)
+    node_rows = [{"id": n, "label": d["label"], "key": d["key"]} for n, d in g.nodes(data=True)]
+    edge_rows = [{"source": u, "target": v, "type": d["type"]} for u, v, d in g.edges(data=True)]
+    graphml = io.BytesIO()
+    nx.write_graphml(g, graphml)
+    files = {
+        "graph.html": render.graph_html(g, {"cluster_id": "Explore canvas"}).encode(),
+        "graph.graphml": graphml.getvalue(),
+        "nodes.csv": _csv(node_rows, ["id", "label", "key"]),
+        "edges.csv": _csv(edge_rows, ["source", "target", "type"]),
+    }
+    meta = {
+        "bundle_id": str(uuid.uuid4()), "created_at": datetime.now(timezone.utc).isoformat(), "analyst": analyst,
+        "ringtrace_version": __version__,
+        "neo4j": {"version": graph.server_version(), "database": graph.database, "uri": graph.settings.uri},
+        "canvas": {"nodes": g.number_of_nodes(), "edges": g.number_of_edges()}, "redacted": redact,
+    }
+    return manifest.write_zip(out, files, meta, signing_key)

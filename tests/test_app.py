@@ -75,6 +75,8 @@ def test_explore_search_add_expand_collapse(investigated):
     assert not at.error, [e.value for e in at.error]
     canvas = at.session_state["canvas"]
     assert len(canvas["nodes"]) > 1 and canvas["edges"]
+    at.button(key="export-canvas").click().run()
+    assert any(b.label == "Download canvas bundle" for b in at.get("download_button")), "no canvas download"
     at.button(key="collapse").click().run()
     assert len(at.session_state["canvas"]["nodes"]) == 1
     assert any(b.label.startswith("Open cluster") for b in at.button)

@@ -162,3 +162,25 @@ def test_signed_bundle_verifies_and_detects_a_forged_signature(bundle, tmp_path)
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     (tmp_path / "other.pem").write_bytes(other)
     assert not verify(out, tmp_path / "other.pem").ok
+
+
+def test_canvas_bundle_verifies(bundle, tmp_path):
+    from bundles.export import export_canvas
+
+    g, cid, _ = bundle
+    rows = g.read("MATCH (c:Cluster {cluster_id: $c})<-[:MEMBER_OF]-(a:Account)-[:PAID_WITH]->(card) "
+                  "RETURN elementId(a) AS a, a {.*} AS ap, elementId(card) AS c, card {.*} AS cp LIMIT 20",
+                  {"c": cid})
+    nodes = {}
+    edges = set()
+    for r in rows:
+        nodes[r["a"]] = {"label": "Account", "props": r["ap"]}
+        nodes[r["c"]] = {"label": "PaymentCard", "props": r["cp"]}
+        edges.add((r["a"], r["c"], "PAID_WITH"))
+    out = tmp_path / "canvas.zip"
+    m = export_canvas(g, nodes, edges, out, "tester")
+    assert verify(out).ok and m["canvas"]["edges"] == len(edges)
+    files = _files(out)
+    assert not RESOURCE_LINK.search(files["graph.html"].decode())
+    (tmp_path / "c.graphml").write_bytes(files["graph.graphml"])
+    assert nx.read_graphml(tmp_path / "c.graphml").number_of_edges() == len(edges)
