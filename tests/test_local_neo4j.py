@@ -157,11 +157,16 @@ def test_external_uri_is_used_and_no_local_server_started(neo4j_server, tmp_path
     env = {k: v for k, v in os.environ.items()}
     for line in lines:
         key, value = line.removeprefix("export ").split("=", 1)
-        env[key] = value
+        env[key] = value.replace("bolt://", "neo4j://")  # the routing scheme clusters and Aura use
     env["RINGTRACE_HOME"] = str(tmp_path / "other-home")  # a home with no local server at all
     proc = _run_cli(["neo4j", "status"], env)
     assert proc.returncode == 0, proc.stderr
     assert "external Neo4j" in proc.stdout and "5.26" in proc.stdout
+    proc = _run_cli(["query", "load_runs", "--format", "json"], env)  # a data command over neo4j://
+    assert proc.returncode == 0, proc.stderr
+    assert '"columns"' in proc.stdout
     proc = _run_cli(["neo4j", "start"], env)
     assert proc.returncode == 1 and "does not start" in proc.stderr
-    assert not (tmp_path / "other-home").exists(), "a local server was prepared despite NEO4J_URI"
+    home = tmp_path / "other-home"
+    assert not (home / "neo4j").exists() and not (home / "neo4j-password").exists(), \
+        "a local server was prepared despite NEO4J_URI"
