@@ -149,6 +149,21 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame([plain(r) for r in rows])
 
 
+REQUEST_ROWS_SHOWN = 500
+
+
+def requests_table(accounts: list[str]) -> None:
+    """The raw request-log rows of some accounts, from the log store (drill-down)."""
+    from loaders import logstore
+
+    rows = logstore.requests_of(accounts, REQUEST_ROWS_SHOWN)
+    if rows.empty:
+        st.caption("No request log stored for these accounts.")
+    else:
+        st.caption(f"Latest {len(rows):,} requests (at most {REQUEST_ROWS_SHOWN}).")
+        st.dataframe(rows, width="stretch", hide_index=True)
+
+
 def latest_run() -> dict[str, Any] | None:
     rows = read(data.LATEST_DETECTION)
     return rows[0] if rows else None
@@ -267,6 +282,8 @@ def page_cluster() -> None:
     st.dataframe(mdf.iloc[(page - 1) * MEMBER_PAGE: page * MEMBER_PAGE], width="stretch", hide_index=True)
     st.subheader("Activity")
     timeline(mdf["account_id"].tolist() if not mdf.empty else [], "hour")
+    with st.expander("Individual requests behind the aggregates (newest first)"):
+        requests_table(mdf["account_id"].tolist() if not mdf.empty else [])
     st.subheader("Infrastructure used")
     infra = runner.run_saved(graph(), "cluster_infrastructure", {"cluster_id": cid})
     st.dataframe(frame(infra.rows), width="stretch", hide_index=True)
@@ -405,6 +422,8 @@ def page_explore() -> None:
         st.json({k: str(v) for k, v in node["props"].items() if k not in ("contributions", "features")},
                 expanded=False)
         if node["label"] == "Account":
+            with st.expander("Requests of this account"):
+                requests_table([node["props"]["account_id"]])
             run = latest_run()
             rows = graph().read(data.ACCOUNT_CLUSTER, {"account_id": node["props"]["account_id"],
                                                        "run_id": run["run_id"]}) if run else []

@@ -14,7 +14,7 @@ SAMPLE_DIR = config.PROJECT_ROOT / "sample_data" / "small"
 
 def register(main: click.Group) -> None:
     """Attach the built subcommands to the `ringtrace` group."""
-    for command in (demo, load, sample, detect, trace, query, export, verify, app, user):
+    for command in (demo, load, sample, detect, trace, query, export, verify, app, user, requests):
         main.add_command(command)
 
 
@@ -375,3 +375,22 @@ def user_add(name: str, role: str, password: str) -> None:
 
     _friendly(auth.add_user)(name, password, role)
     click.echo(f"User {name} ({role}) saved in {auth.users_file()}")
+
+
+@click.command()
+@click.argument("account_ids", nargs=-1, required=True)
+@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+def requests(account_ids: tuple[str, ...], limit: int, fmt: str) -> None:
+    """The individual requests of accounts, newest first, from the request-log store."""
+    import sys
+
+    from loaders import logstore
+
+    rows = logstore.requests_of(list(account_ids), limit)
+    if rows.empty:
+        click.echo("No stored requests for these accounts.")
+    elif fmt == "csv":
+        rows.to_csv(sys.stdout, index=False)
+    else:
+        click.echo(rows.to_string(index=False))

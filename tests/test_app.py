@@ -61,6 +61,8 @@ def test_cluster_page_shows_reasons_attribution_and_export(investigated):
     orgs = [df.value for df in at.dataframe if "confidence" in df.value.columns]
     assert orgs and orgs[0].iloc[0]["name"].endswith(("Lab", "Systems", "Institute"))
     assert any(b.label == "Prepare evidence bundle" for b in at.button)
+    raw = [df.value for df in at.dataframe if "request_id" in df.value.columns]
+    assert raw and len(raw[0]) > 0, "the individual requests behind the aggregates are shown"
 
 
 def test_explore_search_add_expand_collapse(investigated):

@@ -114,3 +114,14 @@ def test_user_queries_are_saved_in_the_home_after_validation(investigated, tmp_p
     with pytest.raises(QueryRefused):
         runner.save_user_query(investigated, bad)
     assert not (tmp_path / "home" / "queries" / "my_writer.cypher").exists()
+
+
+def test_requests_command_drills_down_to_raw_rows(investigated):
+    from click.testing import CliRunner
+
+    from ringtrace.cli import main
+
+    res = CliRunner().invoke(main, ["requests", "acc-00004844", "--limit", "2", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.strip().splitlines()
+    assert lines[0].startswith("request_id,account_id") and len(lines) == 3
