@@ -102,13 +102,3 @@ def sparsify(edges: pd.DataFrame, top_k: int = TOP_K) -> pd.DataFrame:
                             kind="mergesort")
     kept = both.groupby("node", sort=False).head(top_k)[["u", "v"]].drop_duplicates()
     return edges.merge(kept, on=["u", "v"]).reset_index(drop=True)
-
-
-def describe_weights() -> list[str]:
-    """Human-readable weight table, for `ringtrace detect --explain-weights` and the docs."""
-    lines = []
-    for kind, w in KIND_WEIGHT.items():
-        examples = ", ".join(f"df={d}: {item_weight(kind, d):.2f}" for d in (2, 25, DF_CAP[kind]))
-        lines.append(f"{kind}: base {w}, cap {DF_CAP[kind]} accounts ({examples})")
-    return lines
-

@@ -4,13 +4,16 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, RoutingControl
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from ringtrace import config
 from ringtrace.errors import RingtraceError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CYPHER_DIR = Path(__file__).resolve().parent
 T = TypeVar("T")

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import csv
-import gzip
-import json
 import threading
 import time
 from pathlib import Path
