@@ -6,7 +6,6 @@ Cypher the CLI has no use for (overview counts, search, neighbours, notes).
 """
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
@@ -23,6 +22,7 @@ from workbench import auth, data
 log = logging.getLogger("ringtrace.workbench")
 PAGES = ("Overview", "Cluster", "Explore", "Trace", "Queries")
 CANVAS_NODE_CAP = 300
+TRACE_GRAPH_HEIGHT_PX = 420
 NEIGHBOUR_PAGE = 50
 MEMBER_PAGE = 100
 CACHE_TTL_S = 300
@@ -186,27 +186,22 @@ def notes_panel(element_id: str, key: str) -> None:
         st.caption("Viewers cannot write notes.")
 
 
-def draw(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]], height: int = 560) -> None:
-    """Draw a canvas with pyvis (colour and shape by type, size by score, tooltips)."""
+def draw(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]], key: str,
+         selected: str | None = None, height: int | None = None) -> str | None:
+    """Draw nodes and edges with vis-network (colour and shape by type, size by score, tooltips);
+    returns the id of the node the user clicked last, if any."""
     from bundles.render import NODE_STYLE
+    from workbench.canvas import CANVAS_HEIGHT_PX, canvas as canvas_component
 
-    from pyvis.network import Network
-
-    net = Network(height=f"{height}px", width="100%", directed=True, cdn_resources="in_line")
+    vis_nodes = []
     for nid, n in nodes.items():
         colour, shape = NODE_STYLE.get(n["label"], ("#999", "dot"))
-        size = 12 + min(30, float(n["props"].get("score") or 0) * 2)
         tip = "\n".join(f"{k}: {v}" for k, v in list(n["props"].items())[:8] if k not in ("contributions", "features"))
-        # escaped: node properties come from loaded data and must not become markup or script
-        net.add_node(nid, label=html.escape(data.display_key(n["label"], n["props"])),
-                     title=html.escape(f"{n['label']}\n{tip}"),
-                     color=colour, shape=shape, size=size)
-    for u, v, t in edges:
-        if u in nodes and v in nodes:
-            net.add_edge(u, v, title=html.escape(t))
-    from bundles.render import _REMOTE_TAG
-
-    st.iframe(_REMOTE_TAG.sub("", net.generate_html(notebook=False)), height=height + 20)
+        vis_nodes.append({"id": nid, "label": data.display_key(n["label"], n["props"]), "title": f"{n['label']}\n{tip}",
+                          "color": colour, "shape": shape,
+                          "size": 12 + min(30, float(n["props"].get("score") or 0) * 2)})
+    vis_edges = [{"from": u, "to": v, "title": t} for u, v, t in sorted(edges) if u in nodes and v in nodes]
+    return canvas_component(vis_nodes, vis_edges, selected, key=key, height=height or CANVAS_HEIGHT_PX)
 
 
 # --- pages ---------------------------------------------------------------------------
@@ -301,7 +296,7 @@ def page_cluster() -> None:
     shown = dict(list(nodes.items())[:CANVAS_NODE_CAP])
     if len(nodes) > CANVAS_NODE_CAP:
         st.caption(f"Showing {len(shown):,} of {len(nodes):,} nodes; open Explore to expand further.")
-    draw(shown, edges)
+    draw(shown, edges, f"cluster-graph-{cid}")
     _export_button(cid)
     st.subheader("Notes")
     el = graph().read("MATCH (c:Cluster {cluster_id: $c}) RETURN elementId(c) AS e", {"c": cid})[0]["e"]
@@ -439,21 +434,11 @@ def page_explore() -> None:
 
 
 def draw_canvas(canvas: dict[str, Any], selected: str) -> str | None:
-    """The Explore canvas (vis-network, as pyvis draws it) that reports the clicked node."""
-    from bundles.render import NODE_STYLE
-    from workbench.canvas import canvas as canvas_component
-
-    nodes = []
-    for nid, n in canvas["nodes"].items():
-        colour, shape = NODE_STYLE.get(n["label"], ("#999", "dot"))
-        tip = "\n".join(f"{k}: {v}" for k, v in list(n["props"].items())[:8] if k not in ("contributions", "features"))
-        nodes.append({"id": nid, "label": data.display_key(n["label"], n["props"]), "title": f"{n['label']}\n{tip}",
-                      "color": colour, "shape": shape, "size": 12 + min(30, float(n["props"].get("score") or 0) * 2)})
-    edges = [{"from": u, "to": v, "title": t} for u, v, t in canvas["edges"]]
-    st.caption(f"Showing {len(nodes):,} nodes (cap {CANVAS_NODE_CAP}); click a node to select it.")
+    """The Explore canvas; returns the node the user clicked."""
+    st.caption(f"Showing {len(canvas['nodes']):,} nodes (cap {CANVAS_NODE_CAP}); click a node to select it.")
     if st.session_state.get("canvas_note"):
         st.info(st.session_state["canvas_note"])
-    return canvas_component(nodes, edges, selected, key="explore-canvas")
+    return draw(canvas["nodes"], canvas["edges"], "explore-canvas", selected)
 
 
 def _expand(canvas: dict[str, Any], nid: str, only: list[str], since: str | None, until: str | None) -> None:
@@ -508,7 +493,7 @@ def page_trace() -> None:
             nodes[pk] = {"label": "Evidence", "props": {"name": p.kind, "accounts": p.accounts}}
             edges.add((f"Cluster:{cid}", pk, p.kind))
             edges.add((pk, key, f"{p.strength:.2f}"))
-    draw(nodes, edges, 420)
+    draw(nodes, edges, f"trace-graph-{cid}", height=TRACE_GRAPH_HEIGHT_PX)
 
 
 def page_queries() -> None:

@@ -21,7 +21,7 @@ import networkx as nx
 import pandas as pd
 
 from bundles import manifest, render, stix
-from graph.db import Graph, plain
+from graph.db import Graph, node_key, plain
 from loaders import logstore
 from queries import runner
 from ringtrace import __version__
@@ -141,29 +141,32 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
     return buf.getvalue().encode()
 
 
+def graph_files(g: nx.MultiDiGraph, title: str | None) -> dict[str, bytes]:
+    """graph.html (pyvis, offline), graph.graphml, nodes.csv and edges.csv of one evidence graph."""
+    nodes = [{"id": n, "label": d["label"], "key": d["key"]} for n, d in g.nodes(data=True)]
+    edges = [{"source": u, "target": v, "type": d["type"]} for u, v, d in g.edges(data=True)]
+    graphml = io.BytesIO()
+    nx.write_graphml(g, graphml)
+    return {
+        "graph.html": render.graph_html(g, {"cluster_id": title}).encode(),
+        "graph.graphml": graphml.getvalue(),
+        "nodes.csv": _csv(nodes, ["id", "label", "key"]),
+        "edges.csv": _csv(edges, ["source", "target", "type"]),
+    }
+
+
 def render_files(data: BundleData, redact: bool) -> dict[str, bytes]:
     """Every file of the bundle, by its name inside the ZIP."""
     red = Redactor(redact)
     for n in data.people_names:  # register names first so free text is masked consistently
         red.name(n)
     q = {name: _redacted_rows(res.rows, red) for name, res in data.queries.items()}
-    for rows in q.values():
-        for r in rows:
-            if "email" in r:
-                r["email"] = red.email(r["email"])
     cluster = {k: red.value(k, v) for k, v in data.cluster.items()}
     g = evidence_graph(q["bundle_evidence_graph"])
-    nodes = [{"id": n, "label": d["label"], "key": d["key"]} for n, d in g.nodes(data=True)]
-    edges = [{"source": u, "target": v, "type": d["type"]} for u, v, d in g.edges(data=True)]
-    graphml = io.BytesIO()
-    nx.write_graphml(g, graphml)
     files: dict[str, bytes] = {
+        **graph_files(g, cluster.get("cluster_id")),
         "report.html": render.report_html(cluster, q, data.timeline, data.releases, data.run_id,
                                           data.parameters, redact).encode(),
-        "graph.html": render.graph_html(g, cluster).encode(),
-        "graph.graphml": graphml.getvalue(),
-        "nodes.csv": _csv(nodes, ["id", "label", "key"]),
-        "edges.csv": _csv(edges, ["source", "target", "type"]),
         "stix.json": json.dumps(stix.bundle(cluster, q), indent=1, sort_keys=True).encode(),
     }
     from queries import library
@@ -197,8 +200,6 @@ def export_cluster(graph: Graph, cluster_id: str, out: Path, analyst: str, redac
 def export_canvas(graph: Graph, nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]], out: Path,
                   analyst: str, redact: bool = False, signing_key: Path | None = None) -> dict[str, Any]:
     """A verifiable bundle of what is on the workbench's Explore canvas (no cluster needed)."""
-    from graph.db import plain
-
     red = Redactor(redact)
     for n in graph.read("MATCH (p:Person) RETURN p.name AS name"):
         if n["name"]:
@@ -207,24 +208,13 @@ def export_canvas(graph: Graph, nodes: dict[str, dict[str, Any]], edges: set[tup
     key_of = {}
     for nid, n in nodes.items():
         props = {k: red.value(k, plain(v)) for k, v in n["props"].items() if k not in ("contributions", "features")}
-        key = str(red.value("key", next((props[k] for k in ("account_id", "ip", "card_fingerprint", "device_id",
-                                                             "person_id", "org_id", "cluster_id", "name")
-                                         if props.get(k) is not None), nid)))
+        key = str(red.value("key", node_key(props, default=nid)))
         key_of[nid] = f"{n['label']}:{key}"
         g.add_node(key_of[nid], label=n["label"], key=key)
     for u, v, t in sorted(edges):
         if u in key_of and v in key_of:
             g.add_edge(key_of[u], key_of[v], type=t)
-    node_rows = [{"id": n, "label": d["label"], "key": d["key"]} for n, d in g.nodes(data=True)]
-    edge_rows = [{"source": u, "target": v, "type": d["type"]} for u, v, d in g.edges(data=True)]
-    graphml = io.BytesIO()
-    nx.write_graphml(g, graphml)
-    files = {
-        "graph.html": render.graph_html(g, {"cluster_id": "Explore canvas"}).encode(),
-        "graph.graphml": graphml.getvalue(),
-        "nodes.csv": _csv(node_rows, ["id", "label", "key"]),
-        "edges.csv": _csv(edge_rows, ["source", "target", "type"]),
-    }
+    files = graph_files(g, "Explore canvas")
     meta = {
         "bundle_id": str(uuid.uuid4()), "created_at": datetime.now(timezone.utc).isoformat(), "analyst": analyst,
         "ringtrace_version": __version__,

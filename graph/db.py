@@ -30,6 +30,19 @@ def plain(value: Any) -> Any:
     return value
 
 
+# The property that names a node of each label, in the order they are tried.
+KEY_PROPS = ("account_id", "cluster_id", "ip", "card_fingerprint", "device_id", "person_id", "org_id",
+             "api_key_id", "domain", "prompt_fingerprint", "name", "event_id", "proxy_id", "run_id", "note_id")
+
+
+def node_key(props: dict[str, Any], default: str) -> str:
+    """The identifying value of a node (its contract id, or its name), else `default`."""
+    for k in KEY_PROPS:
+        if props.get(k) is not None:
+            return str(props[k])
+    return default
+
+
 def cypher(name: str) -> str:
     """Text of a named `.cypher` file beside this module."""
     return (CYPHER_DIR / f"{name}.cypher").read_text()

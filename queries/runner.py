@@ -145,7 +145,8 @@ def run_saved(graph: Graph, name: str, raw_params: dict[str, Any] | None = None,
 def save_user_query(graph: Graph, text: str) -> library.SavedQuery:
     """Validate a user's query (header and read-only checks) and keep it in their library."""
     q = library.parse(text, shipped=False)
-    if q.name in library.load_library() and library.load_library()[q.name].shipped:
+    existing = library.load_library().get(q.name)
+    if existing is not None and existing.shipped:
         raise RingtraceError(f"{q.name} is a shipped query; give yours another name.")
     validate(graph, q.text, {p.name: p.default for p in q.params})
     target = library.user_dir() / f"{q.name}.cypher"

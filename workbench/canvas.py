@@ -1,4 +1,4 @@
-"""The Explore canvas: the vis-network view pyvis draws, as a component that reports clicks.
+"""The workbench's graphs: the vis-network view pyvis draws, as a component that reports clicks.
 
 pyvis writes a static page that cannot tell Streamlit which node was clicked, so the
 canvas mounts the same vis-network library (the copy pyvis ships, loaded inline: no
@@ -48,8 +48,9 @@ def _component():
                                       isolate_styles=False)
 
 
-def canvas(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], selected: str | None, key: str) -> str | None:
+def canvas(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], selected: str | None, key: str,
+           height: int = CANVAS_HEIGHT_PX) -> str | None:
     """Draw the canvas; returns the id of the node the user clicked last, if any."""
-    result = _component()(data={"nodes": nodes, "edges": edges, "selected": selected,
-                                "height": CANVAS_HEIGHT_PX}, key=key, on_selected_change=lambda: None)
+    result = _component()(data={"nodes": nodes, "edges": edges, "selected": selected, "height": height},
+                          key=key, on_selected_change=lambda: None)
     return getattr(result, "selected", None)

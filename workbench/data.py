@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from graph.db import Graph
+from graph.db import Graph, node_key
 
 OVERVIEW_COUNTS = """
 CALL db.labels() YIELD label
@@ -74,15 +74,9 @@ NOTES_OF = """
 MATCH (note:Note)-[:ABOUT]->(t) WHERE elementId(t) = $element_id
 RETURN note.text AS text, note.author AS author, note.created_at AS created_at ORDER BY created_at DESC
 """
-KEY_PROPS = ("account_id", "cluster_id", "ip", "card_fingerprint", "device_id", "person_id", "org_id",
-             "api_key_id", "domain", "prompt_fingerprint", "name", "event_id", "proxy_id", "run_id", "note_id")
-
-
 def display_key(label: str, props: dict[str, Any]) -> str:
-    for k in KEY_PROPS:
-        if props.get(k) is not None:
-            return str(props[k])
-    return label
+    """The name shown for a node: its id or name, else its label."""
+    return node_key(props, default=label)
 
 
 def search(graph: Graph, q: str, limit: int = 50) -> list[dict[str, Any]]:
