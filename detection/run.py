@@ -10,14 +10,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+import pandas as pd
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from detection import communities, evidence, projection, scoring
+from detection import communities, evidence, gds_louvain, projection, scoring
 from graph.db import Graph, ensure_schema
 from ringtrace import __version__
 from ringtrace.errors import RingtraceError
 
 WRITE_BATCH = 5000
+ENGINES = ("python", "gds")
 
 CREATE_DETECTION_RUN = """
 CREATE (d:DetectionRun {run_id: $run, started_at: datetime($started), finished_at: datetime(),
@@ -81,14 +83,19 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
            progress: bool = True) -> DetectionResult:
     """Run detection over the whole graph and save the run; never reads the truth table."""
     params = params or DetectionParams()
-    if engine != "python":
-        raise RingtraceError(f"Engine '{engine}' is not built yet; use the default python engine "
-                             "(python-louvain).")
+    if engine not in ENGINES:
+        raise RingtraceError(f"Unknown engine '{engine}': choose one of {', '.join(ENGINES)}.")
+    if engine == "gds":
+        if params.resolution != 1.0:
+            raise RingtraceError("GDS Louvain has no resolution parameter (it optimises plain modularity): "
+                                 "drop --resolution, or use the python engine to change it.")
+        gds_louvain.gds_version(graph)
     ensure_schema(graph)
     started = datetime.now(timezone.utc)
     run_id = started.strftime("det-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
     timings: dict[str, float] = {}
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(),
                   disable=not progress, transient=True) as bar:
         def step(name: str, fn, *args):
             task = bar.add_task(name)
@@ -104,9 +111,22 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
         all_edges = step("building the account projection", projection.pair_weights, ev.incidence,
                          params.kind_weight)
         edges = step("keeping each account's strongest links", projection.sparsify, all_edges, params.top_k)
-        g = step("building the graph", communities.build_graph, edges)
-        groups = step("running Louvain per component", communities.louvain_communities, g,
-                      params.resolution, params.seed, params.min_group, all_edges)
+        if engine == "gds":
+            tasks: dict[str, Any] = {}
+
+            def report(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            groups = step("running Louvain in Neo4j (GDS)", gds_louvain.louvain_communities, graph, run_id, edges,
+                          params.min_group, all_edges, None, report)
+            nodes, links = int(pd.unique(edges[["u", "v"]].to_numpy().ravel()).size), len(edges)
+        else:
+            g = step("building the graph", communities.build_graph, edges)
+            groups = step("running Louvain per component", communities.louvain_communities, g,
+                          params.resolution, params.seed, params.min_group, all_edges)
+            nodes, links = g.number_of_nodes(), g.number_of_edges()
         del all_edges
         members = sorted({a for grp in groups for a in grp})
         activity = step("reading member activity from the request log", evidence.request_activity,
@@ -118,7 +138,7 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
             c.flagged = c.score >= params.flag_threshold
         scored.sort(key=lambda c: (-c.score, c.members[0]))
         cluster_ids = [f"{run_id}-c{i + 1:04d}" for i in range(len(scored))]
-        result = DetectionResult(run_id, scored, cluster_ids, timings, g.number_of_nodes(), g.number_of_edges())
+        result = DetectionResult(run_id, scored, cluster_ids, timings, nodes, links)
         step("saving the run to Neo4j", _save, graph, result, params, started, engine, ev.load_runs)
     return result
 

@@ -34,6 +34,8 @@ REFUSED = (
      "it writes to the database"),
     (re.compile(r"\b(ALTER|GRANT|DENY|REVOKE|SHOW|START|STOP|TERMINATE|ENABLE|DISABLE)\b", re.I),
      "administration and schema commands are not allowed"),
+    (re.compile(r"\b(gds|apoc)(\s*\.\s*\w+)+\s*\(", re.I),
+     "plugin functions (Graph Data Science, APOC) can build in-memory graphs or reach outside the database"),
 )
 # a procedure call, with or without parentheses (`CALL {` and `CALL (x) {` are subqueries)
 CALL_RE = re.compile(r"\bCALL\s+([A-Za-z_][\w.]*)", re.I)

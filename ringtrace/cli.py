@@ -101,8 +101,33 @@ def neo4j_status() -> None:
     st = local_neo4j.status()
     state = f"running (pid {st.pid})" if st.running else "stopped"
     click.echo(f"Local Neo4j {st.version}: {state}\n  uri:  {st.uri}\n  data: {st.data_dir}")
+    if local_neo4j.gds_installed(config.local_paths()):
+        click.echo(f"  plugins: Graph Data Science {config.GDS_VERSION}")
     if not st.running:
         sys.exit(3)
+
+
+@neo4j.command("install-gds")
+@click.option("--force", is_flag=True, help="Fetch and copy again even when installed.")
+@friendly_errors
+def neo4j_install_gds(force: bool) -> None:
+    """Add the open Graph Data Science library to the local server (for `detect --engine gds`)."""
+    if config.external_server():
+        raise RingtraceError("NEO4J_URI is set: install GDS on that server as its administrator; "
+                             "ringtrace installs it only into the local server.")
+    from ringtrace import local_neo4j
+
+    paths = config.local_paths()
+    if local_neo4j.gds_installed(paths) and not force:
+        click.echo(f"Graph Data Science {config.GDS_VERSION} is already installed in {paths.plugins_dir}.")
+        return
+    was_running = local_neo4j.status().running
+    copied = local_neo4j.install_gds(paths, force=True)
+    click.echo(f"Graph Data Science {config.GDS_VERSION} installed ({copied} jars) in {paths.plugins_dir}.")
+    if was_running:
+        local_neo4j.stop()
+        st = local_neo4j.start()
+        click.echo(f"Neo4j restarted with GDS (pid {st.pid}) at {st.uri}.")
 
 
 @neo4j.command("env")

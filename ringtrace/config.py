@@ -9,6 +9,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 NEO4J_VERSION = "5.26.30"
 NEO4J_POM = PROJECT_ROOT / "neo4j_server" / "pom.xml"
+# Graph Data Science for `detect --engine gds`: 2.13 is the GDS line for Neo4j 5.26.
+GDS_VERSION = "2.13.9"
+GDS_POM = PROJECT_ROOT / "neo4j_server" / "gds" / "pom.xml"
+# Threads for GDS algorithms; 1 makes GDS Louvain repeatable, more is faster but may differ run to run.
+GDS_CONCURRENCY = int(os.environ.get("RINGTRACE_GDS_CONCURRENCY", "1"))
 DEFAULT_BOLT_PORT = 7687
 DEFAULT_DATABASE = "neo4j"
 NEO4J_USER_LOCAL = "neo4j"
@@ -47,6 +52,14 @@ class LocalPaths:
     @property
     def server_home(self) -> Path:
         return self.root / "neo4j" / "server"
+
+    @property
+    def plugins_dir(self) -> Path:
+        return self.server_home / "plugins"
+
+    @property
+    def gds_marker(self) -> Path:
+        return self.plugins_dir / f".gds-{GDS_VERSION}"
 
     @property
     def conf_dir(self) -> Path:

@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ from ringtrace.errors import RingtraceError
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 LIB_COMPLETE_MARKER = ".complete"
+GDS_PROCEDURES = "gds.*"
+DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
 JVM_FLAGS = (
     "-XX:+UseG1GC",
     "-XX:-OmitStackTraceInFastThrow",
@@ -112,14 +115,10 @@ def fetch_neo4j(paths: config.LocalPaths, quiet: bool = False) -> Path:
     marker = paths.lib / LIB_COMPLETE_MARKER
     if marker.exists():
         return paths.lib
-    mvn = shutil.which("mvn")
-    if not mvn:
-        raise RingtraceError(
-            "Maven was not found, and ringtrace fetches Neo4j with it the first time. Install it "
-            "(Debian: `apt-get install maven`), or set NEO4J_URI to use an existing Neo4j server.")
+    mvn = _maven()
     paths.lib.mkdir(parents=True, exist_ok=True)
     cmd = [mvn, "-B", "-q", "-f", str(config.NEO4J_POM),
-           "org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies",
+           f"{DEPENDENCY_PLUGIN}:copy-dependencies",
            f"-DoutputDirectory={paths.lib}", f"-Dneo4j.version={config.NEO4J_VERSION}"]
     if not quiet:
         print(f"Fetching Neo4j {config.NEO4J_VERSION} from Maven Central (first start only)...", flush=True)
@@ -131,6 +130,64 @@ def fetch_neo4j(paths: config.LocalPaths, quiet: bool = False) -> Path:
             "Check that Maven Central is reachable, then run `ringtrace neo4j start` again.")
     marker.write_text(config.NEO4J_VERSION)
     return paths.lib
+
+
+def _maven() -> str:
+    mvn = shutil.which("mvn")
+    if not mvn:
+        raise RingtraceError(
+            "Maven was not found, and ringtrace fetches Neo4j (and the GDS plugin) with it. Install it "
+            "(Debian: `apt-get install maven`), or set NEO4J_URI to use an existing Neo4j server.")
+    return mvn
+
+
+def _resolve(pom: Path, properties: dict[str, str]) -> dict[str, Path]:
+    """Every runtime artifact `pom` needs, as group:artifact -> jar in the local Maven repository."""
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "dependencies.txt"
+        cmd = [_maven(), "-B", "-q", "-f", str(pom), f"{DEPENDENCY_PLUGIN}:list",
+               f"-DoutputFile={listing}", "-DoutputAbsoluteArtifactFilename=true", "-DincludeScope=runtime",
+               *(f"-D{k}={v}" for k, v in properties.items())]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
+            raise RingtraceError(f"Maven could not resolve {pom}:\n{tail}\n"
+                                 "Check that Maven Central is reachable, then run the command again.")
+        found: dict[str, Path] = {}
+        for line in listing.read_text().splitlines():
+            fields = line.strip().split(" -- ")[0].split(":")
+            at = next((i for i, f in enumerate(fields) if f.startswith("/")), None)
+            if at is not None and len(fields) >= 5:
+                found[f"{fields[0]}:{fields[1]}"] = Path(":".join(fields[at:]))
+        return found
+
+
+def gds_installed(paths: config.LocalPaths) -> bool:
+    return paths.gds_marker.exists()
+
+
+def install_gds(paths: config.LocalPaths | None = None, quiet: bool = False, force: bool = False) -> int:
+    """Put the open GDS library into the local server's plugins folder (once); returns its jar count.
+
+    Libraries the server already ships are left out, so one version of each is on the classpath
+    (the server's, as with the packaged plugin). Takes effect at the next start."""
+    paths = paths or config.local_paths()
+    if gds_installed(paths) and not force:
+        return len(paths.gds_marker.read_text().split())
+    fetch_neo4j(paths, quiet=quiet)
+    if not quiet:
+        print(f"Fetching Graph Data Science {config.GDS_VERSION} from Maven Central...", flush=True)
+    server = _resolve(config.NEO4J_POM, {"neo4j.version": config.NEO4J_VERSION})
+    gds = _resolve(config.GDS_POM, {"gds.version": config.GDS_VERSION})
+    paths.plugins_dir.mkdir(parents=True, exist_ok=True)
+    for old in paths.plugins_dir.glob("*.jar"):
+        old.unlink()
+    for marker in paths.plugins_dir.glob(".gds-*"):
+        marker.unlink()
+    copied = [shutil.copy2(jar, paths.plugins_dir / f"{ga.split(':')[0]}-{jar.name}")
+              for ga, jar in sorted(gds.items()) if ga not in server]
+    paths.gds_marker.write_text("\n".join(sorted(Path(c).name for c in copied)) + "\n")
+    return len(copied)
 
 
 # --- password and configuration -----------------------------------------------------
@@ -179,13 +236,15 @@ def _write_conf(paths: config.LocalPaths, port: int) -> None:
         "server.directories.data": str(paths.data_dir),
         "server.directories.logs": str(paths.logs_dir),
         "server.directories.run": str(paths.run_dir),
-        "server.directories.plugins": str(paths.server_home / "plugins"),
+        "server.directories.plugins": str(paths.plugins_dir),
         "server.directories.import": str(paths.server_home / "import"),
         "server.memory.pagecache.size": config.NEO4J_PAGECACHE,
         "dbms.usage_report.enabled": "false",
         "db.tx_log.rotation.retention_policy": "2 days 2G",
     }
-    (paths.server_home / "plugins").mkdir(parents=True, exist_ok=True)
+    if gds_installed(paths):
+        settings["dbms.security.procedures.unrestricted"] = GDS_PROCEDURES
+    paths.plugins_dir.mkdir(parents=True, exist_ok=True)
     text = "# Written by ringtrace at each start; edit ringtrace/config.py instead.\n"
     text += "".join(f"{k}={v}\n" for k, v in settings.items())
     (paths.conf_dir / "neo4j.conf").write_text(text)
@@ -310,7 +369,7 @@ def start(port: int | None = None, quiet: bool = False) -> LocalStatus:
     _write_conf(paths, port)
     password = _ensure_password(paths, java)
     cmd = [java, f"-Xms{config.NEO4J_HEAP}", f"-Xmx{config.NEO4J_HEAP}", *JVM_FLAGS,
-           "-cp", f"{paths.server_home / 'plugins'}/*:{paths.lib}/*", ENTRY_POINT,
+           "-cp", f"{paths.plugins_dir}/*:{paths.lib}/*", ENTRY_POINT,
            f"--home-dir={paths.server_home}", f"--config-dir={paths.conf_dir}"]
     with open(paths.console_log, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

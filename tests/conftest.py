@@ -25,11 +25,14 @@ if not os.environ.get("NEO4J_URI"):
 
 @pytest.fixture(scope="session")
 def neo4j_server():
-    """The server the tests use; starts the local one when no NEO4J_URI is given."""
+    """The server the tests use; starts the local one, with Graph Data Science, when no NEO4J_URI is given."""
     from ringtrace import config, local_neo4j
 
     started = False
     if not config.external_server():
+        if not local_neo4j.gds_installed(config.local_paths()):
+            local_neo4j.stop()
+            local_neo4j.install_gds(quiet=True)
         if not local_neo4j.status().running:
             local_neo4j.start(quiet=True)
             started = True

@@ -53,6 +53,9 @@ REFUSALS = {
     "drop_schema": "DROP CONSTRAINT account_id",
     "write_procedure": "CALL db.createLabel('Intruder')",
     "show": "SHOW USERS",
+    "gds_procedure": "CALL gds.graph.list() YIELD graphName RETURN graphName",
+    "gds_function": "MATCH (a:Account)-[r]->(b) RETURN gds.graph.project('leak', a, b)",
+    "apoc_function": "RETURN apoc.text.join(['a'], ',')",
 }
 
 
