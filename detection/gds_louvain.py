@@ -14,10 +14,11 @@ The same method as `communities.louvain_communities`, with the community step ru
 GDS 2.13's Louvain has no resolution (gamma) and no random seed: it optimises plain
 modularity (resolution 1), and with `GDS_CONCURRENCY` = 1 (the default) the same input gives
 the same communities. The in-memory graphs and the transient links are removed at the end,
-also when the run fails.
+also when the run fails; links left by a run that was killed are removed by the next run.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import numpy as np
@@ -33,6 +34,10 @@ STAGE_LINKS = "writing projection links to Neo4j"
 STAGE_LOUVAIN = "GDS Louvain per component"
 Report = Callable[[str, int, int], None]
 COMPONENT_PROPERTY = "component"
+LINK_TYPE = "EVIDENCE_LINK"  # the relationship type in the Cypher below; the workbench hides it
+# A run's links older than this belong to a run that was killed (a seed-scale run takes minutes).
+STALE_LINK_AGE = timedelta(hours=6)
+RUN_ID_TIME = "det-%Y%m%dT%H%M%SZ"  # a run id is this time, "-" and a random suffix
 
 GDS_VERSION = "RETURN gds.version() AS version"
 
@@ -81,9 +86,11 @@ DROP_GRAPH = "CALL gds.graph.drop($graph, false) YIELD graphName RETURN graphNam
 
 DELETE_LINKS = """
 MATCH ()-[r:EVIDENCE_LINK]->()
-WHERE r.run_id = $run
-CALL { WITH r DELETE r } IN TRANSACTIONS OF 10000 ROWS
+WHERE r.run_id IN $runs
+CALL { WITH r DELETE r } IN TRANSACTIONS OF $batch ROWS
 """
+
+LINK_RUNS = "MATCH ()-[r:EVIDENCE_LINK]->() RETURN DISTINCT r.run_id AS run"
 
 
 def gds_version(graph: Graph) -> str:
@@ -112,6 +119,7 @@ def louvain_communities(graph: Graph, run_id: str, edges: pd.DataFrame, min_size
     name = f"ringtrace-{run_id}"
     labels: dict[str, int] = {}
     next_label = 0
+    _delete_stale_links(graph, run_id)
     try:
         _write_links(graph, run_id, edges, report)
         with graph.session() as session:  # one server member holds the in-memory graph
@@ -135,7 +143,7 @@ def louvain_communities(graph: Graph, run_id: str, edges: pd.DataFrame, min_size
     finally:
         with graph.session() as session:
             _runner(session)(DROP_GRAPH, graph=name)
-        graph.run_autocommit(DELETE_LINKS, {"run": run_id})
+        graph.run_autocommit(DELETE_LINKS, {"runs": [run_id], "batch": LINK_BATCH})
     pieces = connected_pieces(labels, edges)
     link_edges = edges if link_edges is None else link_edges
     found = [m for m in communities.merge_linked(pieces, link_edges) if len(m) >= min_size]
@@ -146,6 +154,22 @@ def _runner(session: Any) -> Callable[..., list[dict[str, Any]]]:
     def run(query: str, **params: Any) -> list[dict[str, Any]]:
         return [r.data() for r in session.run(query, params)]
     return run
+
+
+def _delete_stale_links(graph: Graph, run_id: str) -> None:
+    now = datetime.now(timezone.utc)
+    stale = [r["run"] for r in graph.read(LINK_RUNS)
+             if r["run"] != run_id and now - _run_started(r["run"]) > STALE_LINK_AGE]
+    if stale:
+        graph.run_autocommit(DELETE_LINKS, {"runs": stale, "batch": LINK_BATCH})
+
+
+def _run_started(run_id: str) -> datetime:
+    """When a detection run started, read from its id."""
+    try:
+        return datetime.strptime(run_id.rsplit("-", 1)[0], RUN_ID_TIME).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)  # not ours to keep: treat as stale
 
 
 def _write_links(graph: Graph, run_id: str, edges: pd.DataFrame, report: Report) -> None:

@@ -15,11 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from detection import communities, evidence, gds_louvain, projection, scoring
 from graph.db import Graph, ensure_schema
-from ringtrace import __version__
+from ringtrace import __version__, config
 from ringtrace.errors import RingtraceError
 
 WRITE_BATCH = 5000
-ENGINES = ("python", "gds")
 
 CREATE_DETECTION_RUN = """
 CREATE (d:DetectionRun {run_id: $run, started_at: datetime($started), finished_at: datetime(),
@@ -83,8 +82,8 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
            progress: bool = True) -> DetectionResult:
     """Run detection over the whole graph and save the run; never reads the truth table."""
     params = params or DetectionParams()
-    if engine not in ENGINES:
-        raise RingtraceError(f"Unknown engine '{engine}': choose one of {', '.join(ENGINES)}.")
+    if engine not in config.DETECTION_ENGINES:
+        raise RingtraceError(f"Unknown engine '{engine}': choose one of {', '.join(config.DETECTION_ENGINES)}.")
     if engine == "gds":
         if params.resolution != 1.0:
             raise RingtraceError("GDS Louvain has no resolution parameter (it optimises plain modularity): "
@@ -92,7 +91,7 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
         gds_louvain.gds_version(graph)
     ensure_schema(graph)
     started = datetime.now(timezone.utc)
-    run_id = started.strftime("det-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+    run_id = started.strftime(gds_louvain.RUN_ID_TIME + "-") + uuid.uuid4().hex[:6]
     timings: dict[str, float] = {}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(),

@@ -9,6 +9,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 NEO4J_VERSION = "5.26.30"
 NEO4J_POM = PROJECT_ROOT / "neo4j_server" / "pom.xml"
+# python: python-louvain in this process (the default); gds: Louvain inside Neo4j.
+DETECTION_ENGINES = ("python", "gds")
 # Graph Data Science for `detect --engine gds`: 2.13 is the GDS line for Neo4j 5.26.
 GDS_VERSION = "2.13.9"
 GDS_POM = PROJECT_ROOT / "neo4j_server" / "gds" / "pom.xml"

@@ -163,6 +163,7 @@ def _resolve(pom: Path, properties: dict[str, str]) -> dict[str, Path]:
 
 
 def gds_installed(paths: config.LocalPaths) -> bool:
+    """Whether `install_gds` completed for this GDS version in the local server's plugins folder."""
     return paths.gds_marker.exists()
 
 

@@ -143,3 +143,30 @@ def test_server_without_gds_gets_an_instruction(neo4j_server, tmp_path):
     assert out.returncode == 1
     assert "ringtrace neo4j install-gds" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+STRAY_LINK = """
+MATCH (a:Account {account_id: 'a1'}), (b:Account {account_id: 'a2'})
+CREATE (a)-[:EVIDENCE_LINK {run_id: $run, weight: 1.0}]->(b)
+"""
+
+
+def test_links_of_a_killed_run_are_removed_and_hidden_meanwhile(with_gds, graph):
+    """A run killed mid-way leaves its links: the next run removes them (not a recent run's), the workbench never shows them."""
+    from datetime import datetime, timezone
+
+    from workbench.data import neighbours
+
+    graph.write(CREATE_ACCOUNTS, {"ids": ["a1", "a2", "a3"]})
+    killed = "det-20200101T000000Z-dead00"
+    running = datetime.now(timezone.utc).strftime(gds_louvain.RUN_ID_TIME) + "-live00"
+    for run in (killed, running):
+        graph.write(STRAY_LINK, {"run": run})
+    a1 = graph.read("MATCH (a:Account {account_id: 'a1'}) RETURN elementId(a) AS id")[0]["id"]
+    rows, total = neighbours(graph, a1, [], None, None, 50)
+    assert rows == [] and total == 0
+
+    edges = pd.DataFrame([("a1", "a2", 1.0), ("a2", "a3", 1.0)], columns=["u", "v", "weight"])
+    gds_louvain.louvain_communities(graph, "det-20991231T000000Z-now000", edges, min_size=1)
+    left = graph.read("MATCH ()-[r:EVIDENCE_LINK]->() RETURN collect(r.run_id) AS runs")[0]["runs"]
+    assert left == [running]

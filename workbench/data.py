@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from detection import gds_louvain
 from graph.db import Graph, node_key
 
 OVERVIEW_COUNTS = """
@@ -51,10 +52,12 @@ CALL () {
 RETURN elementId(n) AS element_id, labels(n)[0] AS label, n {.*} AS props LIMIT $limit
 """
 NODE = "MATCH (n) WHERE elementId(n) = $element_id RETURN labels(n)[0] AS label, n {.*} AS props"
+# relationships that are not evidence: the transient links of a running `detect --engine gds`
+HIDDEN_TYPES = [gds_louvain.LINK_TYPE]
 NEIGHBOURS = """
 MATCH (n) WHERE elementId(n) = $element_id
 MATCH (n)-[r]-(m)
-WHERE (size($labels) = 0 OR labels(m)[0] IN $labels)
+WHERE NOT type(r) IN $hidden AND (size($labels) = 0 OR labels(m)[0] IN $labels)
   AND ($since IS NULL OR coalesce(r.last_seen, r.at, datetime($since)) >= datetime($since))
   AND ($until IS NULL OR coalesce(r.first_seen, r.at, datetime($until)) <= datetime($until))
 WITH n, r, m ORDER BY coalesce(r.requests, r.count, 1) DESC
@@ -63,7 +66,7 @@ RETURN elementId(m) AS element_id, labels(m)[0] AS label, m {.*} AS props, type(
 LIMIT $limit
 """
 NEIGHBOUR_COUNT = """
-MATCH (n) WHERE elementId(n) = $element_id RETURN COUNT { (n)--() } AS total
+MATCH (n) WHERE elementId(n) = $element_id RETURN COUNT { (n)-[r]-() WHERE NOT type(r) IN $hidden } AS total
 """
 ADD_NOTE = """
 MATCH (t) WHERE elementId(t) = $element_id
@@ -85,8 +88,9 @@ def search(graph: Graph, q: str, limit: int = 50) -> list[dict[str, Any]]:
 
 def neighbours(graph: Graph, element_id: str, labels: list[str], since: str | None, until: str | None,
                limit: int) -> tuple[list[dict[str, Any]], int]:
-    rows = graph.read(NEIGHBOURS, {"element_id": element_id, "labels": labels, "since": since, "until": until, "limit": limit})
-    total = graph.read(NEIGHBOUR_COUNT, {"element_id": element_id})[0]["total"]
+    rows = graph.read(NEIGHBOURS, {"element_id": element_id, "labels": labels, "since": since, "until": until,
+                                   "limit": limit, "hidden": HIDDEN_TYPES})
+    total = graph.read(NEIGHBOUR_COUNT, {"element_id": element_id, "hidden": HIDDEN_TYPES})[0]["total"]
     return rows, total
 
 
