@@ -24,7 +24,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from detection import communities
+from detection import RUN_ID_TIME, communities
 from graph.db import Graph
 from ringtrace import config
 from ringtrace.errors import RingtraceError
@@ -34,10 +34,8 @@ STAGE_LINKS = "writing projection links to Neo4j"
 STAGE_LOUVAIN = "GDS Louvain per component"
 Report = Callable[[str, int, int], None]
 COMPONENT_PROPERTY = "component"
-LINK_TYPE = "EVIDENCE_LINK"  # the relationship type in the Cypher below; the workbench hides it
 # A run's links older than this belong to a run that was killed (a seed-scale run takes minutes).
 STALE_LINK_AGE = timedelta(hours=6)
-RUN_ID_TIME = "det-%Y%m%dT%H%M%SZ"  # a run id is this time, "-" and a random suffix
 
 GDS_VERSION = "RETURN gds.version() AS version"
 

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from detection import communities, evidence, gds_louvain, projection, scoring
+from detection import RUN_ID_TIME, communities, evidence, gds_louvain, projection, scoring
 from graph.db import Graph, ensure_schema
 from ringtrace import __version__, config
 from ringtrace.errors import RingtraceError
@@ -91,7 +91,7 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
         gds_louvain.gds_version(graph)
     ensure_schema(graph)
     started = datetime.now(timezone.utc)
-    run_id = started.strftime(gds_louvain.RUN_ID_TIME + "-") + uuid.uuid4().hex[:6]
+    run_id = started.strftime(RUN_ID_TIME + "-") + uuid.uuid4().hex[:6]
     timings: dict[str, float] = {}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(),

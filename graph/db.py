@@ -31,6 +31,9 @@ def plain(value: Any) -> Any:
 
 
 # The property that names a node of each label, in the order they are tried.
+# Relationships that are not evidence: `detect --engine gds` writes EVIDENCE_LINK for one run's
+# projection and deletes it after; views of the graph leave them out.
+TRANSIENT_RELATIONSHIPS = ["EVIDENCE_LINK"]
 KEY_PROPS = ("account_id", "cluster_id", "ip", "card_fingerprint", "device_id", "person_id", "org_id",
              "api_key_id", "domain", "prompt_fingerprint", "name", "event_id", "proxy_id", "run_id", "note_id")
 

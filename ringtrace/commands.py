@@ -126,7 +126,8 @@ def _demo(no_app: bool) -> None:
               help="Louvain resolution (higher: smaller clusters); python engine only.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed (same input and seed: same clusters); python engine only, GDS Louvain has none.")
-@click.option("--engine", type=click.Choice(config.DETECTION_ENGINES), default=config.DETECTION_ENGINES[0], show_default=True,
+@click.option("--engine", type=click.Choice(config.DETECTION_ENGINES), default=config.DETECTION_ENGINES[0],
+              show_default=True,
               help="python: python-louvain here; gds: Louvain inside Neo4j with Graph Data Science "
                    "(`ringtrace neo4j install-gds` for the local server).")
 @click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from detection import gds_louvain
+from detection import RUN_ID_TIME, gds_louvain
 from detection.metrics import nmi
 from detection.run import DetectionParams, detect, write_results
 from ringtrace import config
@@ -159,7 +159,7 @@ def test_links_of_a_killed_run_are_removed_and_hidden_meanwhile(with_gds, graph)
 
     graph.write(CREATE_ACCOUNTS, {"ids": ["a1", "a2", "a3"]})
     killed = "det-20200101T000000Z-dead00"
-    running = datetime.now(timezone.utc).strftime(gds_louvain.RUN_ID_TIME) + "-live00"
+    running = datetime.now(timezone.utc).strftime(RUN_ID_TIME) + "-live00"
     for run in (killed, running):
         graph.write(STRAY_LINK, {"run": run})
     a1 = graph.read("MATCH (a:Account {account_id: 'a1'}) RETURN elementId(a) AS id")[0]["id"]

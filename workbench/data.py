@@ -4,8 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from detection import gds_louvain
-from graph.db import Graph, node_key
+from graph.db import TRANSIENT_RELATIONSHIPS, Graph, node_key
 
 OVERVIEW_COUNTS = """
 CALL db.labels() YIELD label
@@ -52,8 +51,6 @@ CALL () {
 RETURN elementId(n) AS element_id, labels(n)[0] AS label, n {.*} AS props LIMIT $limit
 """
 NODE = "MATCH (n) WHERE elementId(n) = $element_id RETURN labels(n)[0] AS label, n {.*} AS props"
-# relationships that are not evidence: the transient links of a running `detect --engine gds`
-HIDDEN_TYPES = [gds_louvain.LINK_TYPE]
 NEIGHBOURS = """
 MATCH (n) WHERE elementId(n) = $element_id
 MATCH (n)-[r]-(m)
@@ -89,8 +86,8 @@ def search(graph: Graph, q: str, limit: int = 50) -> list[dict[str, Any]]:
 def neighbours(graph: Graph, element_id: str, labels: list[str], since: str | None, until: str | None,
                limit: int) -> tuple[list[dict[str, Any]], int]:
     rows = graph.read(NEIGHBOURS, {"element_id": element_id, "labels": labels, "since": since, "until": until,
-                                   "limit": limit, "hidden": HIDDEN_TYPES})
-    total = graph.read(NEIGHBOUR_COUNT, {"element_id": element_id, "hidden": HIDDEN_TYPES})[0]["total"]
+                                   "limit": limit, "hidden": TRANSIENT_RELATIONSHIPS})
+    total = graph.read(NEIGHBOUR_COUNT, {"element_id": element_id, "hidden": TRANSIENT_RELATIONSHIPS})[0]["total"]
     return rows, total
 
 
