@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import tempfile
 import traceback
 from pathlib import Path
@@ -18,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench import auth, data
+from workbench.text import md
 
 log = logging.getLogger("ringtrace.workbench")
 PAGES = ("Overview", "Cluster", "Explore", "Trace", "Queries")
@@ -26,7 +26,6 @@ TRACE_GRAPH_HEIGHT_PX = 420
 NEIGHBOUR_PAGE = 50
 MEMBER_PAGE = 100
 CACHE_TTL_S = 300
-HOST = os.environ.get("RINGTRACE_APP_HOST", "127.0.0.1")
 
 
 VERSION_KEY = """
@@ -49,7 +48,7 @@ def friendly(render: Callable[[], None]) -> None:
     try:
         render()
     except (UserError, RingtraceError) as exc:
-        st.error(str(exc))
+        st.error(md(exc))
     except ServiceUnavailable:
         log.error("Neo4j unavailable:\n%s", traceback.format_exc())
         st.error("Neo4j is not reachable. Start it with `ringtrace neo4j start` (or check NEO4J_URI), "
@@ -172,8 +171,8 @@ def latest_run() -> dict[str, Any] | None:
 def notes_panel(element_id: str, key: str) -> None:
     rows = graph().read(data.NOTES_OF, {"element_id": element_id})
     for n in rows:
-        st.caption(f"{n['author']} · {str(n['created_at'])[:16]}")
-        st.write(n["text"])
+        st.caption(f"{md(n['author'])} · {md(str(n['created_at'])[:16])}")
+        st.text(n["text"])
     name, role = user()
     if auth.can(role, "note"):
         with st.form(f"note-{key}", clear_on_submit=True):
@@ -191,7 +190,8 @@ def draw(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]], key
     """Draw nodes and edges with vis-network (colour and shape by type, size by score, tooltips);
     returns the id of the node the user clicked last, if any."""
     from bundles.render import NODE_STYLE
-    from workbench.canvas import CANVAS_HEIGHT_PX, canvas as canvas_component
+    from workbench.canvas import CANVAS_HEIGHT_PX
+    from workbench.canvas import canvas as canvas_component
 
     vis_nodes = []
     for nid, n in nodes.items():
@@ -217,16 +217,16 @@ def page_overview() -> None:
     for col, c in zip(cols, counts[:6]):
         col.metric(c["label"], f"{c['n']:,}")
     span = read(data.DATA_SPAN)[0]
-    st.caption(f"Requests from {span['first_request']} to {span['last_request']}; "
-               f"sign-ups from {span['first_signup']} to {span['last_signup']}")
+    st.caption(md(f"Requests from {span['first_request']} to {span['last_request']}; "
+                  f"sign-ups from {span['first_signup']} to {span['last_signup']}"))
     with st.expander("Load runs"):
         st.dataframe(pd.DataFrame(read(data.LOAD_RUNS)), width="stretch")
     run = latest_run()
     if run is None:
         st.warning("No detection run yet: run `ringtrace detect` to flag clusters.")
     else:
-        st.subheader(f"Latest detection: {run['run_id']}")
-        st.caption(f"{run['flagged']} flagged of {run['clusters']} clusters, started {run['started_at']}")
+        st.subheader(f"Latest detection: {md(run['run_id'])}")
+        st.caption(md(f"{run['flagged']} flagged of {run['clusters']} clusters, started {run['started_at']}"))
         clusters = pd.DataFrame(read(data.CLUSTERS_OF_RUN, run_id=run["run_id"]))
         flagged = clusters[clusters["flagged"]] if not clusters.empty else clusters
         st.dataframe(flagged, width="stretch", hide_index=True)
@@ -263,7 +263,7 @@ def page_cluster() -> None:
     st.metric("Score", f"{cluster['score']:.2f}", "flagged" if cluster["flagged"] else "not flagged")
     st.subheader("Reasons")
     for r in cluster.get("reasons") or []:
-        st.markdown(f"- {r}")
+        st.markdown(f"- {md(r)}")
     st.subheader("Score breakdown")
     contrib = pd.DataFrame(json.loads(cluster.get("contributions") or "[]"))
     if not contrib.empty:
@@ -310,7 +310,7 @@ def _attribution_tables(result) -> None:
         if cands:
             top = cands[0]
             weak = "" if top.confidence >= REPORTING_THRESHOLD else " — below the reporting threshold"
-            st.markdown(f"Top-ranked {title}: **{top.name}** ({top.target_id}), confidence "
+            st.markdown(f"Top-ranked {title}: **{md(top.name)}** ({md(top.target_id)}), confidence "
                         f"{top.confidence:.2f}{weak}")
     for title, cands in (("Organisations", result.organisations), ("People", result.people)):
         rows = [{"rank": c.rank, "id": c.target_id, "name": c.name, "confidence": c.confidence,
@@ -322,7 +322,7 @@ def _attribution_tables(result) -> None:
             st.caption("No evidence path found.")
     if result.infrastructure:
         st.caption("Infrastructure (not the originator): " +
-                   ", ".join(f"{r['service']} ({r['accounts']} accounts)" for r in result.infrastructure))
+                   ", ".join(f"{md(r['service'])} ({r['accounts']} accounts)" for r in result.infrastructure))
 
 
 def _export_button(cid: str) -> None:
@@ -366,12 +366,14 @@ def page_explore() -> None:
                       key="search")
     if q:
         hits = data.search(graph(), q)
-        audit("search", {"q": q, "hits": len(hits)})
+        if st.session_state.get("audited_search") != q:  # a page rerun is not a new search
+            st.session_state["audited_search"] = q
+            audit("search", {"q": q, "hits": len(hits)})
         if not hits:
-            st.info(f"Nothing matches {q!r}.")
+            st.info(f"Nothing matches {md(repr(q))}.")
         for h in hits[:20]:
             key = data.display_key(h["label"], h["props"])
-            if st.button(f"Add {h['label']} {key}", key=f"add-{h['element_id']}"):
+            if st.button(f"Add {md(h['label'])} {md(key)}", key=f"add-{h['element_id']}"):
                 canvas["nodes"][h["element_id"]] = {"label": h["label"], "props": h["props"]}
                 st.session_state["selected"] = h["element_id"]
     labels = ["Account", "IPAddress", "PaymentCard", "Device", "Person", "Organisation", "APIKey", "Cluster",
@@ -413,7 +415,7 @@ def page_explore() -> None:
     _export_canvas_button(canvas)
     node = canvas["nodes"][selected]
     with right:
-        st.markdown(f"**{node['label']}**")
+        st.markdown(f"**{md(node['label'])}**")
         st.json({k: str(v) for k, v in node["props"].items() if k not in ("contributions", "features")},
                 expanded=False)
         if node["label"] == "Account":
@@ -422,7 +424,7 @@ def page_explore() -> None:
             run = latest_run()
             rows = graph().read(data.ACCOUNT_CLUSTER, {"account_id": node["props"]["account_id"],
                                                        "run_id": run["run_id"]}) if run else []
-            if rows and st.button(f"Open cluster {rows[0]['cluster_id']}", key="open-cluster"):
+            if rows and st.button(f"Open cluster {md(rows[0]['cluster_id'])}", key="open-cluster"):
                 st.session_state["open_cluster"] = rows[0]["cluster_id"]
                 st.session_state["goto"] = "Cluster"
                 st.rerun()
@@ -437,7 +439,7 @@ def draw_canvas(canvas: dict[str, Any], selected: str) -> str | None:
     """The Explore canvas; returns the node the user clicked."""
     st.caption(f"Showing {len(canvas['nodes']):,} nodes (cap {CANVAS_NODE_CAP}); click a node to select it.")
     if st.session_state.get("canvas_note"):
-        st.info(st.session_state["canvas_note"])
+        st.info(md(st.session_state["canvas_note"]))
     return draw(canvas["nodes"], canvas["edges"], "explore-canvas", selected)
 
 
@@ -472,10 +474,10 @@ def page_trace() -> None:
         rows = graph().read(data.ACCOUNT_CLUSTER, {"account_id": account.strip(), "run_id": run["run_id"]}) \
             if run else []
         if not rows:
-            st.info(f"{account} is in no cluster of the latest detection run.")
+            st.info(f"{md(account)} is in no cluster of the latest detection run.")
             return
         cid = rows[0]["cluster_id"]
-        st.caption(f"{account} belongs to cluster {cid}")
+        st.caption(f"{md(account)} belongs to cluster {md(cid)}")
     else:
         cid = _pick_cluster("trace-pick")
     if not cid:
@@ -496,6 +498,22 @@ def page_trace() -> None:
     draw(nodes, edges, f"trace-graph-{cid}", height=TRACE_GRAPH_HEIGHT_PX)
 
 
+def audited_query(run: Callable[[], Any], details: dict[str, Any]) -> Any:
+    """Run a query; the audit log gets it whether it ran, was refused or failed."""
+    from queries.guard import QueryRefused
+
+    try:
+        result = run()
+    except QueryRefused as exc:
+        audit("query_refused", {**details, "reason": str(exc)})
+        raise
+    except Exception as exc:
+        audit("query_failed", {**details, "error": str(exc) or type(exc).__name__})
+        raise
+    audit("query", {**details, "rows": len(result.rows)})
+    return result
+
+
 def page_queries() -> None:
     from queries import library, runner
 
@@ -503,23 +521,21 @@ def page_queries() -> None:
     lib = library.load_library()
     name = st.selectbox("Saved query", sorted(lib), format_func=lambda n: f"{n} — {lib[n].title}", key="q-name")
     q = lib[name]
-    st.caption(q.description)
+    st.caption(md(q.description))
     raw = {}
     for p in q.params:
-        raw[p.name] = st.text_input(f"{p.name} ({p.type}) — {p.description}",
+        raw[p.name] = st.text_input(md(f"{p.name} ({p.type}) — {p.description}"),
                                     value="" if p.default is None else (json.dumps(p.default) if p.type == "list"
                                                                         else str(p.default)), key=f"q-{name}-{p.name}")
     if st.button("Run", key="q-run"):
-        result = runner.run_saved(graph(), name, raw)
-        audit("query", {"name": name, "params": raw, "rows": len(result.rows)})
+        result = audited_query(lambda: runner.run_saved(graph(), name, raw), {"name": name, "params": raw})
         st.dataframe(frame(result.rows), width="stretch")
         if result.truncated:
             st.warning(f"Showing the first {result.row_cap:,} rows (row cap).")
     st.subheader("Ad-hoc read-only Cypher")
     text = st.text_area("Cypher (read-only: writes, LOAD CSV and unlisted procedures are refused)", key="adhoc")
     if st.button("Run Cypher", key="adhoc-run") and text.strip():
-        result = runner.run_text(graph(), text)
-        audit("query", {"text": text, "rows": len(result.rows)})
+        result = audited_query(lambda: runner.run_text(graph(), text), {"text": text})
         st.dataframe(frame(result.rows), width="stretch")
     _, role = user()
     if auth.can(role, "save_query"):
@@ -529,29 +545,56 @@ def page_queries() -> None:
             if st.button("Validate and save", key="save-run") and body.strip():
                 saved = runner.save_user_query(graph(), body)
                 audit("save_query", {"name": saved.name})
-                st.success(f"Saved {saved.name}.")
+                st.success(f"Saved {md(saved.name)}.")
+
+
+def listen_address() -> str | None:
+    """The address this Streamlit server actually listens on (its own `server.address` option)."""
+    return st.get_option("server.address")
+
+
+def client_address() -> str | None:
+    try:
+        return st.context.ip_address
+    except Exception:  # not served over a socket (AppTest)
+        return None
 
 
 def login() -> bool:
-    """Show only the login form until valid credentials are given (non-loopback binding)."""
-    if not auth.login_required(HOST) or st.session_state.get("user"):
+    """Show only the login form until valid credentials are given (any bind but loopback)."""
+    from ringtrace import audit as audit_log
+
+    if not auth.login_required(listen_address()) or st.session_state.get("user"):
         return True
     st.title("ringtrace")
     with st.form("login"):
         name = st.text_input("User", key="login-user")
         password = st.text_input("Password", type="password", key="login-password")
         if st.form_submit_button("Sign in"):
+            client = client_address()
+            wait = auth.locked_for(name, client)
+            if wait > 0:
+                audit_log.record(name, "login_refused", {"client": client, "locked_for_s": round(wait)})
+                st.error(f"Too many failed sign-ins for this user or from this address; try again in "
+                         f"{wait / 60:.0f} min.")
+                return False
             role = auth.check(name, password)
             if role:
+                auth.record_success(name, client)
                 st.session_state["user"], st.session_state["role"] = name, role
-                audit("login", {"role": role})
+                audit_log.record(name, "login", {"role": role, "client": client})
                 st.rerun()
+            auth.record_failure(name, client)
+            audit_log.record(name, "login_failed", {"client": client})
             st.error("Wrong user or password.")
     return False
 
 
 def main() -> None:
+    from ringtrace import config
+
     st.set_page_config(page_title="ringtrace", layout="wide")
+    config.ensure_private_home()
     if not login():
         return
     name, role = user()

@@ -7,7 +7,6 @@ of sizes and SHA-256 digests (bundles/manifest.py).
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -24,7 +23,7 @@ from bundles import manifest, render, stix
 from graph.db import Graph, node_key, plain
 from loaders import logstore
 from queries import runner
-from ringtrace import __version__
+from ringtrace import __version__, safecsv
 from ringtrace.errors import RingtraceError
 
 BUNDLE_QUERIES = ("cluster_members", "cluster_attribution", "cluster_infrastructure", "cluster_top_templates",
@@ -134,7 +133,7 @@ def evidence_graph(edges: list[dict[str, Any]]) -> nx.MultiDiGraph:
 
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    w = safecsv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
     w.writeheader()
     for r in rows:
         w.writerow(r)

@@ -15,6 +15,7 @@ from ringtrace.errors import RingtraceError
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+HASH_BLOCK = 1 << 20
 
 
 def canonical(obj: Any) -> bytes:
@@ -74,16 +75,22 @@ class Verification:
     changed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     signed: bool = False
+    authenticated: bool = False  # signed by the public key the verifier supplied
     key_source: str = ""
     manifest: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
         if self.ok:
-            sig = f"Ed25519 signature valid against {self.key_source}" if self.signed else "not signed"
+            if self.authenticated:
+                sig = f"Ed25519 signature valid against {self.key_source}"
+            elif self.signed:
+                sig = ("signed with a key embedded in the bundle, which proves nothing about who made it; "
+                       "pass --public-key with the sender's key to check the sender")
+            else:
+                sig = "not signed"
             m = self.manifest
             return (f"OK: {self.files} files match the manifest ({sig}); bundle {m.get('bundle_id')}, "
-                    f"cluster {m.get('cluster', {}).get('cluster_id')}, created {m.get('created_at')} "
-                    f"by {m.get('analyst')}")
+                    f"{_subject(m)}, created {m.get('created_at')} by {m.get('analyst')}")
         lines = ["FAILED:"]
         lines += [f"  changed: {n}" for n in self.changed]
         lines += [f"  missing: {n}" for n in self.missing]
@@ -92,41 +99,91 @@ class Verification:
         return "\n".join(lines)
 
 
+def _subject(manifest: dict[str, Any]) -> str:
+    cluster = manifest.get("cluster")
+    if isinstance(cluster, dict) and cluster.get("cluster_id"):
+        return f"cluster {cluster['cluster_id']}"
+    return str(manifest.get("kind") or "canvas selection")
+
+
+def _entry_digest(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, str]:
+    """Size and SHA-256 of one entry, read in blocks (a large entry never sits in memory)."""
+    h, size = hashlib.sha256(), 0
+    with z.open(info) as fh:
+        for block in iter(lambda: fh.read(HASH_BLOCK), b""):
+            h.update(block)
+            size += len(block)
+    return size, h.hexdigest()
+
+
+def _manifest_problem(manifest: Any) -> str | None:
+    """Why a parsed manifest cannot be checked, or None when its shape is right."""
+    if not isinstance(manifest, dict):
+        return f"manifest.json is malformed: a JSON object was expected, found {type(manifest).__name__}"
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return "manifest.json is malformed: 'files' must map each file name to its size and sha256"
+    for name, entry in files.items():
+        if not (isinstance(entry, dict) and isinstance(entry.get("size"), int)
+                and isinstance(entry.get("sha256"), str)):
+            return f"manifest.json is malformed: the entry for {name!r} needs an integer size and a sha256"
+    return None
+
+
 def verify(path: Path, public_key: Path | None = None) -> Verification:
-    """Recompute every digest in the bundle; name each added, missing or changed file."""
+    """Recompute every digest in the bundle; name each added, missing or changed file.
+
+    Directory entries (as `zip -r` writes them) are not files and are ignored. With
+    `public_key`, the bundle must be signed by that key."""
     try:
         z = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
         return Verification(ok=False, problems=[f"not a readable ZIP file: {exc}"])
     with z:
-        names = set(z.namelist())
+        entries = [i for i in z.infolist() if not i.is_dir()]
+        seen: dict[str, zipfile.ZipInfo] = {}
+        duplicates: set[str] = set()
+        for info in entries:
+            if info.filename in seen:
+                duplicates.add(info.filename)
+            seen.setdefault(info.filename, info)
+        if duplicates:
+            return Verification(ok=False, problems=[f"the ZIP holds more than one entry named {n} (an unzip "
+                                                    "may extract the forged copy)" for n in sorted(duplicates)])
+        names = set(seen)
         if MANIFEST not in names:
             return Verification(ok=False, missing=[MANIFEST])
         try:
             manifest = json.loads(z.read(MANIFEST))
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return Verification(ok=False, changed=[MANIFEST], problems=[f"manifest.json is not JSON: {exc}"])
+        problem = _manifest_problem(manifest)
+        if problem:
+            return Verification(ok=False, changed=[MANIFEST], problems=[problem])
         v = Verification(ok=True, manifest=manifest)
         claimed = manifest.pop("manifest_sha256", None)
         if claimed != sha256(canonical(manifest)):
             v.changed.append(MANIFEST)
-        listed = manifest.get("files", {})
+        listed = manifest["files"]
         for name, entry in sorted(listed.items()):
             if name not in names:
                 v.missing.append(name)
                 continue
-            data = z.read(name)
-            if len(data) != entry.get("size") or sha256(data) != entry.get("sha256"):
+            size, digest = _entry_digest(z, seen[name])
+            if size != entry["size"] or digest != entry["sha256"]:
                 v.changed.append(name)
-        extra = sorted(names - set(listed) - {MANIFEST, SIGNATURE})
-        v.added.extend(extra)
+        v.added.extend(sorted(names - set(listed) - {MANIFEST, SIGNATURE}))
         v.files = len(listed)
+        signed_form = {**manifest, "manifest_sha256": claimed}  # what write_zip signed
         if SIGNATURE in names or "signature" in manifest:
             if SIGNATURE not in names:
                 v.missing.append(SIGNATURE)
             else:
-                signed_form = {**manifest, "manifest_sha256": claimed}  # what write_zip signed
                 v.signed = _check_signature(z.read(SIGNATURE), signed_form, public_key, v)
+                v.authenticated = v.signed and public_key is not None
+        if public_key is not None and not v.signed and SIGNATURE not in v.changed:
+            v.problems.append(f"the bundle is not signed, but --public-key {public_key} was given: a bundle "
+                              "signed by that key was expected")
         manifest["manifest_sha256"] = claimed
     v.ok = not (v.added or v.missing or v.changed or v.problems)
     return v
@@ -137,13 +194,15 @@ def _check_signature(sig_b64: bytes, manifest: dict[str, Any], public_key: Path 
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    pem = public_key.read_bytes() if public_key else manifest.get("signature", {}).get("public_key", "").encode()
+    embedded = manifest.get("signature")
+    pem = public_key.read_bytes() if public_key else \
+        str(embedded.get("public_key", "") if isinstance(embedded, dict) else "").encode()
     v.key_source = str(public_key) if public_key else "the key embedded in the manifest"
     try:
         key = load_pem_public_key(pem)
         key.verify(base64.b64decode(sig_b64.strip()), canonical(manifest))
         return True
-    except (InvalidSignature, ValueError) as exc:
+    except (InvalidSignature, ValueError, TypeError) as exc:
         v.changed.append(SIGNATURE)
         v.problems.append(f"the Ed25519 signature does not match the manifest ({type(exc).__name__})")
         return False

@@ -1,7 +1,6 @@
 """`ringtrace detect`: evidence -> projection -> Louvain -> scored clusters, saved in Neo4j."""
 from __future__ import annotations
 
-import csv
 import json
 import time
 import uuid
@@ -15,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from detection import RUN_ID_TIME, communities, evidence, gds_louvain, projection, scoring
 from graph.db import Graph, ensure_schema
-from ringtrace import __version__, config
+from ringtrace import __version__, config, safecsv
 from ringtrace.errors import RingtraceError
 
 WRITE_BATCH = 5000
@@ -166,13 +165,13 @@ def write_results(result: DetectionResult, out: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     flagged_path, clusters_path = out / "flagged_accounts.csv", out / "clusters.csv"
     with open(flagged_path, "w", newline="") as fh:
-        w = csv.writer(fh)
+        w = safecsv.writer(fh)
         w.writerow(["account_id", "cluster_id", "score"])
         for cid, c in result.flagged:
             for a in c.members:
                 w.writerow([a, cid, c.score])
     with open(clusters_path, "w", newline="") as fh:
-        w = csv.writer(fh)
+        w = safecsv.writer(fh)
         w.writerow(["cluster_id", "size", "score", "flagged", "reasons"])
         for cid, c in zip(result.cluster_ids, result.clusters):
             w.writerow([cid, len(c.members), c.score, str(c.flagged).lower(), " | ".join(c.reasons)])

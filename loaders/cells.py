@@ -12,7 +12,14 @@ TRUE_WORDS = {"true", "1", "yes"}
 FALSE_WORDS = {"false", "0", "no"}
 EMAIL_RE = re.compile(r"^[^@\s]+@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+)$")
 ID_RE = re.compile(r"^[^\x00-\x1f]{1,256}$")
-PAN_CANDIDATE_RE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# A card number as people write it: 13-19 digits run together or split by spaces or dashes, or in
+# groups (4-4-4-x, 4-6-5) split by one repeated separator of any kind ("4111.1111.1111.1111").
+PAN_CANDIDATE_RE = re.compile(
+    r"(?<!\d)(?:(?:\d[ -]?){12,18}\d"
+    r"|\d{4}(?P<s>[^0-9A-Za-z]{1,3})\d{4}(?P=s)\d{4}(?:(?P=s)?\d{1,7})?"
+    r"|\d{4}(?P<t>[^0-9A-Za-z]{1,3})\d{6}(?P=t)\d{4,5})(?!\d)")
+# A superset of PAN_CANDIDATE_RE in RE2 syntax (no look-arounds or back-references) for Arrow's fast scan.
+PAN_PREFILTER = r"(?:\d[ -]?){12,18}\d|\d{4}[^0-9A-Za-z]{1,3}\d{4}[^0-9A-Za-z]{1,3}\d{4}|\d{4}[^0-9A-Za-z]{1,3}\d{6}"
 # ISO 3166-1 alpha-2 officially assigned codes.
 COUNTRIES = frozenset("""
 AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
@@ -42,7 +49,7 @@ def luhn_ok(digits: str) -> bool:
 def find_pan(text: str) -> str | None:
     """The first run of 13-19 digits (spaces or dashes allowed) that passes Luhn, if any."""
     for match in PAN_CANDIDATE_RE.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group(0))
+        digits = re.sub(r"\D", "", match.group(0))
         if 13 <= len(digits) <= 19 and luhn_ok(digits):
             return match.group(0)
     return None
@@ -51,7 +58,7 @@ def find_pan(text: str) -> str | None:
 def mask_pans(text: str) -> str:
     """Replace every card-number-like digit run by its mask, keeping the last 4 digits."""
     def repl(m: re.Match[str]) -> str:
-        digits = re.sub(r"[ -]", "", m.group(0))
+        digits = re.sub(r"\D", "", m.group(0))
         if 13 <= len(digits) <= 19 and luhn_ok(digits):
             return "*" * (len(digits) - 4) + digits[-4:]
         return m.group(0)

@@ -199,7 +199,17 @@ SET r.via = row.via, r.netblock = row.netblock, r.asn = row.asn
 CREATE_LOAD_RUN = """
 MERGE (l:LoadRun {run_id: $run})
 SET l.started_at = datetime($started_at), l.dataset = $dataset, l.status = 'running',
-    l.ringtrace_version = $version
+    l.ringtrace_version = $version, l.host = $host, l.pid = $pid
+"""
+
+RUNNING_LOAD_RUNS = """
+MATCH (l:LoadRun {status: 'running'})
+RETURN l.run_id AS run_id, l.host AS host, l.pid AS pid, l.started_at AS started_at
+"""
+
+MARK_LOAD_RUNS_INTERRUPTED = """
+MATCH (l:LoadRun {status: 'running'}) WHERE l.run_id IN $runs
+SET l.status = 'interrupted', l.interrupted_noticed_at = datetime()
 """
 
 FINISH_LOAD_RUN = """

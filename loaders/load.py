@@ -1,9 +1,10 @@
 """`ringtrace load`: a dataset directory into Neo4j, every bad row kept in a rejects file."""
 from __future__ import annotations
 
-import csv
 import ipaddress
 import json
+import os
+import socket
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -19,7 +20,7 @@ from graph.db import Graph, ensure_schema
 from loaders import cells, cypher, logstore, reading
 from loaders.contract import LOAD_ORDER, TABLE_BY_NAME, Table
 from loaders.validate import ROW, Reject, check_chunk
-from ringtrace import __version__, config
+from ringtrace import __version__, config, safecsv
 
 REJECT_COLUMNS = ("file", "row", "column", "reason", "values")
 PROVENANCE_KEYS = {"load_runs", "sources"}
@@ -68,7 +69,7 @@ class RejectsWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.fh = open(path, "w", newline="", encoding="utf-8")
-        self.writer = csv.writer(self.fh)
+        self.writer = safecsv.writer(self.fh)
         self.writer.writerow(REJECT_COLUMNS)
 
     def write(self, rejects: Iterable[Reject]) -> int:
@@ -369,9 +370,11 @@ class Loader:
     def run(self) -> LoadSummary:
         files = reading.find_tables(self.dataset)
         ensure_schema(self.graph)
+        mark_interrupted_runs(self.graph)
         self.graph.write(cypher.CREATE_LOAD_RUN, {
             "run": self.run_id, "started_at": datetime.now(timezone.utc).isoformat(),
-            "dataset": str(self.dataset.resolve()), "version": __version__})
+            "dataset": str(self.dataset.resolve()), "version": __version__,
+            "host": socket.gethostname(), "pid": os.getpid()})
         summary = LoadSummary(run_id=self.run_id, dataset=str(self.dataset), rejects_file=str(self.rejects_path))
         rejects = RejectsWriter(self.rejects_path)
         status = "failed"
@@ -391,6 +394,35 @@ class Loader:
                 "read": summary.read, "loaded": summary.loaded, "rejected": summary.rejected,
                 "files": [t.file for t in summary.tables]})
         return summary
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_interrupted_runs(graph: Graph) -> list[str]:
+    """Mark load runs left at 'running' by a killed loader as 'interrupted'; returns their ids.
+
+    A run of this host whose process is gone is interrupted; a run of another host (or one that
+    recorded no process) only once it is older than config.STALE_LOAD_RUN_S."""
+    host, now = socket.gethostname(), datetime.now(timezone.utc)
+    stale = []
+    for r in graph.read(cypher.RUNNING_LOAD_RUNS):
+        started = r["started_at"].to_native() if hasattr(r["started_at"], "to_native") else r["started_at"]
+        if r["host"] == host and r["pid"] is not None:
+            if not _process_alive(int(r["pid"])):
+                stale.append(r["run_id"])
+        elif started is None or (now - started).total_seconds() > config.STALE_LOAD_RUN_S:
+            stale.append(r["run_id"])
+    if stale:
+        graph.write(cypher.MARK_LOAD_RUNS_INTERRUPTED, {"runs": stale})
+    return stale
 
 
 def _store_truth(good: pd.DataFrame) -> None:

@@ -10,13 +10,22 @@ from typing import Iterator
 import pandas as pd
 import pyarrow.parquet as pq
 
+from loaders import cells
 from loaders.contract import FILE_SUFFIXES, TABLE_BY_NAME, Table
 from loaders.validate import ROW, SHAPE
 from ringtrace.errors import RingtraceError
 
 CHUNK_ROWS = 500_000
+# A UTF-8 byte-order mark (as spreadsheet exports write) is read as part of no column name.
+CSV_ENCODING = "utf-8-sig"
+# Python's csv module stops a whole file at a cell over 128 KiB; the validator rejects long cells
+# row by row instead (loaders/cells.py MAX_CELL_CHARS), so the parser takes any cell.
+CSV_FIELD_LIMIT = 2**31 - 1
 CSV_HEADER_ROWS = 1
 HASH_BLOCK = 1 << 20
+
+
+csv.field_size_limit(CSV_FIELD_LIMIT)
 
 
 class FileError(RingtraceError):
@@ -60,7 +69,7 @@ def file_digest(path: Path) -> str:
 def _csv_header(path: Path) -> list[str]:
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+        with opener(path, "rt", encoding=CSV_ENCODING, errors="replace", newline="") as fh:
             header = next(csv.reader(fh), None)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise FileError(f"{path.name}: cannot be read ({exc}). Check the file is a valid "
@@ -83,6 +92,11 @@ def header(path: Path) -> list[str]:
 def check_header(table: Table, path: Path) -> list[str]:
     """The file's columns; a missing required column stops the file with one clear error."""
     cols = header(path)
+    for c in cols:
+        if cells.find_pan(c):
+            raise FileError(f"{path.name}: the header's column {cells.mask_pans(c)!r} holds what looks like a full "
+                            "card number (card numbers are never stored, not even as a column name). Rename "
+                            "the column and load the file again.")
     dupes = sorted({c for c in cols if cols.count(c) > 1})
     if dupes:
         raise FileError(f"{path.name}: column {dupes[0]} appears twice in the header. Rename or drop one.")
@@ -118,7 +132,7 @@ def read_chunks(table: Table, path: Path, chunk_rows: int = CHUNK_ROWS, tolerant
     offset = CSV_HEADER_ROWS
     try:
         reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                             encoding="utf-8", encoding_errors="replace", chunksize=chunk_rows,
+                             encoding=CSV_ENCODING, encoding_errors="replace", chunksize=chunk_rows,
                              skipinitialspace=False, on_bad_lines="error", engine="c")
         for frame in reader:
             frame.columns = [c.strip() for c in frame.columns]
@@ -144,7 +158,7 @@ def _tolerant_chunks(path: Path, cols: list[str], chunk_rows: int) -> Iterator[p
         return df
 
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+        with opener(path, "rt", encoding=CSV_ENCODING, errors="replace", newline="") as fh:
             reader = csv.reader(fh)
             next(reader, None)
             for number, fields in enumerate(reader, CSV_HEADER_ROWS + 1):

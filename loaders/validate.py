@@ -15,7 +15,6 @@ from loaders.contract import Column, Kind, Table
 
 ROW = "_row"  # the row number in the source file (header is row 1 in CSV)
 SHAPE = "_shape"  # a structural problem of the row found while reading (loaders/reading.py)
-PAN_PREFILTER = r"(?:\d[ -]?){12,18}\d"
 REPLACEMENT_CHAR = "\ufffd"
 
 
@@ -123,7 +122,7 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
     for name in text.columns:  # whole-row checks first: they decide what may be written anywhere
         col = text[name]
         flags.flag(_contains(col, REPLACEMENT_CHAR, regex=False), name, "not valid UTF-8")
-        candidates = _contains(col, PAN_PREFILTER, regex=True)
+        candidates = _contains(col, cells.PAN_PREFILTER, regex=True)
         if candidates.any():
             pan = np.array([bool(c) and cells.find_pan(v) is not None for c, v in zip(candidates, col)])
             flags.flag(pan, name, "holds what looks like a full card number (13-19 digits passing "

@@ -2,43 +2,33 @@
 
 Layers, each of which alone refuses a write (Community Edition has no role-based access
 control to lean on):
-1. text checks: LOAD CSV, USE, administration and schema commands, and procedures
-   outside PROCEDURE_ALLOW_LIST are refused before the server sees the query;
-2. `EXPLAIN` in a read transaction: anything but query type 'r' is refused;
-3. the query itself runs in a managed read transaction (READ access mode), with a
-   server-side timeout (`Query(timeout=...)`) and a row cap.
+1. text checks (`queries/guard.py`): writes, LOAD CSV, USE, administration, procedures
+   outside the allow-list (names normalised) and loops the timeout cannot stop;
+2. `EXPLAIN` in a read transaction: anything but query type 'r', or a procedure the plan
+   calls that is not on the allow-list, is refused;
+3. the query itself runs in an auto-commit READ transaction (never retried) with a
+   server-side timeout (`Query(timeout=...)`) and a row cap; the caller gets its answer
+   within the timeout plus CLIENT_GRACE_S whatever the server does.
 """
 from __future__ import annotations
 
-import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
-from neo4j import unit_of_work
+from neo4j import Query
 from neo4j.exceptions import ClientError, Neo4jError
 
 from graph.db import Graph
 from queries import library
+from queries.guard import PROCEDURE_ALLOW_LIST, QueryRefused, check_plan_procedures, check_text
 from ringtrace import config
 from ringtrace.errors import RingtraceError
 
-PROCEDURE_ALLOW_LIST = frozenset({
-    "db.labels", "db.relationshiptypes", "db.propertykeys", "db.schema.visualization",
-    "db.schema.nodetypeproperties", "db.schema.reltypeproperties",
-})
-_STRING_OR_COMMENT = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S)
-REFUSED = (
-    (re.compile(r"\bLOAD\s+CSV\b", re.I), "LOAD CSV reads files and URLs from the server"),
-    (re.compile(r"^\s*USE\b|\bUSE\s+\w+\s+(MATCH|RETURN|CALL|WITH)", re.I), "USE switches databases"),
-    (re.compile(r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|FOREACH)\b", re.I),
-     "it writes to the database"),
-    (re.compile(r"\b(ALTER|GRANT|DENY|REVOKE|SHOW|START|STOP|TERMINATE|ENABLE|DISABLE)\b", re.I),
-     "administration and schema commands are not allowed"),
-    (re.compile(r"\b(gds|apoc)(\s*\.\s*\w+)+\s*\(", re.I),
-     "plugin functions (Graph Data Science, APOC) can build in-memory graphs or reach outside the database"),
-)
-# a procedure call, with or without parentheses (`CALL {` and `CALL (x) {` are subqueries)
-CALL_RE = re.compile(r"\bCALL\s+([A-Za-z_][\w.]*)", re.I)
+__all__ = ["PROCEDURE_ALLOW_LIST", "QueryRefused", "QueryResult", "check_text", "check_plan", "validate",
+           "run_text", "run_saved", "resolve_params", "save_user_query"]
+# The caller gets its answer this long after the timeout even if the server has not ended the query.
+CLIENT_GRACE_S = 5.0
 
 
 @dataclass
@@ -47,25 +37,6 @@ class QueryResult:
     rows: list[dict[str, Any]]
     truncated: bool
     row_cap: int
-
-
-class QueryRefused(RingtraceError):
-    """A query that is not allowed to run; the message says why."""
-
-
-def check_text(text: str) -> None:
-    """Refuse, with the reason, what a read-only investigation query may not contain."""
-    code = _STRING_OR_COMMENT.sub(" ", text)
-    for pattern, why in REFUSED:
-        m = pattern.search(code)
-        if m:
-            raise QueryRefused(f"Refused: the query uses {m.group(0).strip().upper()} and {why}. "
-                               "Saved and user queries are read-only.")
-    for m in CALL_RE.finditer(code):
-        name = m.group(1).lower()
-        if name not in PROCEDURE_ALLOW_LIST:
-            raise QueryRefused(f"Refused: procedure {m.group(1)} is not on the allow-list "
-                               f"({', '.join(sorted(PROCEDURE_ALLOW_LIST))}).")
 
 
 def check_plan(graph: Graph, text: str, params: dict[str, Any]) -> None:
@@ -78,6 +49,7 @@ def check_plan(graph: Graph, text: str, params: dict[str, Any]) -> None:
             summary = s.execute_read(explain)
     except ClientError as exc:
         raise QueryRefused(f"The query does not compile: {exc.message}") from exc
+    check_plan_procedures(summary.plan)
     if summary.query_type != "r":
         raise QueryRefused(f"Refused: the server classifies the query as '{summary.query_type}', "
                            "not read-only ('r').")
@@ -94,27 +66,45 @@ def run_text(graph: Graph, text: str, params: dict[str, Any] | None = None,
     params = params or {}
     validate(graph, text, params)
 
-    @unit_of_work(timeout=timeout)
-    def work(tx):
-        result = tx.run(text, params)
-        rows = []
-        for record in result:
-            if len(rows) == row_cap:
-                return list(result.keys()), rows, True
-            rows.append(record.data())
-        return list(result.keys()), rows, False
+    outcome: dict[str, Any] = {}
 
-    try:
-        with graph.session(read_only=True) as s:
-            columns, rows, truncated = s.execute_read(work)
-    except Neo4jError as exc:
+    def work() -> None:
+        # An auto-commit READ transaction: never retried (a memory-limit error is not transient here).
+        try:
+            with graph.session(read_only=True) as s:
+                result = s.run(Query(text, timeout=timeout), params)
+                rows, truncated = [], False
+                for record in result:
+                    if len(rows) == row_cap:
+                        truncated = True
+                        break
+                    rows.append(record.data())
+                outcome["value"] = (list(result.keys()), rows, truncated)
+        except Exception as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="ringtrace-query", daemon=True)
+    worker.start()
+    worker.join(timeout + CLIENT_GRACE_S)
+    if worker.is_alive():
+        raise RingtraceError(f"The query was stopped after its {timeout:g} s timeout (the server had not "
+                             "ended it; it may still be finishing). Narrow it (add a LIMIT or a tighter "
+                             "MATCH) or raise --timeout.")
+    exc = outcome.get("error")
+    if isinstance(exc, Neo4jError):
         code = exc.code or ""
         if "TransactionTimedOut" in code or "Terminated" in code or "timed out" in (exc.message or "").lower():
             raise RingtraceError(f"The query was stopped after its {timeout:g} s timeout. Narrow it "
                                  "(add a LIMIT or a tighter MATCH) or raise --timeout.") from exc
         if "AccessMode" in code or "ForbiddenDueToTransactionType" in code:
             raise QueryRefused("Refused by the server: the query tried to write in a read transaction.") from exc
+        if "MemoryPool" in code or "OutOfMemory" in code:
+            raise RingtraceError("The query needed more memory than the server allows for one transaction. "
+                                 "Narrow it (add a LIMIT or a tighter MATCH).") from exc
         raise RingtraceError(f"The query failed: {exc.message}") from exc
+    if exc is not None:
+        raise exc
+    columns, rows, truncated = outcome["value"]
     return QueryResult(columns, rows, truncated, row_cap)
 
 

@@ -51,6 +51,7 @@ def main(verbose: bool) -> None:
     """ringtrace: find coordinated account-fraud clusters in a Neo4j graph and trace them."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    config.ensure_private_home()
 
 
 # --- neo4j -------------------------------------------------------------------------

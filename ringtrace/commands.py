@@ -6,10 +6,15 @@ from pathlib import Path
 
 import click
 
-from ringtrace import config
-
+from ringtrace import config, safecsv
+from ringtrace.errors import RingtraceError
 
 SAMPLE_DIR = config.PROJECT_ROOT / "sample_data" / "small"
+
+
+def cli_user() -> str:
+    """Who runs a CLI command, for the audit log."""
+    return f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
 
 
 def register(main: click.Group) -> None:
@@ -91,7 +96,8 @@ MATCH (l:LoadRun {dataset: $dataset}) WHERE l.status = 'completed' RETURN count(
 
 
 def _demo(no_app: bool) -> None:
-    from detection.run import DetectionParams, detect as run_detection, write_results
+    from detection.run import DetectionParams, write_results
+    from detection.run import detect as run_detection
     from graph.db import connect
     from loaders.load import load_dataset
     from tracing.report import trace_all, write_csv
@@ -142,7 +148,8 @@ def _detect(resolution: float, seed: int, engine: str, results: Path | None, pro
     from rich.console import Console
     from rich.table import Table
 
-    from detection.run import DetectionParams, detect as run_detection, write_results
+    from detection.run import DetectionParams, write_results
+    from detection.run import detect as run_detection
     from graph.db import connect
 
     with connect() as g:
@@ -215,7 +222,6 @@ def query() -> None:
 
 
 def _print_result(result, fmt: str) -> None:
-    import csv as csv_mod
     import json
     import sys
 
@@ -226,7 +232,7 @@ def _print_result(result, fmt: str) -> None:
         click.echo(json.dumps({"columns": result.columns, "rows": result.rows, "truncated": result.truncated},
                               default=str, indent=1))
     elif fmt == "csv":
-        w = csv_mod.DictWriter(sys.stdout, fieldnames=result.columns)
+        w = safecsv.DictWriter(sys.stdout, fieldnames=result.columns)
         w.writeheader()
         for r in result.rows:
             w.writerow({k: v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, default=str)
@@ -256,6 +262,7 @@ def query_run(name: str, params: tuple[str, ...], fmt: str, timeout: float, row_
 
 def _query_run(name: str, params: tuple[str, ...], fmt: str, timeout: float, row_cap: int) -> None:
     from graph.db import connect
+    from queries.guard import QueryRefused
     from queries.runner import run_saved
     from ringtrace import audit
     from ringtrace.errors import RingtraceError
@@ -266,9 +273,17 @@ def _query_run(name: str, params: tuple[str, ...], fmt: str, timeout: float, row
             raise RingtraceError(f"--param {p!r} must look like key=value.")
         k, v = p.split("=", 1)
         raw[k.strip()] = v
+    details = {"name": name, "params": raw}
     with connect() as g:
-        result = run_saved(g, name, raw, timeout, row_cap)
-    audit.record("cli", "query", {"name": name, "params": raw, "rows": len(result.rows)})
+        try:
+            result = run_saved(g, name, raw, timeout, row_cap)
+        except QueryRefused as exc:
+            audit.record(cli_user(), "query_refused", {**details, "reason": str(exc)})
+            raise
+        except RingtraceError as exc:
+            audit.record(cli_user(), "query_failed", {**details, "error": str(exc)})
+            raise
+    audit.record(cli_user(), "query", {**details, "rows": len(result.rows)})
     _print_result(result, fmt)
 
 
@@ -292,10 +307,17 @@ def query_save(file: Path) -> None:
 
 def _query_save(file: Path) -> None:
     from graph.db import connect
+    from queries.guard import QueryRefused
     from queries.runner import save_user_query
+    from ringtrace import audit
 
     with connect() as g:
-        q = save_user_query(g, file.read_text())
+        try:
+            q = save_user_query(g, file.read_text())
+        except (QueryRefused, RingtraceError) as exc:
+            audit.record(cli_user(), "save_query_refused", {"file": str(file), "reason": str(exc)})
+            raise
+    audit.record(cli_user(), "save_query", {"name": q.name, "file": str(file), "path": str(q.path)})
     click.echo(f"Saved {q.name} to {q.path}")
 
 
@@ -348,7 +370,6 @@ def app(host: str, port: int) -> None:
 
 
 def _app(host: str, port: int) -> None:
-    import subprocess
     import sys
 
     from ringtrace.errors import RingtraceError
@@ -357,12 +378,41 @@ def _app(host: str, port: int) -> None:
     if auth.login_required(host) and not auth.users_file().exists():
         raise RingtraceError(f"Listening on {host} needs a login, and there are no users yet: create one with "
                              "`ringtrace user add NAME --role investigator`.")
-    env = dict(os.environ, RINGTRACE_APP_HOST=host)
+    env = dict(os.environ)
     cmd = [sys.executable, "-m", "streamlit", "run", str(config.PROJECT_ROOT / "app.py"),
            "--server.address", host, "--server.port", str(port), "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "false"]
     click.echo(f"Workbench on http://{host}:{port} (Ctrl-C to stop)")
-    raise SystemExit(subprocess.call(cmd, env=env))
+    raise SystemExit(run_forwarding_signals(cmd, env))
+
+
+def run_forwarding_signals(cmd: list[str], env: dict[str, str]) -> int:
+    """Run a child until it ends; SIGTERM, SIGINT and SIGHUP sent to us are passed on to it."""
+    import signal
+    import subprocess
+
+    child = subprocess.Popen(cmd, env=env)
+
+    def forward(signum: int, _frame: object) -> None:
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        while True:
+            try:
+                return child.wait(timeout=config.CHILD_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=config.CHILD_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 @click.group()
@@ -396,6 +446,6 @@ def requests(account_ids: tuple[str, ...], limit: int, fmt: str) -> None:
     if rows.empty:
         click.echo("No stored requests for these accounts.")
     elif fmt == "csv":
-        rows.to_csv(sys.stdout, index=False)
+        safecsv.frame_to_csv(rows, sys.stdout)
     else:
         click.echo(rows.to_string(index=False))

@@ -26,19 +26,42 @@ NEO4J_HEAP = os.environ.get("RINGTRACE_NEO4J_HEAP", "2g")
 NEO4J_PAGECACHE = os.environ.get("RINGTRACE_NEO4J_PAGECACHE", "1g")
 START_TIMEOUT_S = float(os.environ.get("RINGTRACE_NEO4J_START_TIMEOUT", "120"))
 STOP_TIMEOUT_S = 60.0
+# How long `ringtrace app` waits for the Streamlit child to stop after passing a signal on.
+CHILD_STOP_TIMEOUT_S = 10.0
 MIN_FREE_DISK_BYTES = 1 << 30  # Neo4j refuses to run well with less than ~1 GB free.
 PASSWORD_BYTES = 24
 
+# A load run of another host still 'running' after this long is taken as interrupted.
+STALE_LOAD_RUN_S = 24 * 3600.0
 # Load batching: rows per UNWIND transaction.
 LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))
 # Query safety defaults for user-supplied Cypher.
 QUERY_TIMEOUT_S = float(os.environ.get("RINGTRACE_QUERY_TIMEOUT", "30"))
 QUERY_ROW_CAP = int(os.environ.get("RINGTRACE_QUERY_ROW_CAP", "10000"))
+# Workbench sign-in: this many failures within the window (per user and per client) lock both out.
+LOGIN_MAX_FAILURES = int(os.environ.get("RINGTRACE_LOGIN_MAX_FAILURES", "10"))
+LOGIN_FAILURE_WINDOW_S = 15 * 60.0
+LOGIN_LOCKOUT_S = float(os.environ.get("RINGTRACE_LOGIN_LOCKOUT", str(15 * 60)))
 
 
 def home() -> Path:
     """The ringtrace home: cached Neo4j, its data, password, user queries, logs."""
     return Path(os.environ.get("RINGTRACE_HOME", Path.cwd() / ".ringtrace")).resolve()
+
+
+# The home holds the password, the request log, the truth copy and the database: its owner only.
+HOME_MODE = 0o700
+PRIVATE_UMASK = 0o077
+
+
+def ensure_private_home() -> Path:
+    """Create the home for its owner only (and tighten an existing one); files made after are private."""
+    root = home()
+    root.mkdir(parents=True, exist_ok=True, mode=HOME_MODE)
+    if root.stat().st_mode & 0o777 != HOME_MODE:
+        os.chmod(root, HOME_MODE)
+    os.umask(PRIVATE_UMASK)
+    return root
 
 
 @dataclass(frozen=True)

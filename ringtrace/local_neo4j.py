@@ -26,6 +26,7 @@ from ringtrace.errors import RingtraceError
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 LIB_COMPLETE_MARKER = ".complete"
+PASSWORD_PREFIX = "rt"
 GDS_PROCEDURES = "gds.*"
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
 JVM_FLAGS = (
@@ -200,12 +201,20 @@ def read_password(paths: config.LocalPaths) -> str | None:
         return None
 
 
+def generate_password() -> str:
+    """A random password that no command-line parser can read as an option (it starts with a letter)."""
+    return PASSWORD_PREFIX + secrets.token_urlsafe(config.PASSWORD_BYTES)
+
+
 def _ensure_password(paths: config.LocalPaths, java: str) -> str:
-    """Generate the password at first start, store it user-only, and set it in the store."""
+    """Generate the password at first start, store it user-only, and set it in the store.
+
+    The admin tool gets it through an argument file (`@file`, mode 0600, removed after), never on
+    a command line that `ps` shows, and after `--`, so nothing in it is read as an option."""
     password = read_password(paths)
     store_is_new = not (paths.data_dir / "databases").exists()
-    if password is None:
-        password = secrets.token_urlsafe(config.PASSWORD_BYTES)
+    if password is None or (store_is_new and password.startswith("-")):
+        password = generate_password()
         paths.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(paths.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -213,9 +222,13 @@ def _ensure_password(paths: config.LocalPaths, java: str) -> str:
     os.chmod(paths.password_file, 0o600)
     if store_is_new:
         env = dict(os.environ, NEO4J_HOME=str(paths.server_home), NEO4J_CONF=str(paths.conf_dir))
-        proc = subprocess.run(
-            [java, "-cp", f"{paths.lib}/*", ADMIN_TOOL, "dbms", "set-initial-password", password],
-            capture_output=True, text=True, env=env)
+        with tempfile.TemporaryDirectory(dir=paths.root) as tmp:
+            args = Path(tmp) / "admin-args"
+            fd = os.open(args, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write("\n".join(["dbms", "set-initial-password", "--", password]) + "\n")
+            proc = subprocess.run([java, "-cp", f"{paths.lib}/*", ADMIN_TOOL, f"@{args}"],
+                                  capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             raise RingtraceError(f"Could not set the Neo4j password: {proc.stderr.strip()[-500:]}")
     return password

@@ -12,6 +12,20 @@ PAGES = ("Overview", "Cluster", "Explore", "Trace", "Queries")
 TIMEOUT = 120
 
 
+@pytest.fixture(autouse=True)
+def listen_address():
+    """The workbench decides on a login from Streamlit's own `server.address`; AppTest has none
+    (which means every interface, so a login), so tests set it as `ringtrace app` does."""
+    from streamlit import config as st_config
+
+    def set_address(address: str | None) -> None:
+        st_config.set_option("server.address", address)
+
+    set_address("127.0.0.1")
+    yield set_address
+    set_address(None)
+
+
 def _open(page: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
@@ -95,14 +109,15 @@ def test_queries_page_runs_a_saved_query_and_refuses_writes(investigated):
     assert not at.exception
 
 
-def test_login_required_beyond_loopback_and_viewer_cannot_export(investigated, monkeypatch, tmp_path):
+def test_login_required_beyond_loopback_and_viewer_cannot_export(investigated, monkeypatch, tmp_path,
+                                                                   listen_address):
     from workbench import auth
 
     home = Path(os.environ["RINGTRACE_HOME"])
     monkeypatch.setattr(auth, "users_file", lambda: tmp_path / "users.json")
     auth.add_user("vera", "viewer-password", "viewer")
     auth.add_user("ivan", "investigator-pw", "investigator")
-    monkeypatch.setenv("RINGTRACE_APP_HOST", "0.0.0.0")
+    listen_address("0.0.0.0")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     assert at.text_input(key="login-user") is not None

@@ -1,7 +1,6 @@
 """Printing and exporting attributions (the CLI and the workbench share these)."""
 from __future__ import annotations
 
-import csv
 import time
 from pathlib import Path
 
@@ -9,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from graph.db import Graph
+from ringtrace import safecsv
 from tracing import attribution
 from tracing.attribution import Attribution
 
@@ -59,7 +59,7 @@ def write_csv(results: list[Attribution], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "attribution.csv"
     with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
+        w = safecsv.writer(fh)
         w.writerow(CSV_COLUMNS)
         for r in results:
             for c in r.reported():

@@ -1,9 +1,16 @@
-"""Workbench users: bcrypt password hashes and roles in a file under the ringtrace home."""
+"""Workbench users: bcrypt password hashes and roles in a file under the ringtrace home,
+the decision whether a login is needed, and sign-in throttling (lockout per user and client)."""
 from __future__ import annotations
 
+import fcntl
+import ipaddress
 import json
 import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import bcrypt
 
@@ -11,7 +18,6 @@ from ringtrace import config
 from ringtrace.errors import RingtraceError
 
 ROLES = ("viewer", "investigator", "admin")
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 LOCAL_USER = "local"
 
 
@@ -49,9 +55,81 @@ def check(name: str, password: str) -> str | None:
     return user["role"] if bcrypt.checkpw(password.encode(), user["hash"].encode()) else None
 
 
-def login_required(host: str) -> bool:
-    """A login is needed whenever the workbench listens beyond loopback."""
-    return host not in LOOPBACK_HOSTS
+def is_loopback(address: str | None) -> bool:
+    """Whether a listen address reaches this machine only (127.0.0.0/8, ::1, localhost)."""
+    if not address:
+        return False  # Streamlit's default (no address) listens on every interface
+    address = address.strip().strip("[]")
+    if address.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def login_required(address: str | None) -> bool:
+    """A login is needed unless the workbench listens on loopback only (fails closed)."""
+    return not is_loopback(address)
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Failed sign-ins allowed per user and per client before a lockout, and its length."""
+
+    max_failures: int = config.LOGIN_MAX_FAILURES
+    window_s: float = config.LOGIN_FAILURE_WINDOW_S
+    lockout_s: float = config.LOGIN_LOCKOUT_S
+
+
+def _throttle_file() -> Path:
+    return config.home() / "login-failures.json"
+
+
+@contextmanager
+def _failures() -> Iterator[dict[str, list[float]]]:
+    """The failure times by key ('user:NAME', 'client:ADDR'), read and written under a file lock."""
+    path = _throttle_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "r+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        text = fh.read()
+        state = json.loads(text) if text.strip() else {}
+        yield state
+        fh.seek(0)
+        fh.truncate()
+        json.dump(state, fh)
+
+
+def _keys(name: str, client: str | None) -> list[str]:
+    return [f"user:{name}", f"client:{client or 'unknown'}"]
+
+
+def locked_for(name: str, client: str | None, throttle: Throttle = Throttle(), now: float | None = None) -> float:
+    """Seconds until `name` may try again from `client` (0 when not locked out)."""
+    now = time.time() if now is None else now
+    with _failures() as state:
+        wait = 0.0
+        for key in _keys(name, client):
+            times = state.get(key, [])
+            # locked when the last `max_failures` failures all fell within one window
+            if len(times) >= throttle.max_failures and times[-1] - times[-throttle.max_failures] <= throttle.window_s:
+                wait = max(wait, times[-1] + throttle.lockout_s - now)
+        return max(0.0, wait)
+
+
+def record_failure(name: str, client: str | None, now: float | None = None) -> None:
+    now = time.time() if now is None else now
+    with _failures() as state:
+        for key in _keys(name, client):
+            state[key] = (state.get(key, []) + [now])[-config.LOGIN_MAX_FAILURES * 2:]
+
+
+def record_success(name: str, client: str | None) -> None:
+    with _failures() as state:
+        for key in _keys(name, client):
+            state.pop(key, None)
 
 
 def can(role: str, action: str) -> bool:
