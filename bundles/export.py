@@ -207,7 +207,7 @@ def export_canvas(graph: Graph, nodes: dict[str, dict[str, Any]], edges: set[tup
     key_of = {}
     for nid, n in nodes.items():
         props = {k: red.value(k, plain(v)) for k, v in n["props"].items() if k not in ("contributions", "features")}
-        key = str(red.value("key", node_key(props, default=nid)))
+        key = str(red.value("key", node_key(props, default=nid, label=n["label"])))
         key_of[nid] = f"{n['label']}:{key}"
         g.add_node(key_of[nid], label=n["label"], key=key)
     for u, v, t in sorted(edges):

@@ -34,12 +34,22 @@ def plain(value: Any) -> Any:
 # Relationships that are not evidence: `detect --engine gds` writes EVIDENCE_LINK for one run's
 # projection and deletes it after; views of the graph leave them out.
 TRANSIENT_RELATIONSHIPS = ["EVIDENCE_LINK"]
+# The contract id of each label: a Person carries its employer's org_id too, so the label decides.
+LABEL_KEYS = {"Account": "account_id", "Cluster": "cluster_id", "IPAddress": "ip", "PaymentCard": "card_fingerprint",
+              "Device": "device_id", "Person": "person_id", "Organisation": "org_id", "APIKey": "api_key_id",
+              "EmailDomain": "domain", "PromptTemplate": "prompt_fingerprint", "Model": "name", "Event": "event_id",
+              "Proxy": "proxy_id", "LoadRun": "run_id", "DetectionRun": "run_id", "Note": "note_id"}
 KEY_PROPS = ("account_id", "cluster_id", "ip", "card_fingerprint", "device_id", "person_id", "org_id",
              "api_key_id", "domain", "prompt_fingerprint", "name", "event_id", "proxy_id", "run_id", "note_id")
 
 
-def node_key(props: dict[str, Any], default: str) -> str:
-    """The identifying value of a node (its contract id, or its name), else `default`."""
+def node_key(props: dict[str, Any], default: str, label: str | None = None) -> str:
+    """The identifying value of a node (its label's contract id, an `id`, or a name), else `default`."""
+    own = LABEL_KEYS.get(label or "")
+    if own and props.get(own) is not None:
+        return str(props[own])
+    if props.get("id") is not None:
+        return str(props["id"])
     for k in KEY_PROPS:
         if props.get(k) is not None:
             return str(props[k])

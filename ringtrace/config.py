@@ -24,6 +24,8 @@ REQUIRED_JAVA_MAJOR = 17
 MAX_JAVA_MAJOR = 21
 NEO4J_HEAP = os.environ.get("RINGTRACE_NEO4J_HEAP", "2g")
 NEO4J_PAGECACHE = os.environ.get("RINGTRACE_NEO4J_PAGECACHE", "1g")
+# Optional cap on one transaction's memory on the local server (db.memory.transaction.max), e.g. "1g".
+NEO4J_TX_MEMORY_MAX = os.environ.get("RINGTRACE_NEO4J_TX_MEMORY") or None
 START_TIMEOUT_S = float(os.environ.get("RINGTRACE_NEO4J_START_TIMEOUT", "120"))
 STOP_TIMEOUT_S = 60.0
 # How long `ringtrace app` waits for the Streamlit child to stop after passing a signal on.

@@ -258,6 +258,8 @@ def _write_conf(paths: config.LocalPaths, port: int) -> None:
     }
     if gds_installed(paths):
         settings["dbms.security.procedures.unrestricted"] = GDS_PROCEDURES
+    if config.NEO4J_TX_MEMORY_MAX:
+        settings["db.memory.transaction.max"] = config.NEO4J_TX_MEMORY_MAX
     paths.plugins_dir.mkdir(parents=True, exist_ok=True)
     text = "# Written by ringtrace at each start; edit ringtrace/config.py instead.\n"
     text += "".join(f"{k}={v}\n" for k, v in settings.items())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,57 @@ def test_login_required_beyond_loopback_and_viewer_cannot_export(investigated, m
     assert "Viewers cannot export" in _texts(at)
     assert not any(b.label == "Prepare evidence bundle" for b in at.button)
     assert home.exists()
+
+
+def test_data_is_never_rendered_as_markdown(investigated):
+    """An organisation named like a markdown image must not make the browser fetch anything."""
+    g, _ = investigated
+    hostile = "![b](http://127.0.0.1:8799/x.png)"
+    originals = g.read("MATCH (o:Organisation) RETURN o.org_id AS id, o.name AS name")
+    g.write("MATCH (o:Organisation) SET o.name = $n", {"n": hostile})
+    try:
+        for page in ("Cluster", "Trace"):
+            at = _open(page)
+            rendered = [str(m.value) for m in at.markdown] + [str(c.value) for c in at.caption]
+            assert any("8799" in r for r in rendered), "the hostile name is shown"
+            assert not any(re.search(r"(?<!\\)!\[", r) or re.search(r"(?<!\\)\]\(", r) for r in rendered), rendered
+    finally:
+        g.write("UNWIND $rows AS r MATCH (o:Organisation {org_id: r.id}) SET o.name = r.name", {"rows": originals})
+
+
+def test_a_bind_address_decides_the_login_and_fails_closed(investigated, listen_address):
+    for address, needs_login in (("127.0.0.1", False), ("::1", False), ("0.0.0.0", True), ("", True),
+                                 (None, True), ("192.0.2.10", True)):
+        listen_address(address)
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.run()
+        shows_login = bool(at.text_input) and at.text_input[0].key == "login-user"
+        assert shows_login == needs_login, address
+        assert bool(at.sidebar.radio) != needs_login, address
+
+
+def test_load_runs_left_running_by_a_killed_loader_show_as_interrupted(investigated):
+    import socket
+    import subprocess
+    import sys
+
+    from loaders import cypher
+    from loaders.load import mark_interrupted_runs
+
+    g, _ = investigated
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    from datetime import datetime, timezone
+
+    g.write(cypher.CREATE_LOAD_RUN, {"run": "load-killed-app", "started_at": datetime.now(timezone.utc).isoformat(),
+                                     "dataset": "x", "version": "t", "host": socket.gethostname(), "pid": dead.pid})
+    try:
+        assert "load-killed-app" in mark_interrupted_runs(g)
+        at = _open("Overview")
+        runs = [df.value for df in at.dataframe if "status" in df.value.columns]
+        assert runs and "interrupted" in set(runs[0]["status"])
+    finally:
+        g.write("MATCH (l:LoadRun {run_id: 'load-killed-app'}) DETACH DELETE l")
 
 
 # These two run last: the first empties the database the module's other tests use.

@@ -115,3 +115,69 @@ def test_investigator_flow_in_a_real_browser(workbench):
     img = Image.open(shot).convert("RGB")
     colours = img.resize((200, 200)).getcolors(maxcolors=200 * 200)
     assert colours and len(colours) > 20, "the screenshot looks blank"
+
+
+def test_non_loopback_bind_shows_only_the_login_and_locks_out_after_failures(neo4j_server, tmp_path):
+    """`streamlit run app.py --server.address 0.0.0.0`, as the README allows: login only, then lockout."""
+    pw = pytest.importorskip("playwright.sync_api")
+    import json
+
+    from graph.db import server_settings
+    from ringtrace import config
+
+    server = server_settings()
+    home = tmp_path / "home"
+    env = dict(os.environ, RINGTRACE_HOME=str(home), NEO4J_URI=server.uri, NEO4J_USER=server.user,
+               NEO4J_PASSWORD=server.password)
+    subprocess.run([sys.executable, "-m", "ringtrace.cli", "user", "add", "ivan", "--role", "investigator",
+                    "--password", "right-password"], env=env, check=True, capture_output=True)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(Path(config.PROJECT_ROOT) / "app.py"),
+                             "--server.address", "0.0.0.0", "--server.port", str(port), "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    audit_log = home / "audit.log"
+
+    def audited(action: str) -> int:
+        if not audit_log.exists():
+            return 0
+        return sum(json.loads(line)["action"] == action for line in audit_log.read_text().splitlines() if line)
+
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        with pw.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_page()
+            page.set_default_timeout(STEP_TIMEOUT_MS)
+            page.goto(url)
+            page.get_by_role("button", name="Sign in").wait_for()
+            body = page.inner_text("body")
+            assert "Overview" not in body and "Signed in as" not in body
+
+            def attempt(password: str, action: str) -> None:
+                before = audited(action)
+                page.get_by_role("textbox", name="User").fill("ivan")
+                page.get_by_role("textbox", name="Password").fill(password)
+                page.get_by_role("button", name="Sign in").click()
+                end = time.monotonic() + 30
+                while audited(action) == before and time.monotonic() < end:
+                    time.sleep(0.2)
+                assert audited(action) == before + 1, f"no {action} in the audit log"
+
+            for _ in range(config.LOGIN_MAX_FAILURES):
+                attempt("wrong-password", "login_failed")
+            attempt("right-password", "login_refused")
+            page.get_by_text("Too many failed sign-ins", exact=False).wait_for()
+            assert "Signed in as" not in page.inner_text("body")
+            browser.close()
+        assert audited("login_failed") == config.LOGIN_MAX_FAILURES and audited("login") == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -76,7 +76,7 @@ RETURN note.text AS text, note.author AS author, note.created_at AS created_at O
 """
 def display_key(label: str, props: dict[str, Any]) -> str:
     """The name shown for a node: its id or name, else its label."""
-    return node_key(props, default=label)
+    return node_key(props, default=label, label=label)
 
 
 def search(graph: Graph, q: str, limit: int = 50) -> list[dict[str, Any]]:
