@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import tempfile
 import traceback
 from pathlib import Path
@@ -206,32 +207,78 @@ def draw(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]], key
 
 # --- pages ---------------------------------------------------------------------------
 
+OVERVIEW_KINDS = ("Account", "Organisation", "Person", "IPAddress", "PaymentCard", "Device", "APIKey", "Proxy",
+                  "PromptTemplate", "EmailDomain", "Model", "Cluster")
+METRICS_PER_ROW = 6
+
+
+def when(value: Any) -> str:
+    """A time as an investigator reads it: to the second, in UTC, no nanoseconds."""
+    if value in (None, "", "-"):
+        return "-"
+    ts = pd.Timestamp(str(value))
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def page_overview() -> None:
     st.header("Overview")
-    counts = read(data.OVERVIEW_COUNTS)
-    if not counts or all(c["n"] == 0 for c in counts):
+    counts = {c["label"]: c["n"] for c in read(data.OVERVIEW_COUNTS)}
+    if not counts or all(n == 0 for n in counts.values()):
         st.info("No data loaded yet. Load a dataset with `ringtrace load DATASET_DIR` "
                 "(or `ringtrace demo` for the sample), then reload.")
         return
-    cols = st.columns(min(6, len(counts)))
-    for col, c in zip(cols, counts[:6]):
-        col.metric(c["label"], f"{c['n']:,}")
+    shown = [k for k in OVERVIEW_KINDS if k in counts] + sorted(k for k in counts if k not in OVERVIEW_KINDS)
+    for start in range(0, len(shown), METRICS_PER_ROW):
+        for col, kind in zip(st.columns(METRICS_PER_ROW), shown[start:start + METRICS_PER_ROW]):
+            col.metric(kind, f"{counts[kind]:,}")
     span = read(data.DATA_SPAN)[0]
-    st.caption(md(f"Requests from {span['first_request']} to {span['last_request']}; "
-                  f"sign-ups from {span['first_signup']} to {span['last_signup']}"))
+    st.caption(md(f"Requests from {when(span['first_request'])} to {when(span['last_request'])}; "
+                  f"sign-ups from {when(span['first_signup'])} to {when(span['last_signup'])}"))
     with st.expander("Load runs"):
-        st.dataframe(pd.DataFrame(read(data.LOAD_RUNS)), width="stretch")
+        runs = pd.DataFrame(read(data.LOAD_RUNS))
+        if not runs.empty:
+            runs["started_at"] = runs["started_at"].map(when)
+        st.dataframe(runs, width="stretch", hide_index=True)
     run = latest_run()
     if run is None:
         st.warning("No detection run yet: run `ringtrace detect` to flag clusters.")
     else:
         st.subheader(f"Latest detection: {md(run['run_id'])}")
-        st.caption(md(f"{run['flagged']} flagged of {run['clusters']} clusters, started {run['started_at']}"))
-        clusters = pd.DataFrame(read(data.CLUSTERS_OF_RUN, run_id=run["run_id"]))
-        flagged = clusters[clusters["flagged"]] if not clusters.empty else clusters
-        st.dataframe(flagged, width="stretch", hide_index=True)
+        st.caption(md(f"{run['flagged']} flagged of {run['clusters']} clusters, started {when(run['started_at'])}. "
+                      "Click a row to open its cluster."))
+        flagged_clusters_table(run["run_id"])
     st.subheader("Request volume")
     timeline(None, "day")
+
+
+def flagged_clusters_table(run_id: str) -> None:
+    """The run's flagged clusters; selecting a row opens that cluster."""
+    rows = [c for c in read(data.CLUSTERS_OF_RUN, run_id=run_id) if c["flagged"]]
+    if not rows:
+        st.info("No cluster of this run is flagged.")
+        return
+    table = pd.DataFrame([{"cluster": short_cluster_id(c["cluster_id"]), "rank": c["rank"], "accounts": c["size"],
+                           "score": round(c["score"], 2), "top organisation": c["top_org"],
+                           "confidence": c["org_confidence"], "reasons": " | ".join(c["top_reasons"] or []),
+                           "cluster_id": c["cluster_id"]} for c in rows])
+    event = st.dataframe(
+        table, width="stretch", hide_index=True, on_select="rerun", selection_mode="single-row",
+        key="overview-clusters",
+        column_config={"reasons": st.column_config.TextColumn(width="large"),
+                       "cluster_id": st.column_config.TextColumn(width="medium")})
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        st.session_state["open_cluster"] = table.iloc[picked[0]]["cluster_id"]
+        st.session_state["goto"] = "Cluster"
+        st.session_state.pop("overview-clusters", None)  # coming back to Overview must not jump again
+        st.rerun()
+
+
+def short_cluster_id(cluster_id: str) -> str:
+    from graph.cluster_ids import short_cluster_id as short
+
+    return short(cluster_id)
 
 
 def _pick_cluster(key: str) -> str | None:
@@ -245,10 +292,17 @@ def _pick_cluster(key: str) -> str | None:
         return None
     options = [c["cluster_id"] for c in clusters]
     labels = {c["cluster_id"]: f"#{c['rank']} {'FLAGGED ' if c['flagged'] else ''}score {c['score']:.1f} · "
-              f"{c['size']} accounts · {c['cluster_id']}" for c in clusters}
-    preset = st.session_state.get("open_cluster")
-    index = options.index(preset) if preset in options else 0
-    return st.selectbox("Cluster", options, index=index, format_func=labels.get, key=key)
+              f"{c['size']} accounts · {short_cluster_id(c['cluster_id'])} · {c['cluster_id']}" for c in clusters}
+    typed = st.text_input("Open a cluster by id (full, or short like c0001)", key=f"{key}-typed").strip()
+    if typed and typed != st.session_state.get(f"{key}-applied"):
+        from graph.cluster_ids import resolve_cluster_id
+
+        st.session_state[f"{key}-applied"] = typed
+        st.session_state["open_cluster"] = resolve_cluster_id(graph(), typed)
+    preset = st.session_state.pop("open_cluster", None)  # a one-time request from a link or button
+    if preset in options:
+        st.session_state[key] = preset
+    return st.selectbox("Cluster", options, format_func=labels.get, key=key)
 
 
 def page_cluster() -> None:
@@ -286,21 +340,44 @@ def page_cluster() -> None:
     result = trace_cluster(graph(), cid)
     _attribution_tables(result)
     st.subheader("Graph")
-    ev = runner.run_saved(graph(), "bundle_evidence_graph", {"cluster_id": cid, "limit": 5000})
-    nodes, edges = {}, set()
-    for e in ev.rows:
-        s, t = f"{e['source_label']}:{e['source']}", f"{e['target_label']}:{e['target']}"
-        nodes.setdefault(s, {"label": e["source_label"], "props": {"id": e["source"]}})
-        nodes.setdefault(t, {"label": e["target_label"], "props": {"id": e["target"]}})
-        edges.add((s, t, e["type"]))
-    shown = dict(list(nodes.items())[:CANVAS_NODE_CAP])
-    if len(nodes) > CANVAS_NODE_CAP:
-        st.caption(f"Showing {len(shown):,} of {len(nodes):,} nodes; open Explore to expand further.")
-    draw(shown, edges, f"cluster-graph-{cid}")
+    cluster_graph_view(cid)
     _export_button(cid)
     st.subheader("Notes")
     el = graph().read("MATCH (c:Cluster {cluster_id: $c}) RETURN elementId(c) AS e", {"c": cid})[0]["e"]
     notes_panel(el, f"cluster-{cid}")
+
+
+def legend(kinds: list[str]) -> None:
+    """Colour and shape of each kind drawn (our own labels and colours only, never data)."""
+    from bundles.render import NODE_STYLE
+
+    parts = []
+    for kind in kinds:
+        colour, shape = NODE_STYLE.get(kind, ("#999", "dot"))
+        parts.append(f'<span style="display:inline-block;width:.8em;height:.8em;background:{colour};'
+                     f'border-radius:{"50%" if shape in ("dot", "ellipse") else "0"};margin:0 .3em 0 .9em"></span>'
+                     f"{kind} ({shape})")
+    st.html('<div class="ringtrace-legend" style="font-size:.85em">Legend:' + "".join(parts) + "</div>")
+
+
+def cluster_graph_view(cid: str) -> None:
+    """The cluster's evidence graph: nodes named by id, a legend, kinds that can be hidden, grouped accounts."""
+    from queries import runner
+    from workbench import cluster_graph
+
+    ev = runner.run_saved(graph(), "bundle_evidence_graph", {"cluster_id": cid, "limit": 5000})
+    everything = cluster_graph.build(ev.rows)
+    kinds = everything.kinds()
+    hidden = st.multiselect("Hide kinds", kinds, key=f"hide-kinds-{cid}")
+    g = cluster_graph.build(ev.rows, set(hidden)) if hidden else everything
+    if g.grouped:
+        st.caption(f"{g.accounts:,} accounts: accounts that use exactly the same items are drawn as one "
+                   "AccountGroup node; open Explore to see single accounts.")
+    shown = dict(list(g.nodes.items())[:CANVAS_NODE_CAP])
+    if len(g.nodes) > CANVAS_NODE_CAP:
+        st.caption(f"Showing {len(shown):,} of {len(g.nodes):,} nodes; hide kinds or open Explore for more.")
+    legend(sorted({n["label"] for n in shown.values()}))
+    draw(shown, g.edges, f"cluster-graph-{cid}")
 
 
 def _attribution_tables(result) -> None:
@@ -337,7 +414,12 @@ def _export_button(cid: str) -> None:
         out = Path(tempfile.mkdtemp()) / f"{cid}.zip"
         manifest = export_cluster(graph(), cid, out, name, redact)
         audit("export", {"cluster_id": cid, "bundle_id": manifest["bundle_id"], "redacted": redact})
-        st.download_button("Download bundle", out.read_bytes(), file_name=out.name, mime="application/zip")
+        st.session_state[f"bundle-{cid}"] = (out.name, out.read_bytes())
+        shutil.rmtree(out.parent, ignore_errors=True)
+    if f"bundle-{cid}" in st.session_state:  # stays: the download can be clicked again
+        file_name, payload = st.session_state[f"bundle-{cid}"]
+        st.download_button("Download bundle", payload, file_name=file_name, mime="application/zip",
+                           key=f"download-{cid}", on_click="ignore")
 
 
 def _export_canvas_button(canvas: dict[str, Any]) -> None:
@@ -351,7 +433,11 @@ def _export_canvas_button(canvas: dict[str, Any]) -> None:
         manifest = export_canvas(graph(), canvas["nodes"], canvas["edges"], out, name,
                                  st.session_state.get("redact-canvas", False))
         audit("export", {"canvas_nodes": len(canvas["nodes"]), "bundle_id": manifest["bundle_id"]})
-        st.download_button("Download canvas bundle", out.read_bytes(), file_name=out.name, mime="application/zip")
+        st.session_state["bundle-canvas"] = out.read_bytes()
+        shutil.rmtree(out.parent, ignore_errors=True)
+    if "bundle-canvas" in st.session_state:
+        st.download_button("Download canvas bundle", st.session_state["bundle-canvas"], file_name="canvas.zip",
+                           mime="application/zip", key="download-canvas", on_click="ignore")
     st.checkbox("Redact personal data in the canvas bundle", key="redact-canvas")
 
 
@@ -362,8 +448,8 @@ def _canvas() -> dict[str, Any]:
 def page_explore() -> None:
     st.header("Explore")
     canvas = _canvas()
-    q = st.text_input("Search any identifier (account, email, IP, card fingerprint, device, person, organisation)",
-                      key="search")
+    q = st.text_input("Search any identifier by its start, or a name by any part (account, email, IP, card, device, "
+                      "API key, proxy, template, domain, cluster, person, organisation, model)", key="search")
     if q:
         hits = data.search(graph(), q)
         if st.session_state.get("audited_search") != q:  # a page rerun is not a new search
@@ -417,7 +503,7 @@ def page_explore() -> None:
     with right:
         st.markdown(f"**{md(node['label'])}**")
         st.json({k: str(v) for k, v in node["props"].items() if k not in ("contributions", "features")},
-                expanded=False)
+                expanded=True)
         if node["label"] == "Account":
             with st.expander("Requests of this account"):
                 requests_table([node["props"]["account_id"]])
@@ -514,6 +600,12 @@ def audited_query(run: Callable[[], Any], details: dict[str, Any]) -> Any:
     return result
 
 
+def query_result(result) -> None:
+    st.dataframe(frame(result.rows), width="stretch")
+    if result.truncated:
+        st.warning(f"Showing the first {result.row_cap:,} rows (row cap).")
+
+
 def page_queries() -> None:
     from queries import library, runner
 
@@ -528,15 +620,18 @@ def page_queries() -> None:
                                     value="" if p.default is None else (json.dumps(p.default) if p.type == "list"
                                                                         else str(p.default)), key=f"q-{name}-{p.name}")
     if st.button("Run", key="q-run"):
-        result = audited_query(lambda: runner.run_saved(graph(), name, raw), {"name": name, "params": raw})
-        st.dataframe(frame(result.rows), width="stretch")
-        if result.truncated:
-            st.warning(f"Showing the first {result.row_cap:,} rows (row cap).")
+        st.session_state["saved-result"] = (name, audited_query(lambda: runner.run_saved(graph(), name, raw),
+                                                                {"name": name, "params": raw}))
+    if "saved-result" in st.session_state:  # kept while other queries run
+        shown_name, result = st.session_state["saved-result"]
+        st.caption(f"Result of {md(shown_name)}")
+        query_result(result)
     st.subheader("Ad-hoc read-only Cypher")
     text = st.text_area("Cypher (read-only: writes, LOAD CSV and unlisted procedures are refused)", key="adhoc")
     if st.button("Run Cypher", key="adhoc-run") and text.strip():
-        result = audited_query(lambda: runner.run_text(graph(), text), {"text": text})
-        st.dataframe(frame(result.rows), width="stretch")
+        st.session_state["adhoc-result"] = audited_query(lambda: runner.run_text(graph(), text), {"text": text})
+    if "adhoc-result" in st.session_state:
+        query_result(st.session_state["adhoc-result"])
     _, role = user()
     if auth.can(role, "save_query"):
         with st.expander("Save a query to your library"):

@@ -15,8 +15,20 @@ TIMELINE_W, TIMELINE_H = 900, 220
 NODE_STYLE = {  # label -> (colour, shape)
     "Account": ("#4e79a7", "dot"), "Cluster": ("#e15759", "star"), "PaymentCard": ("#f28e2b", "square"),
     "Device": ("#76b7b2", "triangle"), "IPAddress": ("#59a14f", "diamond"), "Organisation": ("#b07aa1", "box"),
-    "Person": ("#ff9da7", "ellipse"), "EmailDomain": ("#9c755f", "dot"),
+    "Person": ("#ff9da7", "ellipse"), "EmailDomain": ("#9c755f", "dot"), "APIKey": ("#edc948", "hexagon"),
+    "Proxy": ("#bab0ac", "triangleDown"), "PromptTemplate": ("#d37295", "dot"), "Model": ("#8cd17d", "box"),
+    "AccountGroup": ("#4e79a7", "hexagon"), "Evidence": ("#79706e", "dot"),
 }
+STABILISATION_ITERATIONS = 200
+FREEZE_AFTER_MS = 4000
+# Once the layout has settled, physics stops: the drawing holds still (and costs no CPU) for reading.
+FREEZE_AFTER_LAYOUT = f"""<script>
+(function () {{
+  function freeze() {{ if (typeof network !== 'undefined' && network) {{ network.setOptions({{physics: false}}); }} }}
+  if (typeof network !== 'undefined' && network) {{ network.once('stabilizationIterationsDone', freeze); }}
+  setTimeout(freeze, {FREEZE_AFTER_MS});
+}})();
+</script>"""
 # pyvis's template loads Bootstrap from a CDN whatever the resource mode; the bundle must work offline.
 _REMOTE_TAG = re.compile(r"<(link|script)\b[^>]*(href|src)=\"https?://[^\"]*\"[^>]*>(\s*</script>)?", re.I | re.S)
 
@@ -103,8 +115,9 @@ def graph_html(g: nx.MultiDiGraph, cluster: dict[str, Any]) -> str:
     """The evidence graph drawn by pyvis, with vis-network inlined (works offline)."""
     from pyvis.network import Network
 
-    net = Network(height="800px", width="100%", directed=True, cdn_resources="in_line",
-                  heading=f"Cluster {cluster.get('cluster_id')}")
+    # pyvis prints its `heading` twice; the page gets one title of ours instead.
+    net = Network(height="800px", width="100%", directed=True, cdn_resources="in_line")
+    net.set_options(json.dumps({"physics": {"stabilization": {"iterations": STABILISATION_ITERATIONS}}}))
     nodes = list(g.nodes(data=True))
     if len(nodes) > MAX_DRAWN_NODES:  # keep the cluster, attribution targets and the busiest items
         degree = dict(g.degree())
@@ -121,4 +134,7 @@ def graph_html(g: nx.MultiDiGraph, cluster: dict[str, Any]) -> str:
         if u in drawn and v in drawn:
             net.add_edge(u, v, title=_e(d["type"]))
     page = net.generate_html(notebook=False)
+    title = f"Cluster {cluster.get('cluster_id')}" if cluster.get("cluster_id") else "Evidence graph"
+    page = page.replace("<body>", f"<body>\n<h1 style=\"font-family:sans-serif\">{_e(title)}</h1>", 1)
+    page = page.replace("</body>", FREEZE_AFTER_LAYOUT + "\n</body>", 1)
     return _REMOTE_TAG.sub("", page)

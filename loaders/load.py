@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph.db import Graph, ensure_schema
@@ -44,6 +45,7 @@ class LoadSummary:
     dataset: str
     rejects_file: str
     tables: list[TableSummary] = field(default_factory=list)
+    ignored_files: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def read(self) -> int:
@@ -285,10 +287,17 @@ class Loader:
 
     # -- one table -------------------------------------------------------------------------
     def load_table(self, table: Table, path: Path, rejects: RejectsWriter, progress: Progress) -> TableSummary:
+        if self.show_progress:  # one line per table, readable in a log as well as on a terminal
+            progress.console.print(escape(f"{path.name}: loading..."), highlight=False)
         try:
-            return self._load_table(table, path, rejects, progress, tolerant=False)
+            summary = self._load_table(table, path, rejects, progress, tolerant=False)
         except reading.MalformedCSV:  # nothing of the file was written yet: read it again, tolerantly
-            return self._load_table(table, path, rejects, progress, tolerant=True)
+            summary = self._load_table(table, path, rejects, progress, tolerant=True)
+        if self.show_progress:
+            outcome = f"stopped: {summary.error}" if summary.error else \
+                f"{summary.read:,} rows read, {summary.loaded:,} loaded, {summary.rejected:,} rejected"
+            progress.console.print(escape(f"{path.name}: {outcome} ({summary.seconds:.1f} s)"), highlight=False)
+        return summary
 
     def _load_table(self, table: Table, path: Path, rejects: RejectsWriter, progress: Progress,
                     tolerant: bool) -> TableSummary:
@@ -375,7 +384,8 @@ class Loader:
             "run": self.run_id, "started_at": datetime.now(timezone.utc).isoformat(),
             "dataset": str(self.dataset.resolve()), "version": __version__,
             "host": socket.gethostname(), "pid": os.getpid()})
-        summary = LoadSummary(run_id=self.run_id, dataset=str(self.dataset), rejects_file=str(self.rejects_path))
+        summary = LoadSummary(run_id=self.run_id, dataset=str(self.dataset), rejects_file=str(self.rejects_path),
+                              ignored_files=reading.ignored_files(self.dataset))
         rejects = RejectsWriter(self.rejects_path)
         status = "failed"
         try:

@@ -58,6 +58,26 @@ def find_tables(dataset: Path) -> dict[str, Path]:
     return found
 
 
+def ignored_files(dataset: Path) -> list[tuple[str, str]]:
+    """Files of a dataset directory the loader does not read, each with the reason."""
+    from loaders.contract import TABLE_BY_NAME as known
+
+    ignored = []
+    for path in sorted(dataset.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.is_dir():
+            ignored.append((path.name + "/", "a folder; tables are read from the dataset folder itself"))
+            continue
+        suffix = next((x for x in FILE_SUFFIXES if path.name.endswith(x)), None)
+        if suffix is None:
+            ignored.append((path.name, f"not a table file ({', '.join(FILE_SUFFIXES)})"))
+        elif path.name[: -len(suffix)] not in known:
+            ignored.append((path.name, f"{path.name[: -len(suffix)]} is not a table this version loads "
+                                       f"(known: {', '.join(known)})"))
+    return ignored
+
+
 def file_digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -19,6 +19,7 @@ from typing import Any
 from neo4j import Query
 from neo4j.exceptions import ClientError, Neo4jError
 
+from graph.cluster_ids import resolve_cluster_id
 from graph.db import Graph
 from queries import library
 from queries.guard import PROCEDURE_ALLOW_LIST, QueryRefused, check_plan_procedures, check_text
@@ -115,15 +116,20 @@ MATCH (c:Cluster {run_id: d.run_id}) RETURN c.cluster_id AS cluster_id ORDER BY 
 
 
 def resolve_params(graph: Graph, q: library.SavedQuery, raw: dict[str, Any]) -> dict[str, Any]:
-    """Typed parameters, with an empty `cluster` parameter resolved to the latest top cluster."""
+    """Typed parameters; a `cluster` parameter takes a full or short id (an unknown one is an error),
+    and an empty one is the latest run's top cluster."""
     params = q.typed_params(raw)
     for p in q.params:
-        if p.type == "cluster" and not params[p.name]:
-            rows = graph.read(LATEST_TOP_CLUSTER)
-            if not rows:
-                raise RingtraceError(f"{q.name} needs a cluster and there is no detection run yet: "
-                                     "run `ringtrace detect`, or pass --param cluster_id=...")
-            params[p.name] = rows[0]["cluster_id"]
+        if p.type != "cluster":
+            continue
+        if params[p.name]:
+            params[p.name] = resolve_cluster_id(graph, str(params[p.name]))
+            continue
+        rows = graph.read(LATEST_TOP_CLUSTER)
+        if not rows:
+            raise RingtraceError(f"{q.name} needs a cluster and there is no detection run yet: "
+                                 "run `ringtrace detect`, or pass --param cluster_id=...")
+        params[p.name] = rows[0]["cluster_id"]
     return params
 
 

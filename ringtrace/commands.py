@@ -30,21 +30,21 @@ def _friendly(fn):
 
 
 def print_load_summary(summary) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from ringtrace.terminal import console as make_console
+    from ringtrace.terminal import escape, print_table
 
-    table = Table(title=f"Load {summary.run_id}")
-    for col in ("table", "file", "read", "loaded", "rejected", "seconds"):
-        table.add_column(col, justify="right" if col in ("read", "loaded", "rejected", "seconds") else "left")
-    for t in summary.tables:
-        table.add_row(t.table, t.file, f"{t.read:,}", f"{t.loaded:,}", f"{t.rejected:,}", f"{t.seconds:.1f}")
-    table.add_row("total", "", f"{summary.read:,}", f"{summary.loaded:,}", f"{summary.rejected:,}", "")
-    console = Console()
-    console.print(table)
+    console = make_console()
+    rows = [(t.table, t.file, f"{t.read:,}", f"{t.loaded:,}", f"{t.rejected:,}", f"{t.seconds:.1f}")
+            for t in summary.tables]
+    rows.append(("total", "", f"{summary.read:,}", f"{summary.loaded:,}", f"{summary.rejected:,}", ""))
+    print_table(console, f"Load {summary.run_id}", ("table", "file", "read", "loaded", "rejected", "seconds"), rows,
+                id_columns=("table", "file"))
     for t in summary.failed_files:
-        console.print(f"[red]Error:[/red] {t.error}")
+        console.print(f"[red]Error:[/red] {escape(t.error)}")
+    for name, why in summary.ignored_files:
+        console.print(escape(f"Ignored {name}: {why}"))
     if summary.rejected:
-        console.print(f"{summary.rejected:,} rejected rows, each with its reason, in {summary.rejects_file}")
+        console.print(escape(f"{summary.rejected:,} rejected rows, each with its reason, in {summary.rejects_file}"))
 
 
 @click.command()
@@ -116,9 +116,9 @@ def _demo(no_app: bool) -> None:
         result = run_detection(g, DetectionParams())
         write_results(result, results)
         click.echo(f"Detection {result.run_id}: {len(result.flagged)} flagged of {len(result.clusters)} clusters")
-        from rich.console import Console
+        from ringtrace.terminal import console as make_console
 
-        traced = trace_all(g, result.run_id, Console())
+        traced = trace_all(g, result.run_id, make_console())
         write_csv(traced, results)
     click.echo(f"Results in {results}")
     if not no_app:
@@ -145,26 +145,26 @@ def detect(resolution: float, seed: int, engine: str, results: Path | None, no_p
 
 
 def _detect(resolution: float, seed: int, engine: str, results: Path | None, progress: bool) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+    from graph.cluster_ids import short_cluster_id
+    from ringtrace.terminal import console as make_console
+    from ringtrace.terminal import escape, print_table
     from detection.run import DetectionParams, write_results
     from detection.run import detect as run_detection
     from graph.db import connect
 
     with connect() as g:
         result = run_detection(g, DetectionParams(resolution=resolution, seed=seed), engine, progress)
-    console = Console()
-    table = Table(title=f"Detection {result.run_id}: {len(result.flagged)} flagged of {len(result.clusters)} clusters")
-    for col in ("cluster", "size", "score", "top reasons"):
-        table.add_column(col)
-    for cid, c in result.flagged:
-        table.add_row(cid.rsplit("-", 1)[1], f"{len(c.members):,}", f"{c.score:.1f}", "; ".join(c.reasons[:3]))
-    console.print(table)
-    console.print("Timings (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items()))
+    console = make_console()
+    print_table(console, f"Detection {result.run_id}: {len(result.flagged)} flagged of {len(result.clusters)} clusters",
+                ("cluster", "size", "score", "top reasons"),
+                [(short_cluster_id(cid), f"{len(c.members):,}", f"{c.score:.1f}", "; ".join(c.reasons[:3]))
+                 for cid, c in result.flagged], id_columns=("cluster",))
+    console.print(escape("Timings (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items())))
+    console.print(escape(f"Cluster ids: the short form ({short_cluster_id(result.cluster_ids[0]) if result.cluster_ids else 'c0001'}) "
+                         f"names a cluster of the latest run in every command; the full form is {result.run_id}-cNNNN."))
     if results:
         f, c = write_results(result, results)
-        console.print(f"Wrote {f} and {c}")
+        console.print(escape(f"Wrote {f} and {c}"))
 
 
 @click.command()
@@ -179,18 +179,19 @@ def trace(cluster_id: str | None, all_flagged: bool, run_id: str | None, results
 
 
 def _trace(cluster_id: str | None, all_flagged: bool, run_id: str | None, results: Path | None) -> None:
-    from rich.console import Console
-
+    from graph.cluster_ids import resolve_cluster_id
     from graph.db import connect
+    from ringtrace.terminal import console as make_console
+    from ringtrace.terminal import escape
     from ringtrace.errors import RingtraceError
     from tracing import attribution, report
 
     if bool(cluster_id) == bool(all_flagged):
         raise RingtraceError("Give either --cluster ID or --all.")
-    console = Console()
+    console = make_console()
     with connect() as g:
         if cluster_id:
-            result = attribution.trace_cluster(g, cluster_id)
+            result = attribution.trace_cluster(g, resolve_cluster_id(g, cluster_id))
             attribution.save(g, result)
             report.print_attribution(console, result)
             return
@@ -204,7 +205,7 @@ def _trace(cluster_id: str | None, all_flagged: bool, run_id: str | None, result
         results_all = report.trace_all(g, run_id, console)
     if results:
         path = report.write_csv(results_all, results)
-        console.print(f"Wrote {path}")
+        console.print(escape(f"Wrote {path}"))
 
 
 class _QueryGroup(click.Group):
@@ -216,7 +217,17 @@ class _QueryGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-@click.group(cls=_QueryGroup)
+QUERY_RUN_HELP = f"""\b
+Running a saved query: ringtrace query NAME [OPTIONS]
+  -p, --param KEY=VALUE          a parameter of the query (repeat); `ringtrace query list` shows them;
+                                 a cluster takes its full or short id (c0001)
+  --format [table|csv|json]      output format (default: table)
+  --timeout SECONDS              stop the query after this long (default: {config.QUERY_TIMEOUT_S:g})
+  --row-cap N                    at most N rows (default: {config.QUERY_ROW_CAP})
+"""
+
+
+@click.group(cls=_QueryGroup, epilog=QUERY_RUN_HELP)
 def query() -> None:
     """Run saved read-only Cypher queries: `ringtrace query NAME --param k=v`, `list`, `save FILE`."""
 
@@ -225,8 +236,9 @@ def _print_result(result, fmt: str) -> None:
     import json
     import sys
 
-    from rich.console import Console
-    from rich.table import Table
+
+    from ringtrace.terminal import console as make_console
+    from ringtrace.terminal import print_table
 
     if fmt == "json":
         click.echo(json.dumps({"columns": result.columns, "rows": result.rows, "truncated": result.truncated},
@@ -238,12 +250,9 @@ def _print_result(result, fmt: str) -> None:
             w.writerow({k: v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, default=str)
                         for k, v in r.items()})
     else:
-        t = Table()
-        for c in result.columns:
-            t.add_column(c)
-        for r in result.rows:
-            t.add_row(*[str(r[c]) for c in result.columns])
-        Console().print(t)
+        ids = [c for c in result.columns if c.endswith("_id") or c in ("id", "ip", "domain")]
+        print_table(make_console(), None, result.columns, [[r[c] for c in result.columns] for r in result.rows],
+                    id_columns=ids)
     if result.truncated:
         click.secho(f"Showing the first {result.row_cap:,} rows (row cap); raise --row-cap for more.",
                     fg="yellow", err=True)
@@ -336,10 +345,12 @@ def export(cluster_id: str, out: Path, redact: bool, analyst: str | None, signin
 
 def _export(cluster_id: str, out: Path, redact: bool, analyst: str, signing_key: Path | None) -> None:
     from bundles.export import export_cluster
+    from graph.cluster_ids import resolve_cluster_id
     from graph.db import connect
     from ringtrace import audit
 
     with connect() as g:
+        cluster_id = resolve_cluster_id(g, cluster_id)
         manifest = export_cluster(g, cluster_id, out, analyst, redact, signing_key)
     audit.record(analyst, "export", {"cluster_id": cluster_id, "out": str(out), "redacted": redact,
                                      "bundle_id": manifest["bundle_id"]})

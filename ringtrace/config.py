@@ -46,9 +46,17 @@ LOGIN_FAILURE_WINDOW_S = 15 * 60.0
 LOGIN_LOCKOUT_S = float(os.environ.get("RINGTRACE_LOGIN_LOCKOUT", str(15 * 60)))
 
 
+def default_home() -> Path:
+    """The platform's per-user data folder (~/.local/share/ringtrace on Linux), whatever the current folder."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("ringtrace", appauthor=False))
+
+
 def home() -> Path:
-    """The ringtrace home: cached Neo4j, its data, password, user queries, logs."""
-    return Path(os.environ.get("RINGTRACE_HOME", Path.cwd() / ".ringtrace")).resolve()
+    """The ringtrace home: cached Neo4j, its data, password, user queries, logs (RINGTRACE_HOME overrides)."""
+    override = os.environ.get("RINGTRACE_HOME")
+    return (Path(override) if override else default_home()).resolve()
 
 
 # The home holds the password, the request log, the truth copy and the database: its owner only.

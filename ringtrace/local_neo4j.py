@@ -323,6 +323,27 @@ def _running_port(paths: config.LocalPaths) -> int:
         return config.bolt_port()
 
 
+def ringtrace_home_on_port(port: int) -> Path | None:
+    """The home of a running ringtrace Neo4j (any home) that listens on `port`, if there is one."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if ENTRY_POINT.encode() not in args:
+            continue
+        home_dir = next((a.decode().split("=", 1)[1] for a in args if a.startswith(b"--home-dir=")), None)
+        if home_dir is None:
+            continue
+        server_home = Path(home_dir)
+        try:
+            if int((server_home / "run" / "bolt-port").read_text().strip()) == port:
+                return server_home.parent.parent  # <home>/neo4j/server
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def local_uri(paths: config.LocalPaths | None = None) -> str:
     paths = paths or config.local_paths()
     return f"bolt://127.0.0.1:{_running_port(paths)}"
@@ -378,6 +399,13 @@ def start(port: int | None = None, quiet: bool = False) -> LocalStatus:
             f"Only {free >> 20} MB free under {paths.root}; Neo4j needs at least "
             f"{config.MIN_FREE_DISK_BYTES >> 20} MB. Free some disk space or set RINGTRACE_HOME elsewhere.")
     if not _wait_port_free(port):
+        other = ringtrace_home_on_port(port)
+        if other is not None:
+            raise RingtraceError(
+                f"Port {port} is held by another ringtrace Neo4j, whose home is {other} (this command's home is "
+                f"{paths.root}). Use that server with RINGTRACE_HOME={other}, stop it with "
+                f"`RINGTRACE_HOME={other} ringtrace neo4j stop`, or start this one on another port: "
+                "RINGTRACE_NEO4J_PORT=<port> ringtrace neo4j start.")
         raise RingtraceError(
             f"Port {port} on 127.0.0.1 is already taken by another program. Stop that program, "
             f"or start on another port: RINGTRACE_NEO4J_PORT=<port> ringtrace neo4j start.")

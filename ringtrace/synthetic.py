@@ -350,8 +350,8 @@ class Gen:
         self.households(sizes["hh"])
         self.enterprises(sizes["ent"])
         # campaigns
-        for c in CAMPAIGNS:
-            self.campaign(c, int(round(n_fraud * c.share)), service_pools[c.service], staff_of[c.lab])
+        for c, k in zip(CAMPAIGNS, split_exactly(n_fraud, [c.share for c in CAMPAIGNS])):
+            self.campaign(c, k, service_pools[c.service], staff_of[c.lab])
         # every account has one API key; legitimate keys are created from the sign-up address
         accounts = pd.concat(self.accounts, ignore_index=True)
         fraud_keys = pd.concat(self.campaign_keys, ignore_index=True)
@@ -408,6 +408,15 @@ class Gen:
             self.add_exchanges(acc, REQUESTS_PER_ACCOUNT * 1.2, ips_of=None, ip_pool=office,
                                times=self.uniform_times(20000), templates=templates, template_p=p,
                                categories=("chat", "coding", "tool_use", "agentic"), category_p=(0.4, 0.3, 0.2, 0.1))
+
+
+def split_exactly(total: int, shares: list[float]) -> list[int]:
+    """Whole parts of `total` in proportion to `shares` that add up to `total` (largest remainder)."""
+    raw = [total * s / sum(shares) for s in shares]
+    parts = [int(r) for r in raw]
+    for i in sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
 
 
 def generate(out: Path, n_accounts: int = 5000, seed: int = 7, truth: bool = True,

@@ -5,10 +5,10 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from graph.db import Graph
 from ringtrace import safecsv
+from ringtrace.terminal import escape, print_table
 from tracing import attribution
 from tracing.attribution import Attribution
 
@@ -18,18 +18,15 @@ TOP_SHOWN = 5
 
 def print_attribution(console: Console, result: Attribution) -> None:
     state = "flagged" if result.flagged else f"not flagged: confidence capped at {attribution.NOT_FLAGGED_CAP}"
-    console.print(f"[bold]Cluster {result.cluster_id}[/bold] ({state})")
+    console.print(f"[bold]Cluster {escape(result.cluster_id)}[/bold] ({escape(state)})")
     for title, cands in (("Organisations", result.organisations), ("People", result.people)):
-        table = Table(title=title)
-        for col in ("rank", "id", "name", "confidence", "evidence"):
-            table.add_column(col)
-        for c in cands[:TOP_SHOWN]:
-            table.add_row(str(c.rank), c.target_id, c.name, f"{c.confidence:.2f}", c.evidence_text())
-        console.print(table)
+        print_table(console, title, ("rank", "id", "name", "confidence", "evidence"),
+                    [(c.rank, c.target_id, c.name, f"{c.confidence:.2f}", c.evidence_text()) for c in cands[:TOP_SHOWN]],
+                    id_columns=("id",))
     if result.infrastructure:
         infra = ", ".join(f"{r['service']} ({r['accounts']} accounts, {r['exit_nodes']} exit nodes)"
                           for r in result.infrastructure)
-        console.print(f"Infrastructure used (not the originator): {infra}")
+        console.print(f"Infrastructure used (not the originator): {escape(infra)}")
 
 
 def trace_all(graph: Graph, run_id: str, console: Console | None = None) -> list[Attribution]:
@@ -43,10 +40,10 @@ def trace_all(graph: Graph, run_id: str, console: Console | None = None) -> list
         if console:
             top = result.organisations[0] if result.organisations else None
             person = result.people[0] if result.people else None
-            console.print(f"{cid}: organisation {top.name if top else '-'} "
-                          f"({top.confidence:.2f})" if top else f"{cid}: no organisation", end="")
+            console.print(escape(f"{cid}: organisation {top.name} ({top.confidence:.2f})" if top
+                                 else f"{cid}: no organisation"), end="")
             if console and person:
-                console.print(f"; person {person.name} ({person.confidence:.2f})")
+                console.print(escape(f"; person {person.name} ({person.confidence:.2f})"))
             elif console:
                 console.print("")
     if console:

@@ -33,6 +33,8 @@ export default function (component) {
     id: i, from: e.from, to: e.to, title: e.title, arrows: 'to'})));
   const network = new globalThis.vis.Network(box, {nodes, edges}, {
     physics: {stabilization: {iterations: 150}}, interaction: {hover: true}});
+  network.once('stabilizationIterationsDone', () => network.setOptions({physics: false}));
+  setTimeout(() => network.setOptions({physics: false}), 4000);  // a settled drawing holds still
   if (data.selected) { network.selectNodes([data.selected]); }
   box.ringtraceNetwork = network;  // lets a browser test find a node's position on screen
   network.on('click', params => {

@@ -37,19 +37,32 @@ ACCOUNT_CLUSTER = """
 MATCH (a:Account {account_id: $account_id})-[:MEMBER_OF]->(c:Cluster {run_id: $run_id})
 RETURN c.cluster_id AS cluster_id
 """
+# Every kind by the prefix of its id (index-backed), people, organisations and models also by any part
+# of their name; exact ids first. Each branch is capped so one common prefix cannot flood the list.
 SEARCH = """
 CALL () {
-  MATCH (n:Account) WHERE n.account_id = $q OR n.email = toLower($q) RETURN n
-  UNION MATCH (n:IPAddress {ip: $q}) RETURN n
-  UNION MATCH (n:PaymentCard {card_fingerprint: $q}) RETURN n
-  UNION MATCH (n:Device {device_id: $q}) RETURN n
-  UNION MATCH (n:Person) WHERE n.person_id = $q OR toLower(n.name) CONTAINS toLower($q) RETURN n
-  UNION MATCH (n:Organisation) WHERE n.org_id = $q OR toLower(n.name) CONTAINS toLower($q) RETURN n
-  UNION MATCH (n:APIKey {api_key_id: $q}) RETURN n
-  UNION MATCH (n:Cluster {cluster_id: $q}) RETURN n
+  MATCH (n:Account) WHERE n.account_id STARTS WITH $q RETURN n, n.account_id AS key LIMIT $limit
+  UNION MATCH (n:Account) WHERE n.email STARTS WITH $lq RETURN n, n.account_id AS key LIMIT $limit
+  UNION MATCH (n:IPAddress) WHERE n.ip STARTS WITH $q RETURN n, n.ip AS key LIMIT $limit
+  UNION MATCH (n:PaymentCard) WHERE n.card_fingerprint STARTS WITH $q RETURN n, n.card_fingerprint AS key LIMIT $limit
+  UNION MATCH (n:Device) WHERE n.device_id STARTS WITH $q RETURN n, n.device_id AS key LIMIT $limit
+  UNION MATCH (n:APIKey) WHERE n.api_key_id STARTS WITH $q RETURN n, n.api_key_id AS key LIMIT $limit
+  UNION MATCH (n:Proxy) WHERE n.proxy_id STARTS WITH $q RETURN n, n.proxy_id AS key LIMIT $limit
+  UNION MATCH (n:PromptTemplate) WHERE n.prompt_fingerprint STARTS WITH $q
+        RETURN n, n.prompt_fingerprint AS key LIMIT $limit
+  UNION MATCH (n:EmailDomain) WHERE n.domain STARTS WITH $lq RETURN n, n.domain AS key LIMIT $limit
+  UNION MATCH (n:Cluster) WHERE n.cluster_id STARTS WITH $q OR n.cluster_id = $cluster
+        RETURN n, n.cluster_id AS key LIMIT $limit
+  UNION MATCH (n:Person) WHERE n.person_id STARTS WITH $q OR toLower(n.name) CONTAINS $lq
+        RETURN n, n.person_id AS key LIMIT $limit
+  UNION MATCH (n:Organisation) WHERE n.org_id STARTS WITH $q OR toLower(n.name) CONTAINS $lq
+        RETURN n, n.org_id AS key LIMIT $limit
+  UNION MATCH (n:Model) WHERE toLower(n.name) CONTAINS $lq RETURN n, n.name AS key LIMIT $limit
 }
+WITH n, key ORDER BY CASE WHEN key = $q OR key = $cluster THEN 0 ELSE 1 END, size(key), key
 RETURN elementId(n) AS element_id, labels(n)[0] AS label, n {.*} AS props LIMIT $limit
 """
+SEARCH_MIN_CHARS = 2
 NODE = "MATCH (n) WHERE elementId(n) = $element_id RETURN labels(n)[0] AS label, n {.*} AS props"
 NEIGHBOURS = """
 MATCH (n) WHERE elementId(n) = $element_id
@@ -80,7 +93,17 @@ def display_key(label: str, props: dict[str, Any]) -> str:
 
 
 def search(graph: Graph, q: str, limit: int = 50) -> list[dict[str, Any]]:
-    return graph.read(SEARCH, {"q": q.strip(), "limit": limit})
+    """Nodes of any kind whose id starts with `q` (or whose name contains it); exact matches first."""
+    from graph.cluster_ids import SHORT_ID, LATEST_RUN_ID, SHORT_ID_DIGITS
+
+    q = q.strip()
+    if len(q) < SEARCH_MIN_CHARS:
+        return []
+    cluster = ""
+    if SHORT_ID.match(q):
+        latest = graph.read(LATEST_RUN_ID)
+        cluster = f"{latest[0]['run_id']}-c{int(q[1:]):0{SHORT_ID_DIGITS}d}" if latest else ""
+    return graph.read(SEARCH, {"q": q, "lq": q.lower(), "cluster": cluster, "limit": limit})
 
 
 def neighbours(graph: Graph, element_id: str, labels: list[str], since: str | None, until: str | None,

@@ -1,0 +1,37 @@
+"""Cluster ids in their full form (`det-20261126T021600Z-ab12cd34-c0001`) and their short form
+(`c0001`, a cluster of the latest detection run), accepted by every command and page."""
+from __future__ import annotations
+
+import re
+
+from graph.db import Graph
+from ringtrace.errors import RingtraceError
+
+SHORT_ID = re.compile(r"^c\d{1,6}$", re.I)
+SHORT_ID_DIGITS = 4
+
+CLUSTER_EXISTS = "MATCH (c:Cluster {cluster_id: $id}) RETURN c.cluster_id AS cluster_id LIMIT 1"
+LATEST_RUN_ID = "MATCH (d:DetectionRun) RETURN d.run_id AS run_id ORDER BY d.started_at DESC LIMIT 1"
+
+
+def short_cluster_id(cluster_id: str) -> str:
+    """`det-…-c0001` -> `c0001`."""
+    return cluster_id.rsplit("-", 1)[-1]
+
+
+def resolve_cluster_id(graph: Graph, given: str) -> str:
+    """The full id of a cluster given in full or short form; an unknown id is an error that says so."""
+    given = given.strip()
+    if graph.read(CLUSTER_EXISTS, {"id": given}):
+        return given
+    if SHORT_ID.match(given):
+        latest = graph.read(LATEST_RUN_ID)
+        if not latest:
+            raise RingtraceError(f"There is no detection run yet, so {given} names no cluster: run `ringtrace detect`.")
+        full = f"{latest[0]['run_id']}-c{int(given[1:]):0{SHORT_ID_DIGITS}d}"
+        if graph.read(CLUSTER_EXISTS, {"id": full}):
+            return full
+        raise RingtraceError(f"The latest detection run ({latest[0]['run_id']}) has no cluster {given}. "
+                             "List its clusters with `ringtrace query flagged_clusters`.")
+    raise RingtraceError(f"No cluster {given}. Give a full cluster id or the short form (c0001) of a cluster "
+                         "of the latest run; `ringtrace query flagged_clusters` lists them.")

@@ -1,0 +1,32 @@
+"""Terminal output for the CLI: data is never read as rich markup, and ids are never cut."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+__all__ = ["console", "escape", "print_table"]
+
+
+def console(**kwargs: Any) -> Console:
+    """A console that does not colour numbers or paths by guesswork (data stays as it is)."""
+    return Console(highlight=False, **kwargs)
+
+
+def print_table(out: Console, title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+                id_columns: Sequence[str] = ()) -> None:
+    """A table whose cells are plain text; id columns keep their full width and never wrap."""
+    rows = [[("" if v is None else str(v)) for v in r] for r in rows]
+    table = Table(title=Text(title) if title else None)
+    for i, name in enumerate(columns):
+        if name in id_columns:
+            width = max([len(name)] + [len(r[i]) for r in rows])
+            table.add_column(name, no_wrap=True, min_width=width, overflow="ignore")
+        else:
+            table.add_column(name, overflow="fold")
+    for r in rows:
+        table.add_row(*(Text(v) for v in r))
+    out.print(table)
