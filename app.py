@@ -209,6 +209,7 @@ def draw(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]], key
 
 OVERVIEW_KINDS = ("Account", "Organisation", "Person", "IPAddress", "PaymentCard", "Device", "APIKey", "Proxy",
                   "PromptTemplate", "EmailDomain", "Model", "Cluster")
+INTERNAL_KINDS = ("LoadRun", "DetectionRun", "Note")
 METRICS_PER_ROW = 6
 
 
@@ -228,7 +229,8 @@ def page_overview() -> None:
         st.info("No data loaded yet. Load a dataset with `ringtrace load DATASET_DIR` "
                 "(or `ringtrace demo` for the sample), then reload.")
         return
-    shown = [k for k in OVERVIEW_KINDS if k in counts] + sorted(k for k in counts if k not in OVERVIEW_KINDS)
+    shown = [k for k in OVERVIEW_KINDS if k in counts] + sorted(k for k in counts if k not in OVERVIEW_KINDS
+                                                                and k not in INTERNAL_KINDS)
     for start in range(0, len(shown), METRICS_PER_ROW):
         for col, kind in zip(st.columns(METRICS_PER_ROW), shown[start:start + METRICS_PER_ROW]):
             col.metric(kind, f"{counts[kind]:,}")
@@ -264,9 +266,8 @@ def flagged_clusters_table(run_id: str) -> None:
                            "cluster_id": c["cluster_id"]} for c in rows])
     event = st.dataframe(
         table, width="stretch", hide_index=True, on_select="rerun", selection_mode="single-row",
-        key="overview-clusters",
-        column_config={"reasons": st.column_config.TextColumn(width="large"),
-                       "cluster_id": st.column_config.TextColumn(width="medium")})
+        key="overview-clusters", column_order=[c for c in table.columns if c != "cluster_id"],
+        column_config={"reasons": st.column_config.TextColumn(width="large")})
     picked = event.selection.rows if event is not None else []
     if picked:
         st.session_state["open_cluster"] = table.iloc[picked[0]]["cluster_id"]

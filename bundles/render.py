@@ -135,6 +135,7 @@ def graph_html(g: nx.MultiDiGraph, cluster: dict[str, Any]) -> str:
             net.add_edge(u, v, title=_e(d["type"]))
     page = net.generate_html(notebook=False)
     title = f"Cluster {cluster.get('cluster_id')}" if cluster.get("cluster_id") else "Evidence graph"
+    page = re.sub(r"<h1>\s*</h1>", "", page)  # pyvis's empty heading slots
     page = page.replace("<body>", f"<body>\n<h1 style=\"font-family:sans-serif\">{_e(title)}</h1>", 1)
     page = page.replace("</body>", FREEZE_AFTER_LAYOUT + "\n</body>", 1)
     return _REMOTE_TAG.sub("", page)

@@ -16,6 +16,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 START_TIMEOUT_S = 60
 STEP_TIMEOUT_MS = 60_000
+GRID_ROW_PX = 35  # Streamlit's dataframe: header and rows are 35 px high
 SCREENSHOT_DIR = Path(__file__).resolve().parent.parent / ".ringtrace" / "screenshots"
 
 
@@ -50,42 +51,66 @@ def workbench(sample_detected):
     proc.wait(timeout=30)
 
 
-def test_investigator_flow_in_a_real_browser(workbench):
+def _click_first_grid_row(page, key: str) -> None:
+    """Click the first data row of the Streamlit dataframe with widget key `key` (a canvas grid: its row marker)."""
+    grid = page.locator(f'.st-key-{key} [data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    deadline = time.monotonic() + 30
+    box = grid.bounding_box()
+    while (box is None or box["height"] < 2 * GRID_ROW_PX) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)  # the grid grows as its rows arrive
+        box = grid.bounding_box()
+    page.wait_for_timeout(500)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + GRID_ROW_PX * 1.5)
+
+
+def test_investigator_flow_in_a_real_browser(workbench, tmp_path):
+    """Overview -> click a flagged cluster -> legend, nodes named by id -> search a prefix -> expand -> trace
+    -> export -> re-zip the bundle with `zip -r` -> `ringtrace verify` passes."""
     pw = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)")
     url, result = workbench
-    account = result.flagged[0][1].members[0]
+    top_cluster, top = result.flagged[0]
+    account = top.members[0]
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOT_DIR / "workbench-cluster.png"
     with pw.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page.set_default_timeout(STEP_TIMEOUT_MS)
         page.goto(url)
+        page.get_by_text("Click a row to open its cluster", exact=False).wait_for()
+        page.wait_for_timeout(1000)
+        _click_first_grid_row(page, "overview-clusters")
+        page.get_by_text("Reasons", exact=True).wait_for()
+        page.get_by_text("Top-ranked organisation", exact=False).wait_for()
+        assert top.reasons[0][:40] in page.inner_text("body")
+        legend = page.locator(".ringtrace-legend").first
+        legend.wait_for()
+        assert "Account" in legend.inner_text()
+        page.locator(".ringtrace-canvas canvas").first.wait_for()
+        page.wait_for_timeout(1000)
+        labels = page.evaluate("""() => {
+            const net = document.querySelector('.ringtrace-canvas').ringtraceNetwork;
+            return Object.values(net.body.nodes).filter(n => n.options.label).map(n => n.options.label);
+        }""")
+        kinds = {"Account", "IPAddress", "PaymentCard", "Device", "Cluster", "Organisation", "Person"}
+        assert labels and not any(label in kinds for label in labels), labels[:10]
+        assert any(label.startswith(("acc-", "card-fp-", "dev-")) or "accounts" in label for label in labels)
+        page.screenshot(path=str(shot), full_page=True)
+
         page.get_by_text("Explore", exact=True).click()
         search = page.get_by_label("Search any identifier", exact=False)
-        search.fill(account)
+        search.fill(account[:-1])
         search.press("Enter")
         page.get_by_role("button", name=f"Add Account {account}").click()
         page.get_by_role("button", name="Expand selected").click()
-        page.locator(".ringtrace-canvas canvas").first.wait_for()  # the clickable vis-network canvas
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(SCREENSHOT_DIR / "workbench-explore.png"))
-
-        page.get_by_role("button", name="Open cluster").click()
-        page.get_by_text("Reasons", exact=True).wait_for()
-        page.get_by_text("Attribution", exact=True).wait_for()
-        page.get_by_text("Top-ranked organisation", exact=False).wait_for()
-        page.screenshot(path=str(shot), full_page=True)
-        body = page.inner_text("body")
-        assert result.flagged[0][1].reasons[0][:40] in body
-        assert any(org in body for org in ("Halcyon Reasoning Lab", "Quillon Systems", "Moravec Vision Institute"))
-        page.screenshot(path=str(shot), full_page=True)
-        # back on Explore, clicking another node on the canvas makes it the selected node
-        page.get_by_text("Explore", exact=True).click()
         page.locator(".ringtrace-canvas canvas").first.wait_for()
         page.wait_for_timeout(1500)
+        page.screenshot(path=str(SCREENSHOT_DIR / "workbench-explore.png"))
+        # clicking another node on the canvas makes it the selected node
         target = page.evaluate("""() => {
             const box = document.querySelector('.ringtrace-canvas');
             box.scrollIntoView({block: 'center'});
@@ -101,15 +126,31 @@ def test_investigator_flow_in_a_real_browser(workbench):
                 return p.x > 20 && p.y > 20 && p.x < r.width - 20 && p.y < r.height - 20;
             });
             const p = net.canvasToDOM(positions[other]);
-            return {x: r.left + p.x, y: r.top + p.y, label: net.body.nodes[other].options.label,
-                    kind: net.body.nodes[other].options.title.split('\\n')[0]};
+            return {x: r.left + p.x, y: r.top + p.y, kind: net.body.nodes[other].options.title.split('\\n')[0]};
         }""")
         page.wait_for_timeout(500)
         page.mouse.click(target["x"], target["y"])
-        # the side panel now describes the clicked node, not the account
         page.get_by_text(target["kind"], exact=True).wait_for()
-        page.screenshot(path=str(SCREENSHOT_DIR / "workbench-explore-clicked.png"))
+
+        page.get_by_text("Trace", exact=True).click()
+        page.get_by_text("Top-ranked organisation", exact=False).wait_for()
+        body = page.inner_text("body")
+        assert any(org in body for org in ("Halcyon Reasoning Lab", "Quillon Systems", "Moravec Vision Institute"))
+
+        page.get_by_text("Cluster", exact=True).first.click()
+        page.get_by_role("button", name="Prepare evidence bundle").click()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download bundle").click()
+        bundle = tmp_path / "bundle.zip"
+        download.value.save_as(bundle)
         browser.close()
+    unpacked, repacked = tmp_path / "unpacked", tmp_path / "repacked.zip"
+    subprocess.run(["unzip", "-q", str(bundle), "-d", str(unpacked)], check=True)
+    subprocess.run(["zip", "-q", "-r", str(repacked), "."], cwd=unpacked, check=True)
+    verified = subprocess.run([sys.executable, "-m", "ringtrace.cli", "verify", str(repacked)],
+                              capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert top_cluster in verified.stdout
     from PIL import Image
 
     img = Image.open(shot).convert("RGB")

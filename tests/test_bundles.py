@@ -1,6 +1,7 @@
 """Evidence bundles: export then verify, tamper detection, STIX validity, offline HTML, redaction."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import zipfile
@@ -184,3 +185,85 @@ def test_canvas_bundle_verifies(bundle, tmp_path):
     assert not RESOURCE_LINK.search(files["graph.html"].decode())
     (tmp_path / "c.graphml").write_bytes(files["graph.graphml"])
     assert nx.read_graphml(tmp_path / "c.graphml").number_of_edges() == len(edges)
+
+
+def test_every_output_names_a_person_by_the_persons_id(bundle, tmp_path):
+    """A cluster attributed to a person: CSV, report, STIX, GraphML and attribution.csv carry the person's id,
+    never the employer's (Person nodes carry org_id too)."""
+    from tracing.attribution import trace_cluster
+    from tracing.report import write_csv
+
+    g, cid, out = bundle
+    result = trace_cluster(g, cid)
+    assert result.people, "the sample's flagged cluster is attributed to a person"
+    person = result.people[0]
+    employer = g.read("MATCH (p:Person {person_id: $p}) RETURN p.org_id AS o", {"p": person.target_id})[0]["o"]
+    assert person.target_id.startswith("person-") and employer and employer != person.target_id
+    files = _files(out)
+    rows = json.loads(files["queries/cluster_attribution.json"])
+    rows = rows.get("rows", rows) if isinstance(rows, dict) else rows
+    people_rows = [r for r in rows if r["target_kind"] == "person"]
+    assert people_rows and all(r["target_id"].startswith("person-") for r in people_rows)
+    report = files["report.html"].decode()
+    assert re.search(rf"person</td><td>\d+</td><td>{re.escape(person.target_id)}</td>", report)
+    assert not re.search(rf"person</td><td>\d+</td><td>{re.escape(employer)}</td>", report)
+    stix_people = [o for o in json.loads(files["stix.json"])["objects"]
+                   if o["type"] == "threat-actor" and o.get("description", "").startswith("person ")]
+    assert stix_people and all(o["description"].startswith(f"person {p['target_id']}:")
+                               for o, p in zip(stix_people, people_rows))
+    graphml = nx.read_graphml(io.BytesIO(files["graph.graphml"]))
+    for _, d in graphml.nodes(data=True):
+        if d.get("label") == "Person":
+            assert str(d["key"]).startswith("person-")
+    nodes = pd.read_csv(io.BytesIO(files["nodes.csv"]))
+    assert all(str(k).startswith("person-") for k in nodes[nodes["label"] == "Person"]["key"])
+    csv_path = write_csv([result], tmp_path)
+    table = pd.read_csv(csv_path)
+    assert set(table[table["target_kind"] == "person"]["target_id"]) == {c.target_id for c in result.reported()
+                                                                         if c.target_kind == "person"}
+
+
+@pytest.mark.parametrize("zip_args", [["-r"], ["-r", "-D"], ["-r", "-X"]])
+def test_an_intact_bundle_repacked_with_zip_still_verifies(bundle, tmp_path, zip_args):
+    """`unzip` then `zip -r` (with or without directory entries) is an ordinary re-pack, not tampering."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("zip") or not shutil.which("unzip"):
+        pytest.fail("zip and unzip are needed (Debian: apt-get install zip unzip; .ci/run does)")
+    _, _, out = bundle
+    unpacked = tmp_path / "unpacked"
+    subprocess.run(["unzip", "-q", str(out), "-d", str(unpacked)], check=True)
+    repacked = tmp_path / "repacked.zip"
+    subprocess.run(["zip", "-q", *zip_args, str(repacked), "."], cwd=unpacked, check=True)
+    v = verify(repacked)
+    assert v.ok, v.summary()
+    (unpacked / "queries" / "extra.cypher").write_text("MATCH (n) RETURN n")
+    added = tmp_path / "added.zip"
+    subprocess.run(["zip", "-q", *zip_args, str(added), "."], cwd=unpacked, check=True)
+    assert verify(added).added == ["queries/extra.cypher"]
+    (unpacked / "queries" / "extra.cypher").unlink()
+    (unpacked / "stix.json").unlink()
+    missing = tmp_path / "missing.zip"
+    subprocess.run(["zip", "-q", *zip_args, str(missing), "."], cwd=unpacked, check=True)
+    assert verify(missing).missing == ["stix.json"]
+
+
+def test_a_python_rezip_with_directory_entries_verifies(bundle, tmp_path):
+    _, _, out = bundle
+    files = _files(out)
+    repacked = tmp_path / "py.zip"
+    with zipfile.ZipFile(repacked, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("queries/", b"")
+        for n, data in files.items():
+            z.writestr(n, data)
+    assert verify(repacked).ok
+    files["report.html"] = files["report.html"] + b" "
+    _rewrite(out, tmp_path / "changed.zip", files)
+    assert verify(tmp_path / "changed.zip").changed == ["report.html"]
+
+
+def test_graph_html_has_one_title_and_freezes_its_layout(bundle):
+    html = _files(bundle[2])["graph.html"].decode()
+    assert html.count("<h1") == 1
+    assert "setOptions({physics: false})" in html and "stabilizationIterationsDone" in html

@@ -1,0 +1,128 @@
+"""The CLI as an investigator meets it: markup-free output, full ids, short cluster ids, clear errors."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from ringtrace.cli import main as cli
+
+HOSTILE = "[bold]Evil[/bold] [link=http://127.0.0.1:8799/x]click[/link] [/] [red]x"
+
+
+@pytest.fixture(scope="module")
+def traced(sample_detected):
+    from tracing.report import trace_all
+
+    g, result, out = sample_detected
+    trace_all(g, result.run_id)
+    return g, result
+
+
+def _run(*args: str, columns: int = 80) -> tuple[int, str]:
+    res = CliRunner().invoke(cli, list(args), env={"COLUMNS": str(columns)})
+    return res.exit_code, res.output
+
+
+def test_trace_prints_bracketed_evidence_ids_and_data_markup_literally(traced):
+    g, result = traced
+    cid = result.flagged[0][0]
+    org = g.read("MATCH (c:Cluster {cluster_id: $c})-[r:ATTRIBUTED_TO]->(o:Organisation) "
+                 "RETURN o.org_id AS id, o.name AS name ORDER BY r.rank LIMIT 1", {"c": cid})[0]
+    g.write("MATCH (o:Organisation {org_id: $id}) SET o.name = $n", {"id": org["id"], "n": HOSTILE})
+    try:
+        code, out = _run("trace", "--cluster", cid, columns=400)
+    finally:
+        g.write("MATCH (o:Organisation {org_id: $id}) SET o.name = $name", org)
+    assert code == 0, out
+    assert HOSTILE in out, "data must print as it is, brackets included"
+    assert re.search(r"\[card-fp-\d+", out), "evidence ids in brackets must not be eaten as style tags"
+
+
+def test_short_cluster_ids_work_in_every_command(traced, tmp_path):
+    g, result = traced
+    cid = result.flagged[0][0]
+    short = cid.rsplit("-", 1)[1]
+    code, out = _run("trace", "--cluster", short)
+    assert code == 0 and cid in out, out
+    code, out = _run("query", "cluster_members", "--param", f"cluster_id={short}", "--format", "csv")
+    assert code == 0 and len(out.strip().splitlines()) == len(result.flagged[0][1].members) + 1
+    code, out = _run("export", "--cluster", short, "--out", str(tmp_path / "b.zip"))
+    assert code == 0 and (tmp_path / "b.zip").exists(), out
+
+
+def test_an_unknown_cluster_is_an_error_not_an_empty_result(traced):
+    for given in ("c9999", "det-nothing-c0001"):
+        code, out = _run("query", "cluster_members", "--param", f"cluster_id={given}")
+        assert code == 1 and "cluster" in out.lower(), out
+        code, out = _run("trace", "--cluster", given)
+        assert code == 1 and "Traceback" not in out
+
+
+def test_query_tables_never_cut_ids(traced):
+    g, result = traced
+    code, out = _run("query", "cluster_members", "--param", f"cluster_id={result.flagged[0][0]}")
+    assert code == 0
+    for account in result.flagged[0][1].members[:20]:
+        assert account in out, f"{account} is cut in the table"
+    assert "…" not in out
+
+
+def test_query_help_shows_its_options():
+    code, out = _run("query", "--help")
+    assert code == 0 and "--param" in out and "--format" in out and "--timeout" in out
+
+
+def test_sample_writes_exactly_the_accounts_asked_for(tmp_path):
+    for n in (1234, 2001):
+        code, out = _run("sample", str(tmp_path / f"s{n}"), "--accounts", str(n))
+        assert code == 0, out
+        assert len(pd.read_csv(tmp_path / f"s{n}" / "accounts.csv")) == n
+
+
+def test_load_names_the_files_it_does_not_read(graph, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "accounts.csv").write_text("account_id,email,created_at\na1,x@mail.test,2026-01-01T00:00:00Z\n")
+    (data / "account_identifiers.csv").write_text("account_id,kind,value\na1,phone,+4412345\n")
+    (data / "notes.txt").write_text("hello")
+    code, out = _run("load", str(data), "--no-progress")
+    assert code == 0, out
+    assert "Ignored account_identifiers.csv" in out and "Ignored notes.txt" in out
+
+
+def test_load_shows_progress_per_table(graph, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "accounts.csv").write_text("account_id,email,created_at\na1,x@mail.test,2026-01-01T00:00:00Z\n")
+    code, out = _run("load", str(data))
+    assert code == 0 and "accounts.csv: loading" in out and "accounts.csv: 1 rows read, 1 loaded" in out
+
+
+def test_the_home_does_not_depend_on_the_current_folder(tmp_path, monkeypatch):
+    from ringtrace import config
+
+    monkeypatch.delenv("RINGTRACE_HOME", raising=False)
+    homes = set()
+    for d in (tmp_path, Path("/")):
+        monkeypatch.chdir(d)
+        homes.add(config.home())
+    assert len(homes) == 1 and homes == {config.default_home().resolve()}
+
+
+@pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="exercises the project-run local server")
+def test_a_port_held_by_another_ringtrace_server_names_its_home(neo4j_server, tmp_path):
+    from ringtrace import config
+
+    env = dict(os.environ, RINGTRACE_HOME=str(tmp_path / "other-home"))
+    proc = subprocess.run([sys.executable, "-m", "ringtrace.cli", "neo4j", "start"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert f"whose home is {config.home()}" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
