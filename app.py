@@ -119,6 +119,33 @@ def cached_activity(accounts_json: str | None, bucket: str, version: str) -> pd.
     return logstore.activity(accounts, bucket)
 
 
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def cached_saved_query(name: str, params_json: str, version: str):
+    """A saved query's result, computed once per load or detection run (same function as the CLI)."""
+    from queries import runner
+
+    return runner.run_saved(graph(), name, json.loads(params_json))
+
+
+def saved_query(name: str, **params: Any):
+    return cached_saved_query(name, json.dumps(params, sort_keys=True, default=str), version_key())
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def cached_trace(cluster_id: str, version: str):
+    """A cluster's attribution, computed once per run (tracing.attribution.trace_cluster, as `ringtrace trace`)."""
+    from tracing.attribution import trace_cluster
+
+    return trace_cluster(graph(), cluster_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def cached_requests(accounts_json: str, limit: int, version: str) -> pd.DataFrame:
+    from loaders import logstore
+
+    return logstore.requests_of(json.loads(accounts_json), limit)
+
+
 def timeline(accounts: list[str] | None, bucket: str = "hour") -> None:
     """Requests over time by model, with model releases marked."""
     import altair as alt
@@ -154,9 +181,8 @@ REQUEST_ROWS_SHOWN = 500
 
 def requests_table(accounts: list[str]) -> None:
     """The raw request-log rows of some accounts, from the log store (drill-down)."""
-    from loaders import logstore
 
-    rows = logstore.requests_of(accounts, REQUEST_ROWS_SHOWN)
+    rows = cached_requests(json.dumps(accounts), REQUEST_ROWS_SHOWN, version_key())
     if rows.empty:
         st.caption("No request log stored for these accounts.")
     else:
@@ -307,8 +333,6 @@ def _pick_cluster(key: str) -> str | None:
 
 
 def page_cluster() -> None:
-    from queries import runner
-    from tracing.attribution import trace_cluster
 
     st.header("Cluster")
     cid = _pick_cluster("cluster-pick")
@@ -324,7 +348,7 @@ def page_cluster() -> None:
     if not contrib.empty:
         st.bar_chart(contrib.set_index("feature")["points"])
         st.dataframe(contrib[["feature", "points", "reason"]], width="stretch", hide_index=True)
-    members = runner.run_saved(graph(), "cluster_members", {"cluster_id": cid, "limit": 100000})
+    members = saved_query("cluster_members", cluster_id=cid, limit=100000)
     mdf = frame(members.rows)
     st.subheader(f"Members ({len(mdf):,})")
     pages = max(1, (len(mdf) + MEMBER_PAGE - 1) // MEMBER_PAGE)
@@ -335,10 +359,10 @@ def page_cluster() -> None:
     with st.expander("Individual requests behind the aggregates (newest first)"):
         requests_table(mdf["account_id"].tolist() if not mdf.empty else [])
     st.subheader("Infrastructure used")
-    infra = runner.run_saved(graph(), "cluster_infrastructure", {"cluster_id": cid})
+    infra = saved_query("cluster_infrastructure", cluster_id=cid)
     st.dataframe(frame(infra.rows), width="stretch", hide_index=True)
     st.subheader("Attribution")
-    result = trace_cluster(graph(), cid)
+    result = cached_trace(cid, version_key())
     _attribution_tables(result)
     st.subheader("Graph")
     cluster_graph_view(cid)
@@ -363,10 +387,9 @@ def legend(kinds: list[str]) -> None:
 
 def cluster_graph_view(cid: str) -> None:
     """The cluster's evidence graph: nodes named by id, a legend, kinds that can be hidden, grouped accounts."""
-    from queries import runner
     from workbench import cluster_graph
 
-    ev = runner.run_saved(graph(), "bundle_evidence_graph", {"cluster_id": cid, "limit": 5000})
+    ev = saved_query("bundle_evidence_graph", cluster_id=cid, limit=5000)
     everything = cluster_graph.build(ev.rows)
     kinds = everything.kinds()
     hidden = st.multiselect("Hide kinds", kinds, key=f"hide-kinds-{cid}")
@@ -551,7 +574,6 @@ def _expand(canvas: dict[str, Any], nid: str, only: list[str], since: str | None
 
 
 def page_trace() -> None:
-    from tracing.attribution import trace_cluster
 
     st.header("Trace")
     account = st.text_input("Account id (or leave empty and pick a cluster)", key="trace-account")
@@ -569,7 +591,7 @@ def page_trace() -> None:
         cid = _pick_cluster("trace-pick")
     if not cid:
         return
-    result = trace_cluster(graph(), cid)
+    result = cached_trace(cid, version_key())
     _attribution_tables(result)
     nodes = {f"Cluster:{cid}": {"label": "Cluster", "props": {"cluster_id": cid}}}
     edges = set()

@@ -142,6 +142,9 @@ def test_data_is_never_rendered_as_markdown(investigated):
     hostile = "![b](http://127.0.0.1:8799/x.png)"
     originals = g.read("MATCH (o:Organisation) RETURN o.org_id AS id, o.name AS name")
     g.write("MATCH (o:Organisation) SET o.name = $n", {"n": hostile})
+    import streamlit as st
+
+    st.cache_data.clear()  # results are cached per load and detection run; a rename is neither
     try:
         for page in ("Cluster", "Trace"):
             at = _open(page)
@@ -150,6 +153,7 @@ def test_data_is_never_rendered_as_markdown(investigated):
             assert not any(re.search(r"(?<!\\)!\[", r) or re.search(r"(?<!\\)\]\(", r) for r in rendered), rendered
     finally:
         g.write("UNWIND $rows AS r MATCH (o:Organisation {org_id: r.id}) SET o.name = r.name", {"rows": originals})
+        st.cache_data.clear()
 
 
 def test_a_bind_address_decides_the_login_and_fails_closed(investigated, listen_address):
@@ -185,6 +189,88 @@ def test_load_runs_left_running_by_a_killed_loader_show_as_interrupted(investiga
         assert runs and "interrupted" in set(runs[0]["status"])
     finally:
         g.write("MATCH (l:LoadRun {run_id: 'load-killed-app'}) DETACH DELETE l")
+
+
+def test_overview_counts_organisations_and_people_and_shows_times_to_the_second(investigated):
+    at = _open("Overview")
+    labels = [m.label for m in at.metric]
+    assert {"Account", "Organisation", "Person"} <= set(labels)
+    assert not {"LoadRun", "DetectionRun", "Note"} & set(labels)
+    text = _texts(at)
+    assert re.search(r"Requests from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", text.replace("\\", "")), text[:500]
+    assert not re.search(r"\d\d:\d\d:\d\d\.\d{6,}", text), "no nanoseconds"
+
+
+def test_search_finds_any_kind_by_prefix_and_names_by_part(investigated):
+    from workbench import data
+
+    g, result = investigated
+    account = result.flagged[0][1].members[0]
+    assert any(h["props"].get("account_id") == account for h in data.search(g, account[:-1]))
+    org = g.read("MATCH (o:Organisation) RETURN o.name AS name, o.org_id AS id LIMIT 1")[0]
+    part = org["name"].split()[-1][1:].lower()
+    assert any(h["props"].get("org_id") == org["id"] for h in data.search(g, part))
+    tpl = g.read("MATCH (t:PromptTemplate) RETURN t.prompt_fingerprint AS id LIMIT 1")[0]["id"]
+    assert any(h["label"] == "PromptTemplate" for h in data.search(g, tpl[:-1]))
+    for kind, query in (("EmailDomain", "MATCH (n:EmailDomain) RETURN n.domain AS id LIMIT 1"),
+                        ("Proxy", "MATCH (n:Proxy) RETURN n.proxy_id AS id LIMIT 1")):
+        key = g.read(query)[0]["id"]
+        assert any(h["label"] == kind for h in data.search(g, key)), kind
+    short = result.flagged[0][0].rsplit("-", 1)[1]
+    hits = data.search(g, short)
+    assert hits and hits[0]["props"].get("cluster_id") == result.flagged[0][0], "exact matches come first"
+
+
+def test_large_clusters_draw_accounts_grouped_and_kinds_can_be_hidden():
+    from workbench import cluster_graph
+
+    rows = []
+    for i in range(60):
+        a = f"acc-{i:03d}"
+        rows.append({"source_label": "Account", "source": a, "type": "MEMBER_OF", "target_label": "Cluster",
+                     "target": "c1"})
+        rows.append({"source_label": "Account", "source": a, "type": "PAID_WITH", "target_label": "PaymentCard",
+                     "target": f"card-{i % 3}"})
+        rows.append({"source_label": "Account", "source": a, "type": "USED_DEVICE", "target_label": "Device",
+                     "target": "dev-1"})
+    g = cluster_graph.build(rows)
+    assert g.grouped and g.accounts == 60
+    groups = [n for n in g.nodes.values() if n["label"] == cluster_graph.ACCOUNT_GROUP]
+    assert len(groups) == 3 and sum(n["props"]["accounts"] for n in groups) == 60
+    assert {n["props"]["id"] for n in g.nodes.values() if n["label"] == "PaymentCard"} == {"card-0", "card-1", "card-2"}
+    hidden = cluster_graph.build(rows, {"Device"})
+    assert "Device" not in hidden.kinds() and all(not v.startswith("Device:") for _, v, _ in hidden.edges)
+    small = cluster_graph.build(rows[:30])
+    assert not small.grouped and all(n["props"]["id"] != n["label"] for n in small.nodes.values())
+
+
+def test_cluster_page_has_a_legend_and_hides_kinds(investigated):
+    at = _open("Cluster")
+    assert any(m.key and m.key.startswith("hide-kinds-") for m in at.multiselect)
+    assert "Legend" in " ".join(str(h.value) for h in at.get("html"))
+
+
+def test_a_saved_result_stays_when_an_adhoc_query_runs_and_unknown_clusters_are_named(investigated):
+    at = _open("Queries")
+    at.selectbox(key="q-name").set_value("cluster_members").run()
+    at.text_input(key="q-cluster_members-cluster_id").set_value("c9999").run()
+    at.button(key="q-run").click().run()
+    assert any("c9999" in e.value for e in at.error)
+    at.text_input(key="q-cluster_members-cluster_id").set_value("c0001").run()
+    at.button(key="q-run").click().run()
+    members = len(at.dataframe[0].value)
+    at.text_area(key="adhoc").set_value("RETURN 1 AS one").run()
+    at.button(key="adhoc-run").click().run()
+    assert len(at.dataframe) == 2 and len(at.dataframe[0].value) == members
+
+
+def test_the_bundle_download_stays_after_a_rerun(investigated):
+    at = _open("Cluster")
+    export = next(b for b in at.button if b.label == "Prepare evidence bundle")
+    export.click().run()
+    assert any(d.label == "Download bundle" for d in at.get("download_button"))
+    at.run()
+    assert any(d.label == "Download bundle" for d in at.get("download_button")), "still there after a rerun"
 
 
 # These two run last: the first empties the database the module's other tests use.
