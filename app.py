@@ -233,8 +233,8 @@ def draw(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]], key
 
 # --- pages ---------------------------------------------------------------------------
 
-OVERVIEW_KINDS = ("Account", "Organisation", "Person", "IPAddress", "PaymentCard", "Device", "APIKey", "Proxy",
-                  "PromptTemplate", "EmailDomain", "Model", "Cluster")
+OVERVIEW_KINDS = ("Account", "Organisation", "Person", "IPAddress", "PaymentCard", "Device", "Identifier", "APIKey",
+                  "Proxy", "PromptTemplate", "EmailDomain", "Model", "Cluster")
 INTERNAL_KINDS = ("LoadRun", "DetectionRun", "Note")
 METRICS_PER_ROW = 6
 
@@ -473,7 +473,7 @@ def page_explore() -> None:
     st.header("Explore")
     canvas = _canvas()
     q = st.text_input("Search any identifier by its start, or a name by any part (account, email, IP, card, device, "
-                      "API key, proxy, template, domain, cluster, person, organisation, model)", key="search")
+                      "API key, proxy, template, domain, cluster, identifier of any kind, person, organisation, model)", key="search")
     if q:
         hits = data.search(graph(), q)
         if st.session_state.get("audited_search") != q:  # a page rerun is not a new search
@@ -486,8 +486,8 @@ def page_explore() -> None:
             if st.button(f"Add {md(h['label'])} {md(key)}", key=f"add-{h['element_id']}"):
                 canvas["nodes"][h["element_id"]] = {"label": h["label"], "props": h["props"]}
                 st.session_state["selected"] = h["element_id"]
-    labels = ["Account", "IPAddress", "PaymentCard", "Device", "Person", "Organisation", "APIKey", "Cluster",
-              "PromptTemplate", "Model", "EmailDomain", "Proxy", "Note"]
+    labels = ["Account", "IPAddress", "PaymentCard", "Device", "Identifier", "Person", "Organisation", "APIKey",
+              "Cluster", "PromptTemplate", "Model", "EmailDomain", "Proxy", "Note"]
     c1, c2, c3 = st.columns(3)
     only = c1.multiselect("Neighbour types", labels, key="filter-types")
     since = c2.text_input("Active since (ISO date)", key="filter-since") or None

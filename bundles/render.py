@@ -17,7 +17,7 @@ NODE_STYLE = {  # label -> (colour, shape)
     "Device": ("#76b7b2", "triangle"), "IPAddress": ("#59a14f", "diamond"), "Organisation": ("#b07aa1", "box"),
     "Person": ("#ff9da7", "ellipse"), "EmailDomain": ("#9c755f", "dot"), "APIKey": ("#edc948", "hexagon"),
     "Proxy": ("#bab0ac", "triangleDown"), "PromptTemplate": ("#d37295", "dot"), "Model": ("#8cd17d", "box"),
-    "AccountGroup": ("#4e79a7", "hexagon"), "Evidence": ("#79706e", "dot"),
+    "Identifier": ("#86bcb6", "square"), "AccountGroup": ("#4e79a7", "hexagon"), "Evidence": ("#79706e", "dot"),
 }
 STABILISATION_ITERATIONS = 200
 FREEZE_AFTER_MS = 4000

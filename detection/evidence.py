@@ -43,6 +43,17 @@ INCIDENCE = {
         WITH i, accounts, size(accounts) AS df WHERE df >= 2 AND df <= $cap
         UNWIND accounts AS account
         RETURN account, i.ip AS item, df""",
+    "identifier": """
+        MATCH (x:Identifier) WITH x, COUNT { (x)<-[:HAS_IDENTIFIER]-(:Account) } AS df
+        WHERE df >= 2 AND df <= $cap
+        MATCH (a:Account)-[:HAS_IDENTIFIER]->(x)
+        RETURN a.account_id AS account, x.identifier_id AS item, df""",
+    # a transfer, referral or invite between two accounts: an item the two of them share
+    "link": """
+        MATCH (a:Account)-[:LINKED_TO]->(b:Account) WHERE a <> b
+        WITH DISTINCT a.account_id AS src, b.account_id AS dst
+        UNWIND [src, dst] AS account
+        RETURN account, src + '>' + dst AS item, 2 AS df""",
     "template": """
         MATCH (t:PromptTemplate) WITH t, COUNT { (t)<-[:USED_TEMPLATE]-(:Account) } AS df
         WHERE df >= 2 AND df <= $cap
@@ -65,6 +76,17 @@ RETURN a.account_id AS account, a.created_at.epochSeconds AS created, a.verified
 ACCOUNT_CARDS = """
 MATCH (a:Account)-[:PAID_WITH]->(c:PaymentCard)
 RETURN a.account_id AS account, c.card_fingerprint AS card, c.billing_org_id AS billed_org
+"""
+
+SHARED_IDENTIFIERS = """
+MATCH (x:Identifier) WHERE COUNT { (x)<-[:HAS_IDENTIFIER]-(:Account) } >= 2
+MATCH (a:Account)-[:HAS_IDENTIFIER]->(x)
+RETURN a.account_id AS account, x.identifier_id AS identifier, x.kind AS kind
+"""
+
+ACCOUNT_LINKS = """
+MATCH (a:Account)-[r:LINKED_TO]->(b:Account) WHERE a <> b
+RETURN a.account_id AS src, b.account_id AS dst, r.kind AS kind
 """
 
 ACCOUNT_DEVICES = """
@@ -96,6 +118,8 @@ class Evidence:
     accounts: pd.DataFrame
     cards: pd.DataFrame
     devices: pd.DataFrame
+    identifiers: pd.DataFrame
+    links: pd.DataFrame
     proxy_exits: pd.DataFrame
     datacenter_ips: set[str]
     organisations: pd.DataFrame
@@ -111,12 +135,19 @@ def read_evidence(graph: Graph, caps: dict[str, int]) -> Evidence:
         accounts=graph.read_df(ACCOUNTS),
         cards=graph.read_df(ACCOUNT_CARDS),
         devices=graph.read_df(ACCOUNT_DEVICES),
+        identifiers=_frame(graph.read_df(SHARED_IDENTIFIERS), ["account", "identifier", "kind"]),
+        links=_frame(graph.read_df(ACCOUNT_LINKS), ["src", "dst", "kind"]),
         proxy_exits=graph.read_df(PROXY_EXITS),
         datacenter_ips={r["ip"] for r in graph.read(DATACENTER_IPS)},
         organisations=graph.read_df(ORGANISATION_NAMES),
         releases=graph.read_df(MODEL_RELEASES),
         load_runs=[r["run_id"] for r in graph.read(LOAD_RUNS)],
     )
+
+
+def _frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """An empty result still has its columns."""
+    return df if len(df.columns) else pd.DataFrame(columns=columns)
 
 
 def request_activity(accounts: list[str], bucket_seconds: int) -> pd.DataFrame:

@@ -19,10 +19,15 @@ import pandas as pd
 #  key_ip    creating API keys from one address is deliberate operator activity
 #  ip        sign-up, login and request addresses: often shared innocently (NAT, offices)
 #  template  a rare prompt template shared by accounts: scripted traffic
-KIND_WEIGHT = {"card": 3.0, "device": 2.5, "key_ip": 1.5, "ip": 1.0, "template": 0.6}
+#  identifier any other identifier (phone, exact email, bank account, postal address, browser or TLS
+#            fingerprint, referral code... an open vocabulary): like a device, one identity behind both
+#  link      a transfer, referral or invite observed between two accounts: a direct relation, but
+#            friends refer friends, so it weighs less than a shared instrument
+KIND_WEIGHT = {"card": 3.0, "device": 2.5, "identifier": 2.5, "key_ip": 1.5, "link": 1.5, "ip": 1.0,
+               "template": 0.6}
 # Items shared by more accounts than this are too common to link pairs (hydra pools,
 # carrier NAT, popular templates); they still count in the cluster score.
-DF_CAP = {"card": 200, "device": 200, "key_ip": 100, "ip": 100, "template": 60}
+DF_CAP = {"card": 200, "device": 200, "identifier": 200, "key_ip": 100, "link": 2, "ip": 100, "template": 60}
 LOG_OFFSET = 1.0   # log(df + 1): df = 2 gives the largest weight, decreasing slowly
 TOP_K = 25         # strongest links kept per account
 WEIGHT_DECIMALS = 9

@@ -24,6 +24,8 @@ from detection.evidence import Evidence
 POINTS = {
     "shared_cards": 2.0,
     "shared_devices": 2.0,
+    "shared_identifiers": 2.0,
+    "account_links": 1.0,
     "proxy_traffic": 2.0,
     "datacenter_traffic": 0.5,
     "creation_burst": 1.0,
@@ -39,6 +41,7 @@ FLAG_THRESHOLD = 4.0
 ACCOUNTS_PER_ITEM_SATURATION = 10.0   # 10 accounts per card (or device) scores in full
 BURST_WINDOW_S = 6 * 3600
 BURST_BASELINE = 0.2                  # share created in one window that is unremarkable
+DATASET_BURST_UNINFORMATIVE = 0.5     # half of all accounts in one window: the times cannot tell groups apart
 LOCKSTEP_BUCKET_S = 600               # 10-minute windows (SynchroTrap uses time buckets)
 LOCKSTEP_MIN_ACCOUNTS = 5
 LOCKSTEP_MIN_SHARE = 0.02             # of members active in one window
@@ -82,6 +85,16 @@ class ScoredCluster:
         return [asdict(c) for c in self.contributions]
 
 
+def _informative_times(created: pd.Series) -> bool:
+    """Whether sign-up times can show a burst at all: not when they are missing, one constant,
+    or so bunched across the whole dataset that a group's burst is what everyone has."""
+    values = np.sort(created.dropna().to_numpy(dtype=float))
+    if len(np.unique(values)) < 2:
+        return False
+    ends = np.searchsorted(values, values + BURST_WINDOW_S, side="right")
+    return float((ends - np.arange(len(values))).max()) / len(values) < DATASET_BURST_UNINFORMATIVE
+
+
 def _clip01(x: float) -> float:
     return float(min(1.0, max(0.0, x)))
 
@@ -99,6 +112,9 @@ class Scorer:
         self.proxy_service = dict(zip(evidence.proxy_exits["ip"], evidence.proxy_exits["service_name"]))
         self.cards = evidence.cards
         self.devices = evidence.devices
+        self.identifiers = evidence.identifiers
+        self.links = evidence.links
+        self.created_informative = _informative_times(evidence.accounts["created"])
         self.org_names = dict(zip(evidence.organisations["name"].str.lower(), evidence.organisations["org_id"]))
         self.display_names = dict(zip(evidence.organisations["org_id"], evidence.organisations["name"]))
         self.releases = evidence.releases
@@ -146,6 +162,26 @@ class Scorer:
         add("shared_devices", per_dev, _clip01((per_dev - 1) / (ACCOUNTS_PER_ITEM_SATURATION - 1)),
             f"{with_dev:,} accounts use {n_dev:,} devices")
 
+        ids = self.identifiers[self.identifiers["account"].isin(members)] if len(self.identifiers) else None
+        if ids is not None and len(ids):
+            shared = ids.groupby("identifier")["account"].nunique()
+            shared = shared[shared >= 2]
+            if len(shared):
+                kinds = ids[ids["identifier"].isin(shared.index)].drop_duplicates("identifier")["kind"].value_counts()
+                with_shared = ids.loc[ids["identifier"].isin(shared.index), "account"].nunique()
+                per_id = with_shared / len(shared)
+                add("shared_identifiers", per_id, _clip01(with_shared / n) * _clip01(per_id / 2),
+                    f"{with_shared:,} accounts share {len(shared):,} identifiers ("
+                    + ", ".join(f"{k} {v}" for k, v in kinds.items()) + ")")
+        if len(self.links):
+            inside = self.links[self.links["src"].isin(members) & self.links["dst"].isin(members)]
+            if len(inside):
+                linked = len(set(inside["src"]) | set(inside["dst"]))
+                kinds = inside["kind"].value_counts()
+                add("account_links", linked / n, _clip01(linked / n),
+                    f"{linked:,} of the accounts are linked to each other ("
+                    + ", ".join(f"{k} {v}" for k, v in kinds.items()) + ")")
+
         if total_req:
             services = act["ip"].map(self.proxy_service)
             via_proxy = act.loc[services.notna(), "requests"].sum() / total_req
@@ -162,7 +198,7 @@ class Scorer:
             add("datacenter_traffic", dc, dc, f"{dc:.0%} of requests came from datacenter or VPN addresses")
 
         created = np.sort(acc["created"].dropna().to_numpy(dtype=float))
-        if len(created):
+        if len(created) and self.created_informative:
             ends = np.searchsorted(created, created + BURST_WINDOW_S, side="right")
             burst = float((ends - np.arange(len(created))).max()) / n
             add("creation_burst", burst, _clip01((burst - BURST_BASELINE) / (1 - BURST_BASELINE)),

@@ -38,9 +38,10 @@ TRANSIENT_RELATIONSHIPS = ["EVIDENCE_LINK"]
 LABEL_KEYS = {"Account": "account_id", "Cluster": "cluster_id", "IPAddress": "ip", "PaymentCard": "card_fingerprint",
               "Device": "device_id", "Person": "person_id", "Organisation": "org_id", "APIKey": "api_key_id",
               "EmailDomain": "domain", "PromptTemplate": "prompt_fingerprint", "Model": "name", "Event": "event_id",
-              "Proxy": "proxy_id", "LoadRun": "run_id", "DetectionRun": "run_id", "Note": "note_id"}
+              "Proxy": "proxy_id", "Identifier": "identifier_id", "LoadRun": "run_id", "DetectionRun": "run_id", "Note": "note_id"}
 KEY_PROPS = ("account_id", "cluster_id", "ip", "card_fingerprint", "device_id", "person_id", "org_id",
-             "api_key_id", "domain", "prompt_fingerprint", "name", "event_id", "proxy_id", "run_id", "note_id")
+             "api_key_id", "domain", "prompt_fingerprint", "name", "event_id", "proxy_id", "identifier_id", "run_id",
+             "note_id")
 
 
 def node_key(props: dict[str, Any], default: str, label: str | None = None) -> str:

@@ -12,6 +12,8 @@ TRUE_WORDS = {"true", "1", "yes"}
 FALSE_WORDS = {"false", "0", "no"}
 EMAIL_RE = re.compile(r"^[^@\s]+@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+)$")
 ID_RE = re.compile(r"^[^\x00-\x1f]{1,256}$")
+WORD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 # A card number as people write it: 13-19 digits run together or split by spaces or dashes, or in
 # groups (4-4-4-x, 4-6-5) split by one repeated separator of any kind ("4111.1111.1111.1111").
 PAN_CANDIDATE_RE = re.compile(
@@ -157,6 +159,24 @@ def convert(column: Column, value: str) -> object:
         lo, hi = column.digits
         if not (v.isdigit() and lo <= len(v) <= hi):
             raise CellError(f"'{value}' is not {lo}-{hi} digits" if lo != hi else f"'{value}' is not {lo} digits")
+        return v
+    if kind == Kind.WORD:
+        v = value.strip().lower().replace("-", "_").replace(" ", "_")
+        if not WORD_RE.match(v):
+            raise CellError(f"'{value}' is not a lower-case word (letters, digits and _, at most 64)")
+        return v
+    if kind == Kind.NUMBER:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise CellError(f"'{value}' is not a number") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise CellError(f"'{value}' is not a finite number")
+        return number
+    if kind == Kind.CURRENCY:
+        v = value.strip().upper()
+        if not CURRENCY_RE.match(v):
+            raise CellError(f"'{value}' is not an ISO 4217 currency code")
         return v
     raise AssertionError(f"unhandled kind {kind}")  # TIMESTAMP is converted column-wise
 

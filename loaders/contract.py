@@ -23,6 +23,9 @@ class Kind(str, Enum):
     EMAIL = "email"
     EMAIL_LIST = "email_list"
     DIGITS = "digits"
+    WORD = "word"            # an open vocabulary: a lower-case word (letters, digits, _)
+    NUMBER = "number"
+    CURRENCY = "currency"    # ISO 4217 alphabetic code
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Table:
     event_log: bool = False           # raw rows kept in the log store, aggregated into the graph
     graph: bool = True                # False: never written to the graph (truth)
     extra: dict[str, str] = field(default_factory=dict)
+    one_of: tuple[str, ...] = ()      # a row needs at least one of these columns filled
 
     @property
     def required(self) -> list[str]:
@@ -73,7 +77,7 @@ TABLES: tuple[Table, ...] = (
         C("seniority", K.ENUM, enum=SENIORITY), C("emails", K.EMAIL_LIST),
         C("device_ids", K.TEXT_LIST), C("ips", K.IP_LIST)), key=("person_id",)),
     Table("accounts", (
-        C("account_id", K.ID, True), C("email", K.EMAIL, True), C("created_at", K.TIMESTAMP, True),
+        C("account_id", K.ID, True), C("email", K.EMAIL), C("created_at", K.TIMESTAMP),
         C("country", K.COUNTRY), C("plan", K.ENUM, enum=PLANS), C("status", K.ENUM, enum=STATUSES),
         C("verified", K.BOOL), C("signup_ip", K.IP), C("claimed_org", K.TEXT),
         C("owner_person_id", K.ID, references="people.person_id")), key=("account_id",)),
@@ -96,11 +100,20 @@ TABLES: tuple[Table, ...] = (
         C("first_used", K.TIMESTAMP), C("last_used", K.TIMESTAMP)), key=("account_id", "card_fingerprint")),
     Table("logins", (
         C("account_id", K.ID, True, references="accounts.account_id"), C("ts", K.TIMESTAMP, True),
-        C("ip", K.IP, True), C("device_id", K.ID), C("user_agent", K.TEXT)),
-        key=("account_id", "ts", "ip", "device_id"), event_log=True),
+        C("ip", K.IP), C("device_id", K.ID), C("user_agent", K.TEXT)),
+        key=("account_id", "ts", "ip", "device_id"), event_log=True, one_of=("ip", "device_id")),
     Table("api_keys", (
         C("api_key_id", K.ID, True), C("account_id", K.ID, True, references="accounts.account_id"),
         C("created_at", K.TIMESTAMP), C("created_from_ip", K.IP)), key=("api_key_id",)),
+    Table("account_identifiers", (
+        C("account_id", K.ID, True, references="accounts.account_id"), C("kind", K.WORD, True),
+        C("value", K.ID, True), C("first_seen", K.TIMESTAMP), C("last_seen", K.TIMESTAMP)),
+        key=("account_id", "kind", "value")),
+    Table("account_links", (
+        C("src_account_id", K.ID, True, references="accounts.account_id"),
+        C("dst_account_id", K.ID, True, references="accounts.account_id"), C("kind", K.WORD, True),
+        C("ts", K.TIMESTAMP), C("amount", K.NUMBER), C("currency", K.CURRENCY)),
+        key=("src_account_id", "dst_account_id", "kind", "ts")),
     Table("exchanges", (
         C("request_id", K.ID, True), C("account_id", K.ID, True, references="accounts.account_id"),
         C("ts", K.TIMESTAMP, True), C("ip", K.IP, True),

@@ -58,9 +58,10 @@ UNWIND $rows AS row
 MERGE (a:Account {account_id: row.key})
 SET a += row.props
 """ + _times("a") + _prov("a") + """
-MERGE (e:EmailDomain {domain: row.email_domain})
-MERGE (a)-[re:EMAIL_AT]->(e)
-""" + _prov("e") + _prov("re") + """
+FOREACH (dom IN CASE WHEN row.email_domain IS NULL THEN [] ELSE [row.email_domain] END |
+  MERGE (e:EmailDomain {domain: dom})
+  MERGE (a)-[re:EMAIL_AT]->(e)
+  """ + _prov("e") + _prov("re") + """)
 FOREACH (addr IN CASE WHEN row.signup_ip IS NULL THEN [] ELSE [row.signup_ip] END |
   MERGE (i:IPAddress {ip: addr})
   MERGE (a)-[r:SIGNED_UP_FROM]->(i)
@@ -114,6 +115,25 @@ UNWIND $rows AS row
 MATCH (a:Account {account_id: row.account_id})
 MATCH (c:PaymentCard {card_fingerprint: row.card_fingerprint})
 MERGE (a)-[r:PAID_WITH]->(c)
+SET r += row.props
+""" + _times("r") + _prov("r")
+
+# Any identifier kind (phone, exact email, bank account, fingerprint...): one node per (kind, value).
+UPSERT_ACCOUNT_IDENTIFIERS = """
+UNWIND $rows AS row
+MATCH (a:Account {account_id: row.account_id})
+MERGE (x:Identifier {identifier_id: row.identifier_id})
+ON CREATE SET x.kind = row.kind, x.value = row.value
+MERGE (a)-[r:HAS_IDENTIFIER]->(x)
+SET r += row.props
+""" + _times("r") + _prov("x") + _prov("r")
+
+# A relation the platform observed between two accounts; one relationship per (kind, time).
+UPSERT_ACCOUNT_LINKS = """
+UNWIND $rows AS row
+MATCH (a:Account {account_id: row.src_account_id})
+MATCH (b:Account {account_id: row.dst_account_id})
+MERGE (a)-[r:LINKED_TO {kind: row.kind, link_key: row.link_key}]->(b)
 SET r += row.props
 """ + _times("r") + _prov("r")
 

@@ -165,9 +165,15 @@ def _add_person(row: dict, rec: dict) -> None:
 
 
 def _add_account(row: dict, rec: dict) -> None:
-    row["email_domain"] = cells.email_domain(rec["email"])
+    row["email_domain"] = cells.email_domain(rec["email"]) if rec.get("email") else None
     row["signup_ip"] = rec.get("signup_ip")
     row["owner_person_id"] = rec.get("owner_person_id")
+
+
+def identifier_value(kind: str, value: str) -> str:
+    """The form identifiers are compared in: trimmed, and lower case for email addresses (nothing guessed)."""
+    value = value.strip()
+    return value.lower() if kind == "email" else value
 
 
 def _add_proxy(row: dict, rec: dict) -> None:
@@ -262,6 +268,27 @@ class Loader:
                 rows.append({"account_id": rec["account_id"], "card_fingerprint": rec["card_fingerprint"],
                              "props": {**props, **extra_props}, "times": {**times, **extra_times}})
             self._write_batches(cypher.UPSERT_ACCOUNT_CARDS, rows, source, progress, task)
+            return
+        if table.name == "account_identifiers":
+            rows = []
+            for rec in _records(good):
+                props, times = _props(rec, ("first_seen", "last_seen"))
+                extra_props, extra_times = _props(rec, extras, _extra_name)
+                value = identifier_value(rec["kind"], rec["value"])
+                rows.append({"account_id": rec["account_id"], "kind": rec["kind"], "value": value,
+                             "identifier_id": f"{rec['kind']}:{value}",
+                             "props": {**props, **extra_props}, "times": {**times, **extra_times}})
+            self._write_batches(cypher.UPSERT_ACCOUNT_IDENTIFIERS, rows, source, progress, task)
+            return
+        if table.name == "account_links":
+            rows = []
+            for rec in _records(good):
+                props, times = _props(rec, ("ts", "amount", "currency"))
+                extra_props, extra_times = _props(rec, extras, _extra_name)
+                rows.append({"src_account_id": rec["src_account_id"], "dst_account_id": rec["dst_account_id"],
+                             "kind": rec["kind"], "link_key": times.get("ts") or "",
+                             "props": {**props, **extra_props}, "times": {**times, **extra_times}})
+            self._write_batches(cypher.UPSERT_ACCOUNT_LINKS, rows, source, progress, task)
             return
         query, prop_cols, add = NODE_WRITES[table.name]
         self._write_batches(query, _node_rows(table, good, prop_cols, extras, add), source, progress, task)

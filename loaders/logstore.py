@@ -145,7 +145,7 @@ def exchange_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
               count(DISTINCT ip) AS request_ips, count(DISTINCT prompt_fingerprint) AS prompt_templates,
               {CATEGORY_COUNTS} {scope} GROUP BY account_id""").df(),
         "ip": con.execute(f"""SELECT account_id, ip, count(*) AS requests, min(ts) AS first_seen,
-              max(ts) AS last_seen {scope} GROUP BY account_id, ip""").df(),
+              max(ts) AS last_seen {scope} AND ip IS NOT NULL GROUP BY account_id, ip""").df(),
         "template": con.execute(f"""SELECT account_id, prompt_fingerprint, count(*) AS requests,
               min(ts) AS first_seen, max(ts) AS last_seen {scope} AND prompt_fingerprint IS NOT NULL
               GROUP BY account_id, prompt_fingerprint""").df(),
@@ -170,7 +170,7 @@ def login_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
               max(ts) AS last_login, count(DISTINCT ip) AS login_ips,
               count(DISTINCT device_id) AS login_devices {scope} GROUP BY account_id""").df(),
         "ip": con.execute(f"""SELECT account_id, ip, count(*) AS count, min(ts) AS first_seen,
-              max(ts) AS last_seen {scope} GROUP BY account_id, ip""").df(),
+              max(ts) AS last_seen {scope} AND ip IS NOT NULL GROUP BY account_id, ip""").df(),
         "device": con.execute(f"""SELECT account_id, device_id, count(*) AS count, min(ts) AS first_seen,
               max(ts) AS last_seen {scope} AND device_id IS NOT NULL GROUP BY account_id, device_id""").df(),
     }

@@ -120,6 +120,9 @@ def check_header(table: Table, path: Path) -> list[str]:
     dupes = sorted({c for c in cols if cols.count(c) > 1})
     if dupes:
         raise FileError(f"{path.name}: column {dupes[0]} appears twice in the header. Rename or drop one.")
+    if table.one_of and not any(c in cols for c in table.one_of):
+        raise FileError(f"{path.name}: the header needs at least one of the columns {', '.join(table.one_of)} "
+                        f"(header has: {', '.join(cols)}).")
     missing = [c for c in table.required if c not in cols]
     if missing:
         raise FileError(f"{path.name}: required column {missing[0]} is missing (header has: "

@@ -139,6 +139,9 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
             flags.flag((text[column.name].str.strip() == "").to_numpy(), column.name,
                        "required value is missing")
         typed[column.name] = _convert_column(column, data[column.name], text[column.name], flags)
+    if table.one_of:
+        empty = np.logical_and.reduce([typed[c].isna().to_numpy() for c in table.one_of])
+        flags.flag(empty, "/".join(table.one_of), f"a row needs at least one of {', '.join(table.one_of)}")
     for column in table.columns:
         if column.references and column.name in text.columns:
             values = typed[column.name]

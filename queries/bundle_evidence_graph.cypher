@@ -1,6 +1,6 @@
 // name: bundle_evidence_graph
 // title: A cluster's evidence graph
-// description: The cluster's accounts, the cards, devices, addresses and keys they use, and the organisations, people and proxy services those lead to: the edges drawn in an evidence bundle.
+// description: The cluster's accounts, the cards, devices, addresses, keys and other identifiers they use, the links between them, and the organisations, people and proxy services those lead to: the edges drawn in an evidence bundle.
 // param: cluster_id cluster "" The cluster (empty: top cluster of the latest run)
 // param: limit int 200000 Most edges returned
 // tags: bundle, cluster, graph
@@ -10,9 +10,13 @@ MATCH (c)<-[:MEMBER_OF]-(a:Account)
 CALL (a, c) {
   RETURN 'Account' AS source_label, a.account_id AS source, 'MEMBER_OF' AS type, 'Cluster' AS target_label, c.cluster_id AS target
   UNION
-  MATCH (a)-[r:PAID_WITH|USED_DEVICE|SIGNED_UP_FROM|LOGGED_IN_FROM|EMAIL_AT|OWNED_BY]->(x)
+  MATCH (a)-[r:PAID_WITH|USED_DEVICE|SIGNED_UP_FROM|LOGGED_IN_FROM|EMAIL_AT|OWNED_BY|HAS_IDENTIFIER]->(x)
   RETURN 'Account' AS source_label, a.account_id AS source, type(r) AS type, labels(x)[0] AS target_label,
-         coalesce(x.card_fingerprint, x.device_id, x.ip, x.domain, x.person_id) AS target
+         coalesce(x.card_fingerprint, x.device_id, x.ip, x.domain, x.person_id, x.identifier_id) AS target
+  UNION
+  MATCH (a)-[r:LINKED_TO]->(b:Account)
+  RETURN 'Account' AS source_label, a.account_id AS source, 'LINKED_TO:' + r.kind AS type, 'Account' AS target_label,
+         b.account_id AS target
   UNION
   MATCH (a)-[:HAS_API_KEY]->(:APIKey)-[:CREATED_FROM]->(i:IPAddress)
   RETURN 'Account' AS source_label, a.account_id AS source, 'API_KEY_CREATED_FROM' AS type, 'IPAddress' AS target_label, i.ip AS target

@@ -58,6 +58,8 @@ CALL () {
   UNION MATCH (n:Organisation) WHERE n.org_id STARTS WITH $q OR toLower(n.name) CONTAINS $lq
         RETURN n, n.org_id AS key LIMIT $limit
   UNION MATCH (n:Model) WHERE toLower(n.name) CONTAINS $lq RETURN n, n.name AS key LIMIT $limit
+  UNION MATCH (n:Identifier) WHERE n.value STARTS WITH $q OR n.value STARTS WITH $lq OR n.identifier_id STARTS WITH $lq
+        RETURN n, n.identifier_id AS key LIMIT $limit
 }
 WITH n, key ORDER BY CASE WHEN key = $q OR key = $cluster THEN 0 ELSE 1 END, size(key), key
 RETURN elementId(n) AS element_id, labels(n)[0] AS label, n {.*} AS props LIMIT $limit
