@@ -11,9 +11,9 @@ Two known failure modes are handled here:
   the resolution as a parameter.
 
 Louvain also splits one operator's dense block along incidental seams (accounts grouped by
-which of the operator's cards they pay with). Pieces whose links to each other carry at least MERGE_LINK_SHARE of the smaller one's
-total link weight (its volume), or whose outside links outweigh their inside links
-MERGE_DOMINATED times over, are merged back (see `merge_linked`).
+which of the operator's cards they pay with). Pieces whose cross pairs are linked at least
+MERGE_DENSITY_RATIO as often as the pairs inside the sparser piece, or whose outside links
+outweigh their inside links MERGE_DOMINATED times over, are merged back (see `merge_linked`).
 
 The same input, resolution and seed give the same communities: components and nodes are
 visited in sorted order and the seed is passed to every run.
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 MIN_GROUP = 5  # fewer accounts than this cannot be a coordinated group worth a cluster
-MERGE_LINK_SHARE = 0.1
+MERGE_DENSITY_RATIO = 0.5  # cross pairs at least half as often linked as inside the sparser piece
 MERGE_DOMINATED = 2.0   # a piece with twice as much link weight outside as inside is not a group
 MERGE_MAX_ROUNDS = 50
 
@@ -99,33 +99,56 @@ def _union(groups: list[list[str]], links: list[tuple[int, int]]) -> list[list[s
     return [sorted(m) for _, m in sorted(merged.items())]
 
 
-def merge_linked(groups: list[list[str]], edges: pd.DataFrame, share: float = MERGE_LINK_SHARE,
-                 dominated: float = MERGE_DOMINATED) -> list[list[str]]:
-    """Merge pieces that are one group: (a) two pieces whose mutual links carry `share` of the
-    smaller one's volume; (b) a piece whose links to other pieces outweigh its internal links
-    `dominated` times over (far from a community even in Radicchi et al.'s weak sense, PNAS
-    101:2658, 2004) joins the piece it is most linked to. Repeats until nothing changes.
+def _pair_counts(groups: list[list[str]], edges: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Linked pairs inside each group, and linked pairs (and their weight) between each two groups."""
+    label = pd.Series({n: i for i, g in enumerate(groups) for n in g})
+    a = edges["u"].map(label)
+    b = edges["v"].map(label)
+    keep = a.notna() & b.notna()
+    a, b, w = a[keep].astype(int).to_numpy(), b[keep].astype(int).to_numpy(), edges["weight"][keep].to_numpy()
+    inside = a == b
+    internal = np.bincount(a[inside], minlength=len(groups)).astype(float)
+    pairs = pd.DataFrame({"x": np.minimum(a, b)[~inside], "y": np.maximum(a, b)[~inside], "w": w[~inside]})
+    between = pairs.groupby(["x", "y"]).agg(links=("w", "size"), w=("w", "sum")).reset_index()
+    return internal, between
 
-    `edges` (u, v, weight) may hold more links than the graph Louvain ran on (all shared
-    evidence before the top-k bound), so the decision sees the whole cut."""
+
+def merge_linked(groups: list[list[str]], edges: pd.DataFrame, density_ratio: float = MERGE_DENSITY_RATIO,
+                 dominated: float = MERGE_DOMINATED) -> list[list[str]]:
+    """Merge pieces that are one group, measured on `edges` (u, v, weight: all shared evidence,
+    which may hold more links than the graph Louvain ran on):
+
+    (a) relative link density: two pieces merge when the share of their cross pairs that are
+        linked is at least `density_ratio` of the smaller of their internal pair densities, so
+        the merged group is nearly as cohesive as its pieces (pieces Louvain cut along an
+        operator's card seams are linked pair by pair; rings joined by one shared item are not,
+        and a chain of them stays a chain);
+    (b) a piece whose links to other pieces outweigh its internal links `dominated` times over
+        (far from a community even in Radicchi et al.'s weak sense, PNAS 101:2658, 2004) joins
+        the piece it is most linked to.
+    Repeats until nothing changes."""
     groups = [sorted(g) for g in groups]
     if edges.empty:
         return groups
     for _ in range(MERGE_MAX_ROUNDS):
         if len(groups) < 2:
             break
-        internal, between = _cut(groups, edges)
+        sizes = np.array([len(g) for g in groups], dtype=float)
+        internal_links, between = _pair_counts(groups, edges)
         if between.empty:
             break
-        external = (np.bincount(between["x"], between["w"], len(groups))
-                    + np.bincount(between["y"], between["w"], len(groups)))
-        volume = 2 * internal + external
-        ratio = between["w"] / np.maximum(np.minimum(volume[between["x"]], volume[between["y"]]), 1e-12)
-        links = [(int(x), int(y)) for x, y in between.loc[ratio >= share, ["x", "y"]].itertuples(index=False)]
-        weak = np.flatnonzero(external >= dominated * np.maximum(2 * internal, 1e-12))  # degree sums
+        internal_density = np.divide(internal_links, sizes * (sizes - 1) / 2, out=np.ones_like(sizes),
+                                     where=sizes > 1)
+        cross_density = between["links"] / (sizes[between["x"]] * sizes[between["y"]])
+        needed = density_ratio * np.minimum(internal_density[between["x"]], internal_density[between["y"]])
+        links = [(int(x), int(y)) for x, y in between.loc[cross_density >= needed, ["x", "y"]].itertuples(index=False)]
+        internal_w, weights = _cut(groups, edges)
+        external = (np.bincount(weights["x"], weights["w"], len(groups))
+                    + np.bincount(weights["y"], weights["w"], len(groups)))
+        weak = np.flatnonzero(external >= dominated * np.maximum(2 * internal_w, 1e-12))  # degree sums
         if len(weak):
-            both = pd.concat([between.rename(columns={"x": "g", "y": "h"}),
-                              between.rename(columns={"y": "g", "x": "h"})])
+            both = pd.concat([weights.rename(columns={"x": "g", "y": "h"}),
+                              weights.rename(columns={"y": "g", "x": "h"})])
             best = both[both["g"].isin(weak)].sort_values(["g", "w", "h"], ascending=[True, False, True])
             links += [(int(g), int(h)) for g, h in best.groupby("g").head(1)[["g", "h"]].itertuples(index=False)]
         if not links:

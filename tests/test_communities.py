@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 
 import networkx as nx
+import numpy as np
+import pandas as pd
 import pytest
 
 from detection.communities import connected_pieces, louvain_communities
@@ -71,3 +73,36 @@ def test_two_rings_joined_by_a_thin_bridge_stay_apart():
     g.add_edge("x0", "y0", weight=0.2)
     found = louvain_communities(g, seed=0)
     assert len(found) == 2 and all(len({m[0] for m in c}) == 1 for c in found)
+
+
+def _ring_chain(sizes: list[int]) -> tuple[pd.DataFrame, list[set[str]]]:
+    """Rings whose members all share one device, each joined to the next by one shared item."""
+    rows, rings = [], []
+    for r, size in enumerate(sizes):
+        members = [f"r{r}-a{i}" for i in range(size)]
+        rings.append(set(members))
+        rows += [(u, v, 2.5 / np.log(size + 1)) for i, u in enumerate(members) for v in members[i + 1:]]
+        if r:
+            rows.append((f"r{r - 1}-a0", members[0], 1.0 / np.log(3)))
+    return pd.DataFrame(rows, columns=["u", "v", "weight"]), rings
+
+
+def test_a_chain_of_rings_joined_by_one_item_each_stays_a_chain():
+    from detection.communities import build_graph, louvain_communities, merge_linked
+
+    edges, rings = _ring_chain([4, 11, 6, 9, 5, 8, 7, 10])
+    found = [set(c) for c in louvain_communities(build_graph(edges), min_size=2)]
+    assert sorted(map(sorted, found)) == sorted(map(sorted, rings))
+    # and the merge step alone never joins them, whatever pieces it starts from
+    assert sorted(map(sorted, map(set, merge_linked([sorted(r) for r in rings], edges)))) == \
+        sorted(map(sorted, rings))
+
+
+def test_pieces_linked_pair_by_pair_merge_back():
+    from detection.communities import merge_linked
+
+    halves = [[f"a{i}" for i in range(20)], [f"b{i}" for i in range(20)]]
+    everyone = halves[0] + halves[1]
+    edges = pd.DataFrame([(u, v, 1.0) for i, u in enumerate(everyone) for v in everyone[i + 1:]],
+                         columns=["u", "v", "weight"])
+    assert merge_linked(halves, edges) == [sorted(everyone)]
