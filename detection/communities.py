@@ -27,7 +27,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-MIN_GROUP = 5  # fewer accounts than this cannot be a coordinated group worth a cluster
+from ringtrace import config
+
+MIN_GROUP = config.DETECT_MIN_GROUP
 MERGE_DENSITY_RATIO = 0.5  # cross pairs at least half as often linked as inside the sparser piece
 MERGE_DOMINATED = 2.0   # a piece with twice as much link weight outside as inside is not a group
 MERGE_MAX_ROUNDS = 50

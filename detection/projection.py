@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ringtrace import config
+
 # Why each kind weighs what it does:
 #  card      a payment card is the costliest thing to fake; sharing one is strong evidence
 #  device    a device fingerprint shared across accounts means one machine runs them
@@ -29,7 +31,7 @@ KIND_WEIGHT = {"card": 3.0, "device": 2.5, "identifier": 2.5, "key_ip": 1.5, "li
 # carrier NAT, popular templates); they still count in the cluster score.
 DF_CAP = {"card": 200, "device": 200, "identifier": 200, "key_ip": 100, "link": 2, "ip": 100, "template": 60}
 LOG_OFFSET = 1.0   # log(df + 1): df = 2 gives the largest weight, decreasing slowly
-TOP_K = 25         # strongest links kept per account
+TOP_K = config.DETECT_TOP_K  # strongest links kept per account
 WEIGHT_DECIMALS = 9
 MIN_EDGE_WEIGHT = 0.5  # one shared common address alone does not make a link
 

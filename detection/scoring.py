@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from detection.evidence import Evidence
+from ringtrace import config
 
 # Points each feature can add (or, when negative, subtract) at full strength.
 POINTS = {
@@ -37,7 +38,7 @@ POINTS = {
     "verified": -1.5,
     "open_identity": -4.0,
 }
-FLAG_THRESHOLD = 4.0
+FLAG_THRESHOLD = config.DETECT_FLAG_THRESHOLD
 ACCOUNTS_PER_ITEM_SATURATION = 10.0   # 10 accounts per card (or device) scores in full
 BURST_WINDOW_S = 6 * 3600
 BURST_BASELINE = 0.2                  # share created in one window that is unremarkable

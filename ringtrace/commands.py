@@ -136,24 +136,34 @@ def _demo(no_app: bool) -> None:
               show_default=True,
               help="python: python-louvain here; gds: Louvain inside Neo4j with Graph Data Science "
                    "(`ringtrace neo4j install-gds` for the local server).")
+@click.option("--min-size", type=int, default=config.DETECT_MIN_GROUP, show_default=True,
+              help="Smallest group reported as a cluster.")
+@click.option("--flag-threshold", type=float, default=config.DETECT_FLAG_THRESHOLD, show_default=True,
+              help="Score at or above which a cluster is flagged.")
+@click.option("--top-k", type=int, default=config.DETECT_TOP_K, show_default=True,
+              help="Strongest links kept per account in the projection.")
 @click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write flagged_accounts.csv and clusters.csv here.")
 @click.option("--no-progress", is_flag=True)
-def detect(resolution: float, seed: int, engine: str, results: Path | None, no_progress: bool) -> None:
+def detect(resolution: float, seed: int, engine: str, min_size: int, flag_threshold: float, top_k: int,
+           results: Path | None, no_progress: bool) -> None:
     """Find coordinated account clusters, score them with reasons, save the run in Neo4j."""
-    _friendly(_detect)(resolution, seed, engine, results, not no_progress)
+    _friendly(_detect)(resolution, seed, engine, results, not no_progress,
+                       {"min_group": min_size, "flag_threshold": flag_threshold, "top_k": top_k})
 
 
-def _detect(resolution: float, seed: int, engine: str, results: Path | None, progress: bool) -> None:
-    from graph.cluster_ids import short_cluster_id
-    from ringtrace.terminal import console as make_console
-    from ringtrace.terminal import escape, print_table
+def _detect(resolution: float, seed: int, engine: str, results: Path | None, progress: bool,
+            thresholds: dict | None = None) -> None:
     from detection.run import DetectionParams, write_results
     from detection.run import detect as run_detection
+    from graph.cluster_ids import short_cluster_id
     from graph.db import connect
+    from ringtrace.terminal import console as make_console
+    from ringtrace.terminal import escape, print_table
 
     with connect() as g:
-        result = run_detection(g, DetectionParams(resolution=resolution, seed=seed), engine, progress)
+        result = run_detection(g, DetectionParams(resolution=resolution, seed=seed, **(thresholds or {})),
+                               engine, progress)
     console = make_console()
     print_table(console, f"Detection {result.run_id}: {len(result.flagged)} flagged of {len(result.clusters)} clusters",
                 ("cluster", "size", "score", "top reasons"),
@@ -181,9 +191,9 @@ def trace(cluster_id: str | None, all_flagged: bool, run_id: str | None, results
 def _trace(cluster_id: str | None, all_flagged: bool, run_id: str | None, results: Path | None) -> None:
     from graph.cluster_ids import resolve_cluster_id
     from graph.db import connect
+    from ringtrace.errors import RingtraceError
     from ringtrace.terminal import console as make_console
     from ringtrace.terminal import escape
-    from ringtrace.errors import RingtraceError
     from tracing import attribution, report
 
     if bool(cluster_id) == bool(all_flagged):
@@ -235,7 +245,6 @@ def query() -> None:
 def _print_result(result, fmt: str) -> None:
     import json
     import sys
-
 
     from ringtrace.terminal import console as make_console
     from ringtrace.terminal import print_table

@@ -35,6 +35,11 @@ PASSWORD_BYTES = 24
 
 # A load run of another host still 'running' after this long is taken as interrupted.
 STALE_LOAD_RUN_S = 24 * 3600.0
+# Detection thresholds a user may change (`ringtrace detect --min-size/--flag-threshold/--top-k`);
+# detection/ explains each where it is used.
+DETECT_MIN_GROUP = 2           # a ring can be two accounts; whether it is flagged is the score's call
+DETECT_FLAG_THRESHOLD = 4.0    # score at which a cluster is flagged (detection/scoring.py)
+DETECT_TOP_K = 25              # strongest links kept per account (detection/projection.py)
 # Load batching: rows per UNWIND transaction.
 LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))
 # Query safety defaults for user-supplied Cypher.
