@@ -69,17 +69,20 @@ def louvain_communities(g: nx.Graph, resolution: float = 1.0, seed: int = 0,
     return sorted(found, key=lambda c: (-len(c), c[0]))
 
 
-def _cut(groups: list[list[str]], edges: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """Internal link weight of each group, and the summed weight between each pair of groups."""
+def _cut(groups: list[list[str]], edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Per group: internal link weight and number of linked pairs; per pair of groups: linked pairs
+    (`links`) and their summed weight (`w`)."""
     label = pd.Series({n: i for i, g in enumerate(groups) for n in g})
     a = edges["u"].map(label)
     b = edges["v"].map(label)
     keep = a.notna() & b.notna()
     a, b, w = a[keep].astype(int).to_numpy(), b[keep].astype(int).to_numpy(), edges["weight"][keep].to_numpy()
     inside = a == b
-    internal = np.bincount(a[inside], w[inside], len(groups))
+    internal_w = np.bincount(a[inside], w[inside], len(groups))
+    internal_links = np.bincount(a[inside], minlength=len(groups)).astype(float)
     pairs = pd.DataFrame({"x": np.minimum(a, b)[~inside], "y": np.maximum(a, b)[~inside], "w": w[~inside]})
-    return internal, pairs.groupby(["x", "y"])["w"].sum().reset_index()
+    between = pairs.groupby(["x", "y"]).agg(links=("w", "size"), w=("w", "sum")).reset_index()
+    return internal_w, internal_links, between
 
 
 def _union(groups: list[list[str]], links: list[tuple[int, int]]) -> list[list[str]]:
@@ -99,20 +102,6 @@ def _union(groups: list[list[str]], links: list[tuple[int, int]]) -> list[list[s
     for i, g in enumerate(groups):
         merged.setdefault(find(i), []).extend(g)
     return [sorted(m) for _, m in sorted(merged.items())]
-
-
-def _pair_counts(groups: list[list[str]], edges: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """Linked pairs inside each group, and linked pairs (and their weight) between each two groups."""
-    label = pd.Series({n: i for i, g in enumerate(groups) for n in g})
-    a = edges["u"].map(label)
-    b = edges["v"].map(label)
-    keep = a.notna() & b.notna()
-    a, b, w = a[keep].astype(int).to_numpy(), b[keep].astype(int).to_numpy(), edges["weight"][keep].to_numpy()
-    inside = a == b
-    internal = np.bincount(a[inside], minlength=len(groups)).astype(float)
-    pairs = pd.DataFrame({"x": np.minimum(a, b)[~inside], "y": np.maximum(a, b)[~inside], "w": w[~inside]})
-    between = pairs.groupby(["x", "y"]).agg(links=("w", "size"), w=("w", "sum")).reset_index()
-    return internal, between
 
 
 def merge_linked(groups: list[list[str]], edges: pd.DataFrame, density_ratio: float = MERGE_DENSITY_RATIO,
@@ -136,7 +125,7 @@ def merge_linked(groups: list[list[str]], edges: pd.DataFrame, density_ratio: fl
         if len(groups) < 2:
             break
         sizes = np.array([len(g) for g in groups], dtype=float)
-        internal_links, between = _pair_counts(groups, edges)
+        internal_w, internal_links, between = _cut(groups, edges)
         if between.empty:
             break
         internal_density = np.divide(internal_links, sizes * (sizes - 1) / 2, out=np.ones_like(sizes),
@@ -144,13 +133,12 @@ def merge_linked(groups: list[list[str]], edges: pd.DataFrame, density_ratio: fl
         cross_density = between["links"] / (sizes[between["x"]] * sizes[between["y"]])
         needed = density_ratio * np.minimum(internal_density[between["x"]], internal_density[between["y"]])
         links = [(int(x), int(y)) for x, y in between.loc[cross_density >= needed, ["x", "y"]].itertuples(index=False)]
-        internal_w, weights = _cut(groups, edges)
-        external = (np.bincount(weights["x"], weights["w"], len(groups))
-                    + np.bincount(weights["y"], weights["w"], len(groups)))
+        external = (np.bincount(between["x"], between["w"], len(groups))
+                    + np.bincount(between["y"], between["w"], len(groups)))
         weak = np.flatnonzero(external >= dominated * np.maximum(2 * internal_w, 1e-12))  # degree sums
         if len(weak):
-            both = pd.concat([weights.rename(columns={"x": "g", "y": "h"}),
-                              weights.rename(columns={"y": "g", "x": "h"})])
+            both = pd.concat([between.rename(columns={"x": "g", "y": "h"}),
+                              between.rename(columns={"y": "g", "x": "h"})])
             best = both[both["g"].isin(weak)].sort_values(["g", "w", "h"], ascending=[True, False, True])
             links += [(int(g), int(h)) for g, h in best.groupby("g").head(1)[["g", "h"]].itertuples(index=False)]
         if not links:

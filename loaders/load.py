@@ -22,6 +22,7 @@ from loaders import cells, cypher, logstore, reading
 from loaders.contract import LOAD_ORDER, TABLE_BY_NAME, Table
 from loaders.validate import ROW, Reject, check_chunk
 from ringtrace import __version__, config, safecsv
+from ringtrace.local_neo4j import pid_alive
 
 REJECT_COLUMNS = ("file", "row", "column", "reason", "values")
 PROVENANCE_KEYS = {"load_runs", "sources"}
@@ -433,16 +434,6 @@ class Loader:
         return summary
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def mark_interrupted_runs(graph: Graph) -> list[str]:
     """Mark load runs left at 'running' by a killed loader as 'interrupted'; returns their ids.
 
@@ -453,7 +444,7 @@ def mark_interrupted_runs(graph: Graph) -> list[str]:
     for r in graph.read(cypher.RUNNING_LOAD_RUNS):
         started = r["started_at"].to_native() if hasattr(r["started_at"], "to_native") else r["started_at"]
         if r["host"] == host and r["pid"] is not None:
-            if not _process_alive(int(r["pid"])):
+            if not pid_alive(int(r["pid"])):
                 stale.append(r["run_id"])
         elif started is None or (now - started).total_seconds() > config.STALE_LOAD_RUN_S:
             stale.append(r["run_id"])

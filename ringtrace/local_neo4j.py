@@ -268,7 +268,8 @@ def _write_conf(paths: config.LocalPaths, port: int) -> None:
 
 # --- process control ------------------------------------------------------------------
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process runs (a zombie does not count)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -287,7 +288,7 @@ def _read_pid(paths: config.LocalPaths) -> int | None:
         pid = int(paths.pid_file.read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
-    if not _pid_alive(pid):
+    if not pid_alive(pid):
         return None
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -444,10 +445,10 @@ def stop() -> bool:
         return False
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + config.STOP_TIMEOUT_S
-    while time.monotonic() < deadline and _pid_alive(pid):
+    while time.monotonic() < deadline and pid_alive(pid):
         _reap(pid)
         time.sleep(POLL_INTERVAL_S)
-    if _pid_alive(pid):
+    if pid_alive(pid):
         os.kill(pid, signal.SIGKILL)  # last resort; Neo4j recovers from its log at next start
     _reap(pid)
     paths.pid_file.unlink(missing_ok=True)

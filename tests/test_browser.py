@@ -26,6 +26,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_healthy(url: str) -> bool:
+    """True once Streamlit answers its health check (within START_TIMEOUT_S)."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
 @pytest.fixture(scope="module")
 def workbench(sample_detected):
     from tracing.report import trace_all
@@ -36,14 +48,7 @@ def workbench(sample_detected):
     proc = subprocess.Popen([sys.executable, "-m", "ringtrace.cli", "app", "--port", str(port)],
                             env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    if not _wait_healthy(url):
         proc.kill()
         pytest.fail("the workbench did not start: " + proc.stdout.read().decode()[-2000:])
     yield url, result
@@ -186,13 +191,7 @@ def test_non_loopback_bind_shows_only_the_login_and_locks_out_after_failures(neo
         return sum(json.loads(line)["action"] == action for line in audit_log.read_text().splitlines() if line)
 
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+        assert _wait_healthy(url), "the workbench did not start"
         with pw.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             page = browser.new_page()

@@ -50,7 +50,7 @@ def test_sigkill_restart_keeps_data(graph):
     pid = local_neo4j.status().pid
     os.kill(pid, signal.SIGKILL)
     for _ in range(100):
-        if not local_neo4j._pid_alive(pid):
+        if not local_neo4j.pid_alive(pid):
             break
         local_neo4j._reap(pid)
         time.sleep(0.1)
