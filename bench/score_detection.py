@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+RECOVERED_JACCARD = 0.8
+SHOWN_CAMPAIGNS = 10
+
 
 def read_truth(dataset: Path) -> pd.DataFrame:
     for name in ("truth.csv", "truth.csv.gz", "truth.parquet"):
@@ -50,6 +53,15 @@ def score(dataset: Path, results: Path) -> dict:
     for cid, grp in flagged.groupby("cluster_id"):
         if grp["is_fraud"].mean() < 0.5:
             out["legit_flagged_clusters"].append((cid, len(grp)))
+    # each campaign (or ring) recovered as one flagged cluster with Jaccard >= RECOVERED_JACCARD
+    clusters = {cid: set(g["account_id"]) for cid, g in flagged.groupby("cluster_id")}
+    recovered = 0
+    for camp, grp in truth[is_fraud].groupby("campaign_id"):
+        members = set(grp.index)
+        best = max((len(members & c) / len(members | c) for c in clusters.values()), default=0.0)
+        recovered += best >= RECOVERED_JACCARD
+    campaigns = truth[is_fraud]["campaign_id"].nunique()
+    out["recovered"] = recovered / campaigns if campaigns else 1.0
     return out
 
 
@@ -57,7 +69,12 @@ if __name__ == "__main__":
     result = score(Path(sys.argv[1]), Path(sys.argv[2]))
     print(f"flagged accounts {result['flagged']:,} of {result['fraud']:,} fraudulent: "
           f"precision {result['precision']:.4f}, recall {result['recall']:.4f}")
-    for camp, r in result["campaigns"].items():
+    print(f"campaigns recovered as one flagged cluster (Jaccard >= {RECOVERED_JACCARD}): {result['recovered']:.1%}")
+    shown = list(result["campaigns"].items())
+    for camp, r in shown[:SHOWN_CAMPAIGNS]:
         print(f"  {camp}: main cluster {r['main_cluster']}, purity {r['purity']:.3f}, "
               f"covered {r['covered']:.3f} in {r.get('clusters', 0)} flagged clusters")
-    print(f"legitimate flagged clusters: {result['legit_flagged_clusters'] or 'none'}")
+    if len(shown) > SHOWN_CAMPAIGNS:
+        print(f"  ... and {len(shown) - SHOWN_CAMPAIGNS} more")
+    legit = result["legit_flagged_clusters"]
+    print(f"legitimate flagged clusters: {len(legit)} {legit[:5] if legit else ''}")

@@ -73,11 +73,18 @@ def _load(dataset: Path, rejects: Path | None, progress: bool) -> None:
 @click.option("--accounts", type=int, default=5000, show_default=True, help="Number of accounts.")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--no-truth", is_flag=True, help="Leave out the truth table.")
-def sample(out: Path, accounts: int, seed: int, no_truth: bool) -> None:
+@click.option("--scenario", type=click.Choice(["campaigns", "marketplace"]), default="campaigns", show_default=True,
+              help="campaigns: distillation campaigns through proxy services (the sample); marketplace: rings of "
+                   "2-10 accounts sharing devices, phones, addresses and bank accounts, no request log.")
+def sample(out: Path, accounts: int, seed: int, no_truth: bool, scenario: str) -> None:
     """Write a synthetic dataset (fictional organisations and people only)."""
+    from ringtrace.errors import RingtraceError
     from ringtrace.synthetic import generate
 
-    counts = generate(out, accounts, seed, truth=not no_truth)
+    try:
+        counts = generate(out, accounts, seed, truth=not no_truth, scenario=scenario)
+    except ValueError as exc:
+        raise RingtraceError(str(exc)) from exc
     click.echo(", ".join(f"{k}: {v:,}" for k, v in counts.items()))
 
 

@@ -419,12 +419,25 @@ def split_exactly(total: int, shares: list[float]) -> list[int]:
     return parts
 
 
+SCENARIOS = ("campaigns", "marketplace")
+
+
 def generate(out: Path, n_accounts: int = 5000, seed: int = 7, truth: bool = True,
-             exchanges_format: str = "parquet") -> dict[str, int]:
-    """Write a dataset directory; returns the row count of each table."""
+             exchanges_format: str = "parquet", scenario: str = SCENARIOS[0]) -> dict[str, int]:
+    """Write a dataset directory of one scenario; returns the row count of each table.
+
+    campaigns: distillation campaigns through proxy services among legitimate API users (the sample);
+    marketplace: rings of 2-10 accounts among people who share innocently, no request log."""
     if n_accounts < MIN_ACCOUNTS:
         raise ValueError(f"a synthetic dataset needs at least {MIN_ACCOUNTS} accounts to hold every group")
-    tables = Gen(n_accounts, seed).build()
+    if scenario == "marketplace":
+        from ringtrace.synthetic_marketplace import Marketplace
+
+        tables = Marketplace(n_accounts, seed).build()
+    elif scenario == "campaigns":
+        tables = Gen(n_accounts, seed).build()
+    else:
+        raise ValueError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
     for name, frame in tables.items():
