@@ -18,12 +18,13 @@ def console(**kwargs: Any) -> Console:
 
 def print_table(out: Console, title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]],
                 id_columns: Sequence[str] = ()) -> None:
-    """A table whose cells are plain text; id columns keep their full width and never wrap."""
+    """A table whose cells are plain text; ids and other cells without spaces keep their full width."""
     rows = [[("" if v is None else str(v)) for v in r] for r in rows]
     table = Table(title=Text(title) if title else None)
     for i, name in enumerate(columns):
-        if name in id_columns:
-            width = max([len(name)] + [len(r[i]) for r in rows])
+        cells = [r[i] for r in rows]
+        if name in id_columns or not any(" " in c for c in cells):  # ids and numbers stay whole
+            width = max([len(name)] + [len(c) for c in cells])
             table.add_column(name, no_wrap=True, min_width=width, overflow="ignore")
         else:
             table.add_column(name, overflow="fold")

@@ -90,11 +90,11 @@ def test_load_names_the_files_it_does_not_read(graph, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "accounts.csv").write_text("account_id,email,created_at\na1,x@mail.test,2026-01-01T00:00:00Z\n")
-    (data / "account_identifiers.csv").write_text("account_id,kind,value\na1,phone,+4412345\n")
+    (data / "device_reputation.csv").write_text("device_id,score\nd1,0.9\n")
     (data / "notes.txt").write_text("hello")
     code, out = _run("load", str(data), "--no-progress")
     assert code == 0, out
-    assert "Ignored account_identifiers.csv" in out and "Ignored notes.txt" in out
+    assert "Ignored device_reputation.csv" in out and "Ignored notes.txt" in out
 
 
 def test_load_shows_progress_per_table(graph, tmp_path):
