@@ -5,6 +5,7 @@ from typing import Any, Iterable, Sequence
 
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -30,4 +31,6 @@ def print_table(out: Console, title: str | None, columns: Sequence[str], rows: I
             table.add_column(name, overflow="fold")
     for r in rows:
         table.add_row(*(Text(v) for v in r))
-    out.print(table)
+    # wider than the terminal rather than crop a column: whole ids matter more than a tidy screen
+    needed = Measurement.get(out, out.options, table).minimum
+    out.print(table, width=max(out.width, needed))
