@@ -117,7 +117,8 @@ def graph_html(g: nx.MultiDiGraph, cluster: dict[str, Any]) -> str:
 
     # pyvis prints its `heading` twice; the page gets one title of ours instead.
     net = Network(height="800px", width="100%", directed=True, cdn_resources="in_line")
-    net.set_options(json.dumps({"physics": {"stabilization": {"iterations": STABILISATION_ITERATIONS}}}))
+    net.set_options(json.dumps({"layout": {"improvedLayout": False},
+                                "physics": {"stabilization": {"iterations": STABILISATION_ITERATIONS}}}))
     nodes = list(g.nodes(data=True))
     if len(nodes) > MAX_DRAWN_NODES:  # keep the cluster, attribution targets and the busiest items
         degree = dict(g.degree())

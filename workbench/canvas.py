@@ -32,7 +32,8 @@ export default function (component) {
   const edges = new globalThis.vis.DataSet(data.edges.map((e, i) => ({
     id: i, from: e.from, to: e.to, title: e.title, arrows: 'to'})));
   const network = new globalThis.vis.Network(box, {nodes, edges}, {
-    physics: {stabilization: {iterations: 150}}, interaction: {hover: true}});
+    // improvedLayout (a Kamada-Kawai start) and long stabilisation block the page for seconds at 300 nodes
+    layout: {improvedLayout: false}, physics: {stabilization: {iterations: 60}}, interaction: {hover: true}});
   network.once('stabilizationIterationsDone', () => network.setOptions({physics: false}));
   setTimeout(() => network.setOptions({physics: false}), 4000);  // a settled drawing holds still
   if (data.selected) { network.selectNodes([data.selected]); }
