@@ -410,7 +410,7 @@ def _app(host: str, port: int) -> None:
            "--server.address", host, "--server.port", str(port), "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "false",
            # no source watching and no full garbage collection after every page run: both cost seconds
-           "--server.fileWatcherType", "none", "--runner.postScriptGC", "false"]
+           "--server.fileWatcherType", "none", "--runner.postScriptGC", "false", "--client.toolbarMode", "minimal"]
     click.echo(f"Workbench on http://{host}:{port} (Ctrl-C to stop)")
     raise SystemExit(run_forwarding_signals(cmd, env))
 

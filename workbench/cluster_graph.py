@@ -9,6 +9,9 @@ from typing import Any
 # Above this many accounts, accounts with the same set of items become one node per group.
 GROUP_ACCOUNTS_ABOVE = 40
 ACCOUNT_GROUP = "AccountGroup"
+# What an operator hands out to its accounts, strongest first: accounts are grouped by the shared items of
+# the first of these kinds they have (the same cards; else the same identifiers; else the same devices).
+GROUP_KINDS = ("PaymentCard", "Identifier", "Device")
 CLUSTER = "Cluster"
 
 
@@ -54,12 +57,26 @@ def build(rows: list[dict[str, Any]], hidden_kinds: set[str] = frozenset(),
 
 def _group_accounts(g: ClusterGraph, items_of: dict[str, set[str]],
                     types_of: dict[tuple[str, str], set[str]]) -> None:
-    """One node per set of accounts that use exactly the same items (e.g. one card and one device)."""
+    """One node per set of accounts with the same shared cards (else identifiers, else devices); items only
+    one member uses are left out, and each group links to every shared item its members use."""
+    users: dict[str, int] = defaultdict(int)
+    for items in items_of.values():
+        for item in items:
+            users[item] += 1
+    shared_of = {a: {i for i in items if users[i] >= 2} for a, items in items_of.items()}
     groups: dict[frozenset[str], list[str]] = defaultdict(list)
-    for account, items in items_of.items():
-        groups[frozenset(items)].append(account)
+    for account, items in shared_of.items():
+        signature: frozenset[str] = frozenset()
+        for kind in GROUP_KINDS:
+            signature = frozenset(i for i in items if i.split(":", 1)[0] == kind)
+            if signature:
+                break
+        groups[signature].append(account)
     g.grouped = True
-    for i, (items, accounts) in enumerate(sorted(groups.items(), key=lambda kv: -len(kv[1]))):
+    for item, n in users.items():
+        if n < 2 and g.nodes.get(item, {}).get("label") != "Organisation":
+            g.nodes.pop(item, None)
+    for i, (_, accounts) in enumerate(sorted(groups.items(), key=lambda kv: (-len(kv[1]), sorted(kv[0])))):
         if len(accounts) == 1:
             continue
         key = f"{ACCOUNT_GROUP}:{i}"
@@ -68,6 +85,6 @@ def _group_accounts(g: ClusterGraph, items_of: dict[str, set[str]],
                                                          "first": ids[0], "last": ids[-1]}}
         for a in accounts:
             g.nodes.pop(a, None)
-        for item in items:
-            types = set().union(*(types_of[(a, item)] for a in accounts))
+        for item in set().union(*(shared_of[a] for a in accounts)):
+            types = set().union(*(types_of[(a, item)] for a in accounts if (a, item) in types_of))
             g.edges.add((key, item, "/".join(sorted(types))))

@@ -95,7 +95,7 @@ def display_key(label: str, props: dict[str, Any]) -> str:
 
 def search(graph: Graph, q: str, limit: int = 50) -> list[dict[str, Any]]:
     """Nodes of any kind whose id starts with `q` (or whose name contains it); exact matches first."""
-    from graph.cluster_ids import SHORT_ID, LATEST_RUN_ID, SHORT_ID_DIGITS
+    from graph.cluster_ids import LATEST_RUN_ID, SHORT_ID, SHORT_ID_DIGITS
 
     q = q.strip()
     if len(q) < SEARCH_MIN_CHARS:

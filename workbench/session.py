@@ -1,0 +1,173 @@
+"""What every workbench page shares: the connection, the signed-in user, the audit log, cached reads
+(keyed on the latest load and detection run), page changes, and the guard that keeps stack traces
+from users."""
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from typing import Any, Callable
+
+import pandas as pd
+import streamlit as st
+
+from workbench import auth, data
+from workbench.text import md
+
+log = logging.getLogger("ringtrace.workbench")
+# Page titles and the script that draws each (app.py builds the navigation from this).
+PAGE_FILES = {"Overview": "workbench/pages/overview.py", "Cluster": "workbench/pages/cluster.py",
+              "Explore": "workbench/pages/explore.py", "Trace": "workbench/pages/trace.py",
+              "Queries": "workbench/pages/queries.py"}
+
+
+CACHE_TTL_S = 300
+
+
+VERSION_KEY = """
+OPTIONAL MATCH (l:LoadRun) WITH max(l.started_at) AS loaded
+OPTIONAL MATCH (d:DetectionRun) WITH loaded, max(d.started_at) AS detected
+RETURN coalesce(toString(loaded), '-') + '|' + coalesce(toString(detected), '-') AS v
+"""
+
+
+class UserError(Exception):
+    """Shown to the user as is: what went wrong and what to do."""
+
+
+def friendly(render: Callable[[], None]) -> None:
+    """Run a page; users see a short message, the server log gets the stack trace."""
+    from neo4j.exceptions import AuthError, ServiceUnavailable
+
+    from ringtrace.errors import RingtraceError
+
+    try:
+        render()
+    except (UserError, RingtraceError) as exc:
+        st.error(md(exc))
+    except ServiceUnavailable:
+        log.error("Neo4j unavailable:\n%s", traceback.format_exc())
+        st.error("Neo4j is not reachable. Start it with `ringtrace neo4j start` (or check NEO4J_URI), "
+                 "then reload this page.")
+    except AuthError:
+        st.error("Neo4j refused the credentials. Check NEO4J_USER / NEO4J_PASSWORD.")
+    except Exception as exc:  # never show a stack trace to a user
+        log.error("page failed:\n%s", traceback.format_exc())
+        st.error(f"Something went wrong ({type(exc).__name__}). The details are in the server log; "
+                 "try again, or report what you did.")
+
+
+@st.cache_resource
+def _graph(uri: str, user_name: str):
+    from graph.db import connect, server_settings
+
+    return connect(server_settings())
+
+
+def graph():
+    """The shared connection to the configured server (re-opened if it went away)."""
+    from graph.db import server_settings
+
+    settings = server_settings()
+    g = _graph(settings.uri, settings.user)
+    try:
+        g.driver.verify_connectivity()
+    except Exception:
+        _graph.clear()
+        g = _graph(settings.uri, settings.user)
+    return g
+
+
+def user() -> tuple[str, str]:
+    return st.session_state.get("user", auth.LOCAL_USER), st.session_state.get("role", "admin")
+
+
+def audit(action: str, details: dict[str, Any]) -> None:
+    from ringtrace import audit as audit_log
+
+    audit_log.record(user()[0], action, details)
+
+
+def version_key() -> str:
+    """Changes when a new load or detection run lands; cached reads are keyed on it."""
+    g = graph()
+    rows = g.read(VERSION_KEY)
+    return rows[0]["v"] or "empty"
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def cached_read(query: str, params_json: str, version: str) -> list[dict[str, Any]]:
+    from graph.db import plain
+
+    return [plain(r) for r in graph().read(query, json.loads(params_json))]
+
+
+def read(query: str, **params: Any) -> list[dict[str, Any]]:
+    return cached_read(query, json.dumps(params, default=str, sort_keys=True), version_key())
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def cached_activity(accounts_json: str | None, bucket: str, version: str) -> pd.DataFrame:
+    from loaders import logstore
+
+    accounts = json.loads(accounts_json) if accounts_json else None
+    return logstore.activity(accounts, bucket)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def cached_saved_query(name: str, params_json: str, version: str):
+    """A saved query's result, computed once per load or detection run (same function as the CLI)."""
+    from queries import runner
+
+    return runner.run_saved(graph(), name, json.loads(params_json))
+
+
+def saved_query(name: str, **params: Any):
+    return cached_saved_query(name, json.dumps(params, sort_keys=True, default=str), version_key())
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def cached_trace(cluster_id: str, version: str):
+    """A cluster's attribution, computed once per run (tracing.attribution.trace_cluster, as `ringtrace trace`)."""
+    from tracing.attribution import trace_cluster
+
+    return trace_cluster(graph(), cluster_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def cached_requests(accounts_json: str, limit: int, version: str) -> pd.DataFrame:
+    from loaders import logstore
+
+    return logstore.requests_of(json.loads(accounts_json), limit)
+
+
+def latest_run() -> dict[str, Any] | None:
+    rows = read(data.LATEST_DETECTION)
+    return rows[0] if rows else None
+
+
+def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    from graph.db import plain
+
+    return pd.DataFrame([plain(r) for r in rows])
+
+
+def when(value: Any) -> str:
+    """A time as an investigator reads it: to the second, in UTC, no nanoseconds."""
+    if value in (None, "", "-"):
+        return "-"
+    ts = pd.Timestamp(str(value))
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def short_cluster_id(cluster_id: str) -> str:
+    from graph.cluster_ids import short_cluster_id as short
+
+    return short(cluster_id)
+
+
+def go(page: str, **state: Any) -> None:
+    """Open another page (a button's target), setting `state` for it first."""
+    st.session_state.update(state)
+    st.switch_page(PAGE_FILES[page])

@@ -1,0 +1,1 @@
+"""One module per workbench page: what the page shows, calling the same functions as the CLI."""

@@ -1,0 +1,110 @@
+"""Cluster: score breakdown, reasons, members, activity, infrastructure, attribution, the evidence
+graph, export and notes."""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from workbench import auth, data
+from workbench.session import audit, cached_trace, frame, graph, read, saved_query, user, version_key
+from workbench.text import md
+from workbench.widgets import (
+    CANVAS_NODE_CAP,
+    attribution_tables,
+    draw,
+    legend,
+    notes_panel,
+    pick_cluster,
+    requests_table,
+    timeline,
+)
+
+MEMBER_PAGE = 100
+# Evidence rows read for the cluster graph: enough for every member's cards and devices at seed scale
+# (the drawing itself is grouped and capped at CANVAS_NODE_CAP nodes).
+EVIDENCE_EDGE_LIMIT = 50_000
+
+
+def render() -> None:
+
+    st.header("Cluster")
+    cid = pick_cluster("cluster-pick")
+    if not cid:
+        return
+    cluster = read(data.CLUSTER, cluster_id=cid)[0]["cluster"]
+    st.metric("Score", f"{cluster['score']:.2f}", "flagged" if cluster["flagged"] else "not flagged")
+    st.subheader("Reasons")
+    for r in cluster.get("reasons") or []:
+        st.markdown(f"- {md(r)}")
+    st.subheader("Score breakdown")
+    contrib = pd.DataFrame(json.loads(cluster.get("contributions") or "[]"))
+    if not contrib.empty:
+        st.bar_chart(contrib.set_index("feature")["points"])
+        st.dataframe(contrib[["feature", "points", "reason"]], width="stretch", hide_index=True)
+    members = saved_query("cluster_members", cluster_id=cid, limit=100000)
+    mdf = frame(members.rows)
+    st.subheader(f"Members ({len(mdf):,})")
+    pages = max(1, (len(mdf) + MEMBER_PAGE - 1) // MEMBER_PAGE)
+    page = st.number_input("Page", 1, pages, 1, key="member-page") if pages > 1 else 1
+    st.dataframe(mdf.iloc[(page - 1) * MEMBER_PAGE: page * MEMBER_PAGE], width="stretch", hide_index=True)
+    st.subheader("Activity")
+    timeline(mdf["account_id"].tolist() if not mdf.empty else [], "hour")
+    with st.expander("Individual requests behind the aggregates (newest first)"):
+        requests_table(mdf["account_id"].tolist() if not mdf.empty else [])
+    st.subheader("Infrastructure used")
+    infra = saved_query("cluster_infrastructure", cluster_id=cid)
+    st.dataframe(frame(infra.rows), width="stretch", hide_index=True)
+    st.subheader("Attribution")
+    result = cached_trace(cid, version_key())
+    attribution_tables(result)
+    st.subheader("Graph")
+    cluster_graph_view(cid)
+    _export_button(cid)
+    st.subheader("Notes")
+    el = graph().read("MATCH (c:Cluster {cluster_id: $c}) RETURN elementId(c) AS e", {"c": cid})[0]["e"]
+    notes_panel(el, f"cluster-{cid}")
+
+
+def cluster_graph_view(cid: str) -> None:
+    """The cluster's evidence graph: nodes named by id, a legend, kinds that can be hidden, grouped accounts."""
+    from workbench import cluster_graph
+
+    ev = saved_query("bundle_evidence_graph", cluster_id=cid, limit=EVIDENCE_EDGE_LIMIT)
+    everything = cluster_graph.build(ev.rows)
+    kinds = everything.kinds()
+    hidden = st.multiselect("Hide kinds", kinds, key=f"hide-kinds-{cid}")
+    g = cluster_graph.build(ev.rows, set(hidden)) if hidden else everything
+    if g.grouped:
+        st.caption(f"{g.accounts:,} accounts: accounts that pay with the same cards (else share the same "
+                   "identifiers or devices) are drawn as one AccountGroup node, and items only one account uses are left out; open Explore "
+                   "to see single accounts.")
+    shown = dict(list(g.nodes.items())[:CANVAS_NODE_CAP])
+    if len(g.nodes) > CANVAS_NODE_CAP:
+        st.caption(f"Showing {len(shown):,} of {len(g.nodes):,} nodes; hide kinds or open Explore for more.")
+    legend(sorted({n["label"] for n in shown.values()}))
+    draw(shown, g.edges, f"cluster-graph-{cid}")
+
+
+def _export_button(cid: str) -> None:
+    from bundles.export import export_cluster
+
+    name, role = user()
+    if not auth.can(role, "export"):
+        st.caption("Viewers cannot export evidence bundles.")
+        return
+    redact = st.checkbox("Redact personal data", key=f"redact-{cid}")
+    if st.button("Prepare evidence bundle", key=f"export-{cid}"):
+        out = Path(tempfile.mkdtemp()) / f"{cid}.zip"
+        manifest = export_cluster(graph(), cid, out, name, redact)
+        audit("export", {"cluster_id": cid, "bundle_id": manifest["bundle_id"], "redacted": redact})
+        st.session_state[f"bundle-{cid}"] = (out.name, out.read_bytes())
+        shutil.rmtree(out.parent, ignore_errors=True)
+    if f"bundle-{cid}" in st.session_state:  # stays: the download can be clicked again
+        file_name, payload = st.session_state[f"bundle-{cid}"]
+        st.download_button("Download bundle", payload, file_name=file_name, mime="application/zip",
+                           key=f"download-{cid}", on_click="ignore")

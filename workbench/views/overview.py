@@ -1,0 +1,72 @@
+"""Overview: counts of every kind, load runs, the data's time span, the latest detection's flagged
+clusters (a row click opens one) and the request timeline."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from workbench import data
+from workbench.session import go, latest_run, read, short_cluster_id, when
+from workbench.text import md
+from workbench.widgets import timeline
+
+OVERVIEW_KINDS = ("Account", "Organisation", "Person", "IPAddress", "PaymentCard", "Device", "Identifier", "APIKey",
+                  "Proxy", "PromptTemplate", "EmailDomain", "Model", "Cluster")
+
+
+INTERNAL_KINDS = ("LoadRun", "DetectionRun", "Note")
+
+
+METRICS_PER_ROW = 6
+
+
+def render() -> None:
+    st.header("Overview")
+    counts = {c["label"]: c["n"] for c in read(data.OVERVIEW_COUNTS)}
+    if not counts or all(n == 0 for n in counts.values()):
+        st.info("No data loaded yet. Load a dataset with `ringtrace load DATASET_DIR` "
+                "(or `ringtrace demo` for the sample), then reload.")
+        return
+    shown = [k for k in OVERVIEW_KINDS if k in counts] + sorted(k for k in counts if k not in OVERVIEW_KINDS
+                                                                and k not in INTERNAL_KINDS)
+    for start in range(0, len(shown), METRICS_PER_ROW):
+        for col, kind in zip(st.columns(METRICS_PER_ROW), shown[start:start + METRICS_PER_ROW]):
+            col.metric(kind, f"{counts[kind]:,}")
+    span = read(data.DATA_SPAN)[0]
+    st.caption(md(f"Requests from {when(span['first_request'])} to {when(span['last_request'])}; "
+                  f"sign-ups from {when(span['first_signup'])} to {when(span['last_signup'])}"))
+    with st.expander("Load runs"):
+        runs = pd.DataFrame(read(data.LOAD_RUNS))
+        if not runs.empty:
+            runs["started_at"] = runs["started_at"].map(when)
+        st.dataframe(runs, width="stretch", hide_index=True)
+    run = latest_run()
+    if run is None:
+        st.warning("No detection run yet: run `ringtrace detect` to flag clusters.")
+    else:
+        st.subheader(f"Latest detection: {md(run['run_id'])}")
+        st.caption(md(f"{run['flagged']} flagged of {run['clusters']} clusters, started {when(run['started_at'])}. "
+                      "Click a row to open its cluster."))
+        flagged_clusters_table(run["run_id"])
+    st.subheader("Request volume")
+    timeline(None, "day")
+
+
+def flagged_clusters_table(run_id: str) -> None:
+    """The run's flagged clusters; selecting a row opens that cluster."""
+    rows = [c for c in read(data.CLUSTERS_OF_RUN, run_id=run_id) if c["flagged"]]
+    if not rows:
+        st.info("No cluster of this run is flagged.")
+        return
+    table = pd.DataFrame([{"cluster": short_cluster_id(c["cluster_id"]), "rank": c["rank"], "accounts": c["size"],
+                           "score": round(c["score"], 2), "top organisation": c["top_org"],
+                           "confidence": c["org_confidence"], "reasons": " | ".join(c["top_reasons"] or []),
+                           "cluster_id": c["cluster_id"]} for c in rows])
+    event = st.dataframe(
+        table, width="stretch", hide_index=True, on_select="rerun", selection_mode="single-row",
+        key="overview-clusters", column_order=[c for c in table.columns if c != "cluster_id"],
+        column_config={"reasons": st.column_config.TextColumn(width="large")})
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        st.session_state.pop("overview-clusters", None)  # coming back to Overview must not jump again
+        go("Cluster", open_cluster=table.iloc[picked[0]]["cluster_id"])

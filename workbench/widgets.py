@@ -1,0 +1,158 @@
+"""Pieces more than one page draws: timelines, request tables, notes, graphs with their legend,
+attribution tables and the cluster picker."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from workbench import auth, data
+from workbench.session import (
+    audit,
+    cached_activity,
+    cached_requests,
+    graph,
+    latest_run,
+    read,
+    short_cluster_id,
+    user,
+    version_key,
+)
+from workbench.text import md
+
+CANVAS_NODE_CAP = 300
+
+
+REQUEST_ROWS_SHOWN = 500
+
+
+def timeline(accounts: list[str] | None, bucket: str = "hour") -> None:
+    """Requests over time by model, with model releases marked."""
+    import altair as alt
+
+    df = cached_activity(json.dumps(accounts) if accounts is not None else None, bucket, version_key())
+    if df.empty:
+        st.info("No request log stored for this selection.")
+        return
+    df = df.copy()
+    df["bucket"] = pd.to_datetime(df["bucket"], utc=True)
+    bars = alt.Chart(df).mark_bar().encode(x=alt.X("bucket:T", title=None), y=alt.Y("requests:Q", stack=True),
+                                           color="model:N", tooltip=["bucket:T", "model:N", "requests:Q"])
+    releases = pd.DataFrame(read("MATCH (e:Event)-[r:CONCERNS_MODEL]->(m:Model) WHERE r.release "
+                                 "RETURN toString(e.ts) AS ts, m.name AS model"))
+    layers = [bars]
+    if not releases.empty:
+        releases["ts"] = pd.to_datetime(releases["ts"], utc=True)
+        releases = releases[(releases["ts"] >= df["bucket"].min()) & (releases["ts"] <= df["bucket"].max())]
+        if not releases.empty:
+            layers.append(alt.Chart(releases).mark_rule(color="red", strokeDash=[4, 4]).encode(
+                x="ts:T", tooltip=["model:N", "ts:T"]))
+    st.altair_chart(alt.layer(*layers).properties(height=220), width="stretch")
+
+
+def requests_table(accounts: list[str]) -> None:
+    """The raw request-log rows of some accounts, from the log store (drill-down)."""
+
+    rows = cached_requests(json.dumps(accounts), REQUEST_ROWS_SHOWN, version_key())
+    if rows.empty:
+        st.caption("No request log stored for these accounts.")
+    else:
+        st.caption(f"Latest {len(rows):,} requests (at most {REQUEST_ROWS_SHOWN}).")
+        st.dataframe(rows, width="stretch", hide_index=True)
+
+
+def notes_panel(element_id: str, key: str) -> None:
+    rows = graph().read(data.NOTES_OF, {"element_id": element_id})
+    for n in rows:
+        st.caption(f"{md(n['author'])} · {md(str(n['created_at'])[:16])}")
+        st.text(n["text"])
+    name, role = user()
+    if auth.can(role, "note"):
+        with st.form(f"note-{key}", clear_on_submit=True):
+            text = st.text_area("Add a note", key=f"note-text-{key}")
+            if st.form_submit_button("Save note") and text.strip():
+                data.add_note(graph(), element_id, text.strip(), name)
+                audit("note", {"element_id": element_id})
+                st.success("Note saved.")
+    else:
+        st.caption("Viewers cannot write notes.")
+
+
+def draw(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]], key: str,
+         selected: str | None = None, height: int | None = None) -> str | None:
+    """Draw nodes and edges with vis-network (colour and shape by type, size by score, tooltips);
+    returns the id of the node the user clicked last, if any."""
+    from bundles.render import NODE_STYLE
+    from workbench.canvas import CANVAS_HEIGHT_PX
+    from workbench.canvas import canvas as canvas_component
+
+    vis_nodes = []
+    for nid, n in nodes.items():
+        colour, shape = NODE_STYLE.get(n["label"], ("#999", "dot"))
+        tip = "\n".join(f"{k}: {v}" for k, v in list(n["props"].items())[:8] if k not in ("contributions", "features"))
+        vis_nodes.append({"id": nid, "label": data.display_key(n["label"], n["props"]), "title": f"{n['label']}\n{tip}",
+                          "color": colour, "shape": shape,
+                          "size": 12 + min(30, float(n["props"].get("score") or 0) * 2)})
+    vis_edges = [{"from": u, "to": v, "title": t} for u, v, t in sorted(edges) if u in nodes and v in nodes]
+    return canvas_component(vis_nodes, vis_edges, selected, key=key, height=height or CANVAS_HEIGHT_PX)
+
+
+def legend(kinds: list[str]) -> None:
+    """Colour and shape of each kind drawn (our own labels and colours only, never data)."""
+    from bundles.render import NODE_STYLE
+
+    parts = []
+    for kind in kinds:
+        colour, shape = NODE_STYLE.get(kind, ("#999", "dot"))
+        parts.append(f'<span style="display:inline-block;width:.8em;height:.8em;background:{colour};'
+                     f'border-radius:{"50%" if shape in ("dot", "ellipse") else "0"};margin:0 .3em 0 .9em"></span>'
+                     f"{kind} ({shape})")
+    st.html('<div class="ringtrace-legend" style="font-size:.85em">Legend:' + "".join(parts) + "</div>")
+
+
+def attribution_tables(result) -> None:
+    from tracing.attribution import REPORTING_THRESHOLD
+
+    for title, cands in (("organisation", result.organisations), ("person", result.people)):
+        if cands:
+            top = cands[0]
+            weak = "" if top.confidence >= REPORTING_THRESHOLD else " — below the reporting threshold"
+            st.markdown(f"Top-ranked {title}: **{md(top.name)}** ({md(top.target_id)}), confidence "
+                        f"{top.confidence:.2f}{weak}")
+    for title, cands in (("Organisations", result.organisations), ("People", result.people)):
+        rows = [{"rank": c.rank, "id": c.target_id, "name": c.name, "confidence": c.confidence,
+                 "evidence": c.evidence_text()} for c in cands]
+        st.markdown(f"**{title}**")
+        if rows:
+            st.dataframe(pd.DataFrame(rows), width="stretch", hide_index=True)
+        else:
+            st.caption("No evidence path found.")
+    if result.infrastructure:
+        st.caption("Infrastructure (not the originator): " +
+                   ", ".join(f"{md(r['service'])} ({r['accounts']} accounts)" for r in result.infrastructure))
+
+
+def pick_cluster(key: str) -> str | None:
+    run = latest_run()
+    if run is None:
+        st.info("No detection run yet: run `ringtrace detect` first.")
+        return None
+    clusters = read(data.CLUSTERS_OF_RUN, run_id=run["run_id"])
+    if not clusters:
+        st.info("The latest detection run found no clusters.")
+        return None
+    options = [c["cluster_id"] for c in clusters]
+    labels = {c["cluster_id"]: f"#{c['rank']} {'FLAGGED ' if c['flagged'] else ''}score {c['score']:.1f} · "
+              f"{c['size']} accounts · {short_cluster_id(c['cluster_id'])} · {c['cluster_id']}" for c in clusters}
+    typed = st.text_input("Open a cluster by id (full, or short like c0001)", key=f"{key}-typed").strip()
+    if typed and typed != st.session_state.get(f"{key}-applied"):
+        from graph.cluster_ids import resolve_cluster_id
+
+        st.session_state[f"{key}-applied"] = typed
+        st.session_state["open_cluster"] = resolve_cluster_id(graph(), typed)
+    preset = st.session_state.pop("open_cluster", None)  # a one-time request from a link or button
+    if preset in options:
+        st.session_state[key] = preset
+    return st.selectbox("Cluster", options, format_func=labels.get, key=key)
