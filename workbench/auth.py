@@ -119,9 +119,12 @@ def locked_for(name: str, client: str | None, throttle: Throttle = Throttle(), n
         return max(0.0, wait)
 
 
-def record_failure(name: str, client: str | None, now: float | None = None) -> None:
+def record_failure(name: str, client: str | None, now: float | None = None,
+                   throttle: Throttle = Throttle()) -> None:
     now = time.time() if now is None else now
     with _failures() as state:
+        for key in [k for k, times in state.items() if now - times[-1] > throttle.window_s + throttle.lockout_s]:
+            del state[key]  # forgotten once they can no longer lock anyone out
         for key in _keys(name, client):
             state[key] = (state.get(key, []) + [now])[-config.LOGIN_MAX_FAILURES * 2:]
 
