@@ -1,0 +1,70 @@
+"""`ringtrace load` and `ringtrace sample`: datasets in, synthetic datasets out."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ringtrace import config
+from ringtrace.commands.common import friendly_errors
+from ringtrace.errors import RingtraceError
+
+SAMPLE_DIR = config.PROJECT_ROOT / "sample_data" / "small"
+
+
+def print_load_summary(summary) -> None:
+    from ringtrace.terminal import console as make_console
+    from ringtrace.terminal import escape, print_table
+
+    console = make_console()
+    rows = [(t.table, t.file, f"{t.read:,}", f"{t.loaded:,}", f"{t.rejected:,}", f"{t.seconds:.1f}")
+            for t in summary.tables]
+    rows.append(("total", "", f"{summary.read:,}", f"{summary.loaded:,}", f"{summary.rejected:,}", ""))
+    print_table(console, f"Load {summary.run_id}", ("table", "file", "read", "loaded", "rejected", "seconds"), rows,
+                id_columns=("table", "file"))
+    for t in summary.failed_files:
+        console.print(f"[red]Error:[/red] {escape(t.error)}")
+    for name, why in summary.ignored_files:
+        console.print(escape(f"Ignored {name}: {why}"))
+    if summary.rejected:
+        console.print(escape(f"{summary.rejected:,} rejected rows, each with its reason, in {summary.rejects_file}"))
+
+
+@click.command()
+@click.argument("dataset", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the rejects CSV (default: under the ringtrace home).")
+@click.option("--no-progress", is_flag=True, help="Do not draw progress bars.")
+def load(dataset: Path, rejects: Path | None, no_progress: bool) -> None:
+    """Load a dataset directory (docs/input-format.md) into Neo4j."""
+    friendly_errors(_load)(dataset, rejects, not no_progress)
+
+
+def _load(dataset: Path, rejects: Path | None, progress: bool) -> None:
+    from graph.db import connect
+    from loaders.load import load_dataset
+
+    with connect() as g:
+        summary = load_dataset(g, dataset, rejects, progress=progress)
+    print_load_summary(summary)
+    if summary.failed_files:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--accounts", type=int, default=5000, show_default=True, help="Number of accounts.")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--no-truth", is_flag=True, help="Leave out the truth table.")
+@click.option("--scenario", type=click.Choice(["campaigns", "marketplace"]), default="campaigns", show_default=True,
+              help="campaigns: distillation campaigns through proxy services (the sample); marketplace: rings of "
+                   "2-10 accounts sharing devices, phones, addresses and bank accounts, no request log.")
+def sample(out: Path, accounts: int, seed: int, no_truth: bool, scenario: str) -> None:
+    """Write a synthetic dataset (fictional organisations and people only)."""
+    from ringtrace.synthetic import generate
+
+    try:
+        counts = generate(out, accounts, seed, truth=not no_truth, scenario=scenario)
+    except ValueError as exc:
+        raise RingtraceError(str(exc)) from exc
+    click.echo(", ".join(f"{k}: {v:,}" for k, v in counts.items()))

@@ -1,0 +1,59 @@
+"""`ringtrace detect`: flag coordinated clusters."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ringtrace import config
+from ringtrace.commands.common import friendly_errors
+
+
+@click.command()
+@click.option("--resolution", type=float, default=1.0, show_default=True,
+              help="Louvain resolution (higher: smaller clusters); python engine only.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed (same input and seed: same clusters); python engine only, GDS Louvain has none.")
+@click.option("--engine", type=click.Choice(config.DETECTION_ENGINES), default=config.DETECTION_ENGINES[0],
+              show_default=True,
+              help="python: python-louvain here; gds: Louvain inside Neo4j with Graph Data Science "
+                   "(`ringtrace neo4j install-gds` for the local server).")
+@click.option("--min-size", type=int, default=config.DETECT_MIN_GROUP, show_default=True,
+              help="Smallest group reported as a cluster.")
+@click.option("--flag-threshold", type=float, default=config.DETECT_FLAG_THRESHOLD, show_default=True,
+              help="Score at or above which a cluster is flagged.")
+@click.option("--top-k", type=int, default=config.DETECT_TOP_K, show_default=True,
+              help="Strongest links kept per account in the projection.")
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write flagged_accounts.csv and clusters.csv here.")
+@click.option("--no-progress", is_flag=True)
+def detect(resolution: float, seed: int, engine: str, min_size: int, flag_threshold: float, top_k: int,
+           results: Path | None, no_progress: bool) -> None:
+    """Find coordinated account clusters, score them with reasons, save the run in Neo4j."""
+    friendly_errors(_detect)(resolution, seed, engine, results, not no_progress,
+                       {"min_group": min_size, "flag_threshold": flag_threshold, "top_k": top_k})
+
+
+def _detect(resolution: float, seed: int, engine: str, results: Path | None, progress: bool,
+            thresholds: dict | None = None) -> None:
+    from detection.run import DetectionParams, write_results
+    from detection.run import detect as run_detection
+    from graph.cluster_ids import short_cluster_id
+    from graph.db import connect
+    from ringtrace.terminal import console as make_console
+    from ringtrace.terminal import escape, print_table
+
+    with connect() as g:
+        result = run_detection(g, DetectionParams(resolution=resolution, seed=seed, **(thresholds or {})),
+                               engine, progress)
+    console = make_console()
+    print_table(console, f"Detection {result.run_id}: {len(result.flagged)} flagged of {len(result.clusters)} clusters",
+                ("cluster", "size", "score", "top reasons"),
+                [(short_cluster_id(cid), f"{len(c.members):,}", f"{c.score:.1f}", "; ".join(c.reasons[:3]))
+                 for cid, c in result.flagged], id_columns=("cluster",))
+    console.print(escape("Timings (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items())))
+    console.print(escape(f"Cluster ids: the short form ({short_cluster_id(result.cluster_ids[0]) if result.cluster_ids else 'c0001'}) "
+                         f"names a cluster of the latest run in every command; the full form is {result.run_id}-cNNNN."))
+    if results:
+        f, c = write_results(result, results)
+        console.print(escape(f"Wrote {f} and {c}"))

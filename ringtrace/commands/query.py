@@ -1,0 +1,131 @@
+"""`ringtrace query NAME|list|save`: saved read-only Cypher."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ringtrace import config, safecsv
+from ringtrace.commands.common import cli_user, friendly_errors
+from ringtrace.errors import RingtraceError
+
+
+class _QueryGroup(click.Group):
+    """`ringtrace query NAME ...` runs a saved query; `list` and `save` are subcommands."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "run", self.commands["run"], args
+        return super().resolve_command(ctx, args)
+
+
+QUERY_RUN_HELP = f"""\b
+Running a saved query: ringtrace query NAME [OPTIONS]
+  -p, --param KEY=VALUE          a parameter of the query (repeat); `ringtrace query list` shows them;
+                                 a cluster takes its full or short id (c0001)
+  --format [table|csv|json]      output format (default: table)
+  --timeout SECONDS              stop the query after this long (default: {config.QUERY_TIMEOUT_S:g})
+  --row-cap N                    at most N rows (default: {config.QUERY_ROW_CAP})
+"""
+
+
+@click.group(cls=_QueryGroup, epilog=QUERY_RUN_HELP)
+def query() -> None:
+    """Run saved read-only Cypher queries: `ringtrace query NAME --param k=v`, `list`, `save FILE`."""
+
+
+def _print_result(result, fmt: str) -> None:
+    import json
+    import sys
+
+    from ringtrace.terminal import console as make_console
+    from ringtrace.terminal import print_table
+
+    if fmt == "json":
+        click.echo(json.dumps({"columns": result.columns, "rows": result.rows, "truncated": result.truncated},
+                              default=str, indent=1))
+    elif fmt == "csv":
+        w = safecsv.DictWriter(sys.stdout, fieldnames=result.columns)
+        w.writeheader()
+        for r in result.rows:
+            w.writerow({k: v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, default=str)
+                        for k, v in r.items()})
+    else:
+        ids = [c for c in result.columns if c.endswith("_id") or c in ("id", "ip", "domain")]
+        print_table(make_console(), None, result.columns, [[r[c] for c in result.columns] for r in result.rows],
+                    id_columns=ids)
+    if result.truncated:
+        click.secho(f"Showing the first {result.row_cap:,} rows (row cap); raise --row-cap for more.",
+                    fg="yellow", err=True)
+
+
+@query.command("run", hidden=True)
+@click.argument("name")
+@click.option("--param", "-p", "params", multiple=True, help="key=value (repeat).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--timeout", type=float, default=config.QUERY_TIMEOUT_S, show_default=True, help="Seconds.")
+@click.option("--row-cap", type=int, default=config.QUERY_ROW_CAP, show_default=True)
+def query_run(name: str, params: tuple[str, ...], fmt: str, timeout: float, row_cap: int) -> None:
+    """Run saved query NAME."""
+    friendly_errors(_query_run)(name, params, fmt, timeout, row_cap)
+
+
+def _query_run(name: str, params: tuple[str, ...], fmt: str, timeout: float, row_cap: int) -> None:
+    from graph.db import connect
+    from queries.guard import QueryRefused
+    from queries.runner import run_saved
+    from ringtrace import audit
+    from ringtrace.errors import RingtraceError
+
+    raw = {}
+    for p in params:
+        if "=" not in p:
+            raise RingtraceError(f"--param {p!r} must look like key=value.")
+        k, v = p.split("=", 1)
+        raw[k.strip()] = v
+    details = {"name": name, "params": raw}
+    with connect() as g:
+        try:
+            result = run_saved(g, name, raw, timeout, row_cap)
+        except QueryRefused as exc:
+            audit.record(cli_user(), "query_refused", {**details, "reason": str(exc)})
+            raise
+        except RingtraceError as exc:
+            audit.record(cli_user(), "query_failed", {**details, "error": str(exc)})
+            raise
+    audit.record(cli_user(), "query", {**details, "rows": len(result.rows)})
+    _print_result(result, fmt)
+
+
+@query.command("list")
+def query_list() -> None:
+    """List the shipped and saved queries with their parameters."""
+    from queries.library import load_library
+
+    for q in load_library().values():
+        params = ", ".join(f"{p.name}:{p.type}={p.default!r}" for p in q.params)
+        origin = "shipped" if q.shipped else "saved"
+        click.echo(f"{q.name} [{origin}] {q.title}\n    params: {params or 'none'}; tags: {', '.join(q.tags)}")
+
+
+@query.command("save")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def query_save(file: Path) -> None:
+    """Validate a .cypher file (header + read-only checks) and add it to your library."""
+    friendly_errors(_query_save)(file)
+
+
+def _query_save(file: Path) -> None:
+    from graph.db import connect
+    from queries.guard import QueryRefused
+    from queries.runner import save_user_query
+    from ringtrace import audit
+
+    with connect() as g:
+        try:
+            q = save_user_query(g, file.read_text())
+        except (QueryRefused, RingtraceError) as exc:
+            audit.record(cli_user(), "save_query_refused", {"file": str(file), "reason": str(exc)})
+            raise
+    audit.record(cli_user(), "save_query", {"name": q.name, "file": str(file), "path": str(q.path)})
+    click.echo(f"Saved {q.name} to {q.path}")
