@@ -21,6 +21,7 @@ OLD_MODEL, NEW_MODEL = "atlas-3", "atlas-4"
 FRAUD_SHARE = 0.048          # about 24,000 of 500,000 accounts, as in the published case
 REQUESTS_PER_ACCOUNT = 32    # 16M exchanges for 500,000 accounts
 MIN_ACCOUNTS = 300
+FRAGMENT_SIZE = 30           # accounts per card group in the `fragmented` scenario
 OWN_TEMPLATES = 3            # an ordinary user's own recurring prompt shapes
 CONSUMER_DOMAINS = ("inboxly.example", "postvault.example", "mailmeadow.example", "quickpost.example")
 FIRST = ("Ari", "Bex", "Cato", "Dara", "Eli", "Fen", "Gil", "Hana", "Ivo", "Juno", "Kit", "Lior", "Mika",
@@ -65,8 +66,9 @@ VPN = ("org-vpn-shroud", "ShroudVPN", 64900)
 
 
 class Gen:
-    def __init__(self, n_accounts: int, seed: int) -> None:
+    def __init__(self, n_accounts: int, seed: int, fragmented: bool = False) -> None:
         self.n = n_accounts
+        self.fragmented = fragmented
         self.rng = np.random.default_rng(seed)
         self.accounts: list[pd.DataFrame] = []
         self.cards: list[pd.DataFrame] = []
@@ -238,19 +240,26 @@ class Gen:
             claimed=self.rng.choice(["", "freelance", "student", "self"], k),
             truth={"is_fraud": "true", "campaign_id": c.campaign_id, "org_id": c.lab,
                    "person_id": staff["person_id"]})
-        n_cards = max(2, k // 20)
-        names = self.names(n_cards).astype(object)
-        names[0] = staff["name"]  # operational slip: one card in the staff member's own name
-        emails = np.array([f"billing{i}@{self.rng.choice(CONSUMER_DOMAINS)}" for i in range(n_cards)])
-        fps = self.add_cards(n_cards, names=names, country=lab[5], emails=emails,
-                             org="")
-        self.cards[-1].loc[self.cards[-1].index[1], "billing_org_id"] = c.lab  # one card billed to the lab
-        self.link_cards(acc, fps[self.rng.integers(0, n_cards, k)])
-        n_dev = max(2, k // 15)
-        devices = self.ids("dev-", n_dev, "next_device").astype(object)
-        devices[0] = staff["device"]  # the staff member's own device runs a few of the accounts
         windows = self.lockstep_windows(max(60, k // 4))
-        self.add_logins(acc, (2, 6), service_ips, devices, windows)
+        # fragmented: small card groups, each with cards and devices of its own (only the proxy pool,
+        # the prompt kit, the API-key addresses and the timing tie the groups together)
+        parts = np.array_split(np.arange(k), max(1, k // FRAGMENT_SIZE)) if self.fragmented else [np.arange(k)]
+        for g, part in enumerate(parts):
+            group = acc[part]
+            n_cards = max(2, len(group) // 20)
+            names = self.names(n_cards).astype(object)
+            if g == 0:
+                names[0] = staff["name"]  # operational slip: one card in the staff member's own name
+            emails = np.array([f"billing{i}@{self.rng.choice(CONSUMER_DOMAINS)}" for i in range(n_cards)])
+            fps = self.add_cards(n_cards, names=names, country=lab[5], emails=emails, org="")
+            if g == 0:
+                self.cards[-1].loc[self.cards[-1].index[1], "billing_org_id"] = c.lab  # one card billed to the lab
+            self.link_cards(group, fps[self.rng.integers(0, n_cards, len(group))])
+            n_dev = max(2, len(group) // 15)
+            devices = self.ids("dev-", n_dev, "next_device").astype(object)
+            if g == 0:
+                devices[0] = staff["device"]  # the staff member's own device runs a few of the accounts
+            self.add_logins(group, (2, 6), service_ips, devices, windows)
         # API keys: mostly created through the proxy service, a few from the lab's own network
         self.campaign_keys.append(pd.DataFrame({
             "api_key_id": np.char.add("key-", acc), "account_id": acc,
@@ -419,7 +428,7 @@ def split_exactly(total: int, shares: list[float]) -> list[int]:
     return parts
 
 
-SCENARIOS = ("campaigns", "marketplace")
+SCENARIOS = ("campaigns", "marketplace", "fragmented")
 
 
 def generate(out: Path, n_accounts: int = 5000, seed: int = 7, truth: bool = True,
@@ -427,15 +436,17 @@ def generate(out: Path, n_accounts: int = 5000, seed: int = 7, truth: bool = Tru
     """Write a dataset directory of one scenario; returns the row count of each table.
 
     campaigns: distillation campaigns through proxy services among legitimate API users (the sample);
-    marketplace: rings of 2-10 accounts among people who share innocently, no request log."""
+    marketplace: rings of 2-10 accounts among people who share innocently, no request log;
+    fragmented: the same campaigns, each run as many card groups of about 30 accounts with cards and
+    devices of their own, two of them through the same proxy service."""
     if n_accounts < MIN_ACCOUNTS:
         raise ValueError(f"a synthetic dataset needs at least {MIN_ACCOUNTS} accounts to hold every group")
     if scenario == "marketplace":
         from ringtrace.synthetic_marketplace import Marketplace
 
         tables = Marketplace(n_accounts, seed).build()
-    elif scenario == "campaigns":
-        tables = Gen(n_accounts, seed).build()
+    elif scenario in ("campaigns", "fragmented"):
+        tables = Gen(n_accounts, seed, fragmented=scenario == "fragmented").build()
     else:
         raise ValueError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
     out.mkdir(parents=True, exist_ok=True)

@@ -56,9 +56,11 @@ def _load(dataset: Path, rejects: Path | None, progress: bool) -> None:
 @click.option("--accounts", type=int, default=5000, show_default=True, help="Number of accounts.")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--no-truth", is_flag=True, help="Leave out the truth table.")
-@click.option("--scenario", type=click.Choice(["campaigns", "marketplace"]), default="campaigns", show_default=True,
+@click.option("--scenario", type=click.Choice(["campaigns", "marketplace", "fragmented"]), default="campaigns",
+              show_default=True,
               help="campaigns: distillation campaigns through proxy services (the sample); marketplace: rings of "
-                   "2-10 accounts sharing devices, phones, addresses and bank accounts, no request log.")
+                   "2-10 accounts sharing devices, phones, addresses and bank accounts, no request log; "
+                   "fragmented: each campaign run as many card groups of ~30 accounts.")
 def sample(out: Path, accounts: int, seed: int, no_truth: bool, scenario: str) -> None:
     """Write a synthetic dataset (fictional organisations and people only)."""
     from ringtrace.synthetic import generate
