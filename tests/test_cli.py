@@ -126,3 +126,22 @@ def test_a_port_held_by_another_ringtrace_server_names_its_home(neo4j_server, tm
     assert proc.returncode == 1
     assert f"whose home is {config.home()}" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("scenario", ["marketplace", "fragmented"])
+def test_scenarios_write_their_tables(tmp_path, scenario):
+    n = 3000 if scenario == "marketplace" else 10000  # enough fraud for several ~30-account card groups
+    code, out = _run("sample", str(tmp_path / scenario), "--accounts", str(n), "--scenario", scenario)
+    assert code == 0, out
+    d = tmp_path / scenario
+    truth = pd.read_csv(d / "truth.csv", dtype=str, keep_default_na=False)
+    assert len(pd.read_csv(d / "accounts.csv")) == n and len(truth) == n
+    if scenario == "marketplace":
+        assert not list(d.glob("exchanges.*")), "no request log"
+        rings = truth[truth["is_fraud"] == "true"].groupby("campaign_id").size()
+        assert rings.between(2, 10).all() and len(rings) > 10
+        assert (d / "account_identifiers.csv").exists() and (d / "account_links.csv").exists()
+    else:
+        cards = pd.read_csv(d / "account_cards.csv").merge(truth, on="account_id")
+        per_campaign = cards[cards["is_fraud"] == "true"].groupby("campaign_id")["card_fingerprint"].nunique()
+        assert (per_campaign >= 8).all()  # several card groups per campaign, each with its own cards
