@@ -31,7 +31,6 @@ EVIDENCE_EDGE_LIMIT = 50_000
 
 
 def render() -> None:
-
     st.header("Cluster")
     cid = pick_cluster("cluster-pick")
     if not cid:

@@ -12,7 +12,6 @@ TRACE_GRAPH_HEIGHT_PX = 420
 
 
 def render() -> None:
-
     st.header("Trace")
     account = st.text_input("Account id (or leave empty and pick a cluster)", key="trace-account")
     cid = None
