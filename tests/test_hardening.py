@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from queries import guard, runner
+from queries import runner
 from queries.guard import QueryRefused
 from ringtrace import audit, config, safecsv
 from ringtrace.cli import main as cli
