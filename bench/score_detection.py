@@ -15,6 +15,7 @@ import pandas as pd
 
 RECOVERED_JACCARD = 0.8
 SHOWN_CAMPAIGNS = 10
+ONE_CAMPAIGN_SHARE = 0.9
 
 
 def read_truth(dataset: Path) -> pd.DataFrame:
@@ -29,7 +30,8 @@ def read_truth(dataset: Path) -> pd.DataFrame:
 
 def score(dataset: Path, results: Path) -> dict:
     truth = read_truth(dataset).set_index("account_id")
-    flagged = pd.read_csv(results / "flagged_accounts.csv", dtype=str)
+    flagged = pd.read_csv(results / "flagged_accounts.csv", dtype=str).rename(
+        columns={"campaign_id": "detected_campaign"})
     is_fraud = truth["is_fraud"]
     flagged_set = set(flagged["account_id"])
     fraud_set = set(is_fraud[is_fraud].index)
@@ -62,6 +64,15 @@ def score(dataset: Path, results: Path) -> dict:
         recovered += best >= RECOVERED_JACCARD
     campaigns = truth[is_fraud]["campaign_id"].nunique()
     out["recovered"] = recovered / campaigns if campaigns else 1.0
+    # detected campaigns: each true campaign mostly under one detected campaign id, each id mostly one campaign
+    if "detected_campaign" in flagged.columns:
+        fraud_rows = flagged[flagged["is_fraud"].fillna(False).astype(bool)]
+        one = [g["detected_campaign"].value_counts(normalize=True).iloc[0] >= ONE_CAMPAIGN_SHARE
+               for _, g in fraud_rows.groupby("campaign_id")]
+        pure = [g["campaign_id"].fillna("legit").value_counts(normalize=True).iloc[0] >= ONE_CAMPAIGN_SHARE
+                for _, g in flagged.groupby("detected_campaign")]
+        out["one_campaign"] = (int(sum(one)), len(one))
+        out["pure_campaigns"] = (int(sum(pure)), len(pure))
     return out
 
 
@@ -70,6 +81,10 @@ if __name__ == "__main__":
     print(f"flagged accounts {result['flagged']:,} of {result['fraud']:,} fraudulent: "
           f"precision {result['precision']:.4f}, recall {result['recall']:.4f}")
     print(f"campaigns recovered as one flagged cluster (Jaccard >= {RECOVERED_JACCARD}): {result['recovered']:.1%}")
+    if "one_campaign" in result:
+        print(f"true campaigns with >= {ONE_CAMPAIGN_SHARE:.0%} of their flagged accounts under one detected campaign: "
+              f"{result['one_campaign'][0]} of {result['one_campaign'][1]}; detected campaigns with purity >= "
+              f"{ONE_CAMPAIGN_SHARE:.0%}: {result['pure_campaigns'][0]} of {result['pure_campaigns'][1]}")
     shown = list(result["campaigns"].items())
     for camp, r in shown[:SHOWN_CAMPAIGNS]:
         print(f"  {camp}: main cluster {r['main_cluster']}, purity {r['purity']:.3f}, "

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from detection import RUN_ID_TIME, communities, evidence, gds_louvain, projection, scoring
+from detection import RUN_ID_TIME, campaigns, communities, evidence, gds_louvain, projection, scoring
 from graph.db import Graph, ensure_schema
 from ringtrace import __version__, config, safecsv
 from ringtrace.errors import RingtraceError
@@ -71,6 +71,7 @@ class DetectionResult:
     timings: dict[str, float]
     projection_nodes: int
     projection_edges: int
+    campaigns: list[campaigns.Campaign] = field(default_factory=list)
 
     @property
     def flagged(self) -> list[tuple[str, scoring.ScoredCluster]]:
@@ -137,6 +138,10 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
         scored.sort(key=lambda c: (-c.score, c.members[0]))
         cluster_ids = [f"{run_id}-c{i + 1:04d}" for i in range(len(scored))]
         result = DetectionResult(run_id, scored, cluster_ids, timings, nodes, links)
+        result.campaigns = step(
+            "grouping flagged clusters into campaigns", campaigns.group_campaigns, run_id,
+            [(cid, c.members, c.score) for cid, c in result.flagged], activity,
+            dict(zip(popularity["prompt_fingerprint"], popularity["users"])))
         step("saving the run to Neo4j", _save, graph, result, params, started, engine, ev.load_runs)
     return result
 
@@ -161,15 +166,21 @@ def _save(graph: Graph, result: DetectionResult, params: DetectionParams, starte
 
 
 def write_results(result: DetectionResult, out: Path) -> tuple[Path, Path]:
-    """flagged_accounts.csv (account_id,cluster_id,score) and clusters.csv for the run."""
+    """flagged_accounts.csv (account_id,cluster_id,score,campaign_id), clusters.csv and campaigns.csv."""
     out.mkdir(parents=True, exist_ok=True)
     flagged_path, clusters_path = out / "flagged_accounts.csv", out / "clusters.csv"
+    campaign_of = {cid: k.campaign_id for k in result.campaigns for cid in k.cluster_ids}
     with open(flagged_path, "w", newline="") as fh:
         w = safecsv.writer(fh)
-        w.writerow(["account_id", "cluster_id", "score"])
+        w.writerow(["account_id", "cluster_id", "score", "campaign_id"])
         for cid, c in result.flagged:
             for a in c.members:
-                w.writerow([a, cid, c.score])
+                w.writerow([a, cid, c.score, campaign_of.get(cid, "")])
+    with open(out / "campaigns.csv", "w", newline="") as fh:
+        w = safecsv.writer(fh)
+        w.writerow(["campaign_id", "clusters", "accounts", "score", "reasons"])
+        for k in result.campaigns:
+            w.writerow([k.campaign_id, " ".join(k.cluster_ids), k.accounts, k.score, " | ".join(k.reasons)])
     with open(clusters_path, "w", newline="") as fh:
         w = safecsv.writer(fh)
         w.writerow(["cluster_id", "size", "score", "flagged", "reasons"])

@@ -87,3 +87,32 @@ def test_detection_never_reads_truth(sample_detected, tmp_path):
         g.close()
     assert [c.members for c in again.clusters] == [c.members for c in result.clusters]
     assert [c.score for c in again.clusters] == [c.score for c in result.clusters]
+
+
+def test_campaigns_group_a_fragmented_operators_clusters_and_keep_two_operators_apart(graph, tmp_path):
+    """Card groups with their own cards and devices are one campaign when they send one prompt kit;
+    two operators renting the same proxy service stay two campaigns."""
+    import pandas as pd
+
+    from detection.run import detect, write_results
+    from loaders.load import load_dataset
+    from ringtrace.synthetic import generate
+
+    data = tmp_path / "fragmented"
+    generate(data, 10000, seed=5, scenario="fragmented")
+    load_dataset(graph, data, progress=False)
+    result = detect(graph, progress=False)
+    write_results(result, tmp_path / "results")
+    flagged = pd.read_csv(tmp_path / "results" / "flagged_accounts.csv")
+    truth = pd.read_csv(data / "truth.csv").set_index("account_id")
+    flagged = flagged.join(truth["campaign_id"].rename("true"), on="account_id")
+    assert flagged["cluster_id"].nunique() > 3, "the scenario splits campaigns into several clusters"
+    for camp, rows in flagged.groupby("true"):
+        assert rows["campaign_id"].value_counts().iloc[0] / len(rows) >= 0.9, camp
+    for k, rows in flagged.groupby("campaign_id"):
+        assert rows["true"].value_counts().iloc[0] / len(rows) >= 0.9, k
+    same_proxy = flagged[flagged["true"].isin(["camp-cot", "camp-agentic-code"])]
+    assert same_proxy.groupby("true")["campaign_id"].agg(lambda s: s.mode()[0]).nunique() == 2
+    campaigns = pd.read_csv(tmp_path / "results" / "campaigns.csv")
+    assert list(campaigns.columns) == ["campaign_id", "clusters", "accounts", "score", "reasons"]
+    assert campaigns["reasons"].str.contains("prompt templates").any()

@@ -25,7 +25,7 @@ from ringtrace.commands.common import friendly_errors
 @click.option("--top-k", type=int, default=config.DETECT_TOP_K, show_default=True,
               help="Strongest links kept per account in the projection.")
 @click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also write flagged_accounts.csv and clusters.csv here.")
+              help="Also write flagged_accounts.csv, clusters.csv and campaigns.csv here.")
 @click.option("--no-progress", is_flag=True)
 def detect(resolution: float, seed: int, engine: str, min_size: int, flag_threshold: float, top_k: int,
            results: Path | None, no_progress: bool) -> None:
@@ -51,6 +51,9 @@ def _detect(resolution: float, seed: int, engine: str, results: Path | None, pro
                 ("cluster", "size", "score", "top reasons"),
                 [(short_cluster_id(cid), f"{len(c.members):,}", f"{c.score:.1f}", "; ".join(c.reasons[:3]))
                  for cid, c in result.flagged], id_columns=("cluster",))
+    for k in result.campaigns:
+        if len(k.cluster_ids) > 1:
+            console.print(escape(f"Campaign {short_cluster_id(k.campaign_id)}: " + "; ".join(k.reasons)))
     console.print(escape("Timings (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items())))
     console.print(escape(f"Cluster ids: the short form ({short_cluster_id(result.cluster_ids[0]) if result.cluster_ids else 'c0001'}) "
                          f"names a cluster of the latest run in every command; the full form is {result.run_id}-cNNNN."))
