@@ -19,7 +19,8 @@ from score_detection import read_truth  # noqa: E402
 
 def score(dataset: Path, results: Path) -> dict:
     truth = read_truth(dataset)
-    flagged = pd.read_csv(results / "flagged_accounts.csv", dtype=str).merge(truth, on="account_id")
+    flagged = pd.read_csv(results / "flagged_accounts.csv", dtype=str).rename(
+        columns={"campaign_id": "detected_campaign"}).merge(truth, on="account_id")
     attribution = pd.read_csv(results / "attribution.csv", dtype=str)
     attribution["confidence"] = attribution["confidence"].astype(float)
     out = {}
