@@ -38,21 +38,23 @@ def _print_result(result, fmt: str) -> None:
     import json
     import sys
 
+    from graph.db import plain
     from ringtrace.terminal import console as make_console
     from ringtrace.terminal import print_table
 
+    rows = [{k: plain(v) for k, v in r.items()} for r in result.rows]  # times as ISO 8601 text
     if fmt == "json":
-        click.echo(json.dumps({"columns": result.columns, "rows": result.rows, "truncated": result.truncated},
+        click.echo(json.dumps({"columns": result.columns, "rows": rows, "truncated": result.truncated},
                               default=str, indent=1))
     elif fmt == "csv":
         w = safecsv.DictWriter(sys.stdout, fieldnames=result.columns)
         w.writeheader()
-        for r in result.rows:
+        for r in rows:
             w.writerow({k: v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, default=str)
                         for k, v in r.items()})
     else:
         ids = [c for c in result.columns if c.endswith("_id") or c in ("id", "ip", "domain")]
-        print_table(make_console(), None, result.columns, [[r[c] for c in result.columns] for r in result.rows],
+        print_table(make_console(), None, result.columns, [[r[c] for c in result.columns] for r in rows],
                     id_columns=ids)
     if result.truncated:
         click.secho(f"Showing the first {result.row_cap:,} rows (row cap); raise --row-cap for more.",
