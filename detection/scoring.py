@@ -132,12 +132,16 @@ class Scorer:
 
         acts, cards, devices = (split(self.activity, "account_id"), split(self.cards, "account"),
                                 split(self.devices, "account"))
+        ids, links = split(self.identifiers, "account"), split(self.links, "src")
         return [self.score(g, acts.get(i, self.activity.iloc[0:0]), cards.get(i, self.cards.iloc[0:0]),
-                           devices.get(i, self.devices.iloc[0:0])) for i, g in enumerate(groups)]
+                           devices.get(i, self.devices.iloc[0:0]), ids.get(i, self.identifiers.iloc[0:0]),
+                           links.get(i, self.links.iloc[0:0])) for i, g in enumerate(groups)]
 
     def score(self, members: list[str], act: pd.DataFrame | None = None, cards: pd.DataFrame | None = None,
-              devices: pd.DataFrame | None = None) -> ScoredCluster:
-        """Score one group; `act`, `cards`, `devices` are its rows when the caller split them already."""
+              devices: pd.DataFrame | None = None, ids: pd.DataFrame | None = None,
+              links: pd.DataFrame | None = None) -> ScoredCluster:
+        """Score one group; `act`, `cards`, `devices`, `ids` and `links` (by source account) are its rows when
+        the caller split them already."""
         n = len(members)
         acc = self.accounts.reindex(members)
         if act is None:
@@ -146,6 +150,10 @@ class Scorer:
             cards = self.cards[self.cards["account"].isin(members)]
         if devices is None:
             devices = self.devices[self.devices["account"].isin(members)]
+        if ids is None:
+            ids = self.identifiers[self.identifiers["account"].isin(members)]
+        if links is None:
+            links = self.links[self.links["src"].isin(members)]
         total_req = float(act["requests"].sum()) if len(act) else 0.0
         out: list[Contribution] = []
 
@@ -163,8 +171,7 @@ class Scorer:
         add("shared_devices", per_dev, _clip01((per_dev - 1) / (ACCOUNTS_PER_ITEM_SATURATION - 1)),
             f"{with_dev:,} accounts use {n_dev:,} devices")
 
-        ids = self.identifiers[self.identifiers["account"].isin(members)] if len(self.identifiers) else None
-        if ids is not None and len(ids):
+        if len(ids):
             shared = ids.groupby("identifier")["account"].nunique()
             shared = shared[shared >= 2]
             if len(shared):
@@ -174,8 +181,8 @@ class Scorer:
                 add("shared_identifiers", per_id, _clip01(with_shared / n) * _clip01(per_id / 2),
                     f"{with_shared:,} accounts share {len(shared):,} identifiers ("
                     + ", ".join(f"{k} {v}" for k, v in kinds.items()) + ")")
-        if len(self.links):
-            inside = self.links[self.links["src"].isin(members) & self.links["dst"].isin(members)]
+        if len(links):
+            inside = links[links["dst"].isin(members)]
             if len(inside):
                 linked = len(set(inside["src"]) | set(inside["dst"]))
                 kinds = inside["kind"].value_counts()

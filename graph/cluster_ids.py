@@ -19,19 +19,24 @@ def short_cluster_id(cluster_id: str) -> str:
     return cluster_id.rsplit("-", 1)[-1]
 
 
+def expand_short_id(graph: Graph, short: str) -> str | None:
+    """`c1` -> the full id it would have in the latest detection run (None when there is no run)."""
+    latest = graph.read(LATEST_RUN_ID)
+    return f"{latest[0]['run_id']}-c{int(short[1:]):0{SHORT_ID_DIGITS}d}" if latest else None
+
+
 def resolve_cluster_id(graph: Graph, given: str) -> str:
     """The full id of a cluster given in full or short form; an unknown id is an error that says so."""
     given = given.strip()
     if graph.read(CLUSTER_EXISTS, {"id": given}):
         return given
     if SHORT_ID.match(given):
-        latest = graph.read(LATEST_RUN_ID)
-        if not latest:
+        full = expand_short_id(graph, given)
+        if full is None:
             raise RingtraceError(f"There is no detection run yet, so {given} names no cluster: run `ringtrace detect`.")
-        full = f"{latest[0]['run_id']}-c{int(given[1:]):0{SHORT_ID_DIGITS}d}"
         if graph.read(CLUSTER_EXISTS, {"id": full}):
             return full
-        raise RingtraceError(f"The latest detection run ({latest[0]['run_id']}) has no cluster {given}. "
+        raise RingtraceError(f"The latest detection run has no cluster {given} ({full}). "
                              "List its clusters with `ringtrace query flagged_clusters`.")
     raise RingtraceError(f"No cluster {given}. Give a full cluster id or the short form (c0001) of a cluster "
                          "of the latest run; `ringtrace query flagged_clusters` lists them.")

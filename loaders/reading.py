@@ -60,8 +60,6 @@ def find_tables(dataset: Path) -> dict[str, Path]:
 
 def ignored_files(dataset: Path) -> list[tuple[str, str]]:
     """Files of a dataset directory the loader does not read, each with the reason."""
-    from loaders.contract import TABLE_BY_NAME as known
-
     ignored = []
     for path in sorted(dataset.iterdir()):
         if path.name.startswith("."):
@@ -72,9 +70,9 @@ def ignored_files(dataset: Path) -> list[tuple[str, str]]:
         suffix = next((x for x in FILE_SUFFIXES if path.name.endswith(x)), None)
         if suffix is None:
             ignored.append((path.name, f"not a table file ({', '.join(FILE_SUFFIXES)})"))
-        elif path.name[: -len(suffix)] not in known:
+        elif path.name[: -len(suffix)] not in TABLE_BY_NAME:
             ignored.append((path.name, f"{path.name[: -len(suffix)]} is not a table this version loads "
-                                       f"(known: {', '.join(known)})"))
+                                       f"(known: {', '.join(TABLE_BY_NAME)})"))
     return ignored
 
 

@@ -95,15 +95,12 @@ def display_key(label: str, props: dict[str, Any]) -> str:
 
 def search(graph: Graph, q: str, limit: int = 50) -> list[dict[str, Any]]:
     """Nodes of any kind whose id starts with `q` (or whose name contains it); exact matches first."""
-    from graph.cluster_ids import LATEST_RUN_ID, SHORT_ID, SHORT_ID_DIGITS
+    from graph.cluster_ids import SHORT_ID, expand_short_id
 
     q = q.strip()
     if len(q) < SEARCH_MIN_CHARS:
         return []
-    cluster = ""
-    if SHORT_ID.match(q):
-        latest = graph.read(LATEST_RUN_ID)
-        cluster = f"{latest[0]['run_id']}-c{int(q[1:]):0{SHORT_ID_DIGITS}d}" if latest else ""
+    cluster = (expand_short_id(graph, q) or "") if SHORT_ID.match(q) else ""
     return graph.read(SEARCH, {"q": q, "lq": q.lower(), "cluster": cluster, "limit": limit})
 
 
