@@ -11,9 +11,9 @@ Two known failure modes are handled here:
   the resolution as a parameter.
 
 Louvain also splits one operator's dense block along incidental seams (accounts grouped by
-which of the operator's cards they pay with). Pieces whose cross pairs are linked at least
-MERGE_DENSITY_RATIO as often as the pairs inside the sparser piece, or whose outside links
-outweigh their inside links MERGE_DOMINATED times over, are merged back (see `merge_linked`).
+which of the operator's cards they pay with). Pieces whose merger gains modularity within
+their own component, measured on all shared evidence, or whose outside links outweigh their
+inside links MERGE_DOMINATED times over, are merged back (see `merge_linked`).
 
 The same input, resolution and seed give the same communities: components and nodes are
 visited in sorted order and the seed is passed to every run.
@@ -30,7 +30,6 @@ import pandas as pd
 from ringtrace import config
 
 MIN_GROUP = config.DETECT_MIN_GROUP
-MERGE_DENSITY_RATIO = 0.5  # cross pairs at least half as often linked as inside the sparser piece
 MERGE_DOMINATED = 2.0   # a piece with twice as much link weight outside as inside is not a group
 MERGE_MAX_ROUNDS = 50
 
@@ -104,37 +103,45 @@ def _union(groups: list[list[str]], links: list[tuple[int, int]]) -> list[list[s
     return [sorted(m) for _, m in sorted(merged.items())]
 
 
-def merge_linked(groups: list[list[str]], edges: pd.DataFrame, density_ratio: float = MERGE_DENSITY_RATIO,
-                 dominated: float = MERGE_DOMINATED) -> list[list[str]]:
+def merge_linked(groups: list[list[str]], edges: pd.DataFrame, dominated: float = MERGE_DOMINATED
+                 ) -> list[list[str]]:
     """Merge pieces that are one group, measured on `edges` (u, v, weight: all shared evidence,
     which may hold more links than the graph Louvain ran on):
 
-    (a) relative link density: two pieces merge when the share of their cross pairs that are
-        linked is at least `density_ratio` of the smaller of their internal pair densities, so
-        the merged group is nearly as cohesive as its pieces (pieces Louvain cut along an
-        operator's card seams are linked pair by pair; rings joined by one shared item are not,
-        and a chain of them stays a chain);
+    (a) modularity gain (Newman & Girvan, Phys. Rev. E 69:026113, 2004; the move Louvain itself makes,
+        Blondel et al. 2008): pieces x and y merge when dQ = w_xy / m - d_x d_y / (2 m^2) > 0, with m
+        the link weight of their own connected component, so a piece's size is judged against its
+        neighbourhood and not the whole graph (Fortunato & Barthelemy's resolution limit). Pieces
+        Louvain cut along an operator's card seams are linked pair by pair and gain; rings joined by
+        one shared item do not, and a chain of them stays a chain;
     (b) a piece whose links to other pieces outweigh its internal links `dominated` times over
         (far from a community even in Radicchi et al.'s weak sense, PNAS 101:2658, 2004) joins
         the piece it is most linked to.
-    Repeats until nothing changes."""
+    Each round merges every pair that gains (best partner first); repeats until nothing changes."""
     groups = [sorted(g) for g in groups]
     if edges.empty:
         return groups
     for _ in range(MERGE_MAX_ROUNDS):
         if len(groups) < 2:
             break
-        sizes = np.array([len(g) for g in groups], dtype=float)
-        internal_w, internal_links, between = _cut(groups, edges)
+        internal_w, _, between = _cut(groups, edges)
         if between.empty:
             break
-        internal_density = np.divide(internal_links, sizes * (sizes - 1) / 2, out=np.ones_like(sizes),
-                                     where=sizes > 1)
-        cross_density = between["links"] / (sizes[between["x"]] * sizes[between["y"]])
-        needed = density_ratio * np.minimum(internal_density[between["x"]], internal_density[between["y"]])
-        links = [(int(x), int(y)) for x, y in between.loc[cross_density >= needed, ["x", "y"]].itertuples(index=False)]
         external = (np.bincount(between["x"], between["w"], len(groups))
                     + np.bincount(between["y"], between["w"], len(groups)))
+        degree = 2 * internal_w + external
+        component = np.array(_component_roots(len(groups), between))
+        m = np.bincount(component, internal_w, len(groups)) + np.bincount(
+            component[between["x"].to_numpy()], between["w"], len(groups))
+        mm = m[component[between["x"].to_numpy()]]
+        gain = between["w"] / mm - degree[between["x"]] * degree[between["y"]] / (2 * mm ** 2)
+        gaining = between.assign(gain=gain.to_numpy())
+        gaining = gaining[gaining["gain"] > 0].sort_values(["gain", "x", "y"], ascending=[False, True, True])
+        links, used = [], set()
+        for x, y in gaining[["x", "y"]].itertuples(index=False):  # a piece merges with its best partner
+            if x not in used and y not in used:
+                links.append((int(x), int(y)))
+                used.update((x, y))
         weak = np.flatnonzero(external >= dominated * np.maximum(2 * internal_w, 1e-12))  # degree sums
         if len(weak):
             both = pd.concat([between.rename(columns={"x": "g", "y": "h"}),
@@ -145,6 +152,23 @@ def merge_linked(groups: list[list[str]], edges: pd.DataFrame, density_ratio: fl
             break
         groups = _union(groups, sorted(links))
     return groups
+
+
+def _component_roots(n: int, between: pd.DataFrame) -> list[int]:
+    """For each piece, the smallest piece index of its connected component (pieces linked by any edge)."""
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for x, y in between[["x", "y"]].itertuples(index=False):
+        rx, ry = find(int(x)), find(int(y))
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+    return [find(i) for i in range(n)]
 
 
 def _groups(partition: dict[str, int]) -> Iterable[list[str]]:

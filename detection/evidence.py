@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from detection import shared_evidence
 from graph.db import Graph
 from loaders import logstore
 
@@ -60,6 +61,27 @@ INCIDENCE = {
         MATCH (a:Account)-[:USED_TEMPLATE]->(t)
         RETURN a.account_id AS account, t.prompt_fingerprint AS item, df""",
 }
+
+# kind -> Cypher returning (account, kind, items): how many distinct items of the kind each account holds
+HOLDINGS = {
+    "card": """
+        MATCH (a:Account)-[:PAID_WITH]->(c:PaymentCard)
+        RETURN a.account_id AS account, 'card' AS kind, count(DISTINCT c) AS items""",
+    "device": """
+        MATCH (a:Account)-[:USED_DEVICE]->(d:Device)
+        RETURN a.account_id AS account, 'device' AS kind, count(DISTINCT d) AS items""",
+    "ip": """
+        MATCH (a:Account)-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]->(i:IPAddress)
+        RETURN a.account_id AS account, 'ip' AS kind, count(DISTINCT i) AS items""",
+    "key_ip": """
+        MATCH (a:Account)-[:HAS_API_KEY]->(:APIKey)-[:CREATED_FROM]->(i:IPAddress)
+        RETURN a.account_id AS account, 'key_ip' AS kind, count(DISTINCT i) AS items""",
+    "identifier": """
+        MATCH (a:Account)-[:HAS_IDENTIFIER]->(x:Identifier)
+        RETURN a.account_id AS account, 'identifier:' + x.kind AS kind, count(DISTINCT x) AS items""",
+}
+# incidence kinds whose items can identify a holder (templates are behaviour, links are tested apart)
+HELD_KINDS = ("card", "device", "ip", "key_ip", "identifier")
 
 ACCOUNTS = """
 MATCH (a:Account)
@@ -115,6 +137,8 @@ class Evidence:
     """Everything detection reads: incidence lists, account attributes, infrastructure."""
 
     incidence: dict[str, pd.DataFrame]
+    holdings: pd.DataFrame
+    shared_items: pd.DataFrame
     accounts: pd.DataFrame
     cards: pd.DataFrame
     devices: pd.DataFrame
@@ -125,13 +149,29 @@ class Evidence:
     organisations: pd.DataFrame
     releases: pd.DataFrame
     load_runs: list[str]
+    has_request_log: bool = False
 
 
 def read_evidence(graph: Graph, caps: dict[str, int]) -> Evidence:
-    """Pull the evidence from the graph; `caps` bounds each kind's document frequency."""
-    incidence = {kind: graph.read_df(query, {"cap": caps[kind]}) for kind, query in INCIDENCE.items()}
+    """Pull the evidence from the graph; `caps` bounds each kind's document frequency in the projection.
+
+    Items are read up to the larger of the cap and the kind's identity bound (see `shared_evidence`),
+    so the shared-evidence tests see every item that can identify a holder."""
+    holdings = _frame(pd.concat([graph.read_df(q) for q in HOLDINGS.values()], ignore_index=True),
+                      ["account", "kind", "items"])
+    holders = holdings.groupby("kind")["account"].nunique()
+    bound = {k: shared_evidence.identity_bound(int(v)) for k, v in holders.items()}
+    bound["identifier"] = max([v for k, v in bound.items() if k.startswith(shared_evidence.IDENTIFIER_PREFIX)],
+                              default=0)
+    raw = {kind: graph.read_df(query, {"cap": max(caps[kind], bound.get(kind, 0))})
+           for kind, query in INCIDENCE.items()}
+    incidence = {kind: df[df["df"] <= caps[kind]] if len(df) else df for kind, df in raw.items()}
+    shared = [df.assign(kind=_held_kind(kind, df)) for kind, df in raw.items() if kind in HELD_KINDS and len(df)]
     return Evidence(
         incidence=incidence,
+        holdings=holdings,
+        shared_items=_frame(pd.concat(shared, ignore_index=True) if shared else pd.DataFrame(),
+                            ["account", "item", "df", "kind"]),
         accounts=graph.read_df(ACCOUNTS),
         cards=graph.read_df(ACCOUNT_CARDS),
         devices=graph.read_df(ACCOUNT_DEVICES),
@@ -142,7 +182,15 @@ def read_evidence(graph: Graph, caps: dict[str, int]) -> Evidence:
         organisations=graph.read_df(ORGANISATION_NAMES),
         releases=graph.read_df(MODEL_RELEASES),
         load_runs=[r["run_id"] for r in graph.read(LOAD_RUNS)],
+        has_request_log=logstore.has("exchanges"),
     )
+
+
+def _held_kind(kind: str, df: pd.DataFrame) -> pd.Series | str:
+    """An incidence row's kind; identifiers carry theirs in the id (`phone:+44...`)."""
+    if kind != "identifier":
+        return kind
+    return shared_evidence.IDENTIFIER_PREFIX + df["item"].str.split(":", n=1).str[0]
 
 
 def _frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -13,20 +13,18 @@ subtract from the score.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from detection import shared_evidence
 from detection.evidence import Evidence
 from ringtrace import config
 
 # Points each feature can add (or, when negative, subtract) at full strength.
 POINTS = {
-    "shared_cards": 2.0,
-    "shared_devices": 2.0,
-    "shared_identifiers": 2.0,
-    "account_links": 1.0,
+    "shared_evidence": 1.0,   # per decade of evidence per account (see shared_evidence.py)
     "proxy_traffic": 2.0,
     "datacenter_traffic": 0.5,
     "creation_burst": 1.0,
@@ -39,7 +37,7 @@ POINTS = {
     "open_identity": -4.0,
 }
 FLAG_THRESHOLD = config.DETECT_FLAG_THRESHOLD
-ACCOUNTS_PER_ITEM_SATURATION = 10.0   # 10 accounts per card (or device) scores in full
+KINDS_NAMED = 4                       # kinds named in the shared-evidence reason
 BURST_WINDOW_S = 6 * 3600
 BURST_BASELINE = 0.2                  # share created in one window that is unremarkable
 DATASET_BURST_UNINFORMATIVE = 0.5     # half of all accounts in one window: the times cannot tell groups apart
@@ -73,11 +71,13 @@ class ScoredCluster:
     score: float
     flagged: bool
     contributions: list[Contribution]
+    absent: list[str] = field(default_factory=list)
 
     @property
     def reasons(self) -> list[str]:
-        """Reasons in words, strongest first."""
-        return [c.reason for c in sorted(self.contributions, key=lambda c: -abs(c.points)) if c.points != 0]
+        """Reasons in words, strongest first, then the signals the data could not support."""
+        return ([c.reason for c in sorted(self.contributions, key=lambda c: -abs(c.points)) if c.points != 0]
+                + [f"not available: {a}" for a in self.absent])
 
     def features(self) -> dict[str, float]:
         return {c.feature: round(c.value, 4) for c in self.contributions}
@@ -112,9 +112,9 @@ class Scorer:
         self.template_users = dict(zip(template_users["prompt_fingerprint"], template_users["users"]))
         self.proxy_service = dict(zip(evidence.proxy_exits["ip"], evidence.proxy_exits["service_name"]))
         self.cards = evidence.cards
-        self.devices = evidence.devices
-        self.identifiers = evidence.identifiers
-        self.links = evidence.links
+        self.tests = shared_evidence.SharedEvidenceTests(evidence.holdings, evidence.shared_items, evidence.links,
+                                                         len(evidence.accounts))
+        self.has_log = evidence.has_request_log
         self.created_informative = _informative_times(evidence.accounts["created"])
         self.org_names = dict(zip(evidence.organisations["name"].str.lower(), evidence.organisations["org_id"]))
         self.display_names = dict(zip(evidence.organisations["org_id"], evidence.organisations["name"]))
@@ -130,65 +130,35 @@ class Scorer:
             keyed = frame.assign(_group=frame[column].map(label)).dropna(subset=["_group"])
             return {int(k): v.drop(columns="_group") for k, v in keyed.groupby("_group", sort=False)}
 
-        acts, cards, devices = (split(self.activity, "account_id"), split(self.cards, "account"),
-                                split(self.devices, "account"))
-        ids, links = split(self.identifiers, "account"), split(self.links, "src")
+        acts, cards = split(self.activity, "account_id"), split(self.cards, "account")
+        tests = {int(k): v for k, v in self.tests.test_groups(groups).groupby("group", sort=False)} if groups else {}
         return [self.score(g, acts.get(i, self.activity.iloc[0:0]), cards.get(i, self.cards.iloc[0:0]),
-                           devices.get(i, self.devices.iloc[0:0]), ids.get(i, self.identifiers.iloc[0:0]),
-                           links.get(i, self.links.iloc[0:0])) for i, g in enumerate(groups)]
+                           tests.get(i)) for i, g in enumerate(groups)]
 
     def score(self, members: list[str], act: pd.DataFrame | None = None, cards: pd.DataFrame | None = None,
-              devices: pd.DataFrame | None = None, ids: pd.DataFrame | None = None,
-              links: pd.DataFrame | None = None) -> ScoredCluster:
-        """Score one group; `act`, `cards`, `devices`, `ids` and `links` (by source account) are its rows when
-        the caller split them already."""
+              tests: pd.DataFrame | None = None) -> ScoredCluster:
+        """Score one group; `act`, `cards` and `tests` are its rows when the caller split them already."""
         n = len(members)
         acc = self.accounts.reindex(members)
         if act is None:
             act = self.activity[self.activity["account_id"].isin(members)] if len(self.activity) else self.activity
         if cards is None:
             cards = self.cards[self.cards["account"].isin(members)]
-        if devices is None:
-            devices = self.devices[self.devices["account"].isin(members)]
-        if ids is None:
-            ids = self.identifiers[self.identifiers["account"].isin(members)]
-        if links is None:
-            links = self.links[self.links["src"].isin(members)]
+        if tests is None:
+            tests = self.tests.test_groups([members])
         total_req = float(act["requests"].sum()) if len(act) else 0.0
         out: list[Contribution] = []
 
         def add(feature: str, value: float, strength: float, reason: str) -> None:
             out.append(Contribution(feature, float(value), round(POINTS[feature] * strength, 3), reason))
 
-        n_cards = cards["card"].nunique()
-        with_card = cards["account"].nunique()
-        per_card = with_card / n_cards if n_cards else 0.0
-        add("shared_cards", per_card, _clip01((per_card - 1) / (ACCOUNTS_PER_ITEM_SATURATION - 1)),
-            f"{with_card:,} accounts pay with {n_cards:,} cards")
-        n_dev = devices["device"].nunique()
-        with_dev = devices["account"].nunique()
-        per_dev = with_dev / n_dev if n_dev else 0.0
-        add("shared_devices", per_dev, _clip01((per_dev - 1) / (ACCOUNTS_PER_ITEM_SATURATION - 1)),
-            f"{with_dev:,} accounts use {n_dev:,} devices")
-
-        if len(ids):
-            shared = ids.groupby("identifier")["account"].nunique()
-            shared = shared[shared >= 2]
-            if len(shared):
-                kinds = ids[ids["identifier"].isin(shared.index)].drop_duplicates("identifier")["kind"].value_counts()
-                with_shared = ids.loc[ids["identifier"].isin(shared.index), "account"].nunique()
-                per_id = with_shared / len(shared)
-                add("shared_identifiers", per_id, _clip01(with_shared / n) * _clip01(per_id / 2),
-                    f"{with_shared:,} accounts share {len(shared):,} identifiers ("
-                    + ", ".join(f"{k} {v}" for k, v in kinds.items()) + ")")
-        if len(links):
-            inside = links[links["dst"].isin(members)]
-            if len(inside):
-                linked = len(set(inside["src"]) | set(inside["dst"]))
-                kinds = inside["kind"].value_counts()
-                add("account_links", linked / n, _clip01(linked / n),
-                    f"{linked:,} of the accounts are linked to each other ("
-                    + ", ".join(f"{k} {v}" for k, v in kinds.items()) + ")")
+        open_org, open_share = self._open_identity(members, acc, cards)
+        self._shared_evidence(n, tests, open_share, add)
+        absent: list[str] = []
+        if not self.has_log:
+            absent.append("no request log: proxy, datacenter, lockstep, template, model-switch signals")
+        elif not total_req:
+            absent.append("no requests from these accounts in the request log")
 
         if total_req:
             services = act["ip"].map(self.proxy_service)
@@ -206,11 +176,16 @@ class Scorer:
             add("datacenter_traffic", dc, dc, f"{dc:.0%} of requests came from datacenter or VPN addresses")
 
         created = np.sort(acc["created"].dropna().to_numpy(dtype=float))
-        if len(created) and self.created_informative:
+        if not self.created_informative:
+            absent.append("sign-up times missing, constant or bunched across the dataset: no creation burst")
+        elif len(created):
             ends = np.searchsorted(created, created + BURST_WINDOW_S, side="right")
-            burst = float((ends - np.arange(len(created))).max()) / n
+            together = int((ends - np.arange(len(created))).max())
+            burst = (together - 1) / (n - 1) if n > 1 else 0.0  # one account alone is no burst
             add("creation_burst", burst, _clip01((burst - BURST_BASELINE) / (1 - BURST_BASELINE)),
-                f"{burst:.0%} of accounts were created within {BURST_WINDOW_S // 3600} hours of each other")
+                f"{together:,} of the {n:,} accounts were created within {BURST_WINDOW_S // 3600} hours "
+                "of each other" if together > 1 else "no two accounts were created within "
+                f"{BURST_WINDOW_S // 3600} hours of each other")
 
         if total_req:
             windows = act.assign(window=(act["ts"] // LOCKSTEP_BUCKET_S))
@@ -255,13 +230,28 @@ class Scorer:
         verified = acc["verified"].fillna(False).astype(bool).mean() if n else 0.0
         add("verified", verified, verified, f"{verified:.0%} of accounts passed identity verification")
 
-        org, share = self._open_identity(members, acc, cards)
-        add("open_identity", share, share,
-            f"{share:.0%} of accounts openly identify {org} (email domain, billed cards, stated organisation)"
-            if org else "the accounts do not openly identify one organisation")
+        add("open_identity", open_share, open_share,
+            f"{open_share:.0%} of accounts openly identify {open_org} (email domain, billed cards, stated "
+            "organisation)" if open_org else "the accounts do not openly identify one organisation")
 
         score = round(sum(c.points for c in out), 3)
-        return ScoredCluster(members=members, score=score, flagged=score >= FLAG_THRESHOLD, contributions=out)
+        return ScoredCluster(members=members, score=score, flagged=score >= FLAG_THRESHOLD, contributions=out,
+                             absent=absent)
+
+    @staticmethod
+    def _shared_evidence(n: int, tests: pd.DataFrame, explained: float, add) -> None:
+        """Decades of evidence against chance per account after the first (Fraudar's density, Hooi et al.
+        2016, over CrossSpot-style surprises); sharing explained by an open identity does not count."""
+        total = float(tests["surprise"].sum()) if len(tests) else 0.0
+        density = total / max(n - 1, 1) * (1.0 - explained)
+        top = tests[tests["surprise"] > 0].head(KINDS_NAMED) if len(tests) else tests
+        parts = [f"{int(r.holders):,} accounts hold {int(r.items):,} "
+                 f"{shared_evidence.plural(r.items, r.kind)} ({r.surprise:.1f})" if r.kind != shared_evidence.LINK_KIND else
+                 f"{int(r.items):,} links between the accounts ({r.surprise:.1f})" for r in top.itertuples()]
+        add("shared_evidence", density, density,
+            (f"shared evidence {density:.1f} decades per account against chance: " + "; ".join(parts)
+             + (f"; {explained:.0%} explained by an open identity" if explained else ""))
+            if parts else "the accounts share no identifying evidence beyond chance")
 
     def _model_switch(self, act: pd.DataFrame) -> tuple[float, str, float] | None:
         """The earliest hour after a release at which the group's new-model share passed the bar."""

@@ -39,8 +39,8 @@ STALE_LOAD_RUN_S = 24 * 3600.0
 # detection/ explains each where it is used.
 # Smallest reported group. Rings can be two accounts (`--min-size 2`), but the scorer is a Python loop per
 # cluster: at seed scale a default of 2 made `detect` several times slower (measured), so 5 stays the default.
-DETECT_MIN_GROUP = 5
-DETECT_FLAG_THRESHOLD = 4.0    # score at which a cluster is flagged (detection/scoring.py)
+DETECT_MIN_GROUP = 2
+DETECT_FLAG_THRESHOLD = 3.0    # decades of evidence at which a cluster is flagged (README: the flag threshold)
 DETECT_TOP_K = 25              # strongest links kept per account (detection/projection.py)
 # Load batching: rows per UNWIND transaction.
 LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))
