@@ -11,9 +11,10 @@ Two known failure modes are handled here:
   the resolution as a parameter.
 
 Louvain also splits one operator's dense block along incidental seams (accounts grouped by
-which of the operator's cards they pay with). Pieces whose merger gains modularity within
-their own component, measured on all shared evidence, or whose outside links outweigh their
-inside links MERGE_DOMINATED times over, are merged back (see `merge_linked`).
+which of the operator's cards they pay with). Pieces whose cross pairs fit the pieces' own
+link density better than the graph's background density (a block-model likelihood ratio),
+measured on all shared evidence, or whose outside links outweigh their inside links
+MERGE_DOMINATED times over, are merged back (see `merge_linked`).
 
 The same input, resolution and seed give the same communities: components and nodes are
 visited in sorted order and the seed is passed to every run.
@@ -32,6 +33,7 @@ from ringtrace import config
 MIN_GROUP = config.DETECT_MIN_GROUP
 MERGE_DOMINATED = 2.0   # a piece with twice as much link weight outside as inside is not a group
 MERGE_MAX_ROUNDS = 50
+LLR_TOLERANCE = 1e-9      # floating-point noise around a tie
 
 
 def build_graph(edges: pd.DataFrame) -> nx.Graph:
@@ -108,40 +110,37 @@ def merge_linked(groups: list[list[str]], edges: pd.DataFrame, dominated: float 
     """Merge pieces that are one group, measured on `edges` (u, v, weight: all shared evidence,
     which may hold more links than the graph Louvain ran on):
 
-    (a) modularity gain (Newman & Girvan, Phys. Rev. E 69:026113, 2004; the move Louvain itself makes,
-        Blondel et al. 2008): pieces x and y merge when dQ = w_xy / m - d_x d_y / (2 m^2) > 0, with m
-        the link weight of their own connected component, so a piece's size is judged against its
-        neighbourhood and not the whole graph (Fortunato & Barthelemy's resolution limit). Pieces
-        Louvain cut along an operator's card seams are linked pair by pair and gain; rings joined by
-        one shared item do not, and a chain of them stays a chain;
+    (a) a block-model likelihood ratio (stochastic block model: Holland, Laskey & Leinhardt, Social
+        Networks 5:109, 1983; Karrer & Newman, Phys. Rev. E 83:016107, 2011): the pairs between x and y
+        merge when their linked count is likelier under the pieces' own internal pair density (they are
+        one community) than under the background density of the whole evidence graph (two communities
+        meeting by chance). Pieces Louvain cut along an operator's card seams are linked pair by pair
+        and merge; rings joined by one shared item are not, and a chain of them stays a chain;
     (b) a piece whose links to other pieces outweigh its internal links `dominated` times over
         (far from a community even in Radicchi et al.'s weak sense, PNAS 101:2658, 2004) joins
         the piece it is most linked to.
-    Each round merges every pair that gains (best partner first); repeats until nothing changes."""
+    Repeats until nothing changes."""
     groups = [sorted(g) for g in groups]
     if edges.empty:
         return groups
+    nodes = pd.unique(edges[["u", "v"]].to_numpy().ravel()).size
+    background = len(edges) / max(nodes * (nodes - 1) / 2, 1)
     for _ in range(MERGE_MAX_ROUNDS):
         if len(groups) < 2:
             break
-        internal_w, _, between = _cut(groups, edges)
+        internal_w, internal_links, between = _cut(groups, edges)
         if between.empty:
             break
+        sizes = np.array([len(g) for g in groups], dtype=float)
+        pairs_in = sizes * (sizes - 1) / 2
+        density = np.divide(internal_links, pairs_in, out=np.full_like(sizes, np.nan), where=pairs_in > 0)
+        own = np.nan_to_num(np.fmin(density[between["x"]], density[between["y"]]), nan=1.0)  # lone: its partner's
+        cross_pairs = sizes[between["x"]] * sizes[between["y"]]
+        llr = _block_llr(between["links"].to_numpy(), cross_pairs, own, background)
+        merge = between.loc[llr >= -LLR_TOLERANCE, ["x", "y"]]  # a tie: no evidence of a boundary
+        links = [(int(x), int(y)) for x, y in merge.itertuples(index=False)]
         external = (np.bincount(between["x"], between["w"], len(groups))
                     + np.bincount(between["y"], between["w"], len(groups)))
-        degree = 2 * internal_w + external
-        component = np.array(_component_roots(len(groups), between))
-        m = np.bincount(component, internal_w, len(groups)) + np.bincount(
-            component[between["x"].to_numpy()], between["w"], len(groups))
-        mm = m[component[between["x"].to_numpy()]]
-        gain = between["w"] / mm - degree[between["x"]] * degree[between["y"]] / (2 * mm ** 2)
-        gaining = between.assign(gain=gain.to_numpy())
-        gaining = gaining[gaining["gain"] > 0].sort_values(["gain", "x", "y"], ascending=[False, True, True])
-        links, used = [], set()
-        for x, y in gaining[["x", "y"]].itertuples(index=False):  # a piece merges with its best partner
-            if x not in used and y not in used:
-                links.append((int(x), int(y)))
-                used.update((x, y))
         weak = np.flatnonzero(external >= dominated * np.maximum(2 * internal_w, 1e-12))  # degree sums
         if len(weak):
             both = pd.concat([between.rename(columns={"x": "g", "y": "h"}),
@@ -154,21 +153,11 @@ def merge_linked(groups: list[list[str]], edges: pd.DataFrame, dominated: float 
     return groups
 
 
-def _component_roots(n: int, between: pd.DataFrame) -> list[int]:
-    """For each piece, the smallest piece index of its connected component (pieces linked by any edge)."""
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for x, y in between[["x", "y"]].itertuples(index=False):
-        rx, ry = find(int(x)), find(int(y))
-        if rx != ry:
-            parent[max(rx, ry)] = min(rx, ry)
-    return [find(i) for i in range(n)]
+def _block_llr(linked: np.ndarray, pairs: np.ndarray, inside: np.ndarray, background: float) -> np.ndarray:
+    """log P(linked | Binomial(pairs, inside)) - log P(linked | Binomial(pairs, background))."""
+    p_in = np.clip(inside, background, 1 - 1e-9)
+    p_bg = min(max(background, 1e-12), 1 - 1e-9)
+    return linked * np.log(p_in / p_bg) + (pairs - linked) * np.log((1 - p_in) / (1 - p_bg))
 
 
 def _groups(partition: dict[str, int]) -> Iterable[list[str]]:

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from workbench.session import PAGE_FILES
+from workbench.text import md
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ("Overview", "Cluster", "Explore", "Trace", "Queries")
@@ -79,7 +80,7 @@ def test_cluster_page_shows_reasons_attribution_and_export(investigated):
     at = _open("Cluster")
     text = _texts(at)
     assert "Reasons" in text and "Attribution" in text
-    assert result.flagged[0][1].reasons[0] in text
+    assert md(result.flagged[0][1].reasons[0]) in text  # shown as escaped Markdown
     orgs = [df.value for df in at.dataframe if "confidence" in df.value.columns]
     assert orgs and orgs[0].iloc[0]["name"].endswith(("Lab", "Systems", "Institute"))
     assert any(b.label == "Prepare evidence bundle" for b in at.button)
