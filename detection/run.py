@@ -46,6 +46,18 @@ MATCH (a:Account {account_id: row.account_id})
 CREATE (a)-[:MEMBER_OF {run_id: $run}]->(c)
 """
 
+CREATE_CAMPAIGNS = """
+MATCH (d:DetectionRun {run_id: $run})
+UNWIND $rows AS row
+CREATE (k:Campaign {campaign_id: row.campaign_id, run_id: $run, rank: row.rank, score: row.score,
+        accounts: row.accounts, clusters: size(row.cluster_ids), reasons: row.reasons})
+CREATE (k)-[:FOUND_BY]->(d)
+WITH k, row
+UNWIND row.cluster_ids AS cid
+MATCH (c:Cluster {cluster_id: cid})
+CREATE (c)-[:PART_OF]->(k)
+"""
+
 LATEST_RUN = """
 MATCH (d:DetectionRun) RETURN d.run_id AS run_id, d.started_at AS started_at, d.parameters AS parameters
 ORDER BY d.started_at DESC LIMIT 1
@@ -141,7 +153,8 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
         result.campaigns = step(
             "grouping flagged clusters into campaigns", campaigns.group_campaigns, run_id,
             [(cid, c.members, c.score) for cid, c in result.flagged], activity,
-            dict(zip(popularity["prompt_fingerprint"], popularity["users"])))
+            dict(zip(popularity["prompt_fingerprint"], popularity["users"])),
+            scorer.tests.shared[["account", "kind", "item"]], set(ev.proxy_exits["ip"]) | ev.datacenter_ips)
         step("saving the run to Neo4j", _save, graph, result, params, started, engine, ev.load_runs)
     return result
 
@@ -159,6 +172,10 @@ def _save(graph: Graph, result: DetectionResult, params: DetectionParams, starte
             for i, (cid, c) in enumerate(zip(result.cluster_ids, result.clusters))]
     for s in range(0, len(rows), WRITE_BATCH):
         graph.write(CREATE_CLUSTERS, {"run": result.run_id, "rows": rows[s:s + WRITE_BATCH]})
+    campaign_rows = [{"campaign_id": k.campaign_id, "rank": i + 1, "score": k.score, "accounts": k.accounts,
+                      "cluster_ids": k.cluster_ids, "reasons": k.reasons} for i, k in enumerate(result.campaigns)]
+    for s in range(0, len(campaign_rows), WRITE_BATCH):
+        graph.write(CREATE_CAMPAIGNS, {"run": result.run_id, "rows": campaign_rows[s:s + WRITE_BATCH]})
     members = [{"cluster_id": cid, "account_id": a} for cid, c in zip(result.cluster_ids, result.clusters)
                for a in c.members]
     for s in range(0, len(members), WRITE_BATCH):

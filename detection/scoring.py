@@ -12,7 +12,6 @@ subtract from the score.
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -39,6 +38,7 @@ POINTS = {
 FLAG_THRESHOLD = config.DETECT_FLAG_THRESHOLD
 KINDS_NAMED = 4                       # kinds named in the shared-evidence reason
 BURST_WINDOW_S = 6 * 3600
+BURST_KEY_STRIDE = 1 << 40            # sorts sign-up times by group: wider than any span of seconds
 BURST_BASELINE = 0.2                  # share created in one window that is unremarkable
 DATASET_BURST_UNINFORMATIVE = 0.5     # half of all accounts in one window: the times cannot tell groups apart
 LOCKSTEP_BUCKET_S = 600               # 10-minute windows (SynchroTrap uses time buckets)
@@ -101,14 +101,16 @@ def _clip01(x: float) -> float:
 
 
 class Scorer:
-    """Scores clusters against population-wide context computed once per detection run."""
+    """Scores clusters against population-wide context computed once per detection run.
+
+    Every feature is computed for all groups at once (a group label on each row, then group-bys),
+    so scoring costs a few passes over the members' rows, not a pass per group."""
 
     def __init__(self, evidence: Evidence, activity: pd.DataFrame, template_users: pd.DataFrame) -> None:
         self.ev = evidence
-        self.accounts = evidence.accounts.set_index("account")
+        self.accounts = evidence.accounts.drop_duplicates("account").set_index("account")
         self.median_requests = float(max(1.0, evidence.accounts["requests"].median() or 1.0))
         self.activity = activity
-        self.by_account = activity.groupby("account_id") if len(activity) else None
         self.template_users = dict(zip(template_users["prompt_fingerprint"], template_users["users"]))
         self.proxy_service = dict(zip(evidence.proxy_exits["ip"], evidence.proxy_exits["service_name"]))
         self.cards = evidence.cards
@@ -120,181 +122,252 @@ class Scorer:
         self.display_names = dict(zip(evidence.organisations["org_id"], evidence.organisations["name"]))
         self.releases = evidence.releases
 
+    def score(self, members: list[str]) -> ScoredCluster:
+        """Score one group."""
+        return self.score_all([members])[0]
+
     def score_all(self, groups: list[list[str]]) -> list[ScoredCluster]:
-        """Score every group; rows are split by group once instead of filtered per group."""
-        label = {a: i for i, g in enumerate(groups) for a in g}
-
-        def split(frame: pd.DataFrame, column: str) -> dict[int, pd.DataFrame]:
-            if frame.empty:
-                return {}
-            keyed = frame.assign(_group=frame[column].map(label)).dropna(subset=["_group"])
-            return {int(k): v.drop(columns="_group") for k, v in keyed.groupby("_group", sort=False)}
-
-        acts, cards = split(self.activity, "account_id"), split(self.cards, "account")
-        tests = {int(k): v for k, v in self.tests.test_groups(groups).groupby("group", sort=False)} if groups else {}
-        return [self.score(g, acts.get(i, self.activity.iloc[0:0]), cards.get(i, self.cards.iloc[0:0]),
-                           tests.get(i)) for i, g in enumerate(groups)]
-
-    def score(self, members: list[str], act: pd.DataFrame | None = None, cards: pd.DataFrame | None = None,
-              tests: pd.DataFrame | None = None) -> ScoredCluster:
-        """Score one group; `act`, `cards` and `tests` are its rows when the caller split them already."""
-        n = len(members)
-        acc = self.accounts.reindex(members)
-        if act is None:
-            act = self.activity[self.activity["account_id"].isin(members)] if len(self.activity) else self.activity
-        if cards is None:
-            cards = self.cards[self.cards["account"].isin(members)]
-        if tests is None:
-            tests = self.tests.test_groups([members])
-        total_req = float(act["requests"].sum()) if len(act) else 0.0
-        out: list[Contribution] = []
-
-        def add(feature: str, value: float, strength: float, reason: str) -> None:
-            out.append(Contribution(feature, float(value), round(POINTS[feature] * strength, 3), reason))
-
-        open_org, open_share = self._open_identity(members, acc, cards)
-        self._shared_evidence(n, tests, open_share, add)
-        absent: list[str] = []
-        if not self.has_log:
-            absent.append("no request log: proxy, datacenter, lockstep, template, model-switch signals")
-        elif not total_req:
-            absent.append("no requests from these accounts in the request log")
-
-        if total_req:
-            services = act["ip"].map(self.proxy_service)
-            via_proxy = act.loc[services.notna(), "requests"].sum() / total_req
-            top = (act.assign(service=services).dropna(subset=["service"])
-                   .groupby("service")["requests"].sum().sort_values(ascending=False))
-            if len(top):
-                name = top.index[0]
-                add("proxy_traffic", via_proxy, via_proxy,
-                    f"{via_proxy:.0%} of requests came through exit nodes of proxy services "
-                    f"({top.iloc[0] / total_req:.0%} through {name})")
-            else:
-                add("proxy_traffic", 0.0, 0.0, "no requests came through known proxy exit nodes")
-            dc = act.loc[act["ip"].isin(self.ev.datacenter_ips) & services.isna(), "requests"].sum() / total_req
-            add("datacenter_traffic", dc, dc, f"{dc:.0%} of requests came from datacenter or VPN addresses")
-
-        created = np.sort(acc["created"].dropna().to_numpy(dtype=float))
-        if not self.created_informative:
-            absent.append("sign-up times missing, constant or bunched across the dataset: no creation burst")
-        elif len(created):
-            ends = np.searchsorted(created, created + BURST_WINDOW_S, side="right")
-            together = int((ends - np.arange(len(created))).max())
-            burst = (together - 1) / (n - 1) if n > 1 else 0.0  # one account alone is no burst
-            add("creation_burst", burst, _clip01((burst - BURST_BASELINE) / (1 - BURST_BASELINE)),
-                f"{together:,} of the {n:,} accounts were created within {BURST_WINDOW_S // 3600} hours "
-                "of each other" if together > 1 else "no two accounts were created within "
-                f"{BURST_WINDOW_S // 3600} hours of each other")
-
-        if total_req:
-            windows = act.assign(window=(act["ts"] // LOCKSTEP_BUCKET_S))
-            active = windows.groupby("window")["account_id"].nunique()
-            needed = max(LOCKSTEP_MIN_ACCOUNTS, int(np.ceil(LOCKSTEP_MIN_SHARE * n)))
-            busy = active[active >= needed].index
-            lock = windows.loc[windows["window"].isin(busy), "requests"].sum() / total_req
-            add("lockstep", lock, _clip01(lock),
-                f"{lock:.0%} of requests fell in 10-minute windows in which at least {needed} "
-                f"of the accounts were active together")
-
-            users = act.groupby("prompt_fingerprint")["account_id"].nunique()
-            overall = users.index.map(lambda t: self.template_users.get(t, 0))
-            share_in = users.to_numpy() / np.maximum(1, np.asarray(overall, dtype=float))
-            own = users.index[(share_in >= TEMPLATE_EXCLUSIVE_SHARE) & (users.to_numpy() >= TEMPLATE_MIN_MEMBERS)]
-            conc = act.loc[act["prompt_fingerprint"].isin(own), "requests"].sum() / total_req
-            add("template_concentration", conc, _clip01(conc),
-                f"{conc:.0%} of requests used {len(own):,} prompt templates that mostly these accounts use")
-
-        req = float(acc["requests"].sum())
-        if req:
-            cats = {c: float(acc[f"req_{c}"].sum()) / req for c in DISTILLATION_CATEGORIES}
-            focus = sum(cats.values())
-            top_cat = max(cats, key=cats.get)
-            add("distillation_categories", focus, _clip01((focus - CATEGORY_BASELINE) / (1 - CATEGORY_BASELINE)),
-                f"{focus:.0%} of requests were {', '.join(DISTILLATION_CATEGORIES)} "
-                f"(mostly {top_cat.replace('_', ' ')}: {cats[top_cat]:.0%})")
-            per_acc = req / n
-            ratio = per_acc / self.median_requests
-            add("request_volume", ratio, _clip01(np.log2(max(ratio, 1.0)) / np.log2(VOLUME_SATURATION)),
-                f"{per_acc:,.0f} requests and {acc['tokens'].sum() / n:,.0f} tokens per account "
-                f"({ratio:.1f}x the median account)")
-
+        """Score every group."""
+        if not groups:
+            return []
+        sizes = np.array([len(g) for g in groups])
+        label = pd.Series(np.repeat(np.arange(len(groups)), sizes), index=[a for g in groups for a in g])
+        acc = self.accounts.reindex(label.index).assign(group=label.to_numpy())
+        act = self.activity.assign(group=self.activity["account_id"].map(label)).dropna(subset=["group"]) \
+            if len(self.activity) else self.activity.assign(group=pd.Series(dtype="int64"))
+        act = act.astype({"group": "int64"})
+        tests = self.tests.test_groups(groups)
+        open_org, open_share = self._open_identity(acc, label, sizes)
+        shared_total, shared_parts = self._shared_parts(tests)
+        total_req = act.groupby("group")["requests"].sum().reindex(range(len(groups)), fill_value=0).to_numpy(float)
+        proxy = self._proxy(act, total_req)
+        burst = self._burst(acc, sizes)
+        lock = self._lockstep(act, sizes, total_req)
+        templates = self._templates(act, total_req)
+        cats = self._categories(acc)
         switch = self._model_switch(act)
-        if switch is not None:
-            hours, model, share = switch
-            strength = 1.0 if hours <= MODEL_SWITCH_FULL_H else _clip01(2 - hours / MODEL_SWITCH_FULL_H)
-            add("model_switch", hours, strength,
-                f"traffic moved to the new model {model} {hours:.0f} hours after its release "
-                f"({share:.0%} of requests in the next {MODEL_SWITCH_WINDOW_H} hours)")
+        verified = acc["verified"].astype("boolean").fillna(False).astype(float).groupby(acc["group"]).mean()
 
-        verified = acc["verified"].fillna(False).astype(bool).mean() if n else 0.0
-        add("verified", verified, verified, f"{verified:.0%} of accounts passed identity verification")
+        out = []
+        for i, members in enumerate(groups):
+            n = int(sizes[i])
+            contributions: list[Contribution] = []
 
-        add("open_identity", open_share, open_share,
-            f"{open_share:.0%} of accounts openly identify {open_org} (email domain, billed cards, stated "
-            "organisation)" if open_org else "the accounts do not openly identify one organisation")
+            def add(feature: str, value: float, strength: float, reason: str) -> None:
+                contributions.append(Contribution(feature, float(value), round(POINTS[feature] * strength, 3), reason))
 
-        score = round(sum(c.points for c in out), 3)
-        return ScoredCluster(members=members, score=score, flagged=score >= FLAG_THRESHOLD, contributions=out,
-                             absent=absent)
+            self._shared_evidence(n, float(shared_total.get(i, 0.0)), shared_parts.get(i, []), open_share[i], add)
+            absent: list[str] = []
+            if not self.has_log:
+                absent.append("no request log: proxy, datacenter, lockstep, template, model-switch signals")
+            elif not total_req[i]:
+                absent.append("no requests from these accounts in the request log")
+            if total_req[i]:
+                via, top_name, top_share, dc = proxy[i]
+                if top_name is not None:
+                    add("proxy_traffic", via, via, f"{via:.0%} of requests came through exit nodes of proxy services "
+                        f"({top_share:.0%} through {top_name})")
+                else:
+                    add("proxy_traffic", 0.0, 0.0, "no requests came through known proxy exit nodes")
+                add("datacenter_traffic", dc, dc, f"{dc:.0%} of requests came from datacenter or VPN addresses")
+            if not self.created_informative:
+                absent.append("sign-up times missing, constant or bunched across the dataset: no creation burst")
+            elif i in burst:
+                together = burst[i]
+                b = (together - 1) / (n - 1) if n > 1 else 0.0  # one account alone is no burst
+                add("creation_burst", b, _clip01((b - BURST_BASELINE) / (1 - BURST_BASELINE)),
+                    f"{together:,} of the {n:,} accounts were created within {BURST_WINDOW_S // 3600} hours "
+                    "of each other" if together > 1 else "no two accounts were created within "
+                    f"{BURST_WINDOW_S // 3600} hours of each other")
+            if total_req[i]:
+                share, needed = lock[i]
+                add("lockstep", share, _clip01(share),
+                    f"{share:.0%} of requests fell in 10-minute windows in which at least {needed} "
+                    f"of the accounts were active together")
+                conc, own = templates.get(i, (0.0, 0))
+                add("template_concentration", conc, _clip01(conc),
+                    f"{conc:.0%} of requests used {own:,} prompt templates that mostly these accounts use")
+            if i in cats:
+                focus, top_cat, top_share, per_acc, tokens = cats[i]
+                add("distillation_categories", focus, _clip01((focus - CATEGORY_BASELINE) / (1 - CATEGORY_BASELINE)),
+                    f"{focus:.0%} of requests were {', '.join(DISTILLATION_CATEGORIES)} "
+                    f"(mostly {top_cat.replace('_', ' ')}: {top_share:.0%})")
+                ratio = per_acc / self.median_requests
+                add("request_volume", ratio, _clip01(np.log2(max(ratio, 1.0)) / np.log2(VOLUME_SATURATION)),
+                    f"{per_acc:,.0f} requests and {tokens:,.0f} tokens per account "
+                    f"({ratio:.1f}x the median account)")
+            if i in switch:
+                hours, model, share = switch[i]
+                strength = 1.0 if hours <= MODEL_SWITCH_FULL_H else _clip01(2 - hours / MODEL_SWITCH_FULL_H)
+                add("model_switch", hours, strength,
+                    f"traffic moved to the new model {model} {hours:.0f} hours after its release "
+                    f"({share:.0%} of requests in the next {MODEL_SWITCH_WINDOW_H} hours)")
+            v = float(verified.get(i, 0.0))
+            add("verified", v, v, f"{v:.0%} of accounts passed identity verification")
+            add("open_identity", open_share[i], open_share[i],
+                f"{open_share[i]:.0%} of accounts openly identify {open_org[i]} (email domain, billed cards, stated "
+                "organisation)" if open_org[i] else "the accounts do not openly identify one organisation")
+            score = round(sum(c.points for c in contributions), 3)
+            out.append(ScoredCluster(members=members, score=score, flagged=score >= FLAG_THRESHOLD,
+                                     contributions=contributions, absent=absent))
+        return out
 
     @staticmethod
-    def _shared_evidence(n: int, tests: pd.DataFrame, explained: float, add) -> None:
+    def _shared_evidence(n: int, total: float, parts: list[str], explained: float, add) -> None:
         """Decades of evidence against chance per account after the first (Fraudar's density, Hooi et al.
         2016, over CrossSpot-style surprises); sharing explained by an open identity does not count."""
-        total = float(tests["surprise"].sum()) if len(tests) else 0.0
         density = total / max(n - 1, 1) * (1.0 - explained)
-        top = tests[tests["surprise"] > 0].head(KINDS_NAMED) if len(tests) else tests
-        parts = [f"{int(r.holders):,} accounts hold {int(r.items):,} "
-                 f"{shared_evidence.plural(r.items, r.kind)} ({r.surprise:.1f})" if r.kind != shared_evidence.LINK_KIND else
-                 f"{int(r.items):,} links between the accounts ({r.surprise:.1f})" for r in top.itertuples()]
         add("shared_evidence", density, density,
             (f"shared evidence {density:.1f} decades per account against chance: " + "; ".join(parts)
              + (f"; {explained:.0%} explained by an open identity" if explained else ""))
             if parts else "the accounts share no identifying evidence beyond chance")
 
-    def _model_switch(self, act: pd.DataFrame) -> tuple[float, str, float] | None:
-        """The earliest hour after a release at which the group's new-model share passed the bar."""
+    @staticmethod
+    def _shared_parts(tests: pd.DataFrame) -> tuple[pd.Series, dict[int, list[str]]]:
+        """Per group: total surprise, and its strongest kinds in words."""
+        totals = tests.groupby("group")["surprise"].sum()
+        parts: dict[int, list[str]] = {}
+        top = tests[tests["surprise"] > 0].groupby("group").head(KINDS_NAMED)
+        for g, kind, holders, items, surprise in zip(top["group"], top["kind"], top["holders"], top["items"],
+                                                     top["surprise"]):
+            parts.setdefault(int(g), []).append(
+                f"{int(items):,} links between the accounts ({surprise:.1f})" if kind == shared_evidence.LINK_KIND
+                else f"{int(holders):,} accounts hold {int(items):,} {shared_evidence.plural(items, kind)} "
+                     f"({surprise:.1f})")
+        return totals, parts
+
+    def _proxy(self, act: pd.DataFrame, total_req: np.ndarray) -> dict[int, tuple[float, str | None, float, float]]:
+        """Per group: share through proxy exits, the top service and its share, share from datacenters."""
+        if not len(act):
+            return {}
+        service = act["ip"].map(self.proxy_service)
+        via = act.loc[service.notna()].groupby("group")["requests"].sum()
+        by_service = act.assign(service=service).dropna(subset=["service"]).groupby(["group", "service"])["requests"] \
+            .sum().reset_index().sort_values(["group", "requests", "service"], ascending=[True, False, True]) \
+            .drop_duplicates("group").set_index("group")
+        dc = act.loc[act["ip"].isin(self.ev.datacenter_ips) & service.isna()].groupby("group")["requests"].sum()
+        out = {}
+        for g in np.flatnonzero(total_req):
+            t = total_req[g]
+            top = by_service.loc[g] if g in by_service.index else None
+            out[int(g)] = (float(via.get(g, 0)) / t, None if top is None else str(top["service"]),
+                           0.0 if top is None else float(top["requests"]) / t, float(dc.get(g, 0)) / t)
+        return out
+
+    def _burst(self, acc: pd.DataFrame, sizes: np.ndarray) -> dict[int, int]:
+        """Per group with sign-up times: the most accounts created within one BURST_WINDOW_S."""
+        if not self.created_informative:
+            return {}
+        created = acc[["group", "created"]].dropna()
+        if created.empty:
+            return {}
+        t = created["created"].to_numpy(dtype=np.int64)
+        g = created["group"].to_numpy(dtype=np.int64)
+        key = g * BURST_KEY_STRIDE + (t - t.min())
+        order = np.argsort(key, kind="stable")
+        key, g = key[order], g[order]
+        together = np.searchsorted(key, key + BURST_WINDOW_S, side="right") - np.arange(len(key))
+        return pd.Series(together).groupby(g).max().astype(int).to_dict()
+
+    def _lockstep(self, act: pd.DataFrame, sizes: np.ndarray, total_req: np.ndarray) -> dict[int, tuple[float, int]]:
+        """Per group: share of requests in windows where enough members were active together."""
+        needed = np.maximum(LOCKSTEP_MIN_ACCOUNTS, np.ceil(LOCKSTEP_MIN_SHARE * sizes).astype(int))
+        if not len(act):
+            return {}
+        w = act.assign(window=act["ts"] // LOCKSTEP_BUCKET_S)
+        active = w.groupby(["group", "window"])["account_id"].nunique().reset_index(name="active")
+        busy = active[active["active"].to_numpy() >= needed[active["group"].to_numpy()]]
+        inside = w.merge(busy[["group", "window"]], on=["group", "window"])
+        locked = inside.groupby("group")["requests"].sum()
+        return {int(g): (float(locked.get(g, 0)) / total_req[g], int(needed[g])) for g in np.flatnonzero(total_req)}
+
+    def _templates(self, act: pd.DataFrame, total_req: np.ndarray) -> dict[int, tuple[float, int]]:
+        """Per group: share of requests on templates that mostly its members use, and how many."""
+        if not len(act):
+            return {}
+        used = act.dropna(subset=["prompt_fingerprint"])
+        users = used.groupby(["group", "prompt_fingerprint"])["account_id"].nunique().reset_index(name="users")
+        overall = users["prompt_fingerprint"].map(self.template_users).fillna(0).to_numpy(dtype=float)
+        share = users["users"].to_numpy() / np.maximum(1, overall)
+        own = users[(share >= TEMPLATE_EXCLUSIVE_SHARE) & (users["users"].to_numpy() >= TEMPLATE_MIN_MEMBERS)]
+        conc = used.merge(own[["group", "prompt_fingerprint"]], on=["group", "prompt_fingerprint"]) \
+            .groupby("group")["requests"].sum()
+        count = own.groupby("group").size()
+        return {int(g): (float(conc.get(g, 0)) / total_req[g], int(count.get(g, 0))) for g in np.flatnonzero(total_req)}
+
+    def _categories(self, acc: pd.DataFrame) -> dict[int, tuple[float, str, float, float, float]]:
+        """Per group with requests: distillation share, top category and its share, requests and tokens per account."""
+        columns = ["requests", "tokens"] + [f"req_{c}" for c in DISTILLATION_CATEGORIES]
+        sums = acc[columns].fillna(0).groupby(acc["group"]).sum()
+        counts = acc.groupby("group").size()
+        out = {}
+        for g, row in sums[sums["requests"] > 0].iterrows():
+            req = float(row["requests"])
+            cats = {c: float(row[f"req_{c}"]) / req for c in DISTILLATION_CATEGORIES}
+            top = max(cats, key=cats.get)
+            n = int(counts[g])
+            out[int(g)] = (sum(cats.values()), top, cats[top], req / n, float(row["tokens"]) / n)
+        return out
+
+    def _model_switch(self, act: pd.DataFrame) -> dict[int, tuple[float, str, float]]:
+        """Per group: the earliest hour after a release at which its new-model share passed the bar."""
+        best: dict[int, tuple[float, str, float]] = {}
         if not len(act) or self.releases.empty:
-            return None
-        best = None
-        horizon = MODEL_SWITCH_HORIZON_H
+            return best
+        horizon, width = MODEL_SWITCH_HORIZON_H, MODEL_SWITCH_WINDOW_H
         for model, released in zip(self.releases["model"], self.releases["released"]):
             after = act[(act["ts"] >= released) & (act["ts"] < released + horizon * 3600)]
             if after.empty:
                 continue
-            hour = ((after["ts"] - released) // 3600).astype(int)
-            total = np.bincount(hour, weights=after["requests"], minlength=horizon)
-            on_new = np.bincount(hour, weights=after["requests"].where(after["model"] == model, 0), minlength=horizon)
-            window = np.ones(MODEL_SWITCH_WINDOW_H)
-            # requests in [h, h + window) for every start hour h
-            tot_w = np.convolve(total, window, mode="full")[MODEL_SWITCH_WINDOW_H - 1:][: horizon - MODEL_SWITCH_WINDOW_H + 1]
-            new_w = np.convolve(on_new, window, mode="full")[MODEL_SWITCH_WINDOW_H - 1:][: horizon - MODEL_SWITCH_WINDOW_H + 1]
+            groups, row = np.unique(after["group"].to_numpy(), return_inverse=True)
+            hour = ((after["ts"].to_numpy() - released) // 3600).astype(int)
+            req = after["requests"].to_numpy(dtype=float)
+            total = np.zeros((len(groups), horizon))
+            on_new = np.zeros((len(groups), horizon))
+            np.add.at(total, (row, hour), req)
+            np.add.at(on_new, (row, hour), np.where(after["model"].to_numpy() == model, req, 0.0))
+            # requests in [h, h + width) for every start hour h
+            cum_t = np.concatenate([np.zeros((len(groups), 1)), total.cumsum(axis=1)], axis=1)
+            cum_n = np.concatenate([np.zeros((len(groups), 1)), on_new.cumsum(axis=1)], axis=1)
+            tot_w = cum_t[:, width:] - cum_t[:, :-width]
+            new_w = cum_n[:, width:] - cum_n[:, :-width]
             share = np.divide(new_w, tot_w, out=np.zeros_like(new_w), where=tot_w > 0)
-            hits = np.flatnonzero((share >= MODEL_SWITCH_SHARE) & (tot_w >= MODEL_SWITCH_MIN_REQUESTS))
-            if len(hits) and (best is None or hits[0] < best[0]):
-                best = (float(hits[0]), str(model), float(share[hits[0]]))
+            hits = (share >= MODEL_SWITCH_SHARE) & (tot_w >= MODEL_SWITCH_MIN_REQUESTS)
+            for r in np.flatnonzero(hits.any(axis=1)):
+                h = int(np.argmax(hits[r]))
+                g = int(groups[r])
+                if g not in best or h < best[g][0]:
+                    best[g] = (float(h), str(model), float(share[r, h]))
         return best
 
-    def _open_identity(self, members: list[str], acc: pd.DataFrame, cards: pd.DataFrame
-                       ) -> tuple[str | None, float]:
-        """The organisation most members openly name, and the share of members that name it.
+    def _open_identity(self, acc: pd.DataFrame, label: pd.Series, sizes: np.ndarray
+                       ) -> tuple[list[str | None], np.ndarray]:
+        """Per group: the organisation most members openly name, and the share of members that name it.
 
         An account names an organisation openly when at least OPEN_IDENTITY_MIN_SIGNALS of its
         email domain, its stated organisation and its cards' billing point to it: one card
         billed to a company is an operational slip, not an open identity."""
-        signals: dict[tuple[str, str], set[str]] = {}
-        for account, org in zip(acc.index, acc["domain_org"]):
-            if isinstance(org, str):
-                signals.setdefault((account, org), set()).add("domain")
-        for account, claimed in zip(acc.index, acc["claimed_org"]):
-            if isinstance(claimed, str) and claimed.strip().lower() in self.org_names:
-                signals.setdefault((account, self.org_names[claimed.strip().lower()]), set()).add("claimed")
-        billed = cards[cards["billed_org"].notna()]
-        for account, org in zip(billed["account"], billed["billed_org"]):
-            signals.setdefault((account, org), set()).add("card")
-        counts = Counter(org for (_, org), kinds in signals.items() if len(kinds) >= OPEN_IDENTITY_MIN_SIGNALS)
-        if not counts:
-            return None, 0.0
-        org, k = counts.most_common(1)[0]
-        return self.display_names.get(org, org), k / len(members)
+        names: list[str | None] = [None] * len(sizes)
+        shares = np.zeros(len(sizes))
+        claimed = acc["claimed_org"].where(acc["claimed_org"].map(lambda v: isinstance(v, str)))
+        claimed = claimed.str.strip().str.lower().map(self.org_names)
+        cards = self.cards[self.cards["account"].isin(label.index) & self.cards["billed_org"].notna()]
+        signals = pd.concat([
+            pd.DataFrame({"account": acc.index, "org": acc["domain_org"].to_numpy(), "source": "domain"}),
+            pd.DataFrame({"account": acc.index, "org": claimed.to_numpy(), "source": "claimed"}),
+            pd.DataFrame({"account": cards["account"].to_numpy(), "org": cards["billed_org"].to_numpy(),
+                          "source": "card"}),
+        ], ignore_index=True).dropna(subset=["org"]).drop_duplicates()
+        if signals.empty:
+            return names, shares
+        per = signals.groupby(["account", "org"])["source"].nunique().reset_index()
+        per = per[per["source"] >= OPEN_IDENTITY_MIN_SIGNALS]
+        if per.empty:
+            return names, shares
+        per["group"] = per["account"].map(label).to_numpy()
+        counts = per.groupby(["group", "org"]).size().reset_index(name="k") \
+            .sort_values(["group", "k", "org"], ascending=[True, False, True]).drop_duplicates("group")
+        for g, org, k in counts.itertuples(index=False):
+            names[int(g)] = self.display_names.get(org, org)
+            shares[int(g)] = k / sizes[int(g)]
+        return names, shares

@@ -116,3 +116,25 @@ def test_campaigns_group_a_fragmented_operators_clusters_and_keep_two_operators_
     campaigns = pd.read_csv(tmp_path / "results" / "campaigns.csv")
     assert list(campaigns.columns) == ["campaign_id", "clusters", "accounts", "score", "reasons"]
     assert campaigns["reasons"].str.contains("prompt templates").any()
+
+    # the staff member slips into one card group only; tracing names them for the whole campaign
+    from tracing.report import trace_all, write_campaign_csv, write_csv
+
+    traced = trace_all(graph, result.run_id)
+    write_csv(traced, tmp_path / "results")
+    write_campaign_csv(traced, tmp_path / "results")
+    per_cluster = pd.read_csv(tmp_path / "results" / "attribution.csv")
+    assert per_cluster["campaign_id"].notna().all()
+    per_campaign = pd.read_csv(tmp_path / "results" / "campaign_attribution.csv")
+    people = truth[truth["person_id"].notna()].groupby("campaign_id")["person_id"].first()
+    reached = 0
+    for camp, rows in flagged.groupby("true"):
+        detected = rows["campaign_id"].mode()[0]
+        top = per_campaign[(per_campaign["campaign_id"] == detected) & (per_campaign["target_kind"] == "person")]
+        assert len(top) and top.sort_values("rank")["target_id"].iloc[0] == people[camp], camp
+        named_in = per_cluster[(per_cluster["target_id"] == people[camp])]["cluster_id"].nunique()
+        reached += rows["cluster_id"].nunique() - named_in
+    assert reached > 0, "some card groups are linked to their campaign's person only through the campaign"
+    linked = graph.read("MATCH (k:Campaign {run_id: $run})-[:ATTRIBUTED_TO]->(p:Person) RETURN count(*) AS n",
+                        {"run": result.run_id})[0]["n"]
+    assert linked >= 3

@@ -122,6 +122,7 @@ class Attribution:
     organisations: list[Candidate]
     people: list[Candidate]
     infrastructure: list[dict[str, Any]]
+    campaign_id: str | None = None
 
     def reported(self) -> list[Candidate]:
         return [c for c in self.organisations + self.people if c.confidence >= REPORTING_THRESHOLD]

@@ -9,10 +9,12 @@ from rich.console import Console
 from graph.db import Graph
 from ringtrace import safecsv
 from ringtrace.terminal import escape, print_table
-from tracing import attribution
+from graph.cluster_ids import short_cluster_id
+from tracing import attribution, campaigns
 from tracing.attribution import Attribution
 
-CSV_COLUMNS = ("cluster_id", "rank", "target_kind", "target_id", "confidence", "evidence")
+CSV_COLUMNS = ("cluster_id", "rank", "target_kind", "target_id", "confidence", "evidence", "campaign_id")
+CAMPAIGN_CSV_COLUMNS = ("campaign_id", "rank", "target_kind", "target_id", "confidence", "clusters", "evidence")
 TOP_SHOWN = 5
 
 
@@ -30,11 +32,13 @@ def print_attribution(console: Console, result: Attribution) -> None:
 
 
 def trace_all(graph: Graph, run_id: str, console: Console | None = None) -> list[Attribution]:
-    """Trace and save every flagged cluster of a detection run."""
+    """Trace and save every flagged cluster of a detection run, then rank per campaign (saved too)."""
     started = time.monotonic()
     results = []
+    campaign_of = campaigns.campaign_of(graph, run_id)
     for cid in attribution.flagged_clusters(graph, run_id):
         result = attribution.trace_cluster(graph, cid)
+        result.campaign_id = campaign_of.get(cid)
         attribution.save(graph, result)
         results.append(result)
         if console:
@@ -46,6 +50,13 @@ def trace_all(graph: Graph, run_id: str, console: Console | None = None) -> list
                 console.print(escape(f"; person {person.name} ({person.confidence:.2f})"))
             elif console:
                 console.print("")
+    for k in campaigns.combine(results, campaign_of):
+        campaigns.save(graph, k)
+        if console and len(k.cluster_ids) > 1 and k.candidates:
+            top = k.candidates[0]
+            console.print(escape(f"campaign {short_cluster_id(k.campaign_id)} ({len(k.cluster_ids)} clusters): "
+                                 f"{top.target_kind} {top.name} ({top.confidence:.2f}, from "
+                                 f"{len(top.by_cluster)} of its clusters)"))
     if console:
         console.print(f"Traced {len(results)} flagged clusters in {time.monotonic() - started:.1f} s")
     return results
@@ -61,5 +72,20 @@ def write_csv(results: list[Attribution], out: Path) -> Path:
         for r in results:
             for c in r.reported():
                 w.writerow([r.cluster_id, c.rank, c.target_kind, c.target_id, f"{c.confidence:.4f}",
-                            c.evidence_text()])
+                            c.evidence_text(), r.campaign_id or ""])
+    return path
+
+
+def write_campaign_csv(results: list[Attribution], out: Path) -> Path:
+    """campaign_attribution.csv: one row per candidate of each campaign, naming the clusters behind it."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "campaign_attribution.csv"
+    combined = campaigns.combine(results, {r.cluster_id: r.campaign_id for r in results if r.campaign_id})
+    with open(path, "w", newline="") as fh:
+        w = safecsv.writer(fh)
+        w.writerow(CAMPAIGN_CSV_COLUMNS)
+        for k in combined:
+            for c in k.candidates:
+                w.writerow([k.campaign_id, c.rank, c.target_kind, c.target_id, f"{c.confidence:.4f}",
+                            " ".join(sorted(c.by_cluster)), c.evidence_text()])
     return path

@@ -13,7 +13,7 @@ from ringtrace.commands.common import friendly_errors
 @click.option("--all", "all_flagged", is_flag=True, help="Trace every flagged cluster of the run.")
 @click.option("--run", "run_id", default=None, help="Detection run (default: the latest).")
 @click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="With --all: write attribution.csv here.")
+              help="With --all: write attribution.csv and campaign_attribution.csv here.")
 def trace(cluster_id: str | None, all_flagged: bool, run_id: str | None, results: Path | None) -> None:
     """Trace flagged clusters back to organisations and people, with evidence."""
     friendly_errors(_trace)(cluster_id, all_flagged, run_id, results)
@@ -46,4 +46,5 @@ def _trace(cluster_id: str | None, all_flagged: bool, run_id: str | None, result
         results_all = report.trace_all(g, run_id, console)
     if results:
         path = report.write_csv(results_all, results)
-        console.print(escape(f"Wrote {path}"))
+        by_campaign = report.write_campaign_csv(results_all, results)
+        console.print(escape(f"Wrote {path} and {by_campaign}"))
