@@ -196,6 +196,54 @@ def export_cluster(graph: Graph, cluster_id: str, out: Path, analyst: str, redac
     return manifest.write_zip(out, files, meta, signing_key)
 
 
+CAMPAIGN_INFO = """
+MATCH (k:Campaign {campaign_id: $campaign_id})-[:FOUND_BY]->(d:DetectionRun)
+OPTIONAL MATCH (c:Cluster)-[:PART_OF]->(k)
+WITH k, d, c ORDER BY c.rank
+RETURN k {.*} AS campaign, d.run_id AS run_id, d.parameters AS parameters, collect(c.cluster_id) AS clusters
+"""
+CAMPAIGN_ATTRIBUTION = """
+MATCH (k:Campaign {campaign_id: $campaign_id})-[r:ATTRIBUTED_TO]->(t)
+RETURN r.rank AS rank, r.target_kind AS target_kind, coalesce(t.org_id, t.person_id) AS target_id,
+       t.name AS target_name, r.confidence AS confidence, r.clusters AS clusters, r.evidence AS evidence
+ORDER BY r.target_kind, r.rank
+"""
+
+
+def export_campaign(graph: Graph, campaign_id: str, out: Path, analyst: str, redact: bool = False,
+                    signing_key: Path | None = None) -> dict[str, Any]:
+    """One bundle for a campaign: `campaign.json` (reasons, clusters, attribution across them) and each
+    member cluster's files under `clusters/<id>/`; returns its manifest."""
+    info = graph.read(CAMPAIGN_INFO, {"campaign_id": campaign_id})
+    if not info:
+        raise RingtraceError(f"No campaign {campaign_id}. `ringtrace detect` prints the campaigns of a run.")
+    red = Redactor(redact)
+    for n in graph.read("MATCH (p:Person) RETURN p.name AS name"):
+        if n["name"]:
+            red.name(n["name"])
+    attribution = [{k: red.value(k, _plain(v)) for k, v in r.items()}
+                   for r in graph.read(CAMPAIGN_ATTRIBUTION, {"campaign_id": campaign_id})]
+    files = {"campaign.json": json.dumps({"campaign": _plain(info[0]["campaign"]), "clusters": info[0]["clusters"],
+                                          "attribution": attribution}, indent=1, default=str).encode()}
+    for cid in info[0]["clusters"]:
+        for name, payload in render_files(gather(graph, cid), redact).items():
+            files[f"clusters/{cid.rsplit('-', 1)[-1]}/{name}"] = payload
+    campaign = info[0]["campaign"]
+    meta = {
+        "bundle_id": str(uuid.uuid4()),
+        "created_at": datetime.now(timezone.utc).isoformat(),
+        "analyst": analyst,
+        "ringtrace_version": __version__,
+        "neo4j": {"version": graph.server_version(), "database": graph.database, "uri": graph.settings.uri},
+        "detection_run": {"run_id": info[0]["run_id"], "parameters": json.loads(info[0]["parameters"] or "{}")},
+        "kind": f"campaign {campaign_id}",
+        "campaign": {"campaign_id": campaign_id, "clusters": info[0]["clusters"], "accounts": campaign.get("accounts"),
+                     "score": campaign.get("score")},
+        "redacted": redact,
+    }
+    return manifest.write_zip(out, files, meta, signing_key)
+
+
 def export_canvas(graph: Graph, nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]], out: Path,
                   analyst: str, redact: bool = False, signing_key: Path | None = None) -> dict[str, Any]:
     """A verifiable bundle of what is on the workbench's Explore canvas (no cluster needed)."""

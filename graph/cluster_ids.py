@@ -1,5 +1,5 @@
-"""Cluster ids in their full form (`det-20261126T021600Z-ab12cd34-c0001`) and their short form
-(`c0001`, a cluster of the latest detection run), accepted by every command and page."""
+"""Cluster and campaign ids in their full form (`det-20261126T021600Z-ab12cd34-c0001`, `…-k0001`) and
+their short form (`c0001`, `k0001`: of the latest detection run), accepted by every command and page."""
 from __future__ import annotations
 
 import re
@@ -10,6 +10,8 @@ from ringtrace.errors import RingtraceError
 SHORT_ID = re.compile(r"^c\d{1,6}$", re.I)
 SHORT_ID_DIGITS = 4
 
+SHORT_CAMPAIGN_ID = re.compile(r"^k\d{1,6}$", re.I)
+CAMPAIGN_EXISTS = "MATCH (k:Campaign {campaign_id: $id}) RETURN k.campaign_id AS campaign_id LIMIT 1"
 CLUSTER_EXISTS = "MATCH (c:Cluster {cluster_id: $id}) RETURN c.cluster_id AS cluster_id LIMIT 1"
 LATEST_RUN_ID = "MATCH (d:DetectionRun) RETURN d.run_id AS run_id ORDER BY d.started_at DESC LIMIT 1"
 
@@ -20,9 +22,23 @@ def short_cluster_id(cluster_id: str) -> str:
 
 
 def expand_short_id(graph: Graph, short: str) -> str | None:
-    """`c1` -> the full id it would have in the latest detection run (None when there is no run)."""
+    """`c1` (or `k1`) -> the full id it would have in the latest detection run (None when there is no run)."""
     latest = graph.read(LATEST_RUN_ID)
-    return f"{latest[0]['run_id']}-c{int(short[1:]):0{SHORT_ID_DIGITS}d}" if latest else None
+    prefix = short[0].lower()
+    return f"{latest[0]['run_id']}-{prefix}{int(short[1:]):0{SHORT_ID_DIGITS}d}" if latest else None
+
+
+def resolve_campaign_id(graph: Graph, given: str) -> str:
+    """The full id of a campaign given in full or short form (`k0001`); an unknown id is an error."""
+    given = given.strip()
+    if graph.read(CAMPAIGN_EXISTS, {"id": given}):
+        return given
+    if SHORT_CAMPAIGN_ID.match(given):
+        full = expand_short_id(graph, given)
+        if full and graph.read(CAMPAIGN_EXISTS, {"id": full}):
+            return full
+    raise RingtraceError(f"No campaign {given}. `ringtrace detect` prints the campaigns of a run, and "
+                         "`ringtrace query campaigns` lists those of the latest run.")
 
 
 def resolve_cluster_id(graph: Graph, given: str) -> str:

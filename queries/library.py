@@ -24,8 +24,8 @@ from ringtrace import config
 from ringtrace.errors import RingtraceError
 
 SHIPPED_DIR = Path(__file__).resolve().parent
-# `cluster` is a cluster id; left empty it means the top cluster of the latest detection run.
-PARAM_TYPES = ("string", "int", "float", "bool", "list", "datetime", "cluster")
+# `cluster` (`campaign`) is a cluster (campaign) id; left empty it means the top one of the latest detection run.
+PARAM_TYPES = ("string", "int", "float", "bool", "list", "datetime", "cluster", "campaign")
 HEADER_RE = re.compile(r"^//\s*(name|title|description|param|tags):\s*(.*)$")
 PARAM_RE = re.compile(r"^(\w+)\s+(\w+)\s+(\"(?:[^\"\\]|\\.)*\"|\[[^\]]*\]|\S+)\s*(.*)$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
@@ -64,7 +64,7 @@ class SavedQuery:
 def convert_param(p: Param, value: Any) -> Any:
     """A parameter value of the declared type; strings from the command line are parsed."""
     try:
-        if p.type in ("string", "cluster"):
+        if p.type in ("string", "cluster", "campaign"):
             return str(value)
         if p.type == "int":
             return int(value)

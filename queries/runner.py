@@ -19,7 +19,7 @@ from typing import Any
 from neo4j import Query
 from neo4j.exceptions import ClientError, Neo4jError
 
-from graph.cluster_ids import resolve_cluster_id
+from graph.cluster_ids import resolve_campaign_id, resolve_cluster_id
 from graph.db import Graph
 from queries import library
 from queries.guard import PROCEDURE_ALLOW_LIST, QueryRefused, check_plan_procedures, check_text
@@ -111,25 +111,32 @@ def run_text(graph: Graph, text: str, params: dict[str, Any] | None = None,
 
 LATEST_TOP_CLUSTER = """
 MATCH (d:DetectionRun) WITH d ORDER BY d.started_at DESC LIMIT 1
-MATCH (c:Cluster {run_id: d.run_id}) RETURN c.cluster_id AS cluster_id ORDER BY c.rank LIMIT 1
+MATCH (c:Cluster {run_id: d.run_id}) RETURN c.cluster_id AS id ORDER BY c.rank LIMIT 1
 """
+LATEST_TOP_CAMPAIGN = """
+MATCH (d:DetectionRun) WITH d ORDER BY d.started_at DESC LIMIT 1
+MATCH (k:Campaign {run_id: d.run_id}) RETURN k.campaign_id AS id ORDER BY k.rank LIMIT 1
+"""
+# parameter type -> (resolver of a full or short id, query for the latest run's top one)
+ID_PARAMS = {"cluster": (resolve_cluster_id, LATEST_TOP_CLUSTER), "campaign": (resolve_campaign_id, LATEST_TOP_CAMPAIGN)}
 
 
 def resolve_params(graph: Graph, q: library.SavedQuery, raw: dict[str, Any]) -> dict[str, Any]:
-    """Typed parameters; a `cluster` parameter takes a full or short id (an unknown one is an error),
-    and an empty one is the latest run's top cluster."""
+    """Typed parameters; a `cluster` or `campaign` parameter takes a full or short id (an unknown one is an
+    error), and an empty one is the latest run's top cluster or campaign."""
     params = q.typed_params(raw)
     for p in q.params:
-        if p.type != "cluster":
+        if p.type not in ID_PARAMS:
             continue
+        resolve, top = ID_PARAMS[p.type]
         if params[p.name]:
-            params[p.name] = resolve_cluster_id(graph, str(params[p.name]))
+            params[p.name] = resolve(graph, str(params[p.name]))
             continue
-        rows = graph.read(LATEST_TOP_CLUSTER)
+        rows = graph.read(top)
         if not rows:
-            raise RingtraceError(f"{q.name} needs a cluster and there is no detection run yet: "
-                                 "run `ringtrace detect`, or pass --param cluster_id=...")
-        params[p.name] = rows[0]["cluster_id"]
+            raise RingtraceError(f"{q.name} needs a {p.type} and the latest detection run has none: "
+                                 f"run `ringtrace detect`, or pass --param {p.name}=...")
+        params[p.name] = rows[0]["id"]
     return params
 
 

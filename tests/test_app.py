@@ -12,7 +12,7 @@ from workbench.session import PAGE_FILES
 from workbench.text import md
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ("Overview", "Cluster", "Explore", "Trace", "Queries")
+PAGES = ("Overview", "Campaign", "Cluster", "Explore", "Trace", "Queries")
 TIMEOUT = 120
 
 
@@ -86,6 +86,27 @@ def test_cluster_page_shows_reasons_attribution_and_export(investigated):
     assert any(b.label == "Prepare evidence bundle" for b in at.button)
     raw = [df.value for df in at.dataframe if "request_id" in df.value.columns]
     assert raw and len(raw[0]) > 0, "the individual requests behind the aggregates are shown"
+
+
+def test_campaign_page_shows_clusters_attribution_and_exports_a_verifiable_bundle(investigated, tmp_path):
+    from bundles.manifest import verify
+
+    _, result = investigated
+    top = result.campaigns[0]
+    at = _open("Campaign")
+    text = _texts(at)
+    assert md(top.reasons[0]) in text and "Attribution across the campaign" in text
+    tables = [df.value for df in at.dataframe]
+    assert any("cluster" in t.columns and len(t) == len(top.cluster_ids) for t in tables), "its clusters are listed"
+    people = [t for t in tables if "through clusters" in t.columns]
+    assert people and (people[0]["kind"] == "person").any()
+    at.button(key=f"export-{top.campaign_id}").click().run()
+    assert not at.exception and not at.error
+    payload = at.session_state[f"bundle-{top.campaign_id}"][1]
+    bundle = tmp_path / "campaign.zip"
+    bundle.write_bytes(payload)
+    report = verify(bundle)
+    assert report.ok, report.summary()
 
 
 def test_explore_search_add_expand_collapse(investigated):

@@ -57,6 +57,32 @@ def test_short_cluster_ids_work_in_every_command(traced, tmp_path):
     assert code == 0 and (tmp_path / "b.zip").exists(), out
 
 
+def test_campaigns_are_queried_attributed_and_exported_by_short_id(traced, tmp_path):
+    g, result = traced
+    top = result.campaigns[0]
+    short = top.campaign_id.rsplit("-", 1)[1]
+    assert short == "k0001"
+    code, out = _run("query", "campaigns", "--format", "csv", columns=400)
+    assert code == 0 and top.campaign_id in out, out
+    code, out = _run("query", "campaign_attribution", "--param", f"campaign_id={short}", "--format", "csv",
+                     columns=400)
+    assert code == 0 and "person" in out, out
+    code, out = _run("export", "--campaign", short, "--out", str(tmp_path / "k.zip"))
+    assert code == 0, out
+    code, out = _run("verify", str(tmp_path / "k.zip"))
+    assert code == 0 and f"campaign {top.campaign_id}" in out, out
+    import zipfile
+
+    names = zipfile.ZipFile(tmp_path / "k.zip").namelist()
+    assert "campaign.json" in names
+    assert {n.split("/")[1] for n in names if n.startswith("clusters/")} == \
+        {c.rsplit("-", 1)[1] for c in top.cluster_ids}
+    code, out = _run("export", "--campaign", "k9999", "--out", str(tmp_path / "x.zip"))
+    assert code != 0 and "No campaign k9999" in out, out
+    code, out = _run("export", "--out", str(tmp_path / "x.zip"))
+    assert code != 0 and "--cluster ID or --campaign ID" in out, out
+
+
 def test_an_unknown_cluster_is_an_error_not_an_empty_result(traced):
     for given in ("c9999", "det-nothing-c0001"):
         code, out = _run("query", "cluster_members", "--param", f"cluster_id={given}")

@@ -31,6 +31,28 @@ RETURN c.cluster_id AS cluster_id, c.rank AS rank, c.size AS size, c.score AS sc
        c.reasons[..2] AS top_reasons, top_org, org_confidence
 ORDER BY c.rank
 """
+CAMPAIGNS_OF_RUN = """
+MATCH (k:Campaign {run_id: $run_id})
+OPTIONAL MATCH (k)-[r:ATTRIBUTED_TO]->(t)
+WITH k, t, r ORDER BY r.confidence DESC
+WITH k, collect(t.name)[0] AS top_name, collect(r.confidence)[0] AS top_confidence
+RETURN k.campaign_id AS campaign_id, k.rank AS rank, k.clusters AS clusters, k.accounts AS accounts,
+       k.score AS score, k.reasons AS reasons, top_name, top_confidence
+ORDER BY k.rank
+"""
+CAMPAIGN = """
+MATCH (k:Campaign {campaign_id: $campaign_id})
+CALL (k) {
+  MATCH (c:Cluster)-[:PART_OF]->(k)
+  RETURN collect({cluster_id: c.cluster_id, size: c.size, score: c.score, top_reasons: c.reasons[..2]}) AS clusters
+}
+CALL (k) {
+  MATCH (a:Account)-[:MEMBER_OF]->(:Cluster)-[:PART_OF]->(k)
+  RETURN collect(a.account_id) AS members
+}
+RETURN k.campaign_id AS campaign_id, k.accounts AS accounts, k.score AS score, k.reasons AS reasons,
+       clusters, members
+"""
 CLUSTER = "MATCH (c:Cluster {cluster_id: $cluster_id}) RETURN c {.*} AS cluster"
 ACCOUNT_CLUSTER = """
 MATCH (a:Account {account_id: $account_id})-[:MEMBER_OF]->(c:Cluster {run_id: $run_id})

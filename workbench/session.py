@@ -16,7 +16,8 @@ from workbench.text import md
 
 log = logging.getLogger("ringtrace.workbench")
 # Page titles and the script that draws each (app.py builds the navigation from this).
-PAGE_FILES = {"Overview": "workbench/pages/overview.py", "Cluster": "workbench/pages/cluster.py",
+PAGE_FILES = {"Overview": "workbench/pages/overview.py", "Campaign": "workbench/pages/campaign.py",
+              "Cluster": "workbench/pages/cluster.py",
               "Explore": "workbench/pages/explore.py", "Trace": "workbench/pages/trace.py",
               "Queries": "workbench/pages/queries.py"}
 

@@ -11,7 +11,7 @@ from workbench.text import md
 from workbench.widgets import timeline
 
 OVERVIEW_KINDS = ("Account", "Organisation", "Person", "IPAddress", "PaymentCard", "Device", "Identifier", "APIKey",
-                  "Proxy", "PromptTemplate", "EmailDomain", "Model", "Cluster")
+                  "Proxy", "PromptTemplate", "EmailDomain", "Model", "Campaign", "Cluster")
 
 
 INTERNAL_KINDS = ("LoadRun", "DetectionRun", "Note")
@@ -46,10 +46,31 @@ def render() -> None:
     else:
         st.subheader(f"Latest detection: {md(run['run_id'])}")
         st.caption(md(f"{run['flagged']} flagged of {run['clusters']} clusters, started {when(run['started_at'])}. "
-                      "Click a row to open its cluster."))
+                      "Click a row to open its campaign or cluster."))
+        campaigns_table(run["run_id"])
         flagged_clusters_table(run["run_id"])
     st.subheader("Request volume")
     timeline(None, "day")
+
+
+def campaigns_table(run_id: str) -> None:
+    """The run's campaigns, largest first; selecting a row opens that campaign."""
+    rows = read(data.CAMPAIGNS_OF_RUN, run_id=run_id)
+    if not rows:
+        return
+    st.markdown("**Campaigns** (flagged clusters joined by operator-level evidence)")
+    table = pd.DataFrame([{"campaign": short_cluster_id(k["campaign_id"]), "clusters": k["clusters"],
+                           "accounts": k["accounts"], "score": round(k["score"], 2), "top attribution": k["top_name"],
+                           "confidence": k["top_confidence"], "reasons": " | ".join(k["reasons"] or []),
+                           "campaign_id": k["campaign_id"]} for k in rows])
+    event = st.dataframe(
+        table, width="stretch", hide_index=True, on_select="rerun", selection_mode="single-row",
+        key="overview-campaigns", column_order=[c for c in table.columns if c != "campaign_id"],
+        column_config={"reasons": st.column_config.TextColumn(width="large")})
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        st.session_state.pop("overview-campaigns", None)
+        go("Campaign", open_campaign=table.iloc[picked[0]]["campaign_id"])
 
 
 def flagged_clusters_table(run_id: str) -> None:
@@ -58,6 +79,7 @@ def flagged_clusters_table(run_id: str) -> None:
     if not rows:
         st.info("No cluster of this run is flagged.")
         return
+    st.markdown("**Flagged clusters**")
     table = pd.DataFrame([{"cluster": short_cluster_id(c["cluster_id"]), "rank": c["rank"], "accounts": c["size"],
                            "score": round(c["score"], 2), "top organisation": c["top_org"],
                            "confidence": c["org_confidence"], "reasons": " | ".join(c["top_reasons"] or []),

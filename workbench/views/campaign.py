@@ -1,0 +1,104 @@
+"""Campaign: flagged clusters one operator runs, with the evidence that joins them, their clusters,
+timeline and attribution across all of them, and a bundle for the whole campaign."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from workbench import auth, data
+from workbench.session import audit, cached_trace, go, graph, latest_run, read, short_cluster_id, user, version_key
+from workbench.text import md
+from workbench.widgets import timeline
+
+
+def render() -> None:
+    st.header("Campaign")
+    kid = pick_campaign("campaign-pick")
+    if not kid:
+        return
+    campaign = read(data.CAMPAIGN, campaign_id=kid)[0]
+    cols = st.columns(3)
+    cols[0].metric("Accounts", f"{campaign['accounts']:,}")
+    cols[1].metric("Clusters", f"{len(campaign['clusters']):,}")
+    cols[2].metric("Score", f"{campaign['score']:.2f}")
+    st.subheader("Reasons")
+    for r in campaign["reasons"] or []:
+        st.markdown(f"- {md(r)}")
+    st.subheader("Clusters")
+    clusters_table(campaign["clusters"])
+    st.subheader("Attribution across the campaign")
+    attribution_table(kid, [c["cluster_id"] for c in campaign["clusters"]])
+    st.subheader("Activity")
+    timeline(campaign["members"], "hour")
+    _export_button(kid)
+
+
+def pick_campaign(key: str) -> str | None:
+    run = latest_run()
+    if run is None:
+        st.info("No detection run yet: run `ringtrace detect` first.")
+        return None
+    campaigns = read(data.CAMPAIGNS_OF_RUN, run_id=run["run_id"])
+    if not campaigns:
+        st.info("The latest detection run flagged no cluster, so it has no campaign.")
+        return None
+    options = [k["campaign_id"] for k in campaigns]
+    labels = {k["campaign_id"]: f"{short_cluster_id(k['campaign_id'])} · {k['clusters']} clusters · "
+              f"{k['accounts']:,} accounts · score {k['score']:.1f}" for k in campaigns}
+    preset = st.session_state.pop("open_campaign", None)  # a one-time request from a link or button
+    if preset in options:
+        st.session_state[key] = preset
+    return st.selectbox("Campaign", options, format_func=labels.get, key=key)
+
+
+def clusters_table(clusters: list[dict]) -> None:
+    """The campaign's clusters; selecting a row opens that cluster."""
+    table = pd.DataFrame([{"cluster": short_cluster_id(c["cluster_id"]), "accounts": c["size"],
+                           "score": round(c["score"], 2), "reasons": " | ".join(c["top_reasons"] or []),
+                           "cluster_id": c["cluster_id"]} for c in clusters])
+    event = st.dataframe(table, width="stretch", hide_index=True, on_select="rerun", selection_mode="single-row",
+                         key="campaign-clusters", column_order=[c for c in table.columns if c != "cluster_id"])
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        st.session_state.pop("campaign-clusters", None)
+        go("Cluster", open_cluster=table.iloc[picked[0]]["cluster_id"])
+
+
+def attribution_table(campaign_id: str, cluster_ids: list[str]) -> None:
+    """Candidates of every cluster, ranked for the campaign (tracing.campaigns.combine, as `trace --all`)."""
+    from tracing.campaigns import combine
+
+    results = [cached_trace(cid, version_key()) for cid in cluster_ids]
+    combined = combine(results, {cid: campaign_id for cid in cluster_ids})
+    candidates = combined[0].candidates if combined else []
+    if not candidates:
+        st.caption("No organisation or person is linked to any cluster of this campaign.")
+        return
+    rows = [{"kind": c.target_kind, "rank": c.rank, "id": c.target_id, "name": c.name, "confidence": c.confidence,
+             "through clusters": ", ".join(short_cluster_id(x) for x in sorted(c.by_cluster)),
+             "evidence": c.evidence_text()} for c in candidates]
+    st.dataframe(pd.DataFrame(rows), width="stretch", hide_index=True)
+
+
+def _export_button(campaign_id: str) -> None:
+    from bundles.export import export_campaign
+
+    name, role = user()
+    if not auth.can(role, "export"):
+        st.caption("Viewers cannot export evidence bundles.")
+        return
+    redact = st.checkbox("Redact personal data", key=f"redact-{campaign_id}")
+    if st.button("Prepare campaign bundle", key=f"export-{campaign_id}"):
+        out = Path(tempfile.mkdtemp()) / f"{campaign_id}.zip"
+        manifest = export_campaign(graph(), campaign_id, out, name, redact)
+        audit("export", {"campaign_id": campaign_id, "bundle_id": manifest["bundle_id"], "redacted": redact})
+        st.session_state[f"bundle-{campaign_id}"] = (out.name, out.read_bytes())
+        shutil.rmtree(out.parent, ignore_errors=True)
+    if f"bundle-{campaign_id}" in st.session_state:
+        file_name, payload = st.session_state[f"bundle-{campaign_id}"]
+        st.download_button("Download bundle", payload, file_name=file_name, mime="application/zip",
+                           key=f"download-{campaign_id}", on_click="ignore")
