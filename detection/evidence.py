@@ -7,7 +7,7 @@ Detection reads the graph and the request log only; it never opens the `truth` t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -62,24 +62,40 @@ INCIDENCE = {
         RETURN a.account_id AS account, t.prompt_fingerprint AS item, df""",
 }
 
-# kind -> Cypher returning (account, kind, items): how many distinct items of the kind each account holds
+# kind -> Cypher counting the accounts that hold an item of the kind: (kind, holders)
+HOLDER_COUNTS = {
+    "card": "MATCH (a:Account) WHERE EXISTS { (a)-[:PAID_WITH]->(:PaymentCard) } RETURN 'card' AS kind, "
+            "count(a) AS holders",
+    "device": "MATCH (a:Account) WHERE EXISTS { (a)-[:USED_DEVICE]->(:Device) } RETURN 'device' AS kind, "
+              "count(a) AS holders",
+    "ip": "MATCH (a:Account) WHERE EXISTS { (a)-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]->(:IPAddress) } "
+          "RETURN 'ip' AS kind, count(a) AS holders",
+    "key_ip": "MATCH (a:Account) WHERE EXISTS { (a)-[:HAS_API_KEY]->(:APIKey)-[:CREATED_FROM]->(:IPAddress) } "
+              "RETURN 'key_ip' AS kind, count(a) AS holders",
+    "identifier": "MATCH (a:Account)-[:HAS_IDENTIFIER]->(x:Identifier) "
+                  "RETURN 'identifier:' + x.kind AS kind, count(DISTINCT a) AS holders",
+}
+# kind -> Cypher returning (account, kind, items) for the given accounts: how many distinct items each holds
 HOLDINGS = {
     "card": """
-        MATCH (a:Account)-[:PAID_WITH]->(c:PaymentCard)
-        RETURN a.account_id AS account, 'card' AS kind, count(DISTINCT c) AS items""",
+        UNWIND $accounts AS id MATCH (a:Account {account_id: id})-[:PAID_WITH]->(c:PaymentCard)
+        RETURN id AS account, 'card' AS kind, count(DISTINCT c) AS items""",
     "device": """
-        MATCH (a:Account)-[:USED_DEVICE]->(d:Device)
-        RETURN a.account_id AS account, 'device' AS kind, count(DISTINCT d) AS items""",
+        UNWIND $accounts AS id MATCH (a:Account {account_id: id})-[:USED_DEVICE]->(d:Device)
+        RETURN id AS account, 'device' AS kind, count(DISTINCT d) AS items""",
     "ip": """
-        MATCH (a:Account)-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]->(i:IPAddress)
-        RETURN a.account_id AS account, 'ip' AS kind, count(DISTINCT i) AS items""",
+        UNWIND $accounts AS id
+        MATCH (a:Account {account_id: id})-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]->(i:IPAddress)
+        RETURN id AS account, 'ip' AS kind, count(DISTINCT i) AS items""",
     "key_ip": """
-        MATCH (a:Account)-[:HAS_API_KEY]->(:APIKey)-[:CREATED_FROM]->(i:IPAddress)
-        RETURN a.account_id AS account, 'key_ip' AS kind, count(DISTINCT i) AS items""",
+        UNWIND $accounts AS id
+        MATCH (a:Account {account_id: id})-[:HAS_API_KEY]->(:APIKey)-[:CREATED_FROM]->(i:IPAddress)
+        RETURN id AS account, 'key_ip' AS kind, count(DISTINCT i) AS items""",
     "identifier": """
-        MATCH (a:Account)-[:HAS_IDENTIFIER]->(x:Identifier)
-        RETURN a.account_id AS account, 'identifier:' + x.kind AS kind, count(DISTINCT x) AS items""",
+        UNWIND $accounts AS id MATCH (a:Account {account_id: id})-[:HAS_IDENTIFIER]->(x:Identifier)
+        RETURN id AS account, 'identifier:' + x.kind AS kind, count(DISTINCT x) AS items""",
 }
+HOLDINGS_BATCH = 50_000
 # incidence kinds whose items can identify a holder (templates are behaviour, links are tested apart)
 HELD_KINDS = ("card", "device", "ip", "key_ip", "identifier")
 
@@ -95,24 +111,14 @@ RETURN a.account_id AS account, a.created_at.epochSeconds AS created, a.verified
        coalesce(a.req_reasoning, 0) AS req_reasoning, coalesce(a.req_vision, 0) AS req_vision
 """
 
-ACCOUNT_CARDS = """
-MATCH (a:Account)-[:PAID_WITH]->(c:PaymentCard)
+BILLED_CARDS = """
+MATCH (a:Account)-[:PAID_WITH]->(c:PaymentCard) WHERE c.billing_org_id IS NOT NULL
 RETURN a.account_id AS account, c.card_fingerprint AS card, c.billing_org_id AS billed_org
-"""
-
-SHARED_IDENTIFIERS = """
-MATCH (x:Identifier) WHERE COUNT { (x)<-[:HAS_IDENTIFIER]-(:Account) } >= 2
-MATCH (a:Account)-[:HAS_IDENTIFIER]->(x)
-RETURN a.account_id AS account, x.identifier_id AS identifier, x.kind AS kind
 """
 
 ACCOUNT_LINKS = """
 MATCH (a:Account)-[r:LINKED_TO]->(b:Account) WHERE a <> b
 RETURN a.account_id AS src, b.account_id AS dst, r.kind AS kind
-"""
-
-ACCOUNT_DEVICES = """
-MATCH (a:Account)-[:USED_DEVICE]->(d:Device) RETURN a.account_id AS account, d.device_id AS device
 """
 
 PROXY_EXITS = """
@@ -137,12 +143,10 @@ class Evidence:
     """Everything detection reads: incidence lists, account attributes, infrastructure."""
 
     incidence: dict[str, pd.DataFrame]
-    holdings: pd.DataFrame
+    holders: pd.Series
     shared_items: pd.DataFrame
     accounts: pd.DataFrame
     cards: pd.DataFrame
-    devices: pd.DataFrame
-    identifiers: pd.DataFrame
     links: pd.DataFrame
     proxy_exits: pd.DataFrame
     datacenter_ips: set[str]
@@ -150,32 +154,27 @@ class Evidence:
     releases: pd.DataFrame
     load_runs: list[str]
     has_request_log: bool = False
+    holdings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["account", "kind", "items"]))
 
 
 def read_evidence(graph: Graph, caps: dict[str, int]) -> Evidence:
-    """Pull the evidence from the graph; `caps` bounds each kind's document frequency in the projection.
+    """Pull the evidence from the graph; `caps` bounds each kind's document frequency.
 
-    Items are read up to the larger of the cap and the kind's identity bound (see `shared_evidence`),
-    so the shared-evidence tests see every item that can identify a holder."""
-    holdings = _frame(pd.concat([graph.read_df(q) for q in HOLDINGS.values()], ignore_index=True),
-                      ["account", "kind", "items"])
-    holders = holdings.groupby("kind")["account"].nunique()
-    bound = {k: shared_evidence.identity_bound(int(v)) for k, v in holders.items()}
-    bound["identifier"] = max([v for k, v in bound.items() if k.startswith(shared_evidence.IDENTIFIER_PREFIX)],
-                              default=0)
-    raw = {kind: graph.read_df(query, {"cap": max(caps[kind], bound.get(kind, 0))})
-           for kind, query in INCIDENCE.items()}
-    incidence = {kind: df[df["df"] <= caps[kind]] if len(df) else df for kind, df in raw.items()}
-    shared = [df.assign(kind=_held_kind(kind, df)) for kind, df in raw.items() if kind in HELD_KINDS and len(df)]
+    `holders` counts the accounts holding each kind (for the shared-evidence null); the members'
+    own holdings are read once clusters exist (`member_holdings`)."""
+    counts = [graph.read_df(q) for q in HOLDER_COUNTS.values()]
+    counts = [c for c in counts if len(c)]
+    holders = pd.concat(counts, ignore_index=True).set_index("kind")["holders"] if counts else \
+        pd.Series(dtype="int64", name="holders")
+    incidence = {kind: graph.read_df(query, {"cap": caps[kind]}) for kind, query in INCIDENCE.items()}
+    shared = [df.assign(kind=_held_kind(kind, df)) for kind, df in incidence.items() if kind in HELD_KINDS and len(df)]
     return Evidence(
         incidence=incidence,
-        holdings=holdings,
+        holders=holders[holders > 0],
         shared_items=_frame(pd.concat(shared, ignore_index=True) if shared else pd.DataFrame(),
                             ["account", "item", "df", "kind"]),
         accounts=graph.read_df(ACCOUNTS),
-        cards=graph.read_df(ACCOUNT_CARDS),
-        devices=graph.read_df(ACCOUNT_DEVICES),
-        identifiers=_frame(graph.read_df(SHARED_IDENTIFIERS), ["account", "identifier", "kind"]),
+        cards=_frame(graph.read_df(BILLED_CARDS), ["account", "card", "billed_org"]),
         links=_frame(graph.read_df(ACCOUNT_LINKS), ["src", "dst", "kind"]),
         proxy_exits=graph.read_df(PROXY_EXITS),
         datacenter_ips={r["ip"] for r in graph.read(DATACENTER_IPS)},
@@ -184,6 +183,14 @@ def read_evidence(graph: Graph, caps: dict[str, int]) -> Evidence:
         load_runs=[r["run_id"] for r in graph.read(LOAD_RUNS)],
         has_request_log=logstore.has("exchanges"),
     )
+
+
+def member_holdings(graph: Graph, accounts: list[str]) -> pd.DataFrame:
+    """(account, kind, items): how many distinct items of each kind the given accounts hold."""
+    parts = [graph.read_df(q, {"accounts": accounts[s:s + HOLDINGS_BATCH]})
+             for s in range(0, len(accounts), HOLDINGS_BATCH) for q in HOLDINGS.values()]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["account", "kind", "items"])
 
 
 def _held_kind(kind: str, df: pd.DataFrame) -> pd.Series | str:

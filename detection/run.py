@@ -140,6 +140,7 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
             nodes, links = g.number_of_nodes(), g.number_of_edges()
         del all_edges
         members = sorted({a for grp in groups for a in grp})
+        ev.holdings = step("reading what the clustered accounts hold", evidence.member_holdings, graph, members)
         activity = step("reading member activity from the request log", evidence.request_activity,
                         members, scoring.LOCKSTEP_BUCKET_S)
         popularity = step("counting prompt template users", evidence.template_popularity)

@@ -115,7 +115,7 @@ class Scorer:
         self.proxy_service = dict(zip(evidence.proxy_exits["ip"], evidence.proxy_exits["service_name"]))
         self.cards = evidence.cards
         self.tests = shared_evidence.SharedEvidenceTests(evidence.holdings, evidence.shared_items, evidence.links,
-                                                         len(evidence.accounts))
+                                                         len(evidence.accounts), evidence.holders)
         self.has_log = evidence.has_request_log
         self.created_informative = _informative_times(evidence.accounts["created"])
         self.org_names = dict(zip(evidence.organisations["name"].str.lower(), evidence.organisations["org_id"]))

@@ -64,20 +64,23 @@ def tail_surprise(k: np.ndarray, trials: np.ndarray, rate: np.ndarray) -> np.nda
     hit = k > 0
     if hit.any():
         kk, tt, rr = (np.broadcast_to(x, out.shape)[hit] for x in (k, trials, rate))
-        out[hit] = -binom.logsf(kk - 1, tt, rr) / LN10
+        log_tail = binom.logsf(kk - 1, tt, rr)
+        # where the tail underflows, its first term P(X = k) bounds it from below and stays finite in logs
+        log_tail = np.where(np.isfinite(log_tail), log_tail, binom.logpmf(kk, tt, rr))
+        out[hit] = -log_tail / LN10
     return np.maximum(out, 0.0)
 
 
 class SharedEvidenceTests:
     """Per-kind rates fitted once on the whole graph, then tests for any number of groups."""
 
-    def __init__(self, holdings: pd.DataFrame, shared: pd.DataFrame, links: pd.DataFrame,
-                 accounts: int) -> None:
-        """`holdings` (account, kind, items): how many items of each kind every account holds;
-        `shared` (account, kind, item, df): incidences of items held by 2..identity_bound accounts;
-        `links` (src, dst): links between accounts; `accounts`: all accounts in the graph."""
+    def __init__(self, holdings: pd.DataFrame, shared: pd.DataFrame, links: pd.DataFrame, accounts: int,
+                 holders: pd.Series) -> None:
+        """`holdings` (account, kind, items): how many items of each kind the accounts to test hold;
+        `shared` (account, kind, item, df): incidences of items held by two accounts or more;
+        `links` (src, dst): links between accounts; `accounts`: all accounts in the graph;
+        `holders` (kind -> count): how many accounts of the whole graph hold an item of each kind."""
         self.holdings = holdings
-        holders = holdings.groupby("kind")["account"].nunique()
         bound = holders.map(identity_bound)
         shared = shared[(shared["df"] >= 2) & (shared["df"] <= shared["kind"].map(bound).fillna(0))]
         self.shared = shared.drop_duplicates(["account", "kind", "item"])

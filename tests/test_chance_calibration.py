@@ -91,6 +91,8 @@ def test_the_binomial_tail_is_the_exact_probability():
     assert tail_surprise(2, 2, 0.1) == pytest.approx(2.0)
     assert tail_surprise(1, 4, 0.5) == pytest.approx(-__import__("math").log10(15 / 16))
     assert tail_surprise(0, 4, 0.5) == 0.0
+    # 5,000 accounts on one card: the tail underflows a float, its first term does not
+    assert tail_surprise(5000, 5000, 0.01) == pytest.approx(10000.0)
 
 
 def test_a_common_item_does_not_identify_its_holders():
@@ -98,6 +100,6 @@ def test_a_common_item_does_not_identify_its_holders():
 
     holdings = pd.DataFrame({"account": [f"a{i}" for i in range(100)], "kind": "ip", "items": 1})
     shared = pd.DataFrame({"account": [f"a{i}" for i in range(20)], "kind": "ip", "item": "nat", "df": 20})
-    tests = SharedEvidenceTests(holdings, shared, pd.DataFrame(columns=["src", "dst"]), 100)
+    tests = SharedEvidenceTests(holdings, shared, pd.DataFrame(columns=["src", "dst"]), 100, pd.Series({"ip": 100}))
     row = tests.test_groups([[f"a{i}" for i in range(20)]]).iloc[0]
     assert row["collapse"] == 0 and row["surprise"] == 0.0, "20**2 > 100 holders: the address is nobody's own"
