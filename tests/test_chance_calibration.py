@@ -103,3 +103,21 @@ def test_a_common_item_does_not_identify_its_holders():
     tests = SharedEvidenceTests(holdings, shared, pd.DataFrame(columns=["src", "dst"]), 100, pd.Series({"ip": 100}))
     row = tests.test_groups([[f"a{i}" for i in range(20)]]).iloc[0]
     assert row["collapse"] == 0 and row["surprise"] == 0.0, "20**2 > 100 holders: the address is nobody's own"
+
+
+def test_campaigns_join_on_an_identifying_item_and_never_on_rented_exit_nodes():
+    import pandas as pd
+
+    from detection.campaigns import group_campaigns
+
+    flagged = [("run-c0001", ["a1", "a2"], 5.0), ("run-c0002", ["b1", "b2"], 4.0), ("run-c0003", ["x1", "x2"], 4.5),
+               ("run-c0004", ["y1", "y2"], 3.5)]
+    identity = pd.DataFrame([
+        ("a1", "identifier:bank_account", "iban-1"), ("b2", "identifier:bank_account", "iban-1"),  # one payee
+        ("x1", "ip", "198.51.100.7"), ("y1", "ip", "198.51.100.7"),  # one proxy exit node, two operators
+    ], columns=["account", "kind", "item"])
+    found = group_campaigns("run", flagged, pd.DataFrame(), {}, identity, {"198.51.100.7"})
+    groups = sorted(sorted(k.cluster_ids) for k in found)
+    assert groups == [["run-c0001", "run-c0002"], ["run-c0003"], ["run-c0004"]]
+    joined = next(k for k in found if len(k.cluster_ids) == 2)
+    assert any("1 bank account" in r for r in joined.reasons), joined.reasons
