@@ -179,10 +179,10 @@ def render_files(data: BundleData, redact: bool) -> dict[str, bytes]:
 
 
 def export_cluster(graph: Graph, cluster_id: str, out: Path, analyst: str, redact: bool = False,
-                   signing_key: Path | None = None) -> dict[str, Any]:
-    """Write the bundle ZIP for one cluster; returns its manifest."""
+                   signing_key: Path | None = None, extra_files: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """Write the bundle ZIP for one cluster (plus `extra_files`, e.g. a case record); returns its manifest."""
     data = gather(graph, cluster_id)
-    files = render_files(data, redact)
+    files = {**render_files(data, redact), **(extra_files or {})}
     meta = {
         "bundle_id": str(uuid.uuid4()),
         "created_at": datetime.now(timezone.utc).isoformat(),
@@ -211,7 +211,7 @@ ORDER BY r.target_kind, r.rank
 
 
 def export_campaign(graph: Graph, campaign_id: str, out: Path, analyst: str, redact: bool = False,
-                    signing_key: Path | None = None) -> dict[str, Any]:
+                    signing_key: Path | None = None, extra_files: dict[str, bytes] | None = None) -> dict[str, Any]:
     """One bundle for a campaign: `campaign.json` (reasons, clusters, attribution across them) and each
     member cluster's files under `clusters/<id>/`; returns its manifest."""
     info = graph.read(CAMPAIGN_INFO, {"campaign_id": campaign_id})
@@ -228,6 +228,7 @@ def export_campaign(graph: Graph, campaign_id: str, out: Path, analyst: str, red
     for cid in info[0]["clusters"]:
         for name, payload in render_files(gather(graph, cid), redact).items():
             files[f"clusters/{cid.rsplit('-', 1)[-1]}/{name}"] = payload
+    files.update(extra_files or {})
     campaign = info[0]["campaign"]
     meta = {
         "bundle_id": str(uuid.uuid4()),

@@ -70,4 +70,15 @@ def bundle(cluster: dict[str, Any], q: dict[str, list[dict[str, Any]]]) -> dict[
         objects.append(actor)
         relate(campaign["id"], "attributed-to", actor["id"],
                confidence=int(round(float(row["confidence"]) * CONFIDENCE_SCALE)))
+    decided: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in q.get("cluster_members", []):
+        if row.get("decision"):
+            decided.setdefault((row["decision"], row.get("decision_case") or ""), []).append(row)
+    for (decision, case_id), rows in sorted(decided.items()):
+        who = sorted({str(r.get("decision_by")) for r in rows if r.get("decision_by")})
+        objects.append({"type": "note", "id": _id("note"), "abstract": f"Investigator decision: {decision}",
+                        "content": f"{len(rows)} of the cluster's accounts were marked {decision.replace('_', ' ')} "
+                                   f"in case {case_id} by {', '.join(who) or 'an investigator'}: "
+                                   + ", ".join(sorted(str(r["account_id"]) for r in rows)[:MAX_INDICATORS]),
+                        "authors": who, "object_refs": [campaign["id"]], **common, **by})
     return {"type": "bundle", "id": _id("bundle"), "objects": objects}

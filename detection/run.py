@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from cases import feedback
 from detection import RUN_ID_TIME, campaigns, communities, evidence, gds_louvain, projection, scoring
 from graph.db import Graph, ensure_schema
 from ringtrace import __version__, config, safecsv
@@ -148,6 +149,11 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
         scored = step("scoring clusters", scorer.score_all, groups)
         for c in scored:
             c.flagged = c.score >= params.flag_threshold
+        verdicts = step("checking decisions of earlier cases", feedback.review, graph,
+                        [(str(i), c.members) for i, c in enumerate(scored) if c.flagged])
+        for i, verdict in verdicts.items():
+            scored[int(i)].decision = verdict.note
+            scored[int(i)].flagged = not verdict.suppressed
         scored.sort(key=lambda c: (-c.score, c.members[0]))
         cluster_ids = [f"{run_id}-c{i + 1:04d}" for i in range(len(scored))]
         result = DetectionResult(run_id, scored, cluster_ids, timings, nodes, links)

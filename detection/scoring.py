@@ -72,11 +72,14 @@ class ScoredCluster:
     flagged: bool
     contributions: list[Contribution]
     absent: list[str] = field(default_factory=list)
+    decision: str | None = None  # what an investigator decided about this group before (cases.feedback)
 
     @property
     def reasons(self) -> list[str]:
-        """Reasons in words, strongest first, then the signals the data could not support."""
-        return ([c.reason for c in sorted(self.contributions, key=lambda c: -abs(c.points)) if c.points != 0]
+        """A past decision first, then reasons in words, strongest first, then the signals the data could
+        not support."""
+        return (([self.decision] if self.decision else [])
+                + [c.reason for c in sorted(self.contributions, key=lambda c: -abs(c.points)) if c.points != 0]
                 + [f"not available: {a}" for a in self.absent])
 
     def features(self) -> dict[str, float]:

@@ -35,11 +35,11 @@ def plain(value: Any) -> Any:
 # projection and deletes it after; views of the graph leave them out.
 TRANSIENT_RELATIONSHIPS = ["EVIDENCE_LINK"]
 # The contract id of each label: a Person carries its employer's org_id too, so the label decides.
-LABEL_KEYS = {"Account": "account_id", "Cluster": "cluster_id", "Campaign": "campaign_id", "IPAddress": "ip", "PaymentCard": "card_fingerprint",
+LABEL_KEYS = {"Account": "account_id", "Cluster": "cluster_id", "Campaign": "campaign_id", "Case": "case_id", "IPAddress": "ip", "PaymentCard": "card_fingerprint",
               "Device": "device_id", "Person": "person_id", "Organisation": "org_id", "APIKey": "api_key_id",
               "EmailDomain": "domain", "PromptTemplate": "prompt_fingerprint", "Model": "name", "Event": "event_id",
               "Proxy": "proxy_id", "Identifier": "identifier_id", "LoadRun": "run_id", "DetectionRun": "run_id", "Note": "note_id"}
-KEY_PROPS = ("account_id", "cluster_id", "campaign_id", "ip", "card_fingerprint", "device_id", "person_id", "org_id",
+KEY_PROPS = ("account_id", "cluster_id", "campaign_id", "case_id", "ip", "card_fingerprint", "device_id", "person_id", "org_id",
              "api_key_id", "domain", "prompt_fingerprint", "name", "event_id", "proxy_id", "identifier_id", "run_id",
              "note_id")
 

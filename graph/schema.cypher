@@ -16,6 +16,7 @@ CREATE CONSTRAINT load_run_id IF NOT EXISTS FOR (n:LoadRun) REQUIRE n.run_id IS 
 CREATE CONSTRAINT detection_run_id IF NOT EXISTS FOR (n:DetectionRun) REQUIRE n.run_id IS UNIQUE;
 CREATE CONSTRAINT cluster_id IF NOT EXISTS FOR (n:Cluster) REQUIRE n.cluster_id IS UNIQUE;
 CREATE CONSTRAINT campaign_id IF NOT EXISTS FOR (n:Campaign) REQUIRE n.campaign_id IS UNIQUE;
+CREATE CONSTRAINT case_id IF NOT EXISTS FOR (n:Case) REQUIRE n.case_id IS UNIQUE;
 CREATE CONSTRAINT identifier_id IF NOT EXISTS FOR (n:Identifier) REQUIRE n.identifier_id IS UNIQUE;
 CREATE CONSTRAINT note_id IF NOT EXISTS FOR (n:Note) REQUIRE n.note_id IS UNIQUE;
 CREATE INDEX account_email IF NOT EXISTS FOR (n:Account) ON (n.email);
@@ -27,4 +28,6 @@ CREATE INDEX card_billing_name_key IF NOT EXISTS FOR (n:PaymentCard) ON (n.billi
 CREATE INDEX organisation_name IF NOT EXISTS FOR (n:Organisation) ON (n.name);
 CREATE INDEX cluster_run IF NOT EXISTS FOR (n:Cluster) ON (n.run_id);
 CREATE INDEX campaign_run IF NOT EXISTS FOR (n:Campaign) ON (n.run_id);
+CREATE INDEX account_decision IF NOT EXISTS FOR (n:Account) ON (n.decision);
+CREATE INDEX case_status IF NOT EXISTS FOR (n:Case) ON (n.status);
 CREATE INDEX identifier_value IF NOT EXISTS FOR (n:Identifier) ON (n.value);

@@ -5,7 +5,8 @@
 // tags: account
 MATCH (a:Account {account_id: $account_id})
 RETURN a.account_id AS account_id, a.email AS email, a.created_at AS created_at, a.verified AS verified,
-       a.requests AS requests, a.claimed_org AS claimed_org,
+       a.requests AS requests, a.claimed_org AS claimed_org, a.decision AS decision,
+       a.decision_case AS decision_case, a.decision_by AS decision_by, a.decision_at AS decision_at,
        COUNT { (a)-[:PAID_WITH]->() } AS cards, COUNT { (a)-[:USED_DEVICE]->() } AS devices,
        COUNT { (a)-[:LOGGED_IN_FROM|REQUESTED_FROM|SIGNED_UP_FROM]->() } AS address_links,
        COUNT { (a)-[:HAS_API_KEY]->() } AS api_keys, COUNT { (a)-[:USED_TEMPLATE]->() } AS templates,

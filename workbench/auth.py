@@ -16,13 +16,14 @@ import bcrypt
 
 from ringtrace import config
 from ringtrace.errors import RingtraceError
+from ringtrace import rights
+from ringtrace.rights import ROLES, can  # noqa: F401  (pages check rights through this module)
 
-ROLES = ("viewer", "investigator", "admin")
 LOCAL_USER = "local"
 
 
 def users_file() -> Path:
-    return config.home() / "users.json"
+    return rights.users_path()
 
 
 def _read() -> dict[str, dict[str, str]]:
@@ -133,10 +134,3 @@ def record_success(name: str, client: str | None) -> None:
     with _failures() as state:
         for key in _keys(name, client):
             state.pop(key, None)
-
-
-def can(role: str, action: str) -> bool:
-    """viewers read; investigators also export and write notes; admins do everything."""
-    if action in ("export", "note", "save_query"):
-        return role in ("investigator", "admin")
-    return role in ROLES

@@ -1,0 +1,266 @@
+"""Cases: what an investigation team decided about a campaign, a cluster or a set of accounts, and
+every change to it (who, when, what). Cases live in the graph:
+
+    (:Case)-[:COVERS]->(:Account)          the accounts the case is about
+    (:Case)-[:OPENED_FROM]->(:Campaign|:Cluster)
+    (:Case)-[:HAS_EVENT]->(:CaseEvent)     its history: opened, status, assignee, priority, note, export
+
+A case's decision reaches its accounts: `confirmed` writes `decision = 'confirmed'` (and the case,
+time and who) on each covered account, `false_positive` writes `decision = 'false_positive'` and keeps
+the group's accounts and shared evidence on the case so that later detection runs do not flag the same
+group again unless it grows or gains evidence (`cases.feedback`). Detection scoring never reads
+decisions. Every write checks the actor's rights (`ringtrace.rights`) and goes to the audit log.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from graph.db import Graph, plain
+from ringtrace import audit
+from ringtrace.errors import RingtraceError
+from ringtrace.rights import Actor, require
+
+STATUSES = ("new", "investigating", "confirmed", "false_positive", "closed")
+OPEN_STATUSES = ("new", "investigating")
+PRIORITIES = ("low", "medium", "high", "critical")
+DECISIONS = {"confirmed": "confirmed", "false_positive": "false_positive"}
+CASE_ID_DIGITS = 4
+
+NEXT_CASE_NUMBER = """
+MERGE (s:CaseSequence {name: 'cases'})
+ON CREATE SET s.next = 1
+WITH s, s.next AS n
+SET s.next = n + 1
+RETURN n
+"""
+CREATE_CASE = """
+CREATE (c:Case {case_id: $case_id, title: $title, status: 'new', priority: $priority, assignee: $assignee,
+        created_at: datetime(), created_by: $by, updated_at: datetime(), updated_by: $by, evidence: $evidence,
+        bundles: []})
+WITH c
+OPTIONAL MATCH (origin) WHERE (origin:Campaign AND origin.campaign_id = $origin_id)
+                           OR (origin:Cluster AND origin.cluster_id = $origin_id)
+FOREACH (o IN CASE WHEN origin IS NULL THEN [] ELSE [origin] END | CREATE (c)-[:OPENED_FROM]->(o))
+WITH DISTINCT c
+UNWIND $accounts AS id
+MATCH (a:Account {account_id: id})
+CREATE (c)-[:COVERS]->(a)
+RETURN count(a) AS covered
+"""
+ORIGIN_ACCOUNTS = """
+OPTIONAL MATCH (k:Campaign {campaign_id: $origin_id})<-[:PART_OF]-(:Cluster)<-[:MEMBER_OF]-(ka:Account)
+WITH collect(DISTINCT ka.account_id) AS from_campaign, k
+OPTIONAL MATCH (c:Cluster {cluster_id: $origin_id})<-[:MEMBER_OF]-(ca:Account)
+WITH from_campaign, k, c, collect(DISTINCT ca.account_id) AS from_cluster
+RETURN from_campaign + from_cluster AS accounts, coalesce(k.reasons, c.reasons, []) AS reasons,
+       CASE WHEN k IS NOT NULL THEN 'campaign' WHEN c IS NOT NULL THEN 'cluster' END AS kind
+"""
+ADD_EVENT = """
+MATCH (c:Case {case_id: $case_id})
+SET c.updated_at = datetime(), c.updated_by = $by
+CREATE (c)-[:HAS_EVENT]->(:CaseEvent {at: datetime(), by: $by, action: $action, detail: $detail})
+"""
+CASE = """
+MATCH (c:Case {case_id: $case_id})
+OPTIONAL MATCH (c)-[:OPENED_FROM]->(o)
+RETURN c {.*} AS case, coalesce(o.campaign_id, o.cluster_id) AS origin, COUNT { (c)-[:COVERS]->() } AS accounts
+"""
+CASE_EVENTS = """
+MATCH (:Case {case_id: $case_id})-[:HAS_EVENT]->(e:CaseEvent)
+RETURN e.at AS at, e.by AS by, e.action AS action, e.detail AS detail ORDER BY e.at, elementId(e)
+"""
+CASE_ACCOUNTS = "MATCH (:Case {case_id: $case_id})-[:COVERS]->(a:Account) RETURN a.account_id AS account_id ORDER BY account_id"
+LIST_CASES = """
+MATCH (c:Case)
+WHERE ($status IS NULL OR c.status = $status) AND ($assignee IS NULL OR c.assignee = $assignee)
+  AND (NOT $open_only OR c.status IN $open_statuses)
+OPTIONAL MATCH (c)-[:OPENED_FROM]->(o)
+RETURN c.case_id AS case_id, c.title AS title, c.status AS status, c.priority AS priority, c.assignee AS assignee,
+       COUNT { (c)-[:COVERS]->() } AS accounts, coalesce(o.campaign_id, o.cluster_id) AS origin,
+       c.updated_at AS updated_at, c.updated_by AS updated_by
+ORDER BY c.case_id
+"""
+SET_FIELDS = """
+MATCH (c:Case {case_id: $case_id})
+SET c += $fields
+"""
+APPLY_DECISION = """
+MATCH (:Case {case_id: $case_id})-[:COVERS]->(a:Account)
+SET a.decision = $decision, a.decision_case = $case_id, a.decision_at = datetime(), a.decision_by = $by
+"""
+CLEAR_DECISION = """
+MATCH (:Case {case_id: $case_id})-[:COVERS]->(a:Account) WHERE a.decision_case = $case_id
+REMOVE a.decision, a.decision_case, a.decision_at, a.decision_by
+"""
+# Items (cards, devices, identifiers, addresses, API-key creation addresses) two or more of the accounts hold:
+# the shared evidence a false-positive decision was made on.
+SHARED_EVIDENCE_KEYS = """
+UNWIND $accounts AS id
+MATCH (a:Account {account_id: id})
+CALL (a) {
+  MATCH (a)-[:PAID_WITH]->(x:PaymentCard) RETURN 'card:' + x.card_fingerprint AS key
+  UNION MATCH (a)-[:USED_DEVICE]->(x:Device) RETURN 'device:' + x.device_id AS key
+  UNION MATCH (a)-[:HAS_IDENTIFIER]->(x:Identifier) RETURN 'identifier:' + x.identifier_id AS key
+  UNION MATCH (a)-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]->(x:IPAddress) RETURN 'ip:' + x.ip AS key
+  UNION MATCH (a)-[:HAS_API_KEY]->(:APIKey)-[:CREATED_FROM]->(x:IPAddress) RETURN 'key_ip:' + x.ip AS key
+}
+WITH key, count(DISTINCT a) AS holders WHERE holders >= 2
+RETURN key ORDER BY key
+"""
+ADD_BUNDLE = """
+MATCH (c:Case {case_id: $case_id})
+SET c.bundles = coalesce(c.bundles, []) + [$bundle]
+"""
+
+
+@dataclass
+class CaseView:
+    """A case as shown: its fields, origin, accounts count, history and notes."""
+
+    case: dict[str, Any]
+    origin: str | None
+    accounts: int
+    history: list[dict[str, Any]]
+
+    @property
+    def notes(self) -> list[dict[str, Any]]:
+        return [{"at": e["at"], "by": e["by"], "text": e["detail"].get("text", "")} for e in self.history
+                if e["action"] == "note"]
+
+
+def _check(value: str | None, allowed: tuple[str, ...], what: str) -> None:
+    if value is not None and value not in allowed:
+        raise RingtraceError(f"{what} must be one of {', '.join(allowed)} (got {value!r}).")
+
+
+def _event(graph: Graph, actor: Actor, case_id: str, action: str, detail: dict[str, Any]) -> None:
+    graph.write(ADD_EVENT, {"case_id": case_id, "by": actor.name, "action": action,
+                            "detail": json.dumps(detail, default=str)})
+    audit.record(actor.name, f"case_{action}", {"case_id": case_id, **detail})
+
+
+def resolve_case_id(graph: Graph, given: str) -> str:
+    """`case-0007`, `7` or `0007` -> `case-0007`, when that case exists."""
+    given = given.strip()
+    case_id = given if given.startswith("case-") else f"case-{int(given):0{CASE_ID_DIGITS}d}" if given.isdigit() \
+        else given
+    if not graph.read(CASE, {"case_id": case_id}):
+        raise RingtraceError(f"No case {given}. `ringtrace case list` lists the cases.")
+    return case_id
+
+
+def open_case(graph: Graph, actor: Actor, title: str, origin_id: str | None = None,
+              accounts: list[str] | None = None, priority: str = "medium", assignee: str | None = None) -> str:
+    """Open a case from a campaign or cluster (full id) and/or a list of accounts; returns its id."""
+    require(actor, "case_write")
+    _check(priority, PRIORITIES, "Priority")
+    if not title.strip():
+        raise RingtraceError("A case needs a title.")
+    covered, evidence = set(accounts or []), []
+    if origin_id:
+        row = graph.read(ORIGIN_ACCOUNTS, {"origin_id": origin_id})[0]
+        if row["kind"] is None:
+            raise RingtraceError(f"No campaign or cluster {origin_id} to open a case from.")
+        covered |= set(row["accounts"])
+        evidence = list(row["reasons"] or [])
+    if not covered:
+        raise RingtraceError("A case covers at least one account: give a campaign, a cluster or accounts.")
+    n = graph.write(NEXT_CASE_NUMBER)[0]["n"]
+    case_id = f"case-{n:0{CASE_ID_DIGITS}d}"
+    found = graph.write(CREATE_CASE, {"case_id": case_id, "title": title.strip(), "priority": priority,
+                                      "assignee": assignee, "by": actor.name, "evidence": evidence,
+                                      "origin_id": origin_id, "accounts": sorted(covered)})
+    _event(graph, actor, case_id, "opened", {"title": title.strip(), "origin": origin_id,
+                                             "accounts": found[0]["covered"] if found else 0,
+                                             "priority": priority, "assignee": assignee})
+    return case_id
+
+
+def update(graph: Graph, actor: Actor, case_id: str, status: str | None = None, assignee: str | None = None,
+           priority: str | None = None, title: str | None = None) -> dict[str, Any]:
+    """Change a case's fields; a status of confirmed or false_positive writes the decision on its accounts."""
+    require(actor, "case_write")
+    _check(status, STATUSES, "Status")
+    _check(priority, PRIORITIES, "Priority")
+    current = show(graph, case_id).case
+    changes = {k: v for k, v in (("status", status), ("assignee", assignee), ("priority", priority),
+                                 ("title", title)) if v is not None and v != current.get(k)}
+    if not changes:
+        return {}
+    fields = dict(changes)
+    if "status" in changes:
+        if current.get("status") in DECISIONS and status != "closed":
+            graph.write(CLEAR_DECISION, {"case_id": case_id})
+        if status in DECISIONS:
+            graph.write(APPLY_DECISION, {"case_id": case_id, "decision": DECISIONS[status], "by": actor.name})
+        if status == "false_positive":
+            accounts = accounts_of(graph, case_id)
+            fields["fp_accounts"] = accounts
+            fields["fp_evidence"] = shared_evidence_keys(graph, accounts)
+    graph.write(SET_FIELDS, {"case_id": case_id, "fields": fields})
+    for field_name, value in changes.items():
+        _event(graph, actor, case_id, field_name, {"from": current.get(field_name), "to": value})
+    return changes
+
+
+def add_note(graph: Graph, actor: Actor, case_id: str, text: str) -> None:
+    require(actor, "case_write")
+    if not text.strip():
+        raise RingtraceError("A note needs some text.")
+    _event(graph, actor, case_id, "note", {"text": text.strip()})
+
+
+def record_bundle(graph: Graph, actor: Actor, case_id: str, manifest: dict[str, Any], path: str) -> None:
+    """Remember a bundle exported from the case (its id and manifest digest)."""
+    bundle = json.dumps({"bundle_id": manifest["bundle_id"], "manifest_sha256": manifest["manifest_sha256"],
+                         "file": path})
+    graph.write(ADD_BUNDLE, {"case_id": case_id, "bundle": bundle})
+    _event(graph, actor, case_id, "export", {"bundle_id": manifest["bundle_id"], "file": path,
+                                             "manifest_sha256": manifest["manifest_sha256"]})
+
+
+def show(graph: Graph, case_id: str) -> CaseView:
+    rows = graph.read(CASE, {"case_id": case_id})
+    if not rows:
+        raise RingtraceError(f"No case {case_id}. `ringtrace case list` lists the cases.")
+    history = [{**plain(e), "detail": json.loads(e["detail"] or "{}")} for e in graph.read(CASE_EVENTS, {"case_id": case_id})]
+    return CaseView(plain(rows[0]["case"]), rows[0]["origin"], rows[0]["accounts"], history)
+
+
+def accounts_of(graph: Graph, case_id: str) -> list[str]:
+    return [r["account_id"] for r in graph.read(CASE_ACCOUNTS, {"case_id": case_id})]
+
+
+def list_cases(graph: Graph, status: str | None = None, assignee: str | None = None,
+               open_only: bool = False) -> list[dict[str, Any]]:
+    _check(status, STATUSES, "Status")
+    return [plain(r) for r in graph.read(LIST_CASES, {"status": status, "assignee": assignee, "open_only": open_only,
+                                                      "open_statuses": list(OPEN_STATUSES)})]
+
+
+def shared_evidence_keys(graph: Graph, accounts: list[str]) -> list[str]:
+    """Items two or more of the accounts hold (`card:…`, `device:…`, `identifier:…`, `ip:…`, `key_ip:…`)."""
+    return [r["key"] for r in graph.read(SHARED_EVIDENCE_KEYS, {"accounts": accounts})]
+
+
+def export(graph: Graph, actor: Actor, case_id: str, out, redact: bool = False, signing_key=None) -> dict[str, Any]:
+    """Export the bundle of the campaign or cluster the case was opened from, with `case.json` (fields,
+    decision, history and covered accounts) inside; the bundle is remembered on the case."""
+    from pathlib import Path
+
+    from bundles.export import export_campaign, export_cluster
+
+    require(actor, "export")
+    view = show(graph, case_id)
+    if not view.origin:
+        raise RingtraceError(f"{case_id} was opened from accounts, not a campaign or cluster: export a cluster "
+                             "bundle with `ringtrace export --cluster ID`, or open the case from a cluster.")
+    record = {"case": view.case, "origin": view.origin, "accounts": accounts_of(graph, case_id),
+              "history": view.history}
+    extra = {"case.json": json.dumps(record, indent=1, default=str).encode()}
+    writer = export_campaign if view.origin.rsplit("-", 1)[-1].startswith("k") else export_cluster
+    manifest = writer(graph, view.origin, Path(out), actor.name, redact, signing_key, extra_files=extra)
+    record_bundle(graph, actor, case_id, manifest, str(out))
+    return manifest

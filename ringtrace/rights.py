@@ -1,0 +1,61 @@
+"""Who may do what: the roles of workbench users and the actions each may take (CLI and workbench)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ringtrace.errors import RingtraceError
+
+ROLES = ("viewer", "investigator", "admin")
+# actions that change shared state, and the roles allowed them; everything else is reading (every role)
+WRITE_ACTIONS = {
+    "export": ("investigator", "admin"),
+    "note": ("investigator", "admin"),
+    "save_query": ("investigator", "admin"),
+    "case_write": ("investigator", "admin"),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something: a name for the audit log and case history, and a role for rights."""
+
+    name: str
+    role: str
+
+
+def can(role: str, action: str) -> bool:
+    """viewers read; investigators also export, write notes and change cases; admins do everything."""
+    if action in WRITE_ACTIONS:
+        return role in WRITE_ACTIONS[action]
+    return role in ROLES
+
+
+def require(actor: Actor, action: str) -> None:
+    """Refuse an action the actor's role does not allow, saying which roles may."""
+    if not can(actor.role, action):
+        allowed = " or ".join(WRITE_ACTIONS.get(action, ROLES))
+        raise RingtraceError(f"{actor.name} is a {actor.role}: only an {allowed} may do that ({action}).")
+
+
+def users_path():
+    """The workbench users file (bcrypt hashes and roles) in the ringtrace home."""
+    from ringtrace import config
+
+    return config.home() / "users.json"
+
+
+def cli_actor() -> Actor:
+    """Who runs a CLI command: a workbench user named by RINGTRACE_USER (with that user's role), else the
+    local operator, who holds the database password and so acts as admin."""
+    name = os.environ.get("RINGTRACE_USER")
+    if name:
+        import json
+
+        users = users_path()
+        known = json.loads(users.read_text()) if users.exists() else {}
+        if name not in known:
+            raise RingtraceError(f"RINGTRACE_USER={name} is not a workbench user: add it with "
+                                 "`ringtrace user add NAME --role ROLE`, or unset RINGTRACE_USER.")
+        return Actor(name, known[name].get("role", "viewer"))
+    return Actor(f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}", "admin")
