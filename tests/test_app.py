@@ -12,7 +12,7 @@ from workbench.session import PAGE_FILES
 from workbench.text import md
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ("Overview", "Campaign", "Cluster", "Explore", "Trace", "Queries")
+PAGES = ("Overview", "Campaign", "Cluster", "Explore", "Trace", "Queries", "Cases")
 TIMEOUT = 120
 
 
@@ -319,3 +319,33 @@ def test_neo4j_down_is_a_helpful_message(neo4j_server, monkeypatch):
     errors = [e.value for e in at.error]
     assert errors and "Cannot reach Neo4j" in errors[0]
     assert "Traceback" not in "\n".join(errors)
+
+
+def test_cases_page_investigators_change_a_case_viewers_only_read(investigated):
+    from cases import store
+    from ringtrace.rights import Actor
+
+    g, result = investigated
+    case_id = store.open_case(g, Actor("ivy", "investigator"), "App test case", result.campaigns[0].campaign_id)
+    at = _open("Cases")
+    assert case_id in _texts(at) or any(case_id in str(df.value) for df in at.dataframe)
+    at.selectbox(key="case-pick").set_value(case_id).run()
+    at.selectbox(key=f"case-status-{case_id}").set_value("investigating")
+    at.text_input(key=f"case-assignee-{case_id}").set_value("ivy")
+    at.text_area(key=f"case-note-{case_id}").set_value("Checked the billing names.")
+    at.button(key=f"FormSubmitter:case-edit-{case_id}-Save case").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    view = store.show(g, case_id)
+    assert view.case["status"] == "investigating" and view.case["assignee"] == "ivy"
+    assert view.notes[-1]["text"] == "Checked the billing names." and view.notes[-1]["by"] == "local"
+
+    viewer = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    viewer.session_state["user"], viewer.session_state["role"] = "vic", "viewer"
+    viewer.run()
+    viewer.switch_page(PAGE_FILES["Cases"]).run()
+    viewer.selectbox(key="case-pick").set_value(case_id).run()
+    assert "Viewers can read cases" in _texts(viewer)
+    assert not [f for f in viewer.get("form")], "no edit form for a viewer"
+    viewer.switch_page(PAGE_FILES["Campaign"]).run()
+    assert not any(b.label == "Open a case" for b in viewer.button)
+    store.update(g, Actor("ivy", "investigator"), case_id, status="closed")

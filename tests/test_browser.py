@@ -86,7 +86,7 @@ def test_investigator_flow_in_a_real_browser(workbench, tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page.set_default_timeout(STEP_TIMEOUT_MS)
         page.goto(url)
-        page.get_by_text("Click a row to open its cluster", exact=False).wait_for()
+        page.get_by_text("Click a row to open its campaign or cluster", exact=False).wait_for()
         page.wait_for_timeout(1000)
         _click_first_grid_row(page, "overview-clusters")
         page.get_by_text("Reasons", exact=True).wait_for()
@@ -161,6 +161,75 @@ def test_investigator_flow_in_a_real_browser(workbench, tmp_path):
     img = Image.open(shot).convert("RGB")
     colours = img.resize((200, 200)).getcolors(maxcolors=200 * 200)
     assert colours and len(colours) > 20, "the screenshot looks blank"
+
+
+def _nav(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit selectbox labelled `label`."""
+    page.get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_a_case_from_a_campaign_to_a_confirmed_decision_in_a_real_browser(workbench, tmp_path):
+    """Campaign -> open a case -> assign, note, confirm -> export its bundle; the decision shows on the accounts
+    (Explore), in a saved query and in the bundle."""
+    pw = pytest.importorskip("playwright.sync_api")
+    import json
+    import zipfile
+
+    url, result = workbench
+    campaign = result.campaigns[0]
+    account = next(c.members[0] for cid, c in result.flagged if cid in campaign.cluster_ids)
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.set_default_timeout(STEP_TIMEOUT_MS)
+        page.goto(url)
+        page.get_by_text("Click a row to open its campaign or cluster", exact=False).wait_for()
+        _nav(page, "Campaign")
+        page.get_by_text("Attribution across the campaign", exact=True).wait_for()
+        page.get_by_label("Case title").fill("Browser case: chain-of-thought harvesting")
+        page.get_by_role("button", name="Open a case").click()
+        page.get_by_text("Browser case: chain-of-thought harvesting", exact=False).first.wait_for()
+        page.get_by_label("Assignee").fill("ivy")
+        page.get_by_label("Add a note").fill("Billing names match the lab's staff list.")
+        _choose(page, "Set status", "confirmed")
+        page.get_by_role("button", name="Save case").click()
+        page.get_by_text("Billing names match the lab's staff list.", exact=True).wait_for()
+        page.get_by_role("button", name="Prepare case bundle").click()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download case bundle").click()
+        bundle = tmp_path / "case.zip"
+        download.value.save_as(bundle)
+        page.screenshot(path=str(SCREENSHOT_DIR / "workbench-case.png"), full_page=True)
+
+        _nav(page, "Explore")
+        search = page.get_by_label("Search any identifier", exact=False)
+        search.fill(account)
+        search.press("Enter")
+        page.get_by_role("button", name=f"Add Account {account}").click()
+        page.get_by_text('"confirmed"', exact=False).first.wait_for()  # the account's decision in its properties
+        browser.close()
+    verified = subprocess.run([sys.executable, "-m", "ringtrace.cli", "verify", str(bundle)], capture_output=True,
+                              text=True)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    z = zipfile.ZipFile(bundle)
+    record = json.loads(z.read("case.json"))
+    assert record["case"]["status"] == "confirmed" and record["case"]["assignee"] == "ivy"
+    assert any(e["action"] == "note" for e in record["history"])
+    case_id = record["case"]["case_id"]
+    decided = subprocess.run([sys.executable, "-m", "ringtrace.cli", "query", "decided_accounts", "--format", "csv"],
+                             capture_output=True, text=True)
+    assert decided.returncode == 0 and f"{account},confirmed,{case_id}" in decided.stdout, decided.stdout[-2000:]
+    from cases import store
+    from graph.db import connect
+    from ringtrace.rights import Actor
+
+    with connect() as g:
+        store.update(g, Actor("test", "admin"), case_id, status="closed")
 
 
 def test_non_loopback_bind_shows_only_the_login_and_locks_out_after_failures(neo4j_server, tmp_path):

@@ -19,7 +19,7 @@ log = logging.getLogger("ringtrace.workbench")
 PAGE_FILES = {"Overview": "workbench/pages/overview.py", "Campaign": "workbench/pages/campaign.py",
               "Cluster": "workbench/pages/cluster.py",
               "Explore": "workbench/pages/explore.py", "Trace": "workbench/pages/trace.py",
-              "Queries": "workbench/pages/queries.py"}
+              "Queries": "workbench/pages/queries.py", "Cases": "workbench/pages/cases.py"}
 
 
 CACHE_TTL_S = 300

@@ -35,6 +35,10 @@ def render() -> None:
     st.subheader("Activity")
     timeline(campaign["members"], "hour")
     _export_button(kid)
+    st.subheader("Case")
+    from workbench.views.cases import open_case_control
+
+    open_case_control(f"campaign-{kid}", f"Campaign {short_cluster_id(kid)}: {campaign['accounts']:,} accounts", kid)
 
 
 def pick_campaign(key: str) -> str | None:

@@ -11,7 +11,17 @@ import pandas as pd
 import streamlit as st
 
 from workbench import auth, data
-from workbench.session import audit, cached_trace, frame, graph, read, saved_query, user, version_key
+from workbench.session import (
+    audit,
+    cached_trace,
+    frame,
+    graph,
+    read,
+    saved_query,
+    short_cluster_id,
+    user,
+    version_key,
+)
 from workbench.text import md
 from workbench.widgets import (
     CANVAS_NODE_CAP,
@@ -64,6 +74,10 @@ def render() -> None:
     st.subheader("Graph")
     cluster_graph_view(cid)
     _export_button(cid)
+    st.subheader("Case")
+    from workbench.views.cases import open_case_control
+
+    open_case_control(f"cluster-{cid}", f"Cluster {short_cluster_id(cid)}: {cluster['size']:,} accounts", cid)
     st.subheader("Notes")
     el = graph().read("MATCH (c:Cluster {cluster_id: $c}) RETURN elementId(c) AS e", {"c": cid})[0]["e"]
     notes_panel(el, f"cluster-{cid}")

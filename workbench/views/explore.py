@@ -94,6 +94,12 @@ def render() -> None:
         st.session_state["canvas"] = {"nodes": {}, "edges": set(), "expanded": {}}
         st.rerun()
     _export_canvas_button(canvas)
+    on_canvas = sorted(n["props"]["account_id"] for n in canvas["nodes"].values() if n["label"] == "Account")
+    if on_canvas:
+        from workbench.views.cases import open_case_control
+
+        with st.expander(f"Open a case from the {len(on_canvas):,} account(s) on the canvas"):
+            open_case_control("canvas", f"{len(on_canvas):,} accounts from the Explore canvas", accounts=on_canvas)
     node = canvas["nodes"][selected]
     with right:
         st.markdown(f"**{md(node['label'])}**")
