@@ -303,24 +303,6 @@ def test_the_bundle_download_stays_after_a_rerun(investigated):
 
 
 # These two run last: the first empties the database the module's other tests use.
-def test_empty_database_and_no_detection_are_explained(graph):
-    at = _open("Overview")
-    assert "No data loaded yet" in _texts(at)
-    at.switch_page(PAGE_FILES["Cluster"]).run()
-    assert "No detection run yet" in _texts(at)
-    assert not at.exception
-
-
-def test_neo4j_down_is_a_helpful_message(neo4j_server, monkeypatch):
-    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")
-    monkeypatch.setenv("NEO4J_USER", "neo4j")
-    monkeypatch.setenv("NEO4J_PASSWORD", "x")
-    at = _open("Overview")
-    errors = [e.value for e in at.error]
-    assert errors and "Cannot reach Neo4j" in errors[0]
-    assert "Traceback" not in "\n".join(errors)
-
-
 def test_cases_page_investigators_change_a_case_viewers_only_read(investigated):
     from cases import store
     from ringtrace.rights import Actor
@@ -349,3 +331,40 @@ def test_cases_page_investigators_change_a_case_viewers_only_read(investigated):
     viewer.switch_page(PAGE_FILES["Campaign"]).run()
     assert not any(b.label == "Open a case" for b in viewer.button)
     store.update(g, Actor("ivy", "investigator"), case_id, status="closed")
+
+
+def test_every_view_shows_its_cypher_and_back_returns_to_what_was_open(investigated):
+    _, result = investigated
+    at = _open("Cluster")
+    panel = [e for e in at.expander if e.label.startswith("Cypher behind this page")]
+    assert panel, [e.label for e in at.expander]
+    code = "\n".join(c.value for c in at.code)
+    assert "MATCH (c)<-[:MEMBER_OF]-(a:Account)" in code, "the members query is shown"
+    assert ":params {cluster_id: " in code and "ringtrace query cluster_members --param cluster_id=" in code
+    first = at.session_state["cluster-pick"]
+    at.switch_page(PAGE_FILES["Campaign"]).run()
+    assert at.sidebar.button(key="nav-back").disabled is False
+    at.sidebar.button(key="nav-back").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Score breakdown" in _texts(at) and at.session_state["cluster-pick"] == first
+    at.sidebar.button(key="nav-forward").click().run()
+    assert "Attribution across the campaign" in _texts(at)
+
+
+# These two leave the database empty or unreachable: they run last.
+def test_empty_database_and_no_detection_are_explained(graph):
+    at = _open("Overview")
+    assert "No data loaded yet" in _texts(at)
+    at.switch_page(PAGE_FILES["Cluster"]).run()
+    assert "No detection run yet" in _texts(at)
+    assert not at.exception
+
+
+def test_neo4j_down_is_a_helpful_message(neo4j_server, monkeypatch):
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")
+    monkeypatch.setenv("NEO4J_USER", "neo4j")
+    monkeypatch.setenv("NEO4J_PASSWORD", "x")
+    at = _open("Overview")
+    errors = [e.value for e in at.error]
+    assert errors and "Cannot reach Neo4j" in errors[0]
+    assert "Traceback" not in "\n".join(errors)

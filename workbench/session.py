@@ -11,7 +11,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from workbench import auth, data
+from workbench import auth, data, provenance
 from workbench.text import md
 
 log = logging.getLogger("ringtrace.workbench")
@@ -28,7 +28,9 @@ CACHE_TTL_S = 300
 VERSION_KEY = """
 OPTIONAL MATCH (l:LoadRun) WITH max(l.started_at) AS loaded
 OPTIONAL MATCH (d:DetectionRun) WITH loaded, max(d.started_at) AS detected
-RETURN coalesce(toString(loaded), '-') + '|' + coalesce(toString(detected), '-') AS v
+OPTIONAL MATCH (c:Case) WITH loaded, detected, max(c.updated_at) AS decided
+RETURN coalesce(toString(loaded), '-') + '|' + coalesce(toString(detected), '-') + '|'
+       + coalesce(toString(decided), '-') AS v
 """
 
 
@@ -42,8 +44,11 @@ def friendly(render: Callable[[], None]) -> None:
 
     from ringtrace.errors import RingtraceError
 
+    provenance.start_page()
     try:
         render()
+        provenance.history_buttons(go)
+        provenance.show_page_cypher()
     except (UserError, RingtraceError) as exc:
         st.error(md(exc))
     except ServiceUnavailable:
@@ -65,7 +70,21 @@ def _graph(uri: str, user_name: str):
     return connect(server_settings())
 
 
-def graph():
+class RecordingGraph:
+    """The shared connection, with every read recorded for the page's "Cypher behind this page"."""
+
+    def __init__(self, g) -> None:
+        self._g = g
+
+    def read(self, query: str, params: dict[str, Any] | None = None, *args: Any, **kwargs: Any):
+        provenance.record(query, params)
+        return self._g.read(query, params, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._g, name)
+
+
+def _connection():
     """The shared connection to the configured server (re-opened if it went away)."""
     from graph.db import server_settings
 
@@ -79,6 +98,11 @@ def graph():
     return g
 
 
+def graph() -> RecordingGraph:
+    """The shared connection for a page (reads are recorded for the page's Cypher panel)."""
+    return RecordingGraph(_connection())
+
+
 def user() -> tuple[str, str]:
     return st.session_state.get("user", auth.LOCAL_USER), st.session_state.get("role", "admin")
 
@@ -90,9 +114,8 @@ def audit(action: str, details: dict[str, Any]) -> None:
 
 
 def version_key() -> str:
-    """Changes when a new load or detection run lands; cached reads are keyed on it."""
-    g = graph()
-    rows = g.read(VERSION_KEY)
+    """Changes when a new load, detection run or case decision lands; cached reads are keyed on it."""
+    rows = _connection().read(VERSION_KEY)
     return rows[0]["v"] or "empty"
 
 
@@ -100,10 +123,11 @@ def version_key() -> str:
 def cached_read(query: str, params_json: str, version: str) -> list[dict[str, Any]]:
     from graph.db import plain
 
-    return [plain(r) for r in graph().read(query, json.loads(params_json))]
+    return [plain(r) for r in _connection().read(query, json.loads(params_json))]
 
 
 def read(query: str, **params: Any) -> list[dict[str, Any]]:
+    provenance.record(query, params)
     return cached_read(query, json.dumps(params, default=str, sort_keys=True), version_key())
 
 
@@ -120,10 +144,13 @@ def cached_saved_query(name: str, params_json: str, version: str):
     """A saved query's result, computed once per load or detection run (same function as the CLI)."""
     from queries import runner
 
-    return runner.run_saved(graph(), name, json.loads(params_json))
+    return runner.run_saved(_connection(), name, json.loads(params_json))
 
 
 def saved_query(name: str, **params: Any):
+    from queries import library
+
+    provenance.record(library.get(name).text, params, saved=name)
     return cached_saved_query(name, json.dumps(params, sort_keys=True, default=str), version_key())
 
 
@@ -132,7 +159,19 @@ def cached_trace(cluster_id: str, version: str):
     """A cluster's attribution, computed once per run (tracing.attribution.trace_cluster, as `ringtrace trace`)."""
     from tracing.attribution import trace_cluster
 
-    return trace_cluster(graph(), cluster_id)
+    return trace_cluster(_connection(), cluster_id)
+
+
+TRACE_QUERIES = ("trace_organisation_evidence", "trace_person_evidence", "cluster_infrastructure")
+
+
+def traced(cluster_id: str):
+    """A cluster's attribution (cached per run), with the saved queries behind it recorded."""
+    from queries import library
+
+    for name in TRACE_QUERIES:
+        provenance.record(library.get(name).text, {"cluster_id": cluster_id}, saved=name)
+    return cached_trace(cluster_id, version_key())
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)

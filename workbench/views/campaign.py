@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from workbench import auth, data
-from workbench.session import audit, cached_trace, go, graph, latest_run, read, short_cluster_id, user, version_key
+from workbench.provenance import visit
+from workbench.session import audit, go, graph, latest_run, read, short_cluster_id, traced, user
 from workbench.text import md
 from workbench.widgets import timeline
 
@@ -20,6 +21,7 @@ def render() -> None:
     kid = pick_campaign("campaign-pick")
     if not kid:
         return
+    visit("Campaign", open_campaign=kid)
     campaign = read(data.CAMPAIGN, campaign_id=kid)[0]
     cols = st.columns(3)
     cols[0].metric("Accounts", f"{campaign['accounts']:,}")
@@ -76,7 +78,7 @@ def attribution_table(campaign_id: str, cluster_ids: list[str]) -> None:
     """Candidates of every cluster, ranked for the campaign (tracing.campaigns.combine, as `trace --all`)."""
     from tracing.campaigns import combine
 
-    results = [cached_trace(cid, version_key()) for cid in cluster_ids]
+    results = [traced(cid) for cid in cluster_ids]
     combined = combine(results, {cid: campaign_id for cid in cluster_ids})
     candidates = combined[0].candidates if combined else []
     if not candidates:

@@ -13,6 +13,7 @@ import streamlit as st
 from cases import store
 from ringtrace.rights import Actor
 from workbench import auth
+from workbench.provenance import visit
 from workbench.session import go, graph, user, when
 from workbench.text import md
 
@@ -45,6 +46,7 @@ def render() -> None:
     case_id = st.selectbox("Case", ids, key="case-pick",
                            format_func=lambda c: f"{c} · {next(r['title'] for r in rows if r['case_id'] == c)}")
     if case_id:
+        visit("Cases", open_case=case_id, **{"cases-filter": "All"})
         case_detail(case_id)
 
 

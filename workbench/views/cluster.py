@@ -11,17 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from workbench import auth, data
-from workbench.session import (
-    audit,
-    cached_trace,
-    frame,
-    graph,
-    read,
-    saved_query,
-    short_cluster_id,
-    user,
-    version_key,
-)
+from workbench.provenance import visit
+from workbench.session import audit, frame, graph, read, saved_query, short_cluster_id, traced, user
 from workbench.text import md
 from workbench.widgets import (
     CANVAS_NODE_CAP,
@@ -45,6 +36,7 @@ def render() -> None:
     cid = pick_cluster("cluster-pick")
     if not cid:
         return
+    visit("Cluster", open_cluster=cid)
     cluster = read(data.CLUSTER, cluster_id=cid)[0]["cluster"]
     st.metric("Score", f"{cluster['score']:.2f}", "flagged" if cluster["flagged"] else "not flagged")
     st.subheader("Reasons")
@@ -69,7 +61,7 @@ def render() -> None:
     infra = saved_query("cluster_infrastructure", cluster_id=cid)
     st.dataframe(frame(infra.rows), width="stretch", hide_index=True)
     st.subheader("Attribution")
-    result = cached_trace(cid, version_key())
+    result = traced(cid)
     attribution_tables(result)
     st.subheader("Graph")
     cluster_graph_view(cid)

@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from workbench import auth, data
+from workbench.provenance import visit
 from workbench.session import audit, go, graph, latest_run, user
 from workbench.text import md
 from workbench.widgets import CANVAS_NODE_CAP, draw, notes_panel, requests_table
@@ -42,6 +43,7 @@ def _canvas() -> dict[str, Any]:
 
 def render() -> None:
     st.header("Explore")
+    visit("Explore")
     canvas = _canvas()
     q = st.text_input("Search any identifier by its start, or a name by any part (account, email, IP, card, device, "
                       "API key, proxy, template, domain, cluster, identifier of any kind, person, organisation, model)", key="search")

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench import data
+from workbench.provenance import visit
 from workbench.session import go, latest_run, read, short_cluster_id, when
 from workbench.text import md
 from workbench.widgets import timeline
@@ -22,6 +23,7 @@ METRICS_PER_ROW = 6
 
 def render() -> None:
     st.header("Overview")
+    visit("Overview")
     counts = {c["label"]: c["n"] for c in read(data.OVERVIEW_COUNTS)}
     if not counts or all(n == 0 for n in counts.values()):
         st.info("No data loaded yet. Load a dataset with `ringtrace load DATASET_DIR` "

@@ -7,6 +7,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from workbench import auth
+from workbench.provenance import visit
 from workbench.session import audit, frame, graph, user
 from workbench.text import md
 
@@ -37,6 +38,7 @@ def render() -> None:
     from queries import library, runner
 
     st.header("Queries")
+    visit("Queries")
     lib = library.load_library()
     name = st.selectbox("Saved query", sorted(lib), format_func=lambda n: f"{n} — {lib[n].title}", key="q-name")
     q = lib[name]

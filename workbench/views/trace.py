@@ -4,7 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from workbench import data
-from workbench.session import cached_trace, graph, latest_run, version_key
+from workbench.provenance import visit
+from workbench.session import graph, latest_run, traced
 from workbench.text import md
 from workbench.widgets import attribution_tables, draw, pick_cluster
 
@@ -28,7 +29,8 @@ def render() -> None:
         cid = pick_cluster("trace-pick")
     if not cid:
         return
-    result = cached_trace(cid, version_key())
+    visit("Trace", open_cluster=cid)
+    result = traced(cid)
     attribution_tables(result)
     nodes = {f"Cluster:{cid}": {"label": "Cluster", "props": {"cluster_id": cid}}}
     edges = set()
