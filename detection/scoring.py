@@ -42,7 +42,8 @@ BURST_KEY_STRIDE = 1 << 40            # sorts sign-up times by group: wider than
 BURST_BASELINE = 0.2                  # share created in one window that is unremarkable
 DATASET_BURST_UNINFORMATIVE = 0.5     # half of all accounts in one window: the times cannot tell groups apart
 LOCKSTEP_BUCKET_S = 600               # 10-minute windows (SynchroTrap uses time buckets)
-LOCKSTEP_MIN_ACCOUNTS = 5
+LOCKSTEP_MIN_ACCOUNTS = 5             # a handful of people acting together is ordinary
+BURST_MIN_ACCOUNTS = LOCKSTEP_MIN_ACCOUNTS  # the same for signing up together
 LOCKSTEP_MIN_SHARE = 0.02             # of members active in one window
 TEMPLATE_EXCLUSIVE_SHARE = 0.5        # a template is the group's when half its users are members
 TEMPLATE_MIN_MEMBERS = 3
@@ -177,11 +178,13 @@ class Scorer:
                 absent.append("sign-up times missing, constant or bunched across the dataset: no creation burst")
             elif i in burst:
                 together = burst[i]
-                b = (together - 1) / (n - 1) if n > 1 else 0.0  # one account alone is no burst
+                # a few people signing up together (a family, friends) is ordinary: a burst needs BURST_MIN_ACCOUNTS
+                b = (together - 1) / (n - 1) if n > 1 and together >= BURST_MIN_ACCOUNTS else 0.0
                 add("creation_burst", b, _clip01((b - BURST_BASELINE) / (1 - BURST_BASELINE)),
                     f"{together:,} of the {n:,} accounts were created within {BURST_WINDOW_S // 3600} hours "
-                    "of each other" if together > 1 else "no two accounts were created within "
-                    f"{BURST_WINDOW_S // 3600} hours of each other")
+                    "of each other" if together >= BURST_MIN_ACCOUNTS else f"at most {together:,} of the accounts "
+                    f"were created within {BURST_WINDOW_S // 3600} hours of each other (a burst needs "
+                    f"{BURST_MIN_ACCOUNTS})")
             if total_req[i]:
                 share, needed = lock[i]
                 add("lockstep", share, _clip01(share),
