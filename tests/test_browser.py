@@ -135,7 +135,7 @@ def test_investigator_flow_in_a_real_browser(workbench, tmp_path):
         }""")
         page.wait_for_timeout(500)
         page.mouse.click(target["x"], target["y"])
-        page.get_by_text(target["kind"], exact=True).wait_for()
+        page.locator("strong").get_by_text(target["kind"], exact=True).wait_for()  # the selected node's kind
 
         page.get_by_text("Trace", exact=True).click()
         page.get_by_text("Top-ranked organisation", exact=False).wait_for()
