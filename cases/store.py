@@ -71,7 +71,9 @@ CASE_EVENTS = """
 MATCH (:Case {case_id: $case_id})-[:HAS_EVENT]->(e:CaseEvent)
 RETURN e.at AS at, e.by AS by, e.action AS action, e.detail AS detail ORDER BY e.at, elementId(e)
 """
-CASE_ACCOUNTS = "MATCH (:Case {case_id: $case_id})-[:COVERS]->(a:Account) RETURN a.account_id AS account_id ORDER BY account_id"
+CASE_ACCOUNTS = """
+MATCH (:Case {case_id: $case_id})-[:COVERS]->(a:Account) RETURN a.account_id AS account_id ORDER BY account_id
+"""
 LIST_CASES = """
 MATCH (c:Case)
 WHERE ($status IS NULL OR c.status = $status) AND ($assignee IS NULL OR c.assignee = $assignee)
@@ -225,7 +227,8 @@ def show(graph: Graph, case_id: str) -> CaseView:
     rows = graph.read(CASE, {"case_id": case_id})
     if not rows:
         raise RingtraceError(f"No case {case_id}. `ringtrace case list` lists the cases.")
-    history = [{**plain(e), "detail": json.loads(e["detail"] or "{}")} for e in graph.read(CASE_EVENTS, {"case_id": case_id})]
+    events = graph.read(CASE_EVENTS, {"case_id": case_id})
+    history = [{**plain(e), "detail": json.loads(e["detail"] or "{}")} for e in events]
     return CaseView(plain(rows[0]["case"]), rows[0]["origin"], rows[0]["accounts"], history)
 
 

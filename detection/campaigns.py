@@ -94,18 +94,20 @@ def _identity_links(label: dict[str, str], identity: pd.DataFrame, infrastructur
 
 def group_campaigns(run_id: str, flagged: list[tuple[str, list[str], float]], activity: pd.DataFrame,
                     template_users: dict[str, int], identity: pd.DataFrame | None = None,
-                    infrastructure: set[str] | None = None) -> list[Campaign]:
+                    infrastructure: set[str] | None = None, facts: dict[str, dict] | None = None) -> list[Campaign]:
     """Campaigns of the flagged clusters (cluster id, members, score), largest first.
 
     `identity` (account, kind, item) lists identifying items held by two accounts or more;
-    `infrastructure` holds the proxy-exit and datacenter addresses that never join clusters."""
+    `infrastructure` holds the proxy-exit and datacenter addresses that never join clusters;
+    `facts` (per cluster: its proxy service, its move to a new model) only go into the reasons."""
     if not flagged:
         return []
     label = {a: cid for cid, members, _ in flagged for a in members}
     order = [cid for cid, _, _ in flagged]
     kits = _kits(label, activity, template_users)
-    ids = _identity_links(label, identity if identity is not None else pd.DataFrame(columns=["account", "kind", "item"]),
-                          infrastructure or set())
+    if identity is None:
+        identity = pd.DataFrame(columns=["account", "kind", "item"])
+    ids = _identity_links(label, identity, infrastructure or set())
     union = _Union(order)
     for i, a in enumerate(order):
         for b in order[i + 1:]:
@@ -124,7 +126,7 @@ def group_campaigns(run_id: str, flagged: list[tuple[str, list[str], float]], ac
         accounts = sum(len(members[c]) for c in clusters)
         campaigns.append(Campaign(f"{run_id}-k{i + 1:04d}", clusters, accounts,
                                   round(max(scores[c] for c in clusters), 3),
-                                  _reasons(clusters, accounts, kits, ids)))
+                                  _reasons(clusters, accounts, kits, ids) + _fact_reasons(clusters, facts or {})))
     return campaigns
 
 
@@ -150,6 +152,29 @@ def _reasons(clusters: list[str], accounts: int, kits: dict[str, set[str]],
             held.update(kinds)
             joined += 1
     if held:
-        reasons.append(f"{joined} pair{'s' if joined > 1 else ''} of clusters hold the same identifying items ("
+        pairs = f"{joined} pairs of clusters hold" if joined > 1 else "1 pair of clusters holds"
+        reasons.append(f"{pairs} the same identifying items ("
                        + ", ".join(f"{n} {shared_evidence.plural(n, k)}" for k, n in held.most_common()) + ")")
+    return reasons
+
+
+def _fact_reasons(clusters: list[str], facts: dict[str, dict]) -> list[str]:
+    """What the campaign's clusters have in common beyond what joined them: proxy service, model move."""
+    if len(clusters) < 2:
+        return []
+    reasons = []
+    services = Counter(facts.get(c, {}).get("proxy_service") for c in clusters)
+    services.pop(None, None)
+    if services:
+        name, k = services.most_common(1)[0]
+        reasons.append(f"{'all' if k == len(clusters) else f'{k} of {len(clusters)}'} clusters through {name} "
+                       "exit nodes")
+    moves = [facts.get(c, {}).get("model_switch") for c in clusters]
+    moves = [m for m in moves if m]
+    if moves:
+        models = Counter(m[0] for m in moves)
+        model, k = models.most_common(1)[0]
+        hours = [h for m, h in moves if m == model]
+        reasons.append(f"{'all' if k == len(clusters) else f'{k} of {len(clusters)}'} clusters moved to {model} "
+                       f"within {max(hours):.0f} h of its release")
     return reasons

@@ -161,7 +161,8 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
             "grouping flagged clusters into campaigns", campaigns.group_campaigns, run_id,
             [(cid, c.members, c.score) for cid, c in result.flagged], activity,
             dict(zip(popularity["prompt_fingerprint"], popularity["users"])),
-            scorer.tests.shared[["account", "kind", "item"]], set(ev.proxy_exits["ip"]) | ev.datacenter_ips)
+            scorer.tests.shared[["account", "kind", "item"]], set(ev.proxy_exits["ip"]) | ev.datacenter_ips,
+            {cid: c.facts for cid, c in result.flagged})
         step("saving the run to Neo4j", _save, graph, result, params, started, engine, ev.load_runs)
     return result
 

@@ -13,6 +13,7 @@ subtract from the score.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,7 @@ POINTS = {
 }
 FLAG_THRESHOLD = config.DETECT_FLAG_THRESHOLD
 KINDS_NAMED = 4                       # kinds named in the shared-evidence reason
+CAMPAIGN_FACT_SHARE = 0.5             # a proxy service carrying half a cluster's requests is its service
 BURST_WINDOW_S = 6 * 3600
 BURST_KEY_STRIDE = 1 << 40            # sorts sign-up times by group: wider than any span of seconds
 BURST_BASELINE = 0.2                  # share created in one window that is unremarkable
@@ -74,6 +76,7 @@ class ScoredCluster:
     contributions: list[Contribution]
     absent: list[str] = field(default_factory=list)
     decision: str | None = None  # what an investigator decided about this group before (cases.feedback)
+    facts: dict[str, Any] = field(default_factory=dict)  # operator-level facts campaigns summarise
 
     @property
     def reasons(self) -> list[str]:
@@ -156,6 +159,7 @@ class Scorer:
         for i, members in enumerate(groups):
             n = int(sizes[i])
             contributions: list[Contribution] = []
+            facts: dict[str, Any] = {}
 
             def add(feature: str, value: float, strength: float, reason: str) -> None:
                 contributions.append(Contribution(feature, float(value), round(POINTS[feature] * strength, 3), reason))
@@ -168,6 +172,8 @@ class Scorer:
                 absent.append("no requests from these accounts in the request log")
             if total_req[i]:
                 via, top_name, top_share, dc = proxy[i]
+                if top_name is not None and top_share >= CAMPAIGN_FACT_SHARE:
+                    facts["proxy_service"] = top_name
                 if top_name is not None:
                     add("proxy_traffic", via, via, f"{via:.0%} of requests came through exit nodes of proxy services "
                         f"({top_share:.0%} through {top_name})")
@@ -204,6 +210,7 @@ class Scorer:
                     f"({ratio:.1f}x the median account)")
             if i in switch:
                 hours, model, share = switch[i]
+                facts["model_switch"] = (model, hours)
                 strength = 1.0 if hours <= MODEL_SWITCH_FULL_H else _clip01(2 - hours / MODEL_SWITCH_FULL_H)
                 add("model_switch", hours, strength,
                     f"traffic moved to the new model {model} {hours:.0f} hours after its release "
@@ -215,7 +222,7 @@ class Scorer:
                 "organisation)" if open_org[i] else "the accounts do not openly identify one organisation")
             score = round(sum(c.points for c in contributions), 3)
             out.append(ScoredCluster(members=members, score=score, flagged=score >= FLAG_THRESHOLD,
-                                     contributions=contributions, absent=absent))
+                                     contributions=contributions, absent=absent, facts=facts))
         return out
 
     @staticmethod

@@ -118,7 +118,8 @@ MATCH (d:DetectionRun) WITH d ORDER BY d.started_at DESC LIMIT 1
 MATCH (k:Campaign {run_id: d.run_id}) RETURN k.campaign_id AS id ORDER BY k.rank LIMIT 1
 """
 # parameter type -> (resolver of a full or short id, query for the latest run's top one)
-ID_PARAMS = {"cluster": (resolve_cluster_id, LATEST_TOP_CLUSTER), "campaign": (resolve_campaign_id, LATEST_TOP_CAMPAIGN)}
+ID_PARAMS = {"cluster": (resolve_cluster_id, LATEST_TOP_CLUSTER),
+             "campaign": (resolve_campaign_id, LATEST_TOP_CAMPAIGN)}
 
 
 def resolve_params(graph: Graph, q: library.SavedQuery, raw: dict[str, Any]) -> dict[str, Any]:

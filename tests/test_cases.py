@@ -64,7 +64,7 @@ def test_a_case_from_a_campaign_through_to_a_confirmed_decision(sample_detected,
 
     member = next(c.members[0] for cid, c in result.flagged if cid in campaign.cluster_ids)
     summary = runner.run_saved(g, "account_summary", {"account_id": member}).rows[0]
-    assert summary["decision"] == "confirmed" and summary["decision_case"] == case_id and summary["decision_by"] == "ivy"
+    assert (summary["decision"], summary["decision_case"], summary["decision_by"]) == ("confirmed", case_id, "ivy")
     decided = runner.run_saved(g, "decided_accounts", {"decision": "confirmed"}).rows
     assert len(decided) == campaign.accounts
     z = zipfile.ZipFile(bundle)

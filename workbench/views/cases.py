@@ -35,7 +35,8 @@ def render() -> None:
         st.info("No case matches. Open one from a campaign, a cluster or the Explore canvas.")
         return
     table = pd.DataFrame([{"case": r["case_id"], "status": r["status"], "priority": r["priority"],
-                           "assignee": r["assignee"] or "-", "accounts": r["accounts"], "from": r["origin"] or "accounts",
+                           "assignee": r["assignee"] or "-", "accounts": r["accounts"],
+                           "from": r["origin"] or "accounts",
                            "title": r["title"], "updated": f"{when(r['updated_at'])} by {r['updated_by']}"}
                           for r in rows])
     st.dataframe(table, width="stretch", hide_index=True, key="cases-table")
@@ -75,12 +76,15 @@ def case_detail(case_id: str) -> None:
         st.caption(md(f"{n['by']} · {when(n['at'])}"))
         st.text(n["text"])
     st.subheader("History")
-    st.dataframe(pd.DataFrame([{"at": when(e["at"]), "by": e["by"], "action": e["action"],
-                                "detail": e["detail"].get("text") or ", ".join(f"{k}: {v}" for k, v in e["detail"].items())}
+    st.dataframe(pd.DataFrame([{"at": when(e["at"]), "by": e["by"], "action": e["action"], "detail": _detail(e)}
                                for e in view.history]), width="stretch", hide_index=True)
     if c.get("bundles"):
         st.caption(f"{len(c['bundles'])} bundle(s) exported from this case (listed in its history).")
     _export(case_id, view.origin)
+
+
+def _detail(event: dict) -> str:
+    return event["detail"].get("text") or ", ".join(f"{k}: {v}" for k, v in event["detail"].items())
 
 
 def _edit_form(case_id: str, c: dict) -> None:
