@@ -140,7 +140,7 @@ def exchange_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
     con, v, scope = _scoped("exchanges", new_file)
     out = {
         "account": con.execute(f"""SELECT account_id, count(*) AS requests,
-              coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens,
+              CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens, CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens,
               min(ts) AS first_request, max(ts) AS last_request,
               count(DISTINCT ip) AS request_ips, count(DISTINCT prompt_fingerprint) AS prompt_templates,
               {CATEGORY_COUNTS} {scope} GROUP BY account_id""").df(),
@@ -150,8 +150,8 @@ def exchange_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
               min(ts) AS first_seen, max(ts) AS last_seen {scope} AND prompt_fingerprint IS NOT NULL
               GROUP BY account_id, prompt_fingerprint""").df(),
         "model": con.execute(f"""SELECT account_id, model, count(*) AS requests, min(ts) AS first_seen,
-              max(ts) AS last_seen, coalesce(sum(input_tokens), 0) AS input_tokens,
-              coalesce(sum(output_tokens), 0) AS output_tokens {scope} AND model IS NOT NULL
+              max(ts) AS last_seen, CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens,
+              CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens {scope} AND model IS NOT NULL
               GROUP BY account_id, model""").df(),
         "api_key": con.execute(f"""SELECT api_key_id, count(*) AS requests, min(ts) AS first_seen,
               max(ts) AS last_seen FROM {v} WHERE api_key_id IN

@@ -257,3 +257,17 @@ def test_load_interrupted_by_restart_then_rerun_matches_clean_load(graph, tiny_d
     with connect() as g:
         load_dataset(g, tiny_dataset, progress=False)
         assert counts(g) == clean
+
+
+def test_token_sums_and_counts_stay_integers(graph, tiny_dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("RINGTRACE_HOME", str(tmp_path / "home"))
+    load_dataset(graph, tiny_dataset, progress=False)
+    types = graph.read("""
+        MATCH (a:Account) WHERE a.requests IS NOT NULL
+        RETURN collect(DISTINCT valueType(a.input_tokens)) + collect(DISTINCT valueType(a.output_tokens))
+             + collect(DISTINCT valueType(a.requests)) AS account_types""")[0]["account_types"]
+    assert set(types) == {"INTEGER NOT NULL"}, types
+    rel = graph.read("""
+        MATCH ()-[r:QUERIED_MODEL]->()
+        RETURN collect(DISTINCT valueType(r.input_tokens)) + collect(DISTINCT valueType(r.requests)) AS t""")[0]["t"]
+    assert set(rel) == {"INTEGER NOT NULL"}, rel
