@@ -1,7 +1,9 @@
 """`ringtrace load`: a dataset directory into Neo4j, every bad row kept in a rejects file."""
 from __future__ import annotations
 
+import functools
 import ipaddress
+import itertools
 import json
 import os
 import socket
@@ -10,7 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from graph.db import Graph, ensure_schema
 from loaders import cells, cypher, logstore, reading
+from loaders.writer import BatchWriter
 from loaders.contract import LOAD_ORDER, TABLE_BY_NAME, Table
 from loaders.validate import ROW, Reject, check_chunk
 from ringtrace import __version__, config, safecsv
@@ -118,6 +121,12 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{c: _py(v) for c, v in zip(cols, row)} for row in frame.itertuples(index=False, name=None)]
 
 
+def _stream(frame: pd.DataFrame, size: int = config.LOAD_BATCH_ROWS) -> Iterator[dict[str, Any]]:
+    """The frame's rows as driver values, converted one slice at a time (never the whole table at once)."""
+    for start in range(0, len(frame), size):
+        yield from _records(frame.iloc[start:start + size])
+
+
 def _props(rec: dict[str, Any], cols: Iterable[str], rename: Callable[[str], str] = str
            ) -> tuple[dict[str, Any], dict[str, str]]:
     """Non-empty values of `cols`, split into plain properties and timestamps."""
@@ -131,22 +140,27 @@ def _props(rec: dict[str, Any], cols: Iterable[str], rename: Callable[[str], str
     return props, times
 
 
+def _activity_row(rec: dict[str, Any]) -> dict[str, Any]:
+    """An account's aggregate row: its id, and every other column as properties and times."""
+    account = rec.pop("account_id")
+    props, times = _props(rec, list(rec))
+    return {"account_id": account, "props": props, "times": times}
+
+
 def _extra_name(name: str) -> str:
     return EXTRA_PREFIX + name if name in PROVENANCE_KEYS or name.startswith("_") else name
 
 
 def _node_rows(table: Table, good: pd.DataFrame, prop_cols: list[str], extras: list[str],
-               add: Callable[[dict[str, Any], dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+               add: Callable[[dict[str, Any], dict[str, Any]], None] | None = None) -> Iterator[dict[str, Any]]:
     key = table.key[0]
-    rows = []
-    for rec in _records(good):
+    for rec in _stream(good):
         props, times = _props(rec, prop_cols)
         extra_props, extra_times = _props(rec, extras, _extra_name)
         row = {"key": rec[key], "props": {**props, **extra_props}, "times": {**times, **extra_times}}
         if add:
             add(row, rec)
-        rows.append(row)
-    return rows
+        yield row
 
 
 def _add_org(row: dict, rec: dict) -> None:
@@ -230,6 +244,7 @@ class Loader:
         self.batch_rows = batch_rows
         self.show_progress = progress
         self.known: dict[str, set[str]] = {}
+        self.writer: BatchWriter | None = None
 
     # -- reference checks --------------------------------------------------------------
     def _known_ids(self, ref: str) -> set[str]:
@@ -250,46 +265,47 @@ class Loader:
                 self._known_ids(ref).update(good[col].dropna().tolist())
 
     # -- writing -------------------------------------------------------------------------
-    def _write_batches(self, query: str, rows: list[dict[str, Any]], source: str,
+    def _write_batches(self, query: str, rows: Iterable[dict[str, Any]], source: str,
                        progress: Progress, task: Any) -> None:
-        for start in range(0, len(rows), self.batch_rows):
-            batch = rows[start:start + self.batch_rows]
-            self.graph.write(query, {"rows": batch, "run": self.run_id, "source": source})
-            progress.advance(task, len(batch))
+        """Hand the rows to the writer thread in batches (prepared while the previous batch is written)."""
+        it = iter(rows)
+        while batch := list(itertools.islice(it, self.batch_rows)):
+            self.writer.submit(query, {"rows": batch, "run": self.run_id, "source": source},
+                               functools.partial(progress.advance, task, len(batch)))
 
     def _write_table(self, table: Table, good: pd.DataFrame, source: str, progress: Progress,
                      task: Any) -> None:
         contract = {c.name for c in table.columns}
         extras = [c for c in good.columns if c not in contract and c != ROW]
         if table.name == "account_cards":
-            rows = []
-            for rec in _records(good):
-                props, times = _props(rec, ("first_used", "last_used"))
-                extra_props, extra_times = _props(rec, extras, _extra_name)
-                rows.append({"account_id": rec["account_id"], "card_fingerprint": rec["card_fingerprint"],
-                             "props": {**props, **extra_props}, "times": {**times, **extra_times}})
-            self._write_batches(cypher.UPSERT_ACCOUNT_CARDS, rows, source, progress, task)
+            def card_rows() -> Iterator[dict[str, Any]]:
+                for rec in _stream(good):
+                    props, times = _props(rec, ("first_used", "last_used"))
+                    extra_props, extra_times = _props(rec, extras, _extra_name)
+                    yield {"account_id": rec["account_id"], "card_fingerprint": rec["card_fingerprint"],
+                           "props": {**props, **extra_props}, "times": {**times, **extra_times}}
+            self._write_batches(cypher.UPSERT_ACCOUNT_CARDS, card_rows(), source, progress, task)
             return
         if table.name == "account_identifiers":
-            rows = []
-            for rec in _records(good):
-                props, times = _props(rec, ("first_seen", "last_seen"))
-                extra_props, extra_times = _props(rec, extras, _extra_name)
-                value = identifier_value(rec["kind"], rec["value"])
-                rows.append({"account_id": rec["account_id"], "kind": rec["kind"], "value": value,
-                             "identifier_id": f"{rec['kind']}:{value}",
-                             "props": {**props, **extra_props}, "times": {**times, **extra_times}})
-            self._write_batches(cypher.UPSERT_ACCOUNT_IDENTIFIERS, rows, source, progress, task)
+            def identifier_rows() -> Iterator[dict[str, Any]]:
+                for rec in _stream(good):
+                    props, times = _props(rec, ("first_seen", "last_seen"))
+                    extra_props, extra_times = _props(rec, extras, _extra_name)
+                    value = identifier_value(rec["kind"], rec["value"])
+                    yield {"account_id": rec["account_id"], "kind": rec["kind"], "value": value,
+                           "identifier_id": f"{rec['kind']}:{value}",
+                           "props": {**props, **extra_props}, "times": {**times, **extra_times}}
+            self._write_batches(cypher.UPSERT_ACCOUNT_IDENTIFIERS, identifier_rows(), source, progress, task)
             return
         if table.name == "account_links":
-            rows = []
-            for rec in _records(good):
-                props, times = _props(rec, ("ts", "amount", "currency"))
-                extra_props, extra_times = _props(rec, extras, _extra_name)
-                rows.append({"src_account_id": rec["src_account_id"], "dst_account_id": rec["dst_account_id"],
-                             "kind": rec["kind"], "link_key": times.get("ts") or "",
-                             "props": {**props, **extra_props}, "times": {**times, **extra_times}})
-            self._write_batches(cypher.UPSERT_ACCOUNT_LINKS, rows, source, progress, task)
+            def link_rows() -> Iterator[dict[str, Any]]:
+                for rec in _stream(good):
+                    props, times = _props(rec, ("ts", "amount", "currency"))
+                    extra_props, extra_times = _props(rec, extras, _extra_name)
+                    yield {"src_account_id": rec["src_account_id"], "dst_account_id": rec["dst_account_id"],
+                           "kind": rec["kind"], "link_key": times.get("ts") or "",
+                           "props": {**props, **extra_props}, "times": {**times, **extra_times}}
+            self._write_batches(cypher.UPSERT_ACCOUNT_LINKS, link_rows(), source, progress, task)
             return
         query, prop_cols, add = NODE_WRITES[table.name]
         self._write_batches(query, _node_rows(table, good, prop_cols, extras, add), source, progress, task)
@@ -307,10 +323,7 @@ class Loader:
         for part, query, as_props in plan:
             frame = agg[part]
             task = progress.add_task(f"  {table.name}: {part} aggregates", total=len(frame))
-            rows = _records(frame)
-            if as_props:
-                split = [(r.pop("account_id"), _props(r, list(r))) for r in rows]
-                rows = [{"account_id": a, "props": p, "times": t} for a, (p, t) in split]
+            rows = map(_activity_row, _stream(frame)) if as_props else _stream(frame)
             self._write_batches(query, rows, source, progress, task)
 
     # -- one table -------------------------------------------------------------------------
@@ -362,12 +375,14 @@ class Loader:
             summary.loaded = loaded
             if loaded:
                 self._write_aggregates(table, stager.final, path.name, progress)
+                self.writer.flush()
         elif table.graph:
             good = pd.concat(goods) if goods else pd.DataFrame()
             summary.loaded = len(good)
             if len(good):
                 wtask = progress.add_task(f"{table.name}: writing", total=len(good))
                 self._write_table(table, good, path.name, progress, wtask)
+                self.writer.flush()
                 self._remember(table, good)
         else:  # truth: kept for scoring only, never written to the graph
             good = pd.concat(goods) if goods else pd.DataFrame()
@@ -416,6 +431,7 @@ class Loader:
                               ignored_files=reading.ignored_files(self.dataset))
         rejects = RejectsWriter(self.rejects_path)
         status = "failed"
+        self.writer = BatchWriter(self.graph)
         try:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), disable=not self.show_progress, transient=True) as progress:
@@ -425,6 +441,7 @@ class Loader:
                 self.link_networks()
             status = "completed_with_errors" if summary.failed_files else "completed"
         finally:
+            self.writer.close()
             rejects.close()
             self.graph.write(cypher.FINISH_LOAD_RUN, {
                 "run": self.run_id, "status": status,

@@ -140,7 +140,8 @@ def exchange_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
     con, v, scope = _scoped("exchanges", new_file)
     out = {
         "account": con.execute(f"""SELECT account_id, count(*) AS requests,
-              CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens, CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens,
+              CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens,
+              CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens,
               min(ts) AS first_request, max(ts) AS last_request,
               count(DISTINCT ip) AS request_ips, count(DISTINCT prompt_fingerprint) AS prompt_templates,
               {CATEGORY_COUNTS} {scope} GROUP BY account_id""").df(),

@@ -44,6 +44,7 @@ DETECT_FLAG_THRESHOLD = 3.0    # decades of evidence at which a cluster is flagg
 DETECT_TOP_K = 25              # strongest links kept per account (detection/projection.py)
 # Load batching: rows per UNWIND transaction.
 LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))
+LOAD_QUEUE_BATCHES = 2          # batches prepared ahead of the one Neo4j is writing (loaders/writer.py)
 # Query safety defaults for user-supplied Cypher.
 QUERY_TIMEOUT_S = float(os.environ.get("RINGTRACE_QUERY_TIMEOUT", "30"))
 QUERY_ROW_CAP = int(os.environ.get("RINGTRACE_QUERY_ROW_CAP", "10000"))

@@ -271,3 +271,25 @@ def test_token_sums_and_counts_stay_integers(graph, tiny_dataset, tmp_path, monk
         MATCH ()-[r:QUERIED_MODEL]->()
         RETURN collect(DISTINCT valueType(r.input_tokens)) + collect(DISTINCT valueType(r.requests)) AS t""")[0]["t"]
     assert set(rel) == {"INTEGER NOT NULL"}, rel
+
+
+def test_the_background_writer_keeps_order_and_reports_a_failed_write(graph):
+    from neo4j.exceptions import Neo4jError
+
+    from loaders.writer import BatchWriter
+
+    writer = BatchWriter(graph)
+    done = []
+    for i in range(20):
+        writer.submit("MATCH (c:WriterTest) WITH count(c) AS n CREATE (:WriterTest {i: $i, seen: n})", {"i": i},
+                      lambda i=i: done.append(i))
+    writer.flush()
+    rows = graph.read("MATCH (c:WriterTest) RETURN c.i AS i, c.seen AS seen ORDER BY i")
+    assert [(r["i"], r["seen"]) for r in rows] == [(i, i) for i in range(20)] and done == list(range(20))
+    writer.submit("THIS IS NOT CYPHER", {})
+    with pytest.raises(Neo4jError):
+        writer.flush()
+    with pytest.raises(Neo4jError):
+        writer.submit("RETURN 1", {})
+    writer.close()
+    graph.write("MATCH (c:WriterTest) DELETE c")
