@@ -91,6 +91,10 @@ class RejectsWriter:
 
 # --- rows for Cypher -----------------------------------------------------------------
 
+NS_PER_SECOND = 1_000_000_000
+UTC_SUFFIX = "+00:00"
+
+
 class IsoTime(str):
     """A UTC timestamp in ISO 8601, converted to a Neo4j datetime by the Cypher (see loaders/cypher.py)."""
 
@@ -116,9 +120,29 @@ def _py(value: Any) -> Any:
     return value
 
 
+def _times(col: pd.Series) -> list[IsoTime | None]:
+    """A timestamp column as the ISO 8601 text `_py` gives (`…T10:00:00+00:00`), whole seconds in one pass."""
+    utc = col.dt.tz_localize("UTC") if col.dt.tz is None else col.dt.tz_convert("UTC")
+    values = utc.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    present = ~np.isnat(values)
+    if not (values[present].astype("int64") % NS_PER_SECOND == 0).all():
+        return [_py(v) for v in utc]
+    text = np.datetime_as_string(values, unit="s").tolist()
+    return [IsoTime(t + UTC_SUFFIX) if p else None for t, p in zip(text, present.tolist())]
+
+
+def _column(col: pd.Series) -> list[Any]:
+    """A column as driver values: Python scalars, None for missing (same values as `_py`, by column)."""
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        return _times(col)
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "biu":  # numpy bool and integers: never missing
+        return col.tolist()
+    return np.where(col.isna().to_numpy(), None, col.astype(object).to_numpy()).tolist()
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     cols = list(frame.columns)
-    return [{c: _py(v) for c, v in zip(cols, row)} for row in frame.itertuples(index=False, name=None)]
+    return [dict(zip(cols, values)) for values in zip(*(_column(frame[c]) for c in cols))]
 
 
 def _stream(frame: pd.DataFrame, size: int = config.LOAD_BATCH_ROWS) -> Iterator[dict[str, Any]]:

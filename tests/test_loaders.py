@@ -293,3 +293,25 @@ def test_the_background_writer_keeps_order_and_reports_a_failed_write(graph):
         writer.submit("RETURN 1", {})
     writer.close()
     graph.write("MATCH (c:WriterTest) DELETE c")
+
+
+def test_rows_become_the_same_driver_values_column_by_column():
+    """The columnar conversion gives exactly what the per-cell one gives (values and types)."""
+    import numpy as np
+
+    from loaders.load import _py, _records
+
+    n = 500
+    frame = pd.DataFrame({
+        "text": [f"x{i}" if i % 3 else None for i in range(n)],
+        "utc": pd.to_datetime(np.arange(n) * 3601 + 1_700_000_000, unit="s", utc=True),
+        "naive_ms": pd.to_datetime(np.arange(n) * 1234 + 1_700_000_000_000, unit="ms"),
+        "flag": np.arange(n) % 2 == 0, "count": np.arange(n), "ratio": np.where(np.arange(n) % 2, np.nan, 2.5),
+        "nullable_int": pd.array([None if i % 2 else 3 for i in range(n)], dtype="Int64"),
+        "nullable_bool": pd.array([None if i % 2 else True for i in range(n)], dtype="boolean"),
+        "string": pd.array([None if i % 2 else "v" for i in range(n)], dtype="string")})
+    frame.loc[3, "utc"] = pd.NaT
+    per_cell = [{c: _py(v) for c, v in zip(frame.columns, row)} for row in frame.itertuples(index=False, name=None)]
+    columnar = _records(frame)
+    assert columnar == per_cell
+    assert [[type(v) for v in r.values()] for r in columnar] == [[type(v) for v in r.values()] for r in per_cell]
