@@ -172,15 +172,20 @@ MATCH (a:Account {account_id: row.account_id})
 SET a += row.props
 """ + _times("a")
 
-def _merge_aggregate(rel: str, label: str, key: str, row_key: str, counts: tuple[str, ...]) -> str:
-    """Account -[rel]-> (label {key}) carrying counts and first/last seen from a log aggregate."""
+def _merge_aggregate(rel: str, label: str, key: str, row_key: str, counts: tuple[str, ...]
+                     ) -> tuple[str, str, str]:
+    """Account -[rel]-> (label {key}) carrying counts and first/last seen from a log aggregate, as two
+    statements: the shared nodes merged once per distinct key of a batch ($keys), then the relationships
+    matched to them. A popular template or address is touched once per batch, not once per row."""
     sets = ", ".join(f"r.{c} = row.{c}" for c in counts)
-    return (f"UNWIND $rows AS row\n"
+    nodes = f"UNWIND $keys AS k\nMERGE (x:{label} {{{key}: k}})\n" + _prov("x")
+    rels = (f"UNWIND $rows AS row\n"
             f"MATCH (a:Account {{account_id: row.account_id}})\n"
-            f"MERGE (x:{label} {{{key}: row.{row_key}}})\n"
+            f"MATCH (x:{label} {{{key}: row.{row_key}}})\n"
             f"MERGE (a)-[r:{rel}]->(x)\n"
             f"SET {sets}, r.first_seen = datetime(row.first_seen), r.last_seen = datetime(row.last_seen)\n"
-            ) + _prov("x") + _prov("r")
+            ) + _prov("r")
+    return nodes, rels, row_key
 
 
 MERGE_LOGGED_IN_FROM = _merge_aggregate("LOGGED_IN_FROM", "IPAddress", "ip", "ip", ("count",))

@@ -289,13 +289,21 @@ class Loader:
                 self._known_ids(ref).update(good[col].dropna().tolist())
 
     # -- writing -------------------------------------------------------------------------
-    def _write_batches(self, query: str, rows: Iterable[dict[str, Any]], source: str,
+    def _write_batches(self, query: str | tuple[str, str, str], rows: Iterable[dict[str, Any]], source: str,
                        progress: Progress, task: Any) -> None:
-        """Hand the rows to the writer thread in batches (prepared while the previous batch is written)."""
+        """Hand the rows to the writer thread in batches (prepared while the previous batch is written).
+
+        A (nodes, relationships, key) query first merges the batch's distinct shared nodes, then its rows."""
         it = iter(rows)
         while batch := list(itertools.islice(it, self.batch_rows)):
-            self.writer.submit(query, {"rows": batch, "run": self.run_id, "source": source},
-                               functools.partial(progress.advance, task, len(batch)))
+            params = {"rows": batch, "run": self.run_id, "source": source}
+            if isinstance(query, tuple):
+                nodes, rels, key = query
+                self.writer.submit(nodes, {"keys": sorted({r[key] for r in batch}), "run": self.run_id,
+                                           "source": source})
+                self.writer.submit(rels, params, functools.partial(progress.advance, task, len(batch)))
+            else:
+                self.writer.submit(query, params, functools.partial(progress.advance, task, len(batch)))
 
     def _write_table(self, table: Table, good: pd.DataFrame, source: str, progress: Progress,
                      task: Any) -> None:
