@@ -53,13 +53,36 @@ class RowFlags:
             self.reason[new] = np.asarray(list(reason), dtype=object)[new]
 
 
-def _as_text(series: pd.Series) -> pd.Series:
-    """Cells as strings ('' for missing), whatever the file format typed them as."""
+def _as_text_per_cell(series: pd.Series) -> pd.Series:
+    """Cells as strings ('' for missing), one cell at a time: the definition `_as_text` must match."""
     if series.dtype == object:
         return series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.map(lambda v: "" if pd.isna(v) else v.isoformat())
     return series.astype(object).map(lambda v: "" if pd.isna(v) else str(v))
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """Cells as strings ('' for missing), whatever the file format typed them as; whole columns at once
+    where the result is certain to equal `_as_text_per_cell`, cell by cell otherwise."""
+    missing = series.isna().to_numpy()
+    if series.dtype == object:
+        if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+            return pd.Series(np.where(missing, "", series.to_numpy(dtype=object)), index=series.index)
+    elif pd.api.types.is_datetime64_any_dtype(series):
+        tz = series.dt.tz
+        if tz is None or str(tz) == "UTC":
+            values = (series.dt.tz_localize(None) if tz is not None else series).to_numpy(dtype="datetime64[ns]")
+            if (values[~missing].astype("int64") % NS_PER_SECOND == 0).all():
+                text = np.datetime_as_string(values, unit="s").astype(object) + ("+00:00" if tz is not None else "")
+                return pd.Series(np.where(missing, "", text), index=series.index)
+    elif isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf":
+        text = series.to_numpy().astype(str).astype(object)
+        return pd.Series(np.where(missing, "", text), index=series.index)
+    return _as_text_per_cell(series)
+
+
+NS_PER_SECOND = 1_000_000_000
 
 
 def _contains(text: pd.Series, pattern: str, regex: bool) -> np.ndarray:

@@ -315,3 +315,30 @@ def test_rows_become_the_same_driver_values_column_by_column():
     columnar = _records(frame)
     assert columnar == per_cell
     assert [[type(v) for v in r.values()] for r in columnar] == [[type(v) for v in r.values()] for r in per_cell]
+
+
+def test_cells_become_the_same_text_column_by_column():
+    """Validation reads cells as text a whole column at a time; it must equal the per-cell definition."""
+    import numpy as np
+
+    from loaders.validate import _as_text, _as_text_per_cell
+
+    n = 400
+    columns = {
+        "strings": pd.Series([f"x{i}" if i % 3 else None for i in range(n)], dtype=object),
+        "strings_nan": pd.Series([f"x{i}" if i % 3 else np.nan for i in range(n)], dtype=object),
+        "mixed": pd.Series([i if i % 2 else "s" for i in range(n)], dtype=object),
+        "utc": pd.Series(pd.to_datetime(np.arange(n) * 61 + 1_700_000_000, unit="s", utc=True)),
+        "naive": pd.Series(pd.to_datetime(np.arange(n) * 61 + 1_700_000_000, unit="s")),
+        "milliseconds": pd.Series(pd.to_datetime(np.arange(n) * 61 + 1_700_000_000_000, unit="ms", utc=True)),
+        "paris": pd.Series(pd.to_datetime(np.arange(n) * 61 + 1_700_000_000, unit="s", utc=True)).dt.tz_convert(
+            "Europe/Paris"),
+        "ints": pd.Series(np.arange(n)), "floats": pd.Series(np.where(np.arange(n) % 2, np.nan, np.arange(n) * 0.1)),
+        "large_floats": pd.Series([1e20, 1.5e-7, 123456789.123, -0.0] * (n // 4)),
+        "bools": pd.Series(np.arange(n) % 2 == 0),
+        "nullable_ints": pd.Series(pd.array([None if i % 2 else i for i in range(n)], dtype="Int64")),
+        "empty": pd.Series([None] * n, dtype=object),
+    }
+    columns["utc"][5] = pd.NaT
+    for name, column in columns.items():
+        assert _as_text(column).equals(_as_text_per_cell(column)), name
