@@ -331,6 +331,8 @@ def test_cells_become_the_same_text_column_by_column():
         "utc": pd.Series(pd.to_datetime(np.arange(n) * 61 + 1_700_000_000, unit="s", utc=True)),
         "naive": pd.Series(pd.to_datetime(np.arange(n) * 61 + 1_700_000_000, unit="s")),
         "milliseconds": pd.Series(pd.to_datetime(np.arange(n) * 61 + 1_700_000_000_000, unit="ms", utc=True)),
+        "nanoseconds": pd.Series(pd.to_datetime(np.arange(n) * 61_000_000_007 + 1_700_000_000 * 10**9, utc=True)),
+        "string_dtype": pd.Series(pd.array([None if i % 2 else "v" for i in range(n)], dtype="string")),
         "paris": pd.Series(pd.to_datetime(np.arange(n) * 61 + 1_700_000_000, unit="s", utc=True)).dt.tz_convert(
             "Europe/Paris"),
         "ints": pd.Series(np.arange(n)), "floats": pd.Series(np.where(np.arange(n) % 2, np.nan, np.arange(n) * 0.1)),
