@@ -4,6 +4,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+import numpy as np
+
 from loaders.contract import Column, Kind
 
 LIST_SEPARATOR = ";"
@@ -183,3 +185,19 @@ def convert(column: Column, value: str) -> object:
 
 def email_domain(email: str) -> str:
     return email.rsplit("@", 1)[1].lower()
+
+
+NS_PER_SECOND = 1_000_000_000
+NS_PER_MICROSECOND = 1_000
+
+
+def isoformat(values: np.ndarray, suffix: str) -> np.ndarray:
+    """What Timestamp.isoformat() writes for each value: no fraction for whole seconds, 6 digits for whole
+    microseconds, 9 otherwise, then the offset."""
+    below_second = values.astype("int64") % NS_PER_SECOND
+    whole_us = below_second % NS_PER_MICROSECOND == 0
+    text = np.empty(len(values), dtype=object)
+    for unit, which in (("s", below_second == 0), ("us", (below_second != 0) & whole_us), ("ns", ~whole_us)):
+        if which.any():
+            text[which] = np.datetime_as_string(values[which], unit=unit)
+    return text + suffix

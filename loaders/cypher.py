@@ -19,7 +19,8 @@ def _times(var: str) -> str:
     """Set each ISO timestamp in row.times as a Neo4j datetime property of `var`.
 
     Timestamps travel as strings: the Python driver packs datetime objects ~10x slower."""
-    return f"FOREACH (time_key IN keys(coalesce(row.times, {{}})) | SET {var}[time_key] = datetime(row.times[time_key]))\n"
+    return (f"FOREACH (time_key IN keys(coalesce(row.times, {{}})) | "
+            f"SET {var}[time_key] = datetime(row.times[time_key]))\n")
 
 
 UPSERT_ORGANISATIONS = """

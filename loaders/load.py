@@ -21,9 +21,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from graph.db import Graph, ensure_schema
 from loaders import cells, cypher, logstore, reading
-from loaders.writer import BatchWriter
 from loaders.contract import LOAD_ORDER, TABLE_BY_NAME, Table
 from loaders.validate import ROW, Reject, check_chunk
+from loaders.writer import BatchWriter
 from ringtrace import __version__, config, safecsv
 from ringtrace.local_neo4j import pid_alive
 
@@ -91,7 +91,6 @@ class RejectsWriter:
 
 # --- rows for Cypher -----------------------------------------------------------------
 
-NS_PER_SECOND = 1_000_000_000
 UTC_SUFFIX = "+00:00"
 
 
@@ -121,14 +120,12 @@ def _py(value: Any) -> Any:
 
 
 def _times(col: pd.Series) -> list[IsoTime | None]:
-    """A timestamp column as the ISO 8601 text `_py` gives (`…T10:00:00+00:00`), whole seconds in one pass."""
+    """A timestamp column as the ISO 8601 text `_py` gives (`…T10:00:00.123456789+00:00`), in whole-column passes."""
     utc = col.dt.tz_localize("UTC") if col.dt.tz is None else col.dt.tz_convert("UTC")
     values = utc.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
     present = ~np.isnat(values)
-    if not (values[present].astype("int64") % NS_PER_SECOND == 0).all():
-        return [_py(v) for v in utc]
-    text = np.datetime_as_string(values, unit="s").tolist()
-    return [IsoTime(t + UTC_SUFFIX) if p else None for t, p in zip(text, present.tolist())]
+    text = cells.isoformat(values, UTC_SUFFIX).tolist()
+    return [IsoTime(t) if p else None for t, p in zip(text, present.tolist())]
 
 
 def _column(col: pd.Series) -> list[Any]:

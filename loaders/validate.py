@@ -62,18 +62,6 @@ def _as_text_per_cell(series: pd.Series) -> pd.Series:
     return series.astype(object).map(lambda v: "" if pd.isna(v) else str(v))
 
 
-def _isoformat(values: np.ndarray, suffix: str) -> np.ndarray:
-    """What Timestamp.isoformat() writes for each value: no fraction for whole seconds, 6 digits for whole
-    microseconds, 9 otherwise, then the offset."""
-    below_second = values.astype("int64") % NS_PER_SECOND
-    whole_us = below_second % NS_PER_MICROSECOND == 0
-    text = np.empty(len(values), dtype=object)
-    for unit, which in (("s", below_second == 0), ("us", (below_second != 0) & whole_us), ("ns", ~whole_us)):
-        if which.any():
-            text[which] = np.datetime_as_string(values[which], unit=unit)
-    return text + suffix
-
-
 def _as_text(series: pd.Series) -> pd.Series:
     """Cells as strings ('' for missing), whatever the file format typed them as; whole columns at once
     where the result is certain to equal `_as_text_per_cell`, cell by cell otherwise."""
@@ -87,7 +75,7 @@ def _as_text(series: pd.Series) -> pd.Series:
         tz = series.dt.tz
         if tz is None or str(tz) == "UTC":
             values = (series.dt.tz_localize(None) if tz is not None else series).to_numpy(dtype="datetime64[ns]")
-            return pd.Series(np.where(missing, "", _isoformat(values, "+00:00" if tz is not None else "")),
+            return pd.Series(np.where(missing, "", cells.isoformat(values, "+00:00" if tz is not None else "")),
                              index=series.index)
     elif isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf":
         text = series.to_numpy().astype(str).astype(object)
@@ -95,8 +83,6 @@ def _as_text(series: pd.Series) -> pd.Series:
     return _as_text_per_cell(series)
 
 
-NS_PER_SECOND = 1_000_000_000
-NS_PER_MICROSECOND = 1_000
 
 
 def _contains(text: pd.Series, pattern: str, regex: bool) -> np.ndarray:

@@ -306,6 +306,7 @@ def test_rows_become_the_same_driver_values_column_by_column():
         "text": [f"x{i}" if i % 3 else None for i in range(n)],
         "utc": pd.to_datetime(np.arange(n) * 3601 + 1_700_000_000, unit="s", utc=True),
         "naive_ms": pd.to_datetime(np.arange(n) * 1234 + 1_700_000_000_000, unit="ms"),
+        "utc_ns": pd.to_datetime(np.arange(n) * 61_000_000_007 + 1_700_000_000 * 10**9, utc=True),
         "flag": np.arange(n) % 2 == 0, "count": np.arange(n), "ratio": np.where(np.arange(n) % 2, np.nan, 2.5),
         "nullable_int": pd.array([None if i % 2 else 3 for i in range(n)], dtype="Int64"),
         "nullable_bool": pd.array([None if i % 2 else True for i in range(n)], dtype="boolean"),
