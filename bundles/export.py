@@ -183,17 +183,18 @@ def export_cluster(graph: Graph, cluster_id: str, out: Path, analyst: str, redac
     """Write the bundle ZIP for one cluster (plus `extra_files`, e.g. a case record); returns its manifest."""
     data = gather(graph, cluster_id)
     files = {**render_files(data, redact), **(extra_files or {})}
-    meta = {
-        "bundle_id": str(uuid.uuid4()),
-        "created_at": datetime.now(timezone.utc).isoformat(),
-        "analyst": analyst,
-        "ringtrace_version": __version__,
-        "neo4j": {"version": graph.server_version(), "database": graph.database, "uri": graph.settings.uri},
-        "detection_run": {"run_id": data.run_id, "parameters": data.parameters},
-        "cluster": {"cluster_id": cluster_id, "size": data.cluster.get("size"), "score": data.cluster.get("score")},
-        "redacted": redact,
-    }
+    meta = _meta(graph, analyst, redact, detection_run={"run_id": data.run_id, "parameters": data.parameters},
+                 cluster={"cluster_id": cluster_id, "size": data.cluster.get("size"),
+                          "score": data.cluster.get("score")})
     return manifest.write_zip(out, files, meta, signing_key)
+
+
+def _meta(graph: Graph, analyst: str, redact: bool, **subject: Any) -> dict[str, Any]:
+    """The manifest's description of a bundle: id, time, analyst, versions, server, and what it is of."""
+    return {"bundle_id": str(uuid.uuid4()), "created_at": datetime.now(timezone.utc).isoformat(), "analyst": analyst,
+            "ringtrace_version": __version__,
+            "neo4j": {"version": graph.server_version(), "database": graph.database, "uri": graph.settings.uri},
+            **subject, "redacted": redact}
 
 
 CAMPAIGN_INFO = """
@@ -230,18 +231,11 @@ def export_campaign(graph: Graph, campaign_id: str, out: Path, analyst: str, red
             files[f"clusters/{cid.rsplit('-', 1)[-1]}/{name}"] = payload
     files.update(extra_files or {})
     campaign = info[0]["campaign"]
-    meta = {
-        "bundle_id": str(uuid.uuid4()),
-        "created_at": datetime.now(timezone.utc).isoformat(),
-        "analyst": analyst,
-        "ringtrace_version": __version__,
-        "neo4j": {"version": graph.server_version(), "database": graph.database, "uri": graph.settings.uri},
-        "detection_run": {"run_id": info[0]["run_id"], "parameters": json.loads(info[0]["parameters"] or "{}")},
-        "kind": f"campaign {campaign_id}",
-        "campaign": {"campaign_id": campaign_id, "clusters": info[0]["clusters"], "accounts": campaign.get("accounts"),
-                     "score": campaign.get("score")},
-        "redacted": redact,
-    }
+    meta = _meta(graph, analyst, redact,
+                 detection_run={"run_id": info[0]["run_id"], "parameters": json.loads(info[0]["parameters"] or "{}")},
+                 kind=f"campaign {campaign_id}",
+                 campaign={"campaign_id": campaign_id, "clusters": info[0]["clusters"],
+                           "accounts": campaign.get("accounts"), "score": campaign.get("score")})
     return manifest.write_zip(out, files, meta, signing_key)
 
 
@@ -263,10 +257,5 @@ def export_canvas(graph: Graph, nodes: dict[str, dict[str, Any]], edges: set[tup
         if u in key_of and v in key_of:
             g.add_edge(key_of[u], key_of[v], type=t)
     files = graph_files(g, "Explore canvas")
-    meta = {
-        "bundle_id": str(uuid.uuid4()), "created_at": datetime.now(timezone.utc).isoformat(), "analyst": analyst,
-        "ringtrace_version": __version__,
-        "neo4j": {"version": graph.server_version(), "database": graph.database, "uri": graph.settings.uri},
-        "canvas": {"nodes": g.number_of_nodes(), "edges": g.number_of_edges()}, "redacted": redact,
-    }
+    meta = _meta(graph, analyst, redact, canvas={"nodes": g.number_of_nodes(), "edges": g.number_of_edges()})
     return manifest.write_zip(out, files, meta, signing_key)

@@ -14,9 +14,8 @@ from typing import Iterator
 
 import bcrypt
 
-from ringtrace import config
+from ringtrace import config, rights
 from ringtrace.errors import RingtraceError
-from ringtrace import rights
 from ringtrace.rights import ROLES, can  # noqa: F401  (pages check rights through this module)
 
 LOCAL_USER = "local"

@@ -3,7 +3,8 @@ attribution tables and the cluster picker."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +14,7 @@ from workbench.session import (
     audit,
     cached_activity,
     cached_requests,
+    go,
     graph,
     latest_run,
     read,
@@ -156,3 +158,39 @@ def pick_cluster(key: str) -> str | None:
     if preset in options:
         st.session_state[key] = preset
     return st.selectbox("Cluster", options, format_func=labels.get, key=key)
+
+
+def bundle_button(key: str, prepare: str, download: str, file_name: str,
+                  make: Callable[[Path, bool], dict[str, Any]], audit_details: dict[str, Any]) -> None:
+    """A `prepare` button that writes a bundle with `make(out, redact)` and a `download` button for it
+    (investigators only); the prepared bundle stays downloadable across reruns."""
+    import shutil
+    import tempfile
+
+    name, role = user()
+    if not auth.can(role, "export"):
+        st.caption("Viewers cannot export evidence bundles.")
+        return
+    redact = st.checkbox("Redact personal data", key=f"redact-{key}")
+    if st.button(prepare, key=f"export-{key}"):
+        out = Path(tempfile.mkdtemp()) / file_name
+        manifest = make(out, redact)
+        audit("export", {**audit_details, "bundle_id": manifest["bundle_id"], "redacted": redact})
+        st.session_state[f"bundle-{key}"] = (out.name, out.read_bytes())
+        shutil.rmtree(out.parent, ignore_errors=True)
+    if f"bundle-{key}" in st.session_state:
+        stored_name, payload = st.session_state[f"bundle-{key}"]
+        st.download_button(download, payload, file_name=stored_name, mime="application/zip", key=f"download-{key}",
+                           on_click="ignore")
+
+
+def opening_table(table: pd.DataFrame, key: str, id_column: str, page: str, state_key: str) -> None:
+    """A table whose selected row opens `page` on that row's `id_column` (the id column itself is hidden)."""
+    event = st.dataframe(
+        table, width="stretch", hide_index=True, on_select="rerun", selection_mode="single-row", key=key,
+        column_order=[c for c in table.columns if c != id_column],
+        column_config={"reasons": st.column_config.TextColumn(width="large")})
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        st.session_state.pop(key, None)  # coming back must not open it again
+        go(page, **{state_key: table.iloc[picked[0]][id_column]})

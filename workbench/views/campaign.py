@@ -2,18 +2,14 @@
 timeline and attribution across all of them, and a bundle for the whole campaign."""
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
-from workbench import auth, data
+from workbench import data
 from workbench.provenance import visit
-from workbench.session import audit, go, graph, latest_run, read, short_cluster_id, traced, user
+from workbench.session import graph, latest_run, read, short_cluster_id, traced, user
 from workbench.text import md
-from workbench.widgets import timeline
+from workbench.widgets import bundle_button, opening_table, timeline
 
 
 def render() -> None:
@@ -66,12 +62,7 @@ def clusters_table(clusters: list[dict]) -> None:
     table = pd.DataFrame([{"cluster": short_cluster_id(c["cluster_id"]), "accounts": c["size"],
                            "score": round(c["score"], 2), "reasons": " | ".join(c["top_reasons"] or []),
                            "cluster_id": c["cluster_id"]} for c in clusters])
-    event = st.dataframe(table, width="stretch", hide_index=True, on_select="rerun", selection_mode="single-row",
-                         key="campaign-clusters", column_order=[c for c in table.columns if c != "cluster_id"])
-    picked = event.selection.rows if event is not None else []
-    if picked:
-        st.session_state.pop("campaign-clusters", None)
-        go("Cluster", open_cluster=table.iloc[picked[0]]["cluster_id"])
+    opening_table(table, "campaign-clusters", "cluster_id", "Cluster", "open_cluster")
 
 
 def attribution_table(campaign_id: str, cluster_ids: list[str]) -> None:
@@ -93,18 +84,6 @@ def attribution_table(campaign_id: str, cluster_ids: list[str]) -> None:
 def _export_button(campaign_id: str) -> None:
     from bundles.export import export_campaign
 
-    name, role = user()
-    if not auth.can(role, "export"):
-        st.caption("Viewers cannot export evidence bundles.")
-        return
-    redact = st.checkbox("Redact personal data", key=f"redact-{campaign_id}")
-    if st.button("Prepare campaign bundle", key=f"export-{campaign_id}"):
-        out = Path(tempfile.mkdtemp()) / f"{campaign_id}.zip"
-        manifest = export_campaign(graph(), campaign_id, out, name, redact)
-        audit("export", {"campaign_id": campaign_id, "bundle_id": manifest["bundle_id"], "redacted": redact})
-        st.session_state[f"bundle-{campaign_id}"] = (out.name, out.read_bytes())
-        shutil.rmtree(out.parent, ignore_errors=True)
-    if f"bundle-{campaign_id}" in st.session_state:
-        file_name, payload = st.session_state[f"bundle-{campaign_id}"]
-        st.download_button("Download bundle", payload, file_name=file_name, mime="application/zip",
-                           key=f"download-{campaign_id}", on_click="ignore")
+    bundle_button(campaign_id, "Prepare campaign bundle", "Download bundle", f"{campaign_id}.zip",
+                  lambda out, redact: export_campaign(graph(), campaign_id, out, user()[0], redact),
+                  {"campaign_id": campaign_id})

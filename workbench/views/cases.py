@@ -3,10 +3,6 @@ and bundles, and the controls to change them (investigators; viewers read). The 
 `ringtrace case` (cases/store.py)."""
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
@@ -16,6 +12,7 @@ from workbench import auth
 from workbench.provenance import visit
 from workbench.session import go, graph, user, when
 from workbench.text import md
+from workbench.widgets import bundle_button
 
 FILTERS = ("Open", "Mine", "All")
 
@@ -106,18 +103,9 @@ def _edit_form(case_id: str, c: dict) -> None:
 
 
 def _export(case_id: str, origin: str | None) -> None:
-    if not origin or not auth.can(actor().role, "export"):
-        return
-    redact = st.checkbox("Redact personal data", key=f"case-redact-{case_id}")
-    if st.button("Prepare case bundle", key=f"case-export-{case_id}"):
-        out = Path(tempfile.mkdtemp()) / f"{case_id}.zip"
-        store.export(graph(), actor(), case_id, out, redact)
-        st.session_state[f"case-bundle-{case_id}"] = (out.name, out.read_bytes())
-        shutil.rmtree(out.parent, ignore_errors=True)
-    if f"case-bundle-{case_id}" in st.session_state:
-        file_name, payload = st.session_state[f"case-bundle-{case_id}"]
-        st.download_button("Download case bundle", payload, file_name=file_name, mime="application/zip",
-                           key=f"case-download-{case_id}", on_click="ignore")
+    if origin:
+        bundle_button(f"case-{case_id}", "Prepare case bundle", "Download case bundle", f"{case_id}.zip",
+                      lambda out, redact: store.export(graph(), actor(), case_id, out, redact), {"case_id": case_id})
 
 
 def open_case_control(key: str, default_title: str, origin_id: str | None = None,

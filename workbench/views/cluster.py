@@ -3,20 +3,18 @@ graph, export and notes."""
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from workbench import auth, data
+from workbench import data
 from workbench.provenance import visit
-from workbench.session import audit, frame, graph, read, saved_query, short_cluster_id, traced, user
+from workbench.session import frame, graph, read, saved_query, short_cluster_id, traced, user
 from workbench.text import md
 from workbench.widgets import (
     CANVAS_NODE_CAP,
     attribution_tables,
+    bundle_button,
     draw,
     legend,
     notes_panel,
@@ -86,8 +84,8 @@ def cluster_graph_view(cid: str) -> None:
     g = cluster_graph.build(ev.rows, set(hidden)) if hidden else everything
     if g.grouped:
         st.caption(f"{g.accounts:,} accounts: accounts that pay with the same cards (else share the same "
-                   "identifiers or devices) are drawn as one AccountGroup node, and items only one account uses are left out; open Explore "
-                   "to see single accounts.")
+                   "identifiers or devices) are drawn as one AccountGroup node, and items only one account uses "
+                   "are left out; open Explore to see single accounts.")
     shown = dict(list(g.nodes.items())[:CANVAS_NODE_CAP])
     if len(g.nodes) > CANVAS_NODE_CAP:
         st.caption(f"Showing {len(shown):,} of {len(g.nodes):,} nodes; hide kinds or open Explore for more.")
@@ -98,18 +96,5 @@ def cluster_graph_view(cid: str) -> None:
 def _export_button(cid: str) -> None:
     from bundles.export import export_cluster
 
-    name, role = user()
-    if not auth.can(role, "export"):
-        st.caption("Viewers cannot export evidence bundles.")
-        return
-    redact = st.checkbox("Redact personal data", key=f"redact-{cid}")
-    if st.button("Prepare evidence bundle", key=f"export-{cid}"):
-        out = Path(tempfile.mkdtemp()) / f"{cid}.zip"
-        manifest = export_cluster(graph(), cid, out, name, redact)
-        audit("export", {"cluster_id": cid, "bundle_id": manifest["bundle_id"], "redacted": redact})
-        st.session_state[f"bundle-{cid}"] = (out.name, out.read_bytes())
-        shutil.rmtree(out.parent, ignore_errors=True)
-    if f"bundle-{cid}" in st.session_state:  # stays: the download can be clicked again
-        file_name, payload = st.session_state[f"bundle-{cid}"]
-        st.download_button("Download bundle", payload, file_name=file_name, mime="application/zip",
-                           key=f"download-{cid}", on_click="ignore")
+    bundle_button(cid, "Prepare evidence bundle", "Download bundle", f"{cid}.zip",
+                  lambda out, redact: export_cluster(graph(), cid, out, user()[0], redact), {"cluster_id": cid})

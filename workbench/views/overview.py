@@ -7,9 +7,9 @@ import streamlit as st
 
 from workbench import data
 from workbench.provenance import visit
-from workbench.session import go, latest_run, read, short_cluster_id, when
+from workbench.session import latest_run, read, short_cluster_id, when
 from workbench.text import md
-from workbench.widgets import timeline
+from workbench.widgets import opening_table, timeline
 
 OVERVIEW_KINDS = ("Account", "Organisation", "Person", "IPAddress", "PaymentCard", "Device", "Identifier", "APIKey",
                   "Proxy", "PromptTemplate", "EmailDomain", "Model", "Campaign", "Cluster")
@@ -65,14 +65,7 @@ def campaigns_table(run_id: str) -> None:
                            "accounts": k["accounts"], "score": round(k["score"], 2), "top attribution": k["top_name"],
                            "confidence": k["top_confidence"], "reasons": " | ".join(k["reasons"] or []),
                            "campaign_id": k["campaign_id"]} for k in rows])
-    event = st.dataframe(
-        table, width="stretch", hide_index=True, on_select="rerun", selection_mode="single-row",
-        key="overview-campaigns", column_order=[c for c in table.columns if c != "campaign_id"],
-        column_config={"reasons": st.column_config.TextColumn(width="large")})
-    picked = event.selection.rows if event is not None else []
-    if picked:
-        st.session_state.pop("overview-campaigns", None)
-        go("Campaign", open_campaign=table.iloc[picked[0]]["campaign_id"])
+    opening_table(table, "overview-campaigns", "campaign_id", "Campaign", "open_campaign")
 
 
 def flagged_clusters_table(run_id: str) -> None:
@@ -86,11 +79,4 @@ def flagged_clusters_table(run_id: str) -> None:
                            "score": round(c["score"], 2), "top organisation": c["top_org"],
                            "confidence": c["org_confidence"], "reasons": " | ".join(c["top_reasons"] or []),
                            "cluster_id": c["cluster_id"]} for c in rows])
-    event = st.dataframe(
-        table, width="stretch", hide_index=True, on_select="rerun", selection_mode="single-row",
-        key="overview-clusters", column_order=[c for c in table.columns if c != "cluster_id"],
-        column_config={"reasons": st.column_config.TextColumn(width="large")})
-    picked = event.selection.rows if event is not None else []
-    if picked:
-        st.session_state.pop("overview-clusters", None)  # coming back to Overview must not jump again
-        go("Cluster", open_cluster=table.iloc[picked[0]]["cluster_id"])
+    opening_table(table, "overview-clusters", "cluster_id", "Cluster", "open_cluster")
