@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from graph.db import Graph, plain
@@ -248,11 +249,10 @@ def shared_evidence_keys(graph: Graph, accounts: list[str]) -> list[str]:
     return [r["key"] for r in graph.read(SHARED_EVIDENCE_KEYS, {"accounts": accounts})]
 
 
-def export(graph: Graph, actor: Actor, case_id: str, out, redact: bool = False, signing_key=None) -> dict[str, Any]:
+def export(graph: Graph, actor: Actor, case_id: str, out: Path, redact: bool = False,
+           signing_key: Path | None = None) -> dict[str, Any]:
     """Export the bundle of the campaign or cluster the case was opened from, with `case.json` (fields,
     decision, history and covered accounts) inside; the bundle is remembered on the case."""
-    from pathlib import Path
-
     from bundles.export import export_campaign, export_cluster
 
     require(actor, "export")

@@ -58,4 +58,9 @@ def cli_actor() -> Actor:
             raise RingtraceError(f"RINGTRACE_USER={name} is not a workbench user: add it with "
                                  "`ringtrace user add NAME --role ROLE`, or unset RINGTRACE_USER.")
         return Actor(name, known[name].get("role", "viewer"))
-    return Actor(f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}", "admin")
+    return Actor(local_operator(), "admin")
+
+
+def local_operator() -> str:
+    """The name the CLI's local operator has in the audit log and case history."""
+    return f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import sys
 from typing import Any, Callable
 
@@ -46,4 +45,6 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def cli_user() -> str:
     """Who runs a CLI command, for the audit log."""
-    return f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
+    from ringtrace.rights import local_operator
+
+    return local_operator()
