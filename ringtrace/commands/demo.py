@@ -26,7 +26,7 @@ def _demo(no_app: bool) -> None:
     from detection.run import detect as run_detection
     from graph.db import connect
     from loaders.load import load_dataset
-    from tracing.report import trace_all, write_csv
+    from tracing.report import trace_all, write_campaign_csv, write_csv
 
     if not config.external_server():
         from ringtrace import local_neo4j
@@ -46,6 +46,7 @@ def _demo(no_app: bool) -> None:
 
         traced = trace_all(g, result.run_id, make_console())
         write_csv(traced, results)
+        write_campaign_csv(traced, results)
     click.echo(f"Results in {results}")
     if not no_app:
         _app("127.0.0.1", 8501)
