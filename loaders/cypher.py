@@ -54,21 +54,38 @@ CALL (p, row) {
   """ + _prov("r") + """}
 """
 
+# The email domains and sign-up addresses a batch of accounts points to, merged once per distinct value
+# (a popular mail domain is touched once per batch, not once per account); UPSERT_ACCOUNTS then matches them.
+ACCOUNT_SHARED_NODES = """
+UNWIND $rows AS row
+WITH collect(DISTINCT row.email_domain) AS domains, collect(DISTINCT row.signup_ip) AS addresses
+CALL (domains) {
+  UNWIND domains AS dom
+  MERGE (e:EmailDomain {domain: dom})
+  """ + _prov("e") + """}
+CALL (addresses) {
+  UNWIND addresses AS addr
+  MERGE (i:IPAddress {ip: addr})
+  """ + _prov("i") + """}
+"""
+
 UPSERT_ACCOUNTS = """
 UNWIND $rows AS row
 MERGE (a:Account {account_id: row.key})
 SET a += row.props
 """ + _times("a") + _prov("a") + """
-FOREACH (dom IN CASE WHEN row.email_domain IS NULL THEN [] ELSE [row.email_domain] END |
-  MERGE (e:EmailDomain {domain: dom})
+WITH a, row
+CALL (a, row) {
+  WITH a, row WHERE row.email_domain IS NOT NULL
+  MATCH (e:EmailDomain {domain: row.email_domain})
   MERGE (a)-[re:EMAIL_AT]->(e)
-  """ + _prov("e") + _prov("re") + """)
-FOREACH (addr IN CASE WHEN row.signup_ip IS NULL THEN [] ELSE [row.signup_ip] END |
-  MERGE (i:IPAddress {ip: addr})
+  """ + _prov("re") + """}
+CALL (a, row) {
+  WITH a, row WHERE row.signup_ip IS NOT NULL
+  MATCH (i:IPAddress {ip: row.signup_ip})
   MERGE (a)-[r:SIGNED_UP_FROM]->(i)
   SET r.at = datetime(row.times.created_at)
-  """ + _prov("i") + _prov("r") + """)
-WITH a, row
+  """ + _prov("r") + """}
 CALL (a, row) {
   MATCH (p:Person {person_id: row.owner_person_id})
   MERGE (a)-[r:OWNED_BY]->(p)

@@ -235,13 +235,14 @@ def _add_event(row: dict, rec: dict) -> None:
 
 
 # Which contract columns become node properties, and the extra fields each row needs.
-NODE_WRITES: dict[str, tuple[str, list[str], Callable | None]] = {
+NODE_WRITES: dict[str, tuple[str | tuple[str, str], list[str], Callable | None]] = {
     "organisations": (cypher.UPSERT_ORGANISATIONS,
                       ["name", "kind", "country", "domains", "asns", "netblocks"], _add_org),
     "people": (cypher.UPSERT_PEOPLE, ["name", "role", "seniority", "emails", "device_ids", "ips", "org_id"],
                _add_person),
-    "accounts": (cypher.UPSERT_ACCOUNTS, ["email", "created_at", "country", "plan", "status", "verified",
-                                          "signup_ip", "claimed_org", "owner_person_id"], _add_account),
+    "accounts": ((cypher.ACCOUNT_SHARED_NODES, cypher.UPSERT_ACCOUNTS),
+                 ["email", "created_at", "country", "plan", "status", "verified", "signup_ip", "claimed_org",
+                  "owner_person_id"], _add_account),
     "proxies": (cypher.UPSERT_PROXIES, ["ip", "service_org_id", "proxy_type", "first_seen", "last_seen"],
                 _add_proxy),
     "ip_intel": (cypher.UPSERT_IP_INTEL, ["asn", "asn_org", "country", "is_datacenter", "is_vpn", "is_tor"],
@@ -286,21 +287,24 @@ class Loader:
                 self._known_ids(ref).update(good[col].dropna().tolist())
 
     # -- writing -------------------------------------------------------------------------
-    def _write_batches(self, query: str | tuple[str, str, str], rows: Iterable[dict[str, Any]], source: str,
+    def _write_batches(self, query: str | tuple[str, ...], rows: Iterable[dict[str, Any]], source: str,
                        progress: Progress, task: Any) -> None:
         """Hand the rows to the writer thread in batches (prepared while the previous batch is written).
 
-        A (nodes, relationships, key) query first merges the batch's distinct shared nodes, then its rows."""
+        A (shared nodes, rows) pair first merges the batch's shared nodes from its rows; a (shared nodes,
+        rows, key) triple sends the shared-node statement only the batch's distinct values of `key`."""
         it = iter(rows)
         while batch := list(itertools.islice(it, self.batch_rows)):
             params = {"rows": batch, "run": self.run_id, "source": source}
-            if isinstance(query, tuple):
-                nodes, rels, key = query
-                self.writer.submit(nodes, {"keys": sorted({r[key] for r in batch}), "run": self.run_id,
-                                           "source": source})
-                self.writer.submit(rels, params, functools.partial(progress.advance, task, len(batch)))
-            else:
-                self.writer.submit(query, params, functools.partial(progress.advance, task, len(batch)))
+            done = functools.partial(progress.advance, task, len(batch))
+            if isinstance(query, str):
+                self.writer.submit(query, params, done)
+                continue
+            nodes, main = query[0], query[1]
+            shared = {"keys": sorted({r[query[2]] for r in batch}), "run": self.run_id, "source": source} \
+                if len(query) == 3 else params
+            self.writer.submit(nodes, shared)
+            self.writer.submit(main, params, done)
 
     def _write_table(self, table: Table, good: pd.DataFrame, source: str, progress: Progress,
                      task: Any) -> None:
