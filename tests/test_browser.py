@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,6 +18,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 START_TIMEOUT_S = 60
 STEP_TIMEOUT_MS = 60_000
 GRID_ROW_PX = 35  # Streamlit's dataframe: header and rows are 35 px high
+CLICK_ATTEMPTS = 3
+CLICK_WAIT_MS = 15_000
 SCREENSHOT_DIR = Path(__file__).resolve().parent.parent / ".ringtrace" / "screenshots"
 
 
@@ -116,26 +119,37 @@ def test_investigator_flow_in_a_real_browser(workbench, tmp_path):
         page.wait_for_timeout(1500)
         page.screenshot(path=str(SCREENSHOT_DIR / "workbench-explore.png"))
         # clicking another node on the canvas makes it the selected node
-        target = page.evaluate("""() => {
+        page.evaluate("""() => {
             const box = document.querySelector('.ringtrace-canvas');
             box.scrollIntoView({block: 'center'});
-            const net = box.ringtraceNetwork;
-            net.stopSimulation();
-            net.fit();
-            const chosen = net.getSelectedNodes()[0];
-            const r = box.querySelector('canvas').getBoundingClientRect();
-            const positions = net.getPositions();
-            const other = Object.keys(positions).find(id => {
-                if (id === chosen || net.body.nodes[id].options.title.startsWith('Account')) return false;
-                const p = net.canvasToDOM(positions[id]);
-                return p.x > 20 && p.y > 20 && p.x < r.width - 20 && p.y < r.height - 20;
-            });
-            const p = net.canvasToDOM(positions[other]);
-            return {x: r.left + p.x, y: r.top + p.y, kind: net.body.nodes[other].options.title.split('\\n')[0]};
+            box.ringtraceNetwork.stopSimulation();
+            box.ringtraceNetwork.fit();
         }""")
-        page.wait_for_timeout(500)
-        page.mouse.click(target["x"], target["y"])
-        page.locator("strong").get_by_text(target["kind"], exact=True).wait_for()  # the selected node's kind
+        for attempt in range(CLICK_ATTEMPTS):  # the page may still move while it settles: aim again
+            page.wait_for_timeout(500)
+            target = page.evaluate("""() => {
+                const box = document.querySelector('.ringtrace-canvas');
+                const net = box.ringtraceNetwork;
+                const chosen = net.getSelectedNodes()[0];
+                const r = box.querySelector('canvas').getBoundingClientRect();
+                const positions = net.getPositions();
+                const other = Object.keys(positions).find(id => {
+                    if (id === chosen || net.body.nodes[id].options.title.startsWith('Account')) return false;
+                    const p = net.canvasToDOM(positions[id]);
+                    return p.x > 20 && p.y > 20 && p.x < r.width - 20 && p.y < r.height - 20;
+                });
+                const p = net.canvasToDOM(positions[other]);
+                return {x: r.left + p.x, y: r.top + p.y, kind: net.body.nodes[other].options.title.split('\\n')[0]};
+            }""")
+            page.mouse.click(target["x"], target["y"])
+            # the selected node's kind heads its panel (a <strong>; the word in the Cypher panel does not count)
+            heading = page.locator("strong").filter(has_text=re.compile(rf"^{target['kind']}$")).first
+            try:
+                heading.wait_for(timeout=CLICK_WAIT_MS)
+                break
+            except pw.TimeoutError:
+                if attempt == CLICK_ATTEMPTS - 1:
+                    raise
 
         page.get_by_text("Trace", exact=True).click()
         page.get_by_text("Top-ranked organisation", exact=False).wait_for()
