@@ -19,9 +19,11 @@ from ringtrace.commands.common import friendly_errors
               help="python: python-louvain here; gds: Louvain inside Neo4j with Graph Data Science "
                    "(`ringtrace neo4j install-gds` for the local server).")
 @click.option("--min-size", type=int, default=config.DETECT_MIN_GROUP, show_default=True,
-              help="Smallest group reported as a cluster.")
+              help="Smallest group reported as a cluster (rings can be two accounts).")
 @click.option("--flag-threshold", type=float, default=config.DETECT_FLAG_THRESHOLD, show_default=True,
-              help="Score at or above which a cluster is flagged.")
+              help="Score at or above which a cluster is flagged: decades of evidence against chance per "
+                   "account, plus behaviour points (README: what a score means). Expected chance flags among "
+                   "M clusters are at most M x 10^-S.")
 @click.option("--top-k", type=int, default=config.DETECT_TOP_K, show_default=True,
               help="Strongest links kept per account in the projection.")
 @click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=None,
