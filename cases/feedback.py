@@ -17,7 +17,7 @@ from graph.db import Graph
 FALSE_POSITIVE_CASES = """
 MATCH (c:Case {status: 'false_positive'}) WHERE c.fp_accounts IS NOT NULL
 RETURN c.case_id AS case_id, c.fp_accounts AS accounts, coalesce(c.fp_evidence, []) AS evidence,
-       c.updated_by AS by, toString(date(c.updated_at)) AS day
+       coalesce(c.fp_decided_by, c.updated_by) AS by, coalesce(c.fp_decided_on, toString(date(c.updated_at))) AS day
 """
 NEW_ITEMS_SHOWN = 3
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +203,8 @@ def update(graph: Graph, actor: Actor, case_id: str, status: str | None = None, 
             accounts = accounts_of(graph, case_id)
             fields["fp_accounts"] = accounts
             fields["fp_evidence"] = shared_evidence_keys(graph, accounts)
+            fields["fp_decided_by"] = actor.name
+            fields["fp_decided_on"] = datetime.now(timezone.utc).date().isoformat()
     graph.write(SET_FIELDS, {"case_id": case_id, "fields": fields})
     for field_name, value in changes.items():
         _event(graph, actor, case_id, field_name, {"from": current.get(field_name), "to": value})
