@@ -134,6 +134,11 @@ class CaseView:
                 if e["action"] == "note"]
 
 
+def event_text(event: dict[str, Any]) -> str:
+    """A history entry in words: a note's text, else its details (`from: new, to: confirmed`)."""
+    return event["detail"].get("text") or ", ".join(f"{k}: {v}" for k, v in event["detail"].items())
+
+
 def _check(value: str | None, allowed: tuple[str, ...], what: str) -> None:
     if value is not None and value not in allowed:
         raise RingtraceError(f"{what} must be one of {', '.join(allowed)} (got {value!r}).")

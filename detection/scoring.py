@@ -129,10 +129,6 @@ class Scorer:
         self.display_names = dict(zip(evidence.organisations["org_id"], evidence.organisations["name"]))
         self.releases = evidence.releases
 
-    def score(self, members: list[str]) -> ScoredCluster:
-        """Score one group."""
-        return self.score_all([members])[0]
-
     def score_all(self, groups: list[list[str]]) -> list[ScoredCluster]:
         """Score every group."""
         if not groups:

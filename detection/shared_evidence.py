@@ -86,15 +86,11 @@ class SharedEvidenceTests:
         self.shared = shared.drop_duplicates(["account", "kind", "item"])
         sharers = self.shared.groupby("kind")["account"].nunique().reindex(holders.index, fill_value=0)
         self.rate = (sharers + 1) / (holders + 2)  # Laplace's rule of succession
-        self.holders = holders
         pairs = links[links["src"] != links["dst"]]
         self.links = pd.DataFrame({"u": np.minimum(pairs["src"], pairs["dst"]),
                                    "v": np.maximum(pairs["src"], pairs["dst"])}).drop_duplicates()
         linked = pd.unique(self.links[["u", "v"]].to_numpy().ravel())
         self.link_rate = (len(linked) + 1) / (accounts + 2)
-
-    def kinds(self) -> list[str]:
-        return sorted(self.holders.index) + ([LINK_KIND] if len(self.links) else [])
 
     def test_groups(self, groups: list[list[str]]) -> pd.DataFrame:
         """One row per (group, kind) with any holder: holders, items, collapse, rate, surprise."""

@@ -99,7 +99,8 @@ class IsoTime(str):
 
 
 def _py(value: Any) -> Any:
-    """A value the Bolt driver accepts (no pandas / numpy scalars, no NaN)."""
+    """A value the Bolt driver accepts (no pandas / numpy scalars, no NaN), one cell at a time: the
+    definition `_records` must match column by column (tests/test_loaders.py checks it)."""
     if value is None:
         return None
     if isinstance(value, pd.Timestamp):

@@ -154,10 +154,15 @@ def pick_cluster(key: str) -> str | None:
 
         st.session_state[f"{key}-applied"] = typed
         st.session_state["open_cluster"] = resolve_cluster_id(graph(), typed)
-    preset = st.session_state.pop("open_cluster", None)  # a one-time request from a link or button
+    return preset_selectbox("Cluster", options, key, "open_cluster", labels.get)
+
+
+def preset_selectbox(label: str, options: list[str], key: str, preset_key: str, format_func: Callable) -> str | None:
+    """A selectbox that first honours a one-time request (`preset_key`, set by a link or button) to show an option."""
+    preset = st.session_state.pop(preset_key, None)
     if preset in options:
         st.session_state[key] = preset
-    return st.selectbox("Cluster", options, format_func=labels.get, key=key)
+    return st.selectbox(label, options, format_func=format_func, key=key)
 
 
 def bundle_button(key: str, prepare: str, download: str, file_name: str,

@@ -68,9 +68,7 @@ def _show(case_id: str) -> None:
     for reason in c.get("evidence") or []:
         out.print(escape(f"  evidence: {reason}"))
     print_table(out, "History", ("at", "by", "action", "detail"),
-                [(str(e["at"])[:19], e["by"], e["action"],
-                  e["detail"].get("text") or ", ".join(f"{k} {v}" for k, v in e["detail"].items()))
-                 for e in view.history])
+                [(str(e["at"])[:19], e["by"], e["action"], store.event_text(e)) for e in view.history])
 
 
 @case.command("open")

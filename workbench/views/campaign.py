@@ -9,7 +9,7 @@ from workbench import data
 from workbench.provenance import visit
 from workbench.session import graph, latest_run, read, short_cluster_id, traced, user
 from workbench.text import md
-from workbench.widgets import bundle_button, opening_table, timeline
+from workbench.widgets import bundle_button, opening_table, preset_selectbox, timeline
 
 
 def render() -> None:
@@ -51,10 +51,7 @@ def pick_campaign(key: str) -> str | None:
     options = [k["campaign_id"] for k in campaigns]
     labels = {k["campaign_id"]: f"{short_cluster_id(k['campaign_id'])} · {k['clusters']} clusters · "
               f"{k['accounts']:,} accounts · score {k['score']:.1f}" for k in campaigns}
-    preset = st.session_state.pop("open_campaign", None)  # a one-time request from a link or button
-    if preset in options:
-        st.session_state[key] = preset
-    return st.selectbox("Campaign", options, format_func=labels.get, key=key)
+    return preset_selectbox("Campaign", options, key, "open_campaign", labels.get)
 
 
 def clusters_table(clusters: list[dict]) -> None:

@@ -12,7 +12,7 @@ from workbench import auth
 from workbench.provenance import visit
 from workbench.session import go, graph, user, when
 from workbench.text import md
-from workbench.widgets import bundle_button
+from workbench.widgets import bundle_button, preset_selectbox
 
 FILTERS = ("Open", "Mine", "All")
 
@@ -38,11 +38,8 @@ def render() -> None:
                           for r in rows])
     st.dataframe(table, width="stretch", hide_index=True, key="cases-table")
     ids = [r["case_id"] for r in rows]
-    preset = st.session_state.pop("open_case", None)
-    if preset in ids:
-        st.session_state["case-pick"] = preset
-    case_id = st.selectbox("Case", ids, key="case-pick",
-                           format_func=lambda c: f"{c} · {next(r['title'] for r in rows if r['case_id'] == c)}")
+    titles = {r["case_id"]: r["title"] for r in rows}
+    case_id = preset_selectbox("Case", ids, "case-pick", "open_case", lambda c: f"{c} · {titles[c]}")
     if case_id:
         visit("Cases", open_case=case_id, **{"cases-filter": "All"})
         case_detail(case_id)
@@ -73,15 +70,12 @@ def case_detail(case_id: str) -> None:
         st.caption(md(f"{n['by']} · {when(n['at'])}"))
         st.text(n["text"])
     st.subheader("History")
-    st.dataframe(pd.DataFrame([{"at": when(e["at"]), "by": e["by"], "action": e["action"], "detail": _detail(e)}
-                               for e in view.history]), width="stretch", hide_index=True)
+    history = [{"at": when(e["at"]), "by": e["by"], "action": e["action"], "detail": store.event_text(e)}
+               for e in view.history]
+    st.dataframe(pd.DataFrame(history), width="stretch", hide_index=True)
     if c.get("bundles"):
         st.caption(f"{len(c['bundles'])} bundle(s) exported from this case (listed in its history).")
     _export(case_id, view.origin)
-
-
-def _detail(event: dict) -> str:
-    return event["detail"].get("text") or ", ".join(f"{k}: {v}" for k, v in event["detail"].items())
 
 
 def _edit_form(case_id: str, c: dict) -> None:
