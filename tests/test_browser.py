@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -177,8 +178,26 @@ def test_investigator_flow_in_a_real_browser(workbench, tmp_path):
     assert colours and len(colours) > 20, "the screenshot looks blank"
 
 
+def _wait_idle(page) -> None:
+    """Wait until Streamlit has no script run going (its status widget shows only while one runs)."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+
+
 def _nav(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    """Click `title` in the sidebar once the app is idle and no floating overlay (menu, tooltip) holds the page
+    inert; Escape closes such an overlay."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    link = page.locator('[data-testid="stSidebarNav"] a', has_text=title).first
+    for attempt in range(CLICK_ATTEMPTS):
+        _wait_idle(page)
+        page.keyboard.press("Escape")
+        try:
+            link.click(timeout=CLICK_WAIT_MS)
+            return
+        except PlaywrightTimeout:
+            if attempt == CLICK_ATTEMPTS - 1:
+                raise
 
 
 def _choose(page, label: str, option: str) -> None:
@@ -195,6 +214,8 @@ def test_a_case_from_a_campaign_to_a_confirmed_decision_in_a_real_browser(workbe
     import zipfile
 
     url, result = workbench
+    nonce = uuid.uuid4().hex[:8]  # a kept test server may already hold a case from an earlier run
+    title, note = f"Browser case {nonce}: chain-of-thought harvesting", f"Billing names match the staff list ({nonce})."
     campaign = result.campaigns[0]
     account = next(c.members[0] for cid, c in result.flagged if cid in campaign.cluster_ids)
     with pw.sync_playwright() as p:
@@ -205,14 +226,14 @@ def test_a_case_from_a_campaign_to_a_confirmed_decision_in_a_real_browser(workbe
         page.get_by_text("Click a row to open its campaign or cluster", exact=False).wait_for()
         _nav(page, "Campaign")
         page.get_by_text("Attribution across the campaign", exact=True).wait_for()
-        page.get_by_label("Case title").fill("Browser case: chain-of-thought harvesting")
+        page.get_by_label("Case title").fill(title)
         page.get_by_role("button", name="Open a case").click()
-        page.get_by_text("Browser case: chain-of-thought harvesting", exact=False).first.wait_for()
+        page.get_by_role("heading").filter(has_text=title).first.wait_for()
         page.get_by_label("Assignee").fill("ivy")
-        page.get_by_label("Add a note").fill("Billing names match the lab's staff list.")
+        page.get_by_label("Add a note").fill(note)
         _choose(page, "Set status", "confirmed")
         page.get_by_role("button", name="Save case").click()
-        page.get_by_text("Billing names match the lab's staff list.", exact=True).wait_for()
+        page.get_by_text(note, exact=True).filter(visible=True).first.wait_for()  # not the grid's hidden cell
         page.get_by_role("button", name="Prepare case bundle").click()
         with page.expect_download() as download:
             page.get_by_role("button", name="Download case bundle").click()
