@@ -17,45 +17,22 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from loaders.batches import read_table, split_by_accounts  # noqa: E402
 
 PORT = "7697"
-ACCOUNT_COLUMNS = ("account_id", "src_account_id")
-
-
-def _read(path: Path) -> pd.DataFrame:
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
-def _write(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_parquet(path, index=False) if path.suffix == ".parquet" else frame.to_csv(path, index=False)
 
 
 def split(dataset: Path, out: Path) -> tuple[Path, Path]:
     """Two datasets: the first half of the accounts (and every table without accounts), then the second."""
-    first, second = out / "first-half", out / "second-half"
-    if (second / "accounts.csv").exists() or (second / "accounts.parquet").exists():
-        return first, second
-    for d in (first, second):
-        d.mkdir(parents=True, exist_ok=True)
-    accounts = _read(next(dataset.glob("accounts.*")))["account_id"]
-    later = set(accounts.iloc[len(accounts) // 2:])
-    for path in sorted(dataset.iterdir()):
-        if path.name.startswith("truth"):
-            continue
-        frame = _read(path)
-        column = next((c for c in ACCOUNT_COLUMNS if c in frame.columns), None)
-        if column is None:
-            _write(frame, first / path.name)
-            continue
-        in_second = frame[column].isin(later)
-        _write(frame[~in_second], first / path.name)
-        _write(frame[in_second], second / path.name)
-    return first, second
+    if (out / "second" / "accounts.csv").exists() or (out / "second" / "accounts.parquet").exists():
+        return out / "first", out / "second"
+    accounts = read_table(next(dataset.glob("accounts.*")))["account_id"]
+    return split_by_accounts(dataset, accounts.iloc[len(accounts) // 2:], out)
 
 
 def rows_in(dataset: Path) -> int:
-    return sum(len(_read(p)) for p in dataset.iterdir())
+    return sum(len(read_table(p)) for p in dataset.iterdir())
 
 
 def timed_load(env: dict[str, str], dataset: Path) -> tuple[float, float]:

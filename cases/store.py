@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from cases import watchlist
 from graph.db import Graph, plain
 from ringtrace import audit
 from ringtrace.errors import RingtraceError
@@ -202,8 +203,12 @@ def update(graph: Graph, actor: Actor, case_id: str, status: str | None = None, 
     if "status" in changes:
         if current.get("status") in DECISIONS and status != "closed":
             graph.write(CLEAR_DECISION, {"case_id": case_id})
+        if current.get("status") == "confirmed" and status != "closed":
+            watchlist.unwatch_case(graph, case_id)
         if status in DECISIONS:
             graph.write(APPLY_DECISION, {"case_id": case_id, "decision": DECISIONS[status], "by": actor.name})
+        if status == "confirmed":
+            fields["watching"] = sum(watchlist.watch_case(graph, case_id).values())
         if status == "false_positive":
             accounts = accounts_of(graph, case_id)
             fields["fp_accounts"] = accounts

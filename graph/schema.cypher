@@ -31,3 +31,8 @@ CREATE INDEX campaign_run IF NOT EXISTS FOR (n:Campaign) ON (n.run_id);
 CREATE INDEX account_decision IF NOT EXISTS FOR (n:Account) ON (n.decision);
 CREATE INDEX case_status IF NOT EXISTS FOR (n:Case) ON (n.status);
 CREATE INDEX identifier_value IF NOT EXISTS FOR (n:Identifier) ON (n.value);
+CREATE CONSTRAINT alert_id IF NOT EXISTS FOR (n:Alert) REQUIRE n.alert_id IS UNIQUE;
+CREATE CONSTRAINT intel_report_id IF NOT EXISTS FOR (n:IntelReport) REQUIRE n.report_id IS UNIQUE;
+CREATE CONSTRAINT indicator_id IF NOT EXISTS FOR (n:Indicator) REQUIRE n.indicator_id IS UNIQUE;
+CREATE CONSTRAINT intel_feed_id IF NOT EXISTS FOR (n:IntelFeed) REQUIRE n.feed_id IS UNIQUE;
+CREATE INDEX alert_case IF NOT EXISTS FOR (n:Alert) ON (n.case_id);

@@ -37,8 +37,7 @@ PASSWORD_BYTES = 24
 STALE_LOAD_RUN_S = 24 * 3600.0
 # Detection thresholds a user may change (`ringtrace detect --min-size/--flag-threshold/--top-k`);
 # detection/ explains each where it is used.
-# Smallest reported group. Rings can be two accounts (`--min-size 2`), but the scorer is a Python loop per
-# cluster: at seed scale a default of 2 made `detect` several times slower (measured), so 5 stays the default.
+# Smallest reported group: rings can be two accounts (the scorer is vectorised, so small groups cost little).
 DETECT_MIN_GROUP = 2
 DETECT_FLAG_THRESHOLD = 3.0    # decades of evidence at which a cluster is flagged (README: the flag threshold)
 DETECT_TOP_K = 25              # strongest links kept per account (detection/projection.py)
@@ -49,6 +48,35 @@ LOAD_QUEUE_BATCHES = 2          # batches prepared ahead of the one Neo4j is wri
 QUERY_TIMEOUT_S = float(os.environ.get("RINGTRACE_QUERY_TIMEOUT", "30"))
 QUERY_ROW_CAP = int(os.environ.get("RINGTRACE_QUERY_ROW_CAP", "10000"))
 # Workbench sign-in: this many failures within the window (per user and per client) lock both out.
+# Alerts: POSTed as JSON to this URL after each load or intel import (unset: kept in the graph only).
+WEBHOOK_TIMEOUT_S = float(os.environ.get("RINGTRACE_WEBHOOK_TIMEOUT", "5"))
+WEBHOOK_RETRIES = int(os.environ.get("RINGTRACE_WEBHOOK_RETRIES", "3"))
+WEBHOOK_BACKOFF_S = 0.5  # doubled after each failed attempt
+
+
+def alert_webhook() -> str | None:
+    return os.environ.get("RINGTRACE_ALERT_WEBHOOK") or None
+
+
+@dataclass(frozen=True)
+class TaxiiSettings:
+    """A TAXII 2.1 API root, the collection (id or title) to publish to and pull from, and credentials."""
+
+    api_root: str
+    collection: str
+    user: str | None
+    password: str | None
+
+
+def taxii_settings() -> TaxiiSettings | None:
+    url = os.environ.get("RINGTRACE_TAXII_URL")
+    if not url:
+        return None
+    return TaxiiSettings(url, os.environ.get("RINGTRACE_TAXII_COLLECTION", ""),
+                         os.environ.get("RINGTRACE_TAXII_USER") or None,
+                         os.environ.get("RINGTRACE_TAXII_PASSWORD") or None)
+
+
 LOGIN_MAX_FAILURES = int(os.environ.get("RINGTRACE_LOGIN_MAX_FAILURES", "10"))
 LOGIN_FAILURE_WINDOW_S = 15 * 60.0
 LOGIN_LOCKOUT_S = float(os.environ.get("RINGTRACE_LOGIN_LOCKOUT", str(15 * 60)))

@@ -13,6 +13,7 @@ WRITE_ACTIONS = {
     "note": ("investigator", "admin"),
     "save_query": ("investigator", "admin"),
     "case_write": ("investigator", "admin"),
+    "intel": ("investigator", "admin"),
 }
 
 

@@ -87,3 +87,31 @@ def sample_detected(sample_loaded, tmp_path_factory):
     out = tmp_path_factory.mktemp("detect-results")
     write_results(result, out)
     return sample_loaded, result, out
+
+
+def later_accounts() -> dict[str, set[str]]:
+    """The last-created third of each fraud campaign's accounts in the sample, by campaign: the operators'
+    next wave. The truth table only builds the scenario; nothing under test reads it."""
+    import pandas as pd
+
+    truth = pd.read_csv(SAMPLE / "truth.csv", dtype=str, keep_default_na=False)
+    accounts = pd.read_csv(SAMPLE / "accounts.csv", dtype=str, keep_default_na=False)
+    fraud = accounts.merge(truth[truth["is_fraud"] == "true"], on="account_id").sort_values("created_at")
+    return {cid: set(g["account_id"].iloc[-(len(g) // 3):]) for cid, g in fraud.groupby("campaign_id")}
+
+
+@pytest.fixture(scope="module")
+def first_batch_detected(neo4j_server, tmp_path_factory):
+    """The sample without each operator's next wave, loaded and detected: (graph, result, second batch dir,
+    {campaign: its next wave's accounts})."""
+    from detection.run import detect
+    from loaders.batches import split_by_accounts
+    from loaders.load import load_dataset
+
+    waves = later_accounts()
+    first, second = split_by_accounts(SAMPLE, set().union(*waves.values()), tmp_path_factory.mktemp("batches"))
+    g = _emptied()
+    load_dataset(g, first, progress=False)
+    result = detect(g, progress=False)
+    yield g, result, second, waves
+    g.close()

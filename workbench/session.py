@@ -19,7 +19,8 @@ log = logging.getLogger("ringtrace.workbench")
 PAGE_FILES = {"Overview": "workbench/pages/overview.py", "Campaign": "workbench/pages/campaign.py",
               "Cluster": "workbench/pages/cluster.py",
               "Explore": "workbench/pages/explore.py", "Trace": "workbench/pages/trace.py",
-              "Queries": "workbench/pages/queries.py", "Cases": "workbench/pages/cases.py"}
+              "Queries": "workbench/pages/queries.py", "Cases": "workbench/pages/cases.py",
+              "Alerts": "workbench/pages/alerts.py", "Changes": "workbench/pages/changes.py"}
 
 
 CACHE_TTL_S = 300
@@ -29,8 +30,9 @@ VERSION_KEY = """
 OPTIONAL MATCH (l:LoadRun) WITH max(l.started_at) AS loaded
 OPTIONAL MATCH (d:DetectionRun) WITH loaded, max(d.started_at) AS detected
 OPTIONAL MATCH (c:Case) WITH loaded, detected, max(c.updated_at) AS decided
+OPTIONAL MATCH (al:Alert) WITH loaded, detected, decided, max(al.raised_at) AS alerted
 RETURN coalesce(toString(loaded), '-') + '|' + coalesce(toString(detected), '-') + '|'
-       + coalesce(toString(decided), '-') AS v
+       + coalesce(toString(decided), '-') + '|' + coalesce(toString(alerted), '-') AS v
 """
 
 

@@ -6,8 +6,10 @@ import click
 
 def register(main: click.Group) -> None:
     """Attach every command group to the `ringtrace` group."""
-    from ringtrace.commands import bundle, case, data, demo, detect, neo4j, query, requests, trace, workbench
+    from ringtrace.commands import bundle, case, data, demo, detect, intel, monitor, neo4j, query, requests, trace
+    from ringtrace.commands import workbench as workbench_commands
 
     for command in (neo4j.neo4j, demo.demo, data.load, data.sample, detect.detect, trace.trace, query.query,
-                    bundle.export, bundle.verify, case.case, workbench.app, workbench.user, requests.requests):
+                    bundle.export, bundle.verify, case.case, monitor.changes, monitor.alerts, intel.intel,
+                    workbench_commands.app, workbench_commands.user, requests.requests):
         main.add_command(command)

@@ -30,6 +30,19 @@ def print_load_summary(summary) -> None:
         console.print(escape(f"{summary.rejected:,} rejected rows, each with its reason, in {summary.rejects_file}"))
 
 
+def print_alerts(raised: list[dict]) -> None:
+    """The alerts a load raised (new accounts touching watched items)."""
+    from ringtrace.terminal import console as make_console
+    from ringtrace.terminal import escape
+
+    console = make_console()
+    for a in raised:
+        console.print(escape(f"[{a['alert_id']}] {a['summary']}" + (f" (webhook: {a['webhook']})"
+                                                                    if a.get("webhook") else "")))
+    if raised:
+        console.print(escape(f"{len(raised)} alert(s): `ringtrace alerts` lists them."))
+
+
 @click.command()
 @click.argument("dataset", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -43,10 +56,13 @@ def load(dataset: Path, rejects: Path | None, no_progress: bool) -> None:
 def _load(dataset: Path, rejects: Path | None, progress: bool) -> None:
     from graph.db import connect
     from loaders.load import load_dataset
+    from monitoring.alerts import check_load
 
     with connect() as g:
         summary = load_dataset(g, dataset, rejects, progress=progress)
+        raised = check_load(g, summary.run_id)
     print_load_summary(summary)
+    print_alerts(raised)
     if summary.failed_files:
         raise SystemExit(1)
 

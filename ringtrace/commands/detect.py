@@ -42,12 +42,15 @@ def _detect(resolution: float, seed: int, engine: str, results: Path | None, pro
     from detection.run import detect as run_detection
     from graph.cluster_ids import short_cluster_id
     from graph.db import connect
+    from monitoring.changes import compare
+    from ringtrace.commands.monitor import print_changes
     from ringtrace.terminal import console as make_console
     from ringtrace.terminal import escape, print_table
 
     with connect() as g:
         result = run_detection(g, DetectionParams(resolution=resolution, seed=seed, **(thresholds or {})),
                                engine, progress)
+        changes = compare(g, result.run_id, save=True)
     console = make_console()
     print_table(console, f"Detection {result.run_id}: {len(result.flagged)} flagged of {len(result.clusters)} clusters",
                 ("cluster", "size", "score", "top reasons"),
@@ -57,8 +60,10 @@ def _detect(resolution: float, seed: int, engine: str, results: Path | None, pro
         if len(k.cluster_ids) > 1:
             console.print(escape(f"Campaign {short_cluster_id(k.campaign_id)}: " + "; ".join(k.reasons)))
     console.print(escape("Timings (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items())))
-    console.print(escape(f"Cluster ids: the short form ({short_cluster_id(result.cluster_ids[0]) if result.cluster_ids else 'c0001'}) "
-                         f"names a cluster of the latest run in every command; the full form is {result.run_id}-cNNNN."))
+    example = short_cluster_id(result.cluster_ids[0]) if result.cluster_ids else "c0001"
+    console.print(escape(f"Cluster ids: the short form ({example}) names a cluster of the latest run in every "
+                         f"command; the full form is {result.run_id}-cNNNN."))
+    print_changes(changes, console)
     if results:
         f, c = write_results(result, results)
         console.print(escape(f"Wrote {f} and {c}"))

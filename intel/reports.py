@@ -1,0 +1,73 @@
+"""Partner reports in the graph: a parsed STIX bundle becomes an IntelReport naming Indicators, and every
+account that touches one of them raises an alert naming the report.
+
+    (:IntelReport {report_id, name, partner, source, imported_at, imported_by, objects, skipped})
+      -[:NAMES {stix_id}]->(:Indicator {indicator_id: 'kind:value', kind, value})
+
+Indicators stay on the watchlist: a later load whose new accounts touch one alerts too
+(`monitoring.alerts.check_load`).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from graph.db import Graph, plain
+from graph.item_kinds import accounts_touching
+from intel.stix_in import Report
+from monitoring.alerts import Watched, raise_alerts
+from ringtrace import audit
+from ringtrace.rights import Actor, require
+
+SAVE_REPORT = """
+MERGE (r:IntelReport {report_id: $report_id})
+SET r.name = $name, r.partner = $partner, r.source = $source, r.imported_at = datetime(), r.imported_by = $by,
+    r.objects = $objects, r.skipped = $skipped
+WITH r
+UNWIND $items AS item
+MERGE (i:Indicator {indicator_id: item.kind + ':' + item.value})
+ON CREATE SET i.kind = item.kind, i.value = item.value
+MERGE (r)-[n:NAMES]->(i)
+SET n.stix_id = item.stix_id
+"""
+LIST_REPORTS = """
+MATCH (r:IntelReport)
+RETURN r.report_id AS report_id, r.name AS name, r.partner AS partner, r.source AS source,
+       r.imported_at AS imported_at, COUNT { (r)-[:NAMES]->() } AS indicators,
+       COUNT { (:Alert)-[:FROM_REPORT]->(r) } AS alerts
+ORDER BY imported_at DESC
+"""
+
+
+@dataclass
+class ImportResult:
+    report: Report
+    matched: dict[tuple[str, str], list[str]]  # (kind, value) -> accounts touching it
+    alerts: list[dict[str, Any]]
+
+
+def import_report(graph: Graph, actor: Actor, report: Report, source: str) -> ImportResult:
+    """Save the report and its indicators, match them against the whole graph and raise alerts."""
+    require(actor, "intel")
+    graph.write(SAVE_REPORT, {
+        "report_id": report.report_id, "name": report.name, "partner": report.partner, "source": source,
+        "by": actor.name, "objects": report.objects, "skipped": [f"{i}: {why}" for i, why in report.skipped],
+        "items": [{"kind": it.kind, "value": it.value, "stix_id": it.stix_id} for it in report.items]})
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for it in report.items:
+        by_kind[it.kind].append(it.value)
+    matched: dict[tuple[str, str], list[str]] = {}
+    for kind, values in by_kind.items():
+        for value, accounts in accounts_touching(graph, kind, values).items():
+            matched[(kind, value)] = sorted(accounts)
+    hits = [(Watched("intel", report.report_id, report.name, kind, value, partner=report.partner), accounts)
+            for (kind, value), accounts in sorted(matched.items())]
+    alerts = raise_alerts(graph, hits, f"report {report.name}")
+    audit.record(actor.name, "intel_import", {"report_id": report.report_id, "source": source,
+                                              "indicators": len(report.items), "alerts": len(alerts)})
+    return ImportResult(report, matched, alerts)
+
+
+def list_reports(graph: Graph) -> list[dict[str, Any]]:
+    return [plain(r) for r in graph.read(LIST_REPORTS)]

@@ -1,0 +1,1 @@
+"""Monitoring: what changed between detection runs, watched items, and alerts on new accounts."""

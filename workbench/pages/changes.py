@@ -1,0 +1,5 @@
+"""The Changes page (drawn by workbench/views/changes.py)."""
+from workbench.session import friendly
+from workbench.views.changes import render
+
+friendly(render)
