@@ -23,7 +23,7 @@ from ringtrace.errors import RingtraceError
 
 STIX_ID = re.compile(r"^([a-z0-9][a-z0-9-]*[a-z0-9])--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                      r"[0-9a-fA-F]{12}$")
-COMPARISON = re.compile(r"([a-z0-9-]+):([a-z_]+)\s*=\s*'((?:[^'\\]|\\.)*)'")
+COMPARISON = re.compile(r"([a-z0-9-]+):([^\s=!<>]+)\s*=\s*'((?:[^'\\]|\\.)*)'")
 JOINER = re.compile(r"\s+(AND|OR)\s+")
 CUSTOM_TYPE = "x-ringtrace-identifier"
 # ringtrace's own item kinds that the custom object can name (others are identifier kinds: kind:value)

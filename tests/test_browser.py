@@ -3,43 +3,25 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CLICK_ATTEMPTS,
+    CLICK_WAIT_MS,
+    SCREENSHOT_DIR,
+    STEP_TIMEOUT_MS,
+    free_port,
+    running_workbench,
+    wait_healthy,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
-START_TIMEOUT_S = 60
-STEP_TIMEOUT_MS = 60_000
 GRID_ROW_PX = 35  # Streamlit's dataframe: header and rows are 35 px high
-CLICK_ATTEMPTS = 3
-CLICK_WAIT_MS = 15_000
-SCREENSHOT_DIR = Path(__file__).resolve().parent.parent / ".ringtrace" / "screenshots"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str) -> bool:
-    """True once Streamlit answers its health check (within START_TIMEOUT_S)."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            return True
-        except OSError:
-            time.sleep(0.5)
-    return False
 
 
 @pytest.fixture(scope="module")
@@ -48,16 +30,8 @@ def workbench(sample_detected):
 
     g, result, _ = sample_detected
     trace_all(g, result.run_id)
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "ringtrace.cli", "app", "--port", str(port)],
-                            env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    if not _wait_healthy(url):
-        proc.kill()
-        pytest.fail("the workbench did not start: " + proc.stdout.read().decode()[-2000:])
-    yield url, result
-    proc.terminate()
-    proc.wait(timeout=30)
+    with running_workbench() as url:
+        yield url, result
 
 
 def _click_first_grid_row(page, key: str) -> None:
@@ -178,95 +152,6 @@ def test_investigator_flow_in_a_real_browser(workbench, tmp_path):
     assert colours and len(colours) > 20, "the screenshot looks blank"
 
 
-def _wait_idle(page) -> None:
-    """Wait until Streamlit has no script run going (its status widget shows only while one runs)."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
-
-
-def _nav(page, title: str) -> None:
-    """Click `title` in the sidebar once the app is idle and no floating overlay (menu, tooltip) holds the page
-    inert; Escape closes such an overlay."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    link = page.locator('[data-testid="stSidebarNav"] a', has_text=title).first
-    for attempt in range(CLICK_ATTEMPTS):
-        _wait_idle(page)
-        page.keyboard.press("Escape")
-        try:
-            link.click(timeout=CLICK_WAIT_MS)
-            return
-        except PlaywrightTimeout:
-            if attempt == CLICK_ATTEMPTS - 1:
-                raise
-
-
-def _choose(page, label: str, option: str) -> None:
-    """Pick `option` in the Streamlit selectbox labelled `label`."""
-    page.get_by_label(label, exact=True).click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
-def test_a_case_from_a_campaign_to_a_confirmed_decision_in_a_real_browser(workbench, tmp_path):
-    """Campaign -> open a case -> assign, note, confirm -> export its bundle; the decision shows on the accounts
-    (Explore), in a saved query and in the bundle."""
-    pw = pytest.importorskip("playwright.sync_api")
-    import json
-    import zipfile
-
-    url, result = workbench
-    nonce = uuid.uuid4().hex[:8]  # a kept test server may already hold a case from an earlier run
-    title, note = f"Browser case {nonce}: chain-of-thought harvesting", f"Billing names match the staff list ({nonce})."
-    campaign = result.campaigns[0]
-    account = next(c.members[0] for cid, c in result.flagged if cid in campaign.cluster_ids)
-    with pw.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        page.set_default_timeout(STEP_TIMEOUT_MS)
-        page.goto(url)
-        page.get_by_text("Click a row to open its campaign or cluster", exact=False).wait_for()
-        _nav(page, "Campaign")
-        page.get_by_text("Attribution across the campaign", exact=True).wait_for()
-        page.get_by_label("Case title").fill(title)
-        page.get_by_role("button", name="Open a case").click()
-        page.get_by_role("heading").filter(has_text=title).first.wait_for()
-        page.get_by_label("Assignee").fill("ivy")
-        page.get_by_label("Add a note").fill(note)
-        _choose(page, "Set status", "confirmed")
-        page.get_by_role("button", name="Save case").click()
-        page.get_by_text(note, exact=True).filter(visible=True).first.wait_for()  # not the grid's hidden cell
-        page.get_by_role("button", name="Prepare case bundle").click()
-        with page.expect_download() as download:
-            page.get_by_role("button", name="Download case bundle").click()
-        bundle = tmp_path / "case.zip"
-        download.value.save_as(bundle)
-        page.screenshot(path=str(SCREENSHOT_DIR / "workbench-case.png"), full_page=True)
-
-        _nav(page, "Explore")
-        search = page.get_by_label("Search any identifier", exact=False)
-        search.fill(account)
-        search.press("Enter")
-        page.get_by_role("button", name=f"Add Account {account}").click()
-        page.get_by_text('"confirmed"', exact=False).first.wait_for()  # the account's decision in its properties
-        browser.close()
-    verified = subprocess.run([sys.executable, "-m", "ringtrace.cli", "verify", str(bundle)], capture_output=True,
-                              text=True)
-    assert verified.returncode == 0, verified.stdout + verified.stderr
-    z = zipfile.ZipFile(bundle)
-    record = json.loads(z.read("case.json"))
-    assert record["case"]["status"] == "confirmed" and record["case"]["assignee"] == "ivy"
-    assert any(e["action"] == "note" for e in record["history"])
-    case_id = record["case"]["case_id"]
-    decided = subprocess.run([sys.executable, "-m", "ringtrace.cli", "query", "decided_accounts", "--format", "csv"],
-                             capture_output=True, text=True)
-    assert decided.returncode == 0 and f"{account},confirmed,{case_id}" in decided.stdout, decided.stdout[-2000:]
-    from cases import store
-    from graph.db import connect
-    from ringtrace.rights import Actor
-
-    with connect() as g:
-        store.update(g, Actor("test", "admin"), case_id, status="closed")
-
-
 def test_non_loopback_bind_shows_only_the_login_and_locks_out_after_failures(neo4j_server, tmp_path):
     """`streamlit run app.py --server.address 0.0.0.0`, as the README allows: login only, then lockout."""
     pw = pytest.importorskip("playwright.sync_api")
@@ -281,7 +166,7 @@ def test_non_loopback_bind_shows_only_the_login_and_locks_out_after_failures(neo
                NEO4J_PASSWORD=server.password)
     subprocess.run([sys.executable, "-m", "ringtrace.cli", "user", "add", "ivan", "--role", "investigator",
                     "--password", "right-password"], env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(Path(config.PROJECT_ROOT) / "app.py"),
                              "--server.address", "0.0.0.0", "--server.port", str(port), "--server.headless", "true",
                              "--browser.gatherUsageStats", "false"],
@@ -295,7 +180,7 @@ def test_non_loopback_bind_shows_only_the_login_and_locks_out_after_failures(neo
         return sum(json.loads(line)["action"] == action for line in audit_log.read_text().splitlines() if line)
 
     try:
-        assert _wait_healthy(url), "the workbench did not start"
+        assert wait_healthy(url), "the workbench did not start"
         with pw.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             page = browser.new_page()

@@ -171,3 +171,10 @@ def test_scenarios_write_their_tables(tmp_path, scenario):
         cards = pd.read_csv(d / "account_cards.csv").merge(truth, on="account_id")
         per_campaign = cards[cards["is_fraud"] == "true"].groupby("campaign_id")["card_fingerprint"].nunique()
         assert (per_campaign >= 8).all()  # several card groups per campaign, each with its own cards
+
+
+@pytest.mark.parametrize("command", [("changes",), ("alerts",), ("intel",), ("intel", "import"), ("intel", "export"),
+                                     ("intel", "publish"), ("intel", "pull")])
+def test_monitoring_and_intel_commands_have_help(command):
+    done = subprocess.run([sys.executable, "-m", "ringtrace.cli", *command, "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "Usage:" in done.stdout and len(done.stdout) > 200, done.stderr

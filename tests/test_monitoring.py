@@ -20,7 +20,6 @@ ADMIN = Actor("tester", "admin")
 
 def _truth():
     import pandas as pd
-
     from conftest import SAMPLE
 
     return pd.read_csv(SAMPLE / "truth.csv", dtype=str, keep_default_na=False).set_index("account_id")

@@ -80,7 +80,10 @@ def _export(case_id: str, out: Path) -> None:
 @intel.command("publish")
 @click.option("--case", "case_id", required=True, help="A confirmed case.")
 def intel_publish(case_id: str) -> None:
-    """Send a confirmed case's indicators to the configured TAXII 2.1 collection."""
+    """Send a confirmed case's indicators to the configured TAXII 2.1 collection.
+
+    The same objects as `intel export`; publishing a case again sends the same ids. The server:
+    RINGTRACE_TAXII_URL, RINGTRACE_TAXII_COLLECTION, RINGTRACE_TAXII_USER and RINGTRACE_TAXII_PASSWORD."""
     friendly_errors(_publish)(case_id)
 
 
@@ -98,7 +101,11 @@ def _publish(case_id: str) -> None:
 
 @intel.command("pull")
 def intel_pull() -> None:
-    """Import every report added to the configured TAXII 2.1 collection since the last pull."""
+    """Import every report added to the configured TAXII 2.1 collection since the last pull.
+
+    Each report's items are matched against the graph (alerts name the report) and stay watched for later
+    loads. The server: RINGTRACE_TAXII_URL, RINGTRACE_TAXII_COLLECTION, RINGTRACE_TAXII_USER and
+    RINGTRACE_TAXII_PASSWORD."""
     friendly_errors(_pull)()
 
 

@@ -1,0 +1,87 @@
+"""What the browser tests share: Debian's chromium with Playwright, a workbench started on a free port, and
+steps that wait for Streamlit to settle."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+START_TIMEOUT_S = 60
+STEP_TIMEOUT_MS = 60_000
+CLICK_ATTEMPTS = 3
+CLICK_WAIT_MS = 15_000
+SCREENSHOT_DIR = Path(__file__).resolve().parent.parent / ".ringtrace" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str) -> bool:
+    """True once Streamlit answers its health check (within START_TIMEOUT_S)."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+@contextmanager
+def running_workbench() -> Iterator[str]:
+    """`ringtrace app` on a free loopback port; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "ringtrace.cli", "app", "--port", str(port)],
+                            env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    if not wait_healthy(url):
+        proc.kill()
+        pytest.fail("the workbench did not start: " + proc.stdout.read().decode()[-2000:])
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def wait_idle(page) -> None:
+    """Wait until Streamlit has no script run going (its status widget shows only while one runs)."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
+
+
+def nav(page, title: str) -> None:
+    """Click `title` in the sidebar once the app is idle and no floating overlay (menu, tooltip) holds the page
+    inert; Escape closes such an overlay."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    link = page.locator('[data-testid="stSidebarNav"] a', has_text=title).first
+    for attempt in range(CLICK_ATTEMPTS):
+        wait_idle(page)
+        page.keyboard.press("Escape")
+        try:
+            link.click(timeout=CLICK_WAIT_MS)
+            return
+        except PlaywrightTimeout:
+            if attempt == CLICK_ATTEMPTS - 1:
+                raise
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit selectbox labelled `label`."""
+    page.get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
