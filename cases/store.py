@@ -4,6 +4,7 @@ every change to it (who, when, what). Cases live in the graph:
     (:Case)-[:COVERS]->(:Account)          the accounts the case is about
     (:Case)-[:OPENED_FROM]->(:Campaign|:Cluster)
     (:Case)-[:HAS_EVENT]->(:CaseEvent)     its history: opened, status, assignee, priority, note, export
+    (:Case)-[:WATCHES]->(item)             a confirmed case's own infrastructure (cases/watchlist.py)
 
 A case's decision reaches its accounts: `confirmed` writes `decision = 'confirmed'` (and the case,
 time and who) on each covered account, `false_positive` writes `decision = 'false_positive'` and keeps
