@@ -334,6 +334,29 @@ def test_cases_page_investigators_change_a_case_viewers_only_read(investigated):
     store.update(g, Actor("ivy", "investigator"), case_id, status="closed")
 
 
+def test_alerts_page_lists_a_partner_reports_alert_and_viewers_cannot_import(investigated):
+    """An alert raised by importing a partner's report shows on the Alerts page; a viewer sees no import."""
+    from intel import reports, stix_in
+    from ringtrace.rights import Actor
+
+    g, result = investigated
+    account = result.flagged[0][1].members[0]
+    bundle = {"type": "bundle", "id": "bundle--0b6a8b3e-6d7e-4c84-9a6f-1d2b3c4d5e6f", "objects": [
+        {"type": "user-account", "spec_version": "2.1", "id": "user-account--5a0c9c2e-1f3a-4b8e-8d6f-2a1b3c4d5e6f",
+         "user_id": account}]}
+    report = stix_in.parse(json.dumps(bundle), "partner.json")
+    imported = reports.import_report(g, Actor("tester", "admin"), report, "test")
+    assert imported.alerts and imported.alerts[0]["accounts"] == [account]
+    at = _open("Alerts")
+    assert imported.alerts[0]["alert_id"] in _texts(at) and account in _texts(at)
+    assert at.get("file_uploader"), "investigators and admins can import a report"
+    viewer = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    viewer.session_state["user"], viewer.session_state["role"] = "vic", "viewer"
+    viewer.run()
+    viewer.switch_page(PAGE_FILES["Alerts"]).run()
+    assert not viewer.exception and not viewer.get("file_uploader")
+
+
 def test_every_view_shows_its_cypher_and_back_returns_to_what_was_open(investigated):
     _, result = investigated
     at = _open("Cluster")
@@ -370,25 +393,3 @@ def test_neo4j_down_is_a_helpful_message(neo4j_server, monkeypatch):
     assert errors and "Cannot reach Neo4j" in errors[0]
     assert "Traceback" not in "\n".join(errors)
 
-
-def test_alerts_page_lists_a_partner_reports_alert_and_viewers_cannot_import(investigated):
-    """An alert raised by importing a partner's report shows on the Alerts page; a viewer sees no import."""
-    from intel import reports, stix_in
-    from ringtrace.rights import Actor
-
-    g, result = investigated
-    account = result.flagged[0][1].members[0]
-    bundle = {"type": "bundle", "id": "bundle--0b6a8b3e-6d7e-4c84-9a6f-1d2b3c4d5e6f", "objects": [
-        {"type": "user-account", "spec_version": "2.1", "id": "user-account--5a0c9c2e-1f3a-4b8e-8d6f-2a1b3c4d5e6f",
-         "user_id": account}]}
-    report = stix_in.parse(json.dumps(bundle), "partner.json")
-    imported = reports.import_report(g, Actor("tester", "admin"), report, "test")
-    assert imported.alerts and imported.alerts[0]["accounts"] == [account]
-    at = _open("Alerts")
-    assert imported.alerts[0]["alert_id"] in _texts(at) and account in _texts(at)
-    assert at.get("file_uploader"), "investigators and admins can import a report"
-    viewer = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    viewer.session_state["user"], viewer.session_state["role"] = "vic", "viewer"
-    viewer.run()
-    viewer.switch_page(PAGE_FILES["Alerts"]).run()
-    assert not viewer.exception and not viewer.get("file_uploader")
