@@ -7,6 +7,7 @@ Rule: an item of a kind in WATCH_KINDS is watched when most of the accounts hold
 own (`2 * case_holders > holders`, counted when the case is confirmed). The item then belongs to the
 operator rather than to a crowd: a household NAT, a popular prompt template or a public proxy service
 that the case's accounts merely passed through is not watched, so it cannot alert on everyone else.
+Proxy-service and VPN exit addresses are never watched as addresses (the service itself may be).
 The counts are frozen at confirmation: new accounts that later share the item do not dilute it.
 """
 from __future__ import annotations
@@ -19,10 +20,15 @@ from graph.item_kinds import KINDS, ItemKind
 WATCH_KINDS = ("card", "device", "identifier", "key_ip", "template", "proxy_service")
 
 
+# An address that is a proxy-service or VPN exit carries every customer's traffic: never the operator's own.
+SHARED_EXIT = "coalesce(x.is_proxy_exit, false) OR coalesce(x.is_vpn, false)"
+
+
 def _watch(kind: ItemKind) -> str:
+    exits = f" AND NOT ({SHARED_EXIT})" if kind.label == "IPAddress" else ""
     return f"""
 MATCH (c:Case {{case_id: $case_id}})-[:COVERS]->(a:Account)
-MATCH {kind.path} WHERE x:{kind.label}
+MATCH {kind.path} WHERE x:{kind.label}{exits}
 WITH c, x, count(DISTINCT a) AS inside
 WITH c, x, inside, COUNT {{ MATCH {kind.path} RETURN DISTINCT a }} AS holders
 WHERE 2 * inside > holders
