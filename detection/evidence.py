@@ -127,6 +127,7 @@ RETURN DISTINCT i.ip AS ip, o.org_id AS service, o.name AS service_name
 """
 
 DATACENTER_IPS = "MATCH (i:IPAddress) WHERE i.is_datacenter OR i.is_vpn RETURN i.ip AS ip"
+VPN_IPS = "MATCH (i:IPAddress) WHERE i.is_vpn RETURN i.ip AS ip"
 
 ORGANISATION_NAMES = "MATCH (o:Organisation) RETURN o.org_id AS org_id, o.name AS name"
 
@@ -150,6 +151,7 @@ class Evidence:
     links: pd.DataFrame
     proxy_exits: pd.DataFrame
     datacenter_ips: set[str]
+    vpn_ips: set[str]
     organisations: pd.DataFrame
     releases: pd.DataFrame
     load_runs: list[str]
@@ -178,6 +180,7 @@ def read_evidence(graph: Graph, caps: dict[str, int]) -> Evidence:
         links=_frame(graph.read_df(ACCOUNT_LINKS), ["src", "dst", "kind"]),
         proxy_exits=graph.read_df(PROXY_EXITS),
         datacenter_ips={r["ip"] for r in graph.read(DATACENTER_IPS)},
+        vpn_ips={r["ip"] for r in graph.read(VPN_IPS)},
         organisations=graph.read_df(ORGANISATION_NAMES),
         releases=graph.read_df(MODEL_RELEASES),
         load_runs=[r["run_id"] for r in graph.read(LOAD_RUNS)],

@@ -7,6 +7,13 @@ strangers little, and items past their kind's cap (`DF_CAP`) nothing: those neve
 pairing, which keeps a hydra pool's exit addresses from making a near-complete graph.
 Each account then keeps only its `TOP_K` strongest links (a k-nearest-neighbour
 sparsification), bounding memory at `TOP_K` edges per account.
+
+Addresses that are shared by design never link accounts (`without_shared_exits`): a proxy
+service's exit nodes and consumer-VPN exits carry every customer's traffic whoever runs the
+account, so sharing one says nothing about a common operator, whatever its `df`. A fixed cap
+alone does not hold: the same exit pool falls under the cap as soon as fewer accounts use it
+(a smaller batch of the same data), and its privacy-minded customers join the operator's
+cluster. Proxy traffic still counts as behaviour in the score.
 """
 from __future__ import annotations
 
@@ -64,6 +71,17 @@ def _pairs_of_groups(codes: np.ndarray, item_codes: np.ndarray, weights: np.ndar
         empty = np.array([], dtype=np.int64)
         return empty, empty, np.array([], dtype=float)
     return np.concatenate(us), np.concatenate(vs), np.concatenate(ws)
+
+
+SHARED_EXIT_KINDS = ("ip",)  # sign-up, login and request addresses; an API key's creation address stays
+
+
+def without_shared_exits(incidence: dict[str, pd.DataFrame], exits: set[str]) -> dict[str, pd.DataFrame]:
+    """The incidence lists without proxy-service and VPN exit addresses in the address kinds."""
+    if not exits:
+        return incidence
+    return {kind: (df[~df["item"].isin(exits)] if kind in SHARED_EXIT_KINDS else df)
+            for kind, df in incidence.items()}
 
 
 def project(incidence: dict[str, pd.DataFrame], top_k: int = TOP_K,

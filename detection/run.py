@@ -120,8 +120,9 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
         ev = step("reading evidence from Neo4j", evidence.read_evidence, graph, params.df_cap)
         if ev.accounts.empty:
             raise RingtraceError("No accounts in the graph: load a dataset first (`ringtrace load DIR`).")
-        all_edges = step("building the account projection", projection.pair_weights, ev.incidence,
-                         params.kind_weight)
+        shared_exits = set(ev.proxy_exits["ip"]) | ev.vpn_ips
+        all_edges = step("building the account projection", projection.pair_weights,
+                         projection.without_shared_exits(ev.incidence, shared_exits), params.kind_weight)
         edges = step("keeping each account's strongest links", projection.sparsify, all_edges, params.top_k)
         if engine == "gds":
             tasks: dict[str, Any] = {}

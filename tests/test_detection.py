@@ -138,3 +138,15 @@ def test_campaigns_group_a_fragmented_operators_clusters_and_keep_two_operators_
     linked = graph.read("MATCH (k:Campaign {run_id: $run})-[:ATTRIBUTED_TO]->(p:Person) RETURN count(*) AS n",
                         {"run": result.run_id})[0]["n"]
     assert linked >= 3
+
+
+def test_a_smaller_batch_keeps_the_proxy_services_other_customers_out(first_batch_detected):
+    """The sample without each operator's last third: the proxy pool's exits are now shared by fewer accounts
+    than the address cap, yet its privacy-minded customers stay out of the operators' clusters (shared exits
+    never link accounts) and each flagged cluster is one operator."""
+    _, result, _, _ = first_batch_detected
+    truth = pd.read_csv(SAMPLE / "truth.csv", dtype=str, keep_default_na=False).set_index("account_id")
+    assert result.flagged
+    for cid, c in result.flagged:
+        operators = truth.loc[c.members, "campaign_id"].value_counts().to_dict()
+        assert list(operators) != [""] and "" not in operators and len(operators) == 1, (cid, operators)
