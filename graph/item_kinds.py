@@ -36,45 +36,29 @@ KINDS: dict[str, ItemKind] = {k.name: k for k in (
              "-[:OPERATED_BY]->(x)", "proxy service whose exits the account used"),
     ItemKind("email_domain", "EmailDomain", "domain", "(a)-[:EMAIL_AT]->(x)", "e-mail domain"),
 )}
-# Kinds matched on the account itself rather than on a node it points to.
-ACCOUNT_KINDS = {"account": "account_id", "email": "email"}
-
-
-def _items_of_accounts(kind: ItemKind) -> str:
-    return (f"UNWIND $accounts AS id MATCH (a:Account {{account_id: id}}) MATCH {kind.path} "
-            f"WHERE x:{kind.label} RETURN DISTINCT a.account_id AS account, x.{kind.key} AS value")
+# `$run`: only accounts a given load brought in first (their first load_runs entry); null: every account.
+ACCOUNT_OF_RUN = "a:Account AND ($run IS NULL OR a.load_runs[0] = $run)"
 
 
 def _accounts_of_items(kind: ItemKind) -> str:
     return (f"UNWIND $values AS v MATCH (x:{kind.label} {{{kind.key}: v}}) MATCH {kind.path} "
-            f"RETURN DISTINCT a.account_id AS account, v AS value")
+            f"WHERE {ACCOUNT_OF_RUN} RETURN DISTINCT a.account_id AS account, v AS value")
 
 
-ITEMS_OF_ACCOUNTS = {name: _items_of_accounts(k) for name, k in KINDS.items()}
 ACCOUNTS_OF_ITEMS = {name: _accounts_of_items(k) for name, k in KINDS.items()}
 ACCOUNTS_BY_PROPERTY = {
-    "account": "UNWIND $values AS v MATCH (a:Account {account_id: v}) RETURN a.account_id AS account, v AS value",
-    "email": "UNWIND $values AS v MATCH (a:Account {email: v}) RETURN a.account_id AS account, v AS value",
+    "account": f"UNWIND $values AS v MATCH (a:Account {{account_id: v}}) WHERE {ACCOUNT_OF_RUN} "
+               "RETURN a.account_id AS account, v AS value",
+    "email": f"UNWIND $values AS v MATCH (a:Account {{email: v}}) WHERE {ACCOUNT_OF_RUN} "
+             "RETURN a.account_id AS account, v AS value",
 }
-ALL_KINDS = tuple(KINDS) + tuple(ACCOUNT_KINDS)
 
 
-def items_of(graph: Graph, accounts: list[str], kinds: tuple[str, ...] = tuple(KINDS)) -> dict[tuple[str, str],
-                                                                                              set[str]]:
-    """{(kind, value): accounts among `accounts` touching it}, for the graph-node kinds."""
-    found: dict[tuple[str, str], set[str]] = {}
-    if not accounts:
-        return found
-    for kind in kinds:
-        for r in graph.read(ITEMS_OF_ACCOUNTS[kind], {"accounts": accounts}):
-            found.setdefault((kind, str(r["value"])), set()).add(r["account"])
-    return found
-
-
-def accounts_touching(graph: Graph, kind: str, values: list[str]) -> dict[str, set[str]]:
-    """{value: accounts touching it} for one kind (any kind of ALL_KINDS)."""
+def accounts_touching(graph: Graph, kind: str, values: list[str], run: str | None = None) -> dict[str, set[str]]:
+    """{value: accounts touching it} for one kind (of KINDS, or `account`, `email`); with `run`, only the accounts that
+    load brought in first. The work follows the items' holders, not the number of accounts in the graph."""
     query = ACCOUNTS_BY_PROPERTY.get(kind) or ACCOUNTS_OF_ITEMS[kind]
     found: dict[str, set[str]] = {}
-    for r in graph.read(query, {"values": values}):
+    for r in graph.read(query, {"values": values, "run": run}):
         found.setdefault(str(r["value"]), set()).add(r["account"])
     return found

@@ -14,20 +14,17 @@ POSTed to the configured webhook (`webhook.deliver`) and the delivery result is 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from graph.db import Graph, plain
-from graph.item_kinds import ACCOUNT_KINDS, ALL_KINDS, KINDS, items_of
+from graph.item_kinds import KINDS, accounts_touching
 from monitoring import webhook
 from ringtrace import config
 
 ALERT_ID_DIGITS = 5
 
-NEW_ACCOUNTS_OF_LOAD = """
-MATCH (a:Account) WHERE a.load_runs[0] = $run
-RETURN a.account_id AS account_id, a.email AS email
-"""
 WATCHED_BY_CASES = """
 MATCH (c:Case)-[w:WATCHES]->()
 RETURN c.case_id AS case_id, c.title AS title, w.kind AS kind, w.value AS value,
@@ -109,17 +106,6 @@ def watched_items(graph: Graph) -> list[Watched]:
     return out
 
 
-def _touches(graph: Graph, accounts: list[dict[str, Any]], kinds: set[str]) -> dict[tuple[str, str], set[str]]:
-    """{(kind, value): accounts} for the given accounts, over graph-node kinds and account properties."""
-    hits = items_of(graph, [a["account_id"] for a in accounts], tuple(k for k in KINDS if k in kinds))
-    for kind, prop in ACCOUNT_KINDS.items():
-        if kind in kinds:
-            for a in accounts:
-                if a.get(prop):
-                    hits.setdefault((kind, str(a[prop])), set()).add(a["account_id"])
-    return hits
-
-
 def _summary(w: Watched, accounts: list[str]) -> str:
     what = KINDS[w.kind].description if w.kind in KINDS else w.kind.replace("_", " ")
     who = f"{len(accounts)} account{'s' if len(accounts) != 1 else ''} ({', '.join(accounts[:5])}" \
@@ -160,12 +146,14 @@ def raise_alerts(graph: Graph, hits: list[tuple[Watched, list[str]]], trigger: s
 
 
 def check_load(graph: Graph, run_id: str) -> list[dict[str, Any]]:
-    """Alerts for the accounts a load brought in first that touch a watched item."""
+    """Alerts for the accounts a load brought in first that touch a watched item (looked up from the watched
+    items, so the cost follows the watchlist, not the size of the load)."""
     watched = watched_items(graph)
-    if not watched:
-        return []
-    accounts = [plain(r) for r in graph.read(NEW_ACCOUNTS_OF_LOAD, {"run": run_id})]
-    touched = _touches(graph, accounts, {w.kind for w in watched})
+    by_kind: dict[str, set[str]] = defaultdict(set)
+    for w in watched:
+        by_kind[w.kind].add(w.value)
+    touched = {(kind, value): accounts for kind, values in by_kind.items()
+               for value, accounts in accounts_touching(graph, kind, sorted(values), run_id).items()}
     hits = [(w, sorted(touched[(w.kind, w.value)])) for w in watched if (w.kind, w.value) in touched]
     return raise_alerts(graph, hits, f"load {run_id}")
 
@@ -178,5 +166,3 @@ def list_alerts(graph: Graph, case_id: str | None = None, source: str | None = N
 def as_json(alerts: list[dict[str, Any]]) -> str:
     return json.dumps(alerts, default=str, indent=2)
 
-
-__all__ = ["ALL_KINDS", "Watched", "watched_items", "raise_alerts", "check_load", "list_alerts", "as_json"]
