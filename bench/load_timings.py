@@ -1,14 +1,15 @@
-"""Load timings: a whole dataset into an empty graph, then the same data as two batches (the second
-half of the accounts loaded into a graph that holds the first half), each on a fresh local Neo4j.
+"""Load timings: a whole dataset into an empty graph, then the same data as two batches (the last
+accounts, `--second-share` of them, loaded into a graph that holds the rest), each on a fresh local Neo4j.
 
-    python bench/load_timings.py DATASET_DIR [OUT_DIR]
+    python bench/load_timings.py DATASET_DIR [OUT_DIR] [--second-share 0.1] [--skip-full]
 
-Prints wall time, peak RSS of the loader and input rows per second for each load. A table with an
-`account_id` (or `src_account_id`) column is split by account; every other table goes with the first
-half, which is what a platform's daily batch looks like: new accounts and their activity.
+Prints wall time, peak RSS of the loader and input rows per second for each load. Rows naming an account
+go with that account's batch (loaders/batches.py); every other table goes with the first, which is what a
+platform's daily batch looks like: new accounts and their activity.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import shutil
@@ -23,12 +24,12 @@ from loaders.batches import read_table, split_by_accounts  # noqa: E402
 PORT = "7697"
 
 
-def split(dataset: Path, out: Path) -> tuple[Path, Path]:
-    """Two datasets: the first half of the accounts (and every table without accounts), then the second."""
+def split(dataset: Path, out: Path, second_share: float) -> tuple[Path, Path]:
+    """Two datasets: the first accounts (and every table without accounts), then the last `second_share`."""
     if (out / "second" / "accounts.csv").exists() or (out / "second" / "accounts.parquet").exists():
         return out / "first", out / "second"
     accounts = read_table(next(dataset.glob("accounts.*")))["account_id"]
-    return split_by_accounts(dataset, accounts.iloc[len(accounts) // 2:], out)
+    return split_by_accounts(dataset, accounts.iloc[int(len(accounts) * (1 - second_share)):], out)
 
 
 def rows_in(dataset: Path) -> int:
@@ -55,25 +56,38 @@ def fresh_server(home: Path) -> dict[str, str]:
 
 
 def main() -> None:
-    dataset = Path(sys.argv[1])
-    out = Path(sys.argv[2]) if len(sys.argv) > 2 else dataset.parent / "load-bench"
-    first, second = split(dataset, out)
-    total, half = rows_in(dataset), rows_in(second)
-    print("load | input rows | wall s | rows/s | loader peak RSS GB (max of loads so far)")
-    env = fresh_server(out / "home-full")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("out", type=Path, nargs="?")
+    parser.add_argument("--second-share", type=float, default=0.5, help="share of accounts in the second batch")
+    parser.add_argument("--skip-full", action="store_true", help="only the two batches")
+    args = parser.parse_args()
+    out = args.out or args.dataset.parent / f"load-bench-{args.second_share:g}"
+    first, second = split(args.dataset, out, args.second_share)
+    print("load | input rows | wall s | rows/s | loader peak RSS GB (max of loads so far)", flush=True)
+    if not args.skip_full:
+        total = rows_in(args.dataset)
+        env = fresh_server(out / "home-full")
+        try:
+            seconds, rss = timed_load(env, args.dataset)
+            print(f"whole dataset into an empty graph | {total:,} | {seconds:.0f} | {total / seconds:,.0f} | "
+                  f"{rss:.2f}", flush=True)
+        finally:
+            subprocess.run(["ringtrace", "neo4j", "stop"], env=env, stdout=subprocess.DEVNULL)
+            shutil.rmtree(out / "home-full", ignore_errors=True)
+    env = fresh_server(out / "home-batches")
     try:
-        seconds, rss = timed_load(env, dataset)
-        print(f"whole dataset into an empty graph | {total:,} | {seconds:.0f} | {total / seconds:,.0f} | {rss:.2f}")
-    finally:
-        subprocess.run(["ringtrace", "neo4j", "stop"], env=env, stdout=subprocess.DEVNULL)
-    env = fresh_server(out / "home-halves")
-    try:
-        timed_load(env, first)
+        seconds, rss = timed_load(env, first)
+        rows = rows_in(first)
+        print(f"first {1 - args.second_share:.0%} into an empty graph | {rows:,} | {seconds:.0f} | "
+              f"{rows / seconds:,.0f} | {rss:.2f}", flush=True)
         seconds, rss = timed_load(env, second)
-        print(f"second half into a graph holding the first | {half:,} | {seconds:.0f} | {half / seconds:,.0f} | "
-              f"{rss:.2f}")
+        rows = rows_in(second)
+        print(f"last {args.second_share:.0%} into a graph holding the rest | {rows:,} | {seconds:.0f} | "
+              f"{rows / seconds:,.0f} | {rss:.2f}", flush=True)
     finally:
         subprocess.run(["ringtrace", "neo4j", "stop"], env=env, stdout=subprocess.DEVNULL)
+        shutil.rmtree(out / "home-batches", ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,12 @@ MATCH (c:Cluster {cluster_id: row.current}), (p:Cluster {cluster_id: row.previou
 MERGE (c)-[r:CONTINUES]->(p)
 SET r.shared = row.shared, r.of = row.of
 """
+SAVE_CAMPAIGN_CONTINUES = """
+UNWIND $rows AS row
+MATCH (c:Campaign {campaign_id: row.current}), (p:Campaign {campaign_id: row.previous})
+MERGE (c)-[r:CONTINUES]->(p)
+SET r.shared = row.shared, r.of = row.of
+"""
 CASES_WATCHED = """
 MATCH (c:Case) WHERE c.status IN $statuses
 RETURN c.case_id AS case_id, c.title AS title, c.status AS status,
@@ -56,6 +62,13 @@ class RunClusters:
     flagged: set[str]
     campaign: dict[str, str]  # cluster -> campaign
 
+    def campaigns(self) -> dict[str, set[str]]:
+        """Each campaign's accounts (the union of its clusters')."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for cid, campaign in self.campaign.items():
+            out[campaign] |= self.members[cid]
+        return dict(out)
+
     def groups(self) -> dict[str, set[str]]:
         """Flagged campaigns (by id) and lone flagged clusters (by id), with their accounts."""
         out: dict[str, set[str]] = defaultdict(set)
@@ -69,6 +82,7 @@ class Changes:
     run_id: str
     previous_run_id: str | None
     continues: dict[str, list[str]] = field(default_factory=dict)  # current cluster -> earlier clusters
+    campaign_continues: dict[str, list[str]] = field(default_factory=dict)  # current campaign -> earlier ones
     new: list[dict[str, Any]] = field(default_factory=list)
     newly_flagged: list[dict[str, Any]] = field(default_factory=list)
     grew: list[dict[str, Any]] = field(default_factory=list)
@@ -79,7 +93,8 @@ class Changes:
         if self.previous_run_id is None:
             return [f"Run {self.run_id} is the first detection run: nothing to compare with."]
         lines = [f"Since run {self.previous_run_id}: {len(self.new)} new flagged cluster(s), "
-                 f"{len(self.newly_flagged)} newly flagged, {len(self.grew)} grew, {len(self.gone)} gone."]
+                 f"{len(self.newly_flagged)} newly flagged, {len(self.grew)} grew, {len(self.gone)} gone; "
+                 f"{len(self.campaign_continues)} campaign(s) continue earlier ones."]
         for j in self.joined:
             lines.append(f"{len(j['accounts'])} account(s) joined {j['group']} under case {j['case_id']} "
                          f"({j['status']}): {', '.join(j['accounts'][:10])}{' …' if len(j['accounts']) > 10 else ''}")
@@ -99,9 +114,14 @@ def _clusters(graph: Graph, run_id: str) -> RunClusters:
 
 def match(previous: RunClusters, current: RunClusters) -> dict[str, tuple[str, int, int]]:
     """{earlier cluster: (the cluster continuing it, shared accounts, its size)} by majority containment."""
-    where = {a: cid for cid, ms in current.members.items() for a in ms}
+    return match_groups(previous.members, current.members)
+
+
+def match_groups(previous: dict[str, set[str]], current: dict[str, set[str]]) -> dict[str, tuple[str, int, int]]:
+    """{earlier group: (the later group holding most of its accounts, shared, its size)}; groups are disjoint."""
+    where = {a: cid for cid, ms in current.items() for a in ms}
     out = {}
-    for pid, members in previous.members.items():
+    for pid, members in previous.items():
         counts: dict[str, int] = defaultdict(int)
         for a in members:
             if a in where:
@@ -133,9 +153,14 @@ def compare(graph: Graph, run_id: str | None = None, since: str | None = None, s
     successor = match(previous, current)
     for pid, (cid, _, _) in successor.items():
         changes.continues.setdefault(cid, []).append(pid)
+    campaign_successor = match_groups(previous.campaigns(), current.campaigns())
+    for pid, (cid, _, _) in campaign_successor.items():
+        changes.campaign_continues.setdefault(cid, []).append(pid)
     if save:
         graph.write(SAVE_CONTINUES, {"rows": [{"current": c, "previous": p, "shared": s, "of": n}
                                               for p, (c, s, n) in successor.items()]})
+        graph.write(SAVE_CAMPAIGN_CONTINUES, {"rows": [{"current": c, "previous": p, "shared": s, "of": n}
+                                                       for p, (c, s, n) in campaign_successor.items()]})
     for cid in sorted(current.flagged):
         before = changes.continues.get(cid, [])
         row = {"cluster_id": cid, "size": len(current.members[cid]), "campaign_id": current.campaign.get(cid),
@@ -163,5 +188,6 @@ def compare(graph: Graph, run_id: str | None = None, since: str | None = None, s
                 joined = sorted(ms - covered - grouped_before)
                 if joined:
                     changes.joined.append({"case_id": case["case_id"], "title": case["title"],
-                                           "status": case["status"], "group": group, "accounts": joined})
+                                           "status": case["status"], "group": group, "accounts": joined,
+                                           "continues": changes.campaign_continues.get(group, [])})
     return changes

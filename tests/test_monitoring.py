@@ -99,6 +99,10 @@ def test_the_operators_next_wave_alerts_on_the_first_load_and_joins_the_case(fir
     assert joined == expected, (len(joined), len(expected))
     assert g.read("MATCH (:Cluster {run_id: $run})-[r:CONTINUES]->(:Cluster) RETURN count(r) AS n",
                   {"run": later.run_id})[0]["n"] > 0
+    # the case's campaign continues as the campaign its next wave joined
+    assert campaign.campaign_id in {p for j in found.joined if j["case_id"] == case_id for p in j["continues"]}
+    assert g.read("MATCH (:Campaign {run_id: $run})-[r:CONTINUES]->(:Campaign {campaign_id: $k}) RETURN count(r) AS n",
+                  {"run": later.run_id, "k": campaign.campaign_id})[0]["n"] == 1
     cli = subprocess.run([sys.executable, "-m", "ringtrace.cli", "changes"], capture_output=True, text=True)
     assert cli.returncode == 0, cli.stderr
     assert case_id in cli.stdout and sorted(expected)[0] in cli.stdout

@@ -32,9 +32,10 @@ def print_changes(changes, out=None) -> None:
                     [(r["cluster_id"], r["size"], r["why"], r["now"] or "-") for r in changes.gone],
                     id_columns=("cluster", "now"))
     if changes.joined:
-        print_table(out, "Joined a case's campaign", ("case", "status", "campaign or cluster", "accounts"),
-                    [(r["case_id"], r["status"], r["group"], " ".join(r["accounts"])) for r in changes.joined],
-                    id_columns=("case", "campaign or cluster"))
+        print_table(out, "Joined a case's campaign", ("case", "status", "campaign or cluster", "continues",
+                                                      "accounts"),
+                    [(r["case_id"], r["status"], r["group"], " ".join(r["continues"]) or "-", " ".join(r["accounts"]))
+                     for r in changes.joined], id_columns=("case", "campaign or cluster", "continues"))
 
 
 @click.command()

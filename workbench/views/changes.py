@@ -29,7 +29,8 @@ def render() -> None:
     if found.joined:
         st.subheader("Joined a case's campaign")
         st.dataframe(pd.DataFrame([{"case": j["case_id"], "status": j["status"], "campaign or cluster": j["group"],
-                                    "accounts": len(j["accounts"]), "joined": " ".join(j["accounts"])}
+                                    "continues": " ".join(j["continues"]), "accounts": len(j["accounts"]),
+                                    "joined": " ".join(j["accounts"])}
                                    for j in found.joined]), width="stretch", hide_index=True)
     for title, rows in (("New flagged clusters", found.new), ("Newly flagged", found.newly_flagged)):
         if rows:
