@@ -24,6 +24,22 @@ CLICK_WAIT_MS = 15_000
 SCREENSHOT_DIR = Path(__file__).resolve().parent.parent / ".ringtrace" / "screenshots"
 
 
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def open_overview(p, url: str):
+    """Launch chromium, open the workbench's Overview and wait for it; returns (browser, page)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)")
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
+    page.set_default_timeout(STEP_TIMEOUT_MS)
+    page.goto(url)
+    page.get_by_text("Click a row to open its campaign or cluster", exact=False).wait_for()
+    return browser, page
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -17,6 +17,7 @@ from browser_helpers import (
     SCREENSHOT_DIR,
     STEP_TIMEOUT_MS,
     free_port,
+    open_overview,
     running_workbench,
     wait_healthy,
 )
@@ -52,19 +53,12 @@ def test_investigator_flow_in_a_real_browser(workbench, tmp_path):
     """Overview -> click a flagged cluster -> legend, nodes named by id -> search a prefix -> expand -> trace
     -> export -> re-zip the bundle with `zip -r` -> `ringtrace verify` passes."""
     pw = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)")
     url, result = workbench
     top_cluster, top = result.flagged[0]
     account = top.members[0]
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOT_DIR / "workbench-cluster.png"
     with pw.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        page.set_default_timeout(STEP_TIMEOUT_MS)
-        page.goto(url)
-        page.get_by_text("Click a row to open its campaign or cluster", exact=False).wait_for()
+        browser, page = open_overview(p, url)
         page.wait_for_timeout(1000)
         _click_first_grid_row(page, "overview-clusters")
         page.get_by_text("Reasons", exact=True).wait_for()

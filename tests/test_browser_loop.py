@@ -9,10 +9,9 @@ import subprocess
 import sys
 import uuid
 import zipfile
-from pathlib import Path
 
 import pytest
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, SCREENSHOT_DIR, STEP_TIMEOUT_MS, choose, nav, running_workbench
+from browser_helpers import SCREENSHOT_DIR, choose, nav, open_overview, running_workbench
 
 
 @pytest.fixture(scope="module")
@@ -33,20 +32,13 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 def test_case_to_alert_to_changes_loop_in_a_real_browser(loop_workbench, tmp_path):
     pw = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)")
     url, g, result, second, waves = loop_workbench
     nonce = uuid.uuid4().hex[:8]  # a kept test server may already hold a case from an earlier run
     title, note = f"Browser case {nonce}: chain-of-thought harvesting", f"Billing names match the staff list ({nonce})."
     campaign = result.campaigns[0]
     account = next(c.members[0] for cid, c in result.flagged if cid in campaign.cluster_ids)
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     with pw.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        page.set_default_timeout(STEP_TIMEOUT_MS)
-        page.goto(url)
-        page.get_by_text("Click a row to open its campaign or cluster", exact=False).wait_for()
+        browser, page = open_overview(p, url)
         nav(page, "Campaign")
         page.get_by_text("Attribution across the campaign", exact=True).wait_for()
         page.get_by_label("Case title").fill(title)
