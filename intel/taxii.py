@@ -47,10 +47,7 @@ def settings() -> config.TaxiiSettings:
         raise RingtraceError("No TAXII server configured: set RINGTRACE_TAXII_URL (the API root, e.g. "
                              "https://taxii.example/api1/) and RINGTRACE_TAXII_COLLECTION (its id or title), "
                              "plus RINGTRACE_TAXII_USER and RINGTRACE_TAXII_PASSWORD.")
-    try:
-        check_url(found.api_root)
-    except RingtraceError as exc:
-        raise RingtraceError(f"TAXII: {exc}") from None
+    check_url(found.api_root, "RINGTRACE_TAXII_URL")
     return found
 
 

@@ -16,19 +16,18 @@ from ringtrace.errors import RingtraceError
 log = logging.getLogger("ringtrace.webhook")
 
 
-def check_url(url: str) -> str:
-    """The URL if it is http(s); plain http only to a loopback address (alerts name accounts)."""
+def check_url(url: str, setting: str = "RINGTRACE_ALERT_WEBHOOK") -> str:
+    """The URL if it is http(s); plain http only to a loopback address (what travels names accounts)."""
     parts = urlparse(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RingtraceError(f"Webhook URL {url!r} is not an http(s) URL: set RINGTRACE_ALERT_WEBHOOK to "
-                             "https://host/path.")
+        raise RingtraceError(f"{setting}={url!r} is not an http(s) URL: set it to https://host/path.")
     if parts.scheme == "http":
         try:
             loopback = ipaddress.ip_address(parts.hostname).is_loopback
         except ValueError:
             loopback = parts.hostname == "localhost"
         if not loopback:
-            raise RingtraceError(f"Webhook URL {url!r} uses plain http to another machine: use https.")
+            raise RingtraceError(f"{setting}={url!r} uses plain http to another machine: use https.")
     return url
 
 

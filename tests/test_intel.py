@@ -183,3 +183,15 @@ def test_publish_then_pull_round_trips_a_cases_indicators_through_taxii(sample_d
     wrong = subprocess.run([sys.executable, "-m", "ringtrace.cli", "intel", "pull"], capture_output=True, text=True,
                            env={**env, "RINGTRACE_TAXII_PASSWORD": "wrong"})
     assert wrong.returncode == 1 and "Traceback" not in wrong.stderr, wrong.stderr
+
+
+def test_taxii_settings_are_required_and_plain_http_only_to_loopback(monkeypatch):
+    monkeypatch.delenv("RINGTRACE_TAXII_URL", raising=False)
+    with pytest.raises(RingtraceError, match="No TAXII server configured"):
+        taxii.settings()
+    monkeypatch.setenv("RINGTRACE_TAXII_URL", "http://203.0.113.9/api1/")
+    monkeypatch.setenv("RINGTRACE_TAXII_COLLECTION", "shared")
+    with pytest.raises(RingtraceError, match="plain http to another machine"):
+        taxii.settings()
+    monkeypatch.setenv("RINGTRACE_TAXII_URL", "https://taxii.example/api1/")
+    assert taxii.settings().api_root == "https://taxii.example/api1/"
