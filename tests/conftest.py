@@ -100,16 +100,39 @@ def later_accounts() -> dict[str, set[str]]:
     return {cid: set(g["account_id"].iloc[-(len(g) // 3):]) for cid, g in fraud.groupby("campaign_id")}
 
 
+def created_after_release(batch: Path) -> None:
+    """Make a held-back batch the operators' next wave: accounts (and their API keys) created, in their
+    original order, within the 24 hours after the sample's new-model release, with only the logins and
+    requests that come after each account's creation."""
+    import pandas as pd
+
+    from ringtrace.synthetic import RELEASE_AT
+
+    accounts = pd.read_csv(batch / "accounts.csv", dtype=str, keep_default_na=False)
+    order = pd.to_datetime(accounts["created_at"], utc=True).rank(method="first").to_numpy()
+    created = RELEASE_AT + pd.to_timedelta(order / (len(accounts) + 1) * 24, unit="h")
+    accounts["created_at"] = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+    accounts.to_csv(batch / "accounts.csv", index=False)
+    when = dict(zip(accounts["account_id"], created))
+    keys = pd.read_csv(batch / "api_keys.csv", dtype=str, keep_default_na=False)
+    keys["created_at"] = keys["account_id"].map(lambda a: when[a].strftime("%Y-%m-%dT%H:%M:%SZ"))
+    keys.to_csv(batch / "api_keys.csv", index=False)
+    for name in ("logins.parquet", "exchanges.parquet"):
+        log = pd.read_parquet(batch / name)
+        log[log["ts"] >= log["account_id"].map(when).astype(log["ts"].dtype)].to_parquet(batch / name, index=False)
+
+
 @pytest.fixture(scope="module")
 def first_batch_detected(neo4j_server, tmp_path_factory):
-    """The sample without each operator's next wave, loaded and detected: (graph, result, second batch dir,
-    {campaign: its next wave's accounts})."""
+    """The sample without each operator's next wave, loaded and detected: (graph, result, the next wave's
+    batch (created after the new-model release), {campaign: its next wave's accounts})."""
     from detection.run import detect
     from loaders.batches import split_by_accounts
     from loaders.load import load_dataset
 
     waves = later_accounts()
     first, second = split_by_accounts(SAMPLE, set().union(*waves.values()), tmp_path_factory.mktemp("batches"))
+    created_after_release(second)
     g = _emptied()
     load_dataset(g, first, progress=False)
     result = detect(g, progress=False)

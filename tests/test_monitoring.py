@@ -57,17 +57,20 @@ def receiver():
 
 def test_the_operators_next_wave_alerts_on_the_first_load_and_joins_the_case(first_batch_detected, receiver,
                                                                               monkeypatch, tmp_path):
-    """Confirm a case on the top campaign; load the next wave; every alert is on a new account of an operator
-    the case covers, each such account alerts, the webhook receives them (after one failure), and the next
-    detection run lists them as joining the case's campaign."""
+    """The reference story: confirm a case on the campaign that moved its traffic to the new model within hours
+    of its release; load the accounts its operator created in the 24 hours after the release: every one of them
+    alerts on that first load and nothing else does, the webhook receives the alerts (after one failure), and
+    the next detection run lists them as having joined the case's campaign."""
     from detection.run import detect
     from loaders.load import load_dataset
 
     g, result, second, waves = first_batch_detected
-    campaign = result.campaigns[0]
+    moved = next(cid for cid, c in result.flagged if any("moved to the new model" in r for r in c.reasons))
+    campaign = next(k for k in result.campaigns if moved in k.cluster_ids)
     case_id = store.open_case(g, ADMIN, "Next wave", campaign.campaign_id)
     covered = set(store.accounts_of(g, case_id))
     operators = set(_truth().loc[sorted(covered), "campaign_id"]) - {""}  # scoring only: who the case is about
+    assert operators == {"camp-agentic-code"}  # the sample's operator that moves to a new model within hours
     store.update(g, ADMIN, case_id, status="confirmed")
     watched = watchlist.watchlist(g, case_id)
     kinds = {w["kind"] for w in watched}
