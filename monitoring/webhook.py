@@ -1,6 +1,12 @@
-"""POST alerts as JSON to the configured webhook, with a timeout and retries (exponential back-off)."""
+"""POST alerts as JSON to the configured webhook, with a timeout and retries (exponential back-off).
+
+With RINGTRACE_WEBHOOK_SECRET set, each request carries `X-Ringtrace-Signature: sha256=<hex>`, the
+HMAC-SHA256 of the exact body under that secret, so the receiver can refuse forged or altered alerts
+(the scheme GitHub's webhooks use)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import json
 import logging
@@ -31,6 +37,14 @@ def check_url(url: str, setting: str = "RINGTRACE_ALERT_WEBHOOK") -> str:
     return url
 
 
+SIGNATURE_HEADER = "X-Ringtrace-Signature"
+
+
+def signature(body: bytes, secret: str) -> str:
+    """`sha256=` and the hex HMAC-SHA256 of `body` under `secret`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
 def deliver(url: str, payload: dict[str, Any], retries: int = config.WEBHOOK_RETRIES,
             timeout: float = config.WEBHOOK_TIMEOUT_S, backoff: float = config.WEBHOOK_BACKOFF_S) -> str:
     """POST `payload`; returns 'delivered (HTTP n)' or 'failed after k attempts: reason' (never raises)."""
@@ -39,11 +53,13 @@ def deliver(url: str, payload: dict[str, Any], retries: int = config.WEBHOOK_RET
     except RingtraceError as exc:
         return f"failed: {exc}"
     body = json.dumps(payload, default=str).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "ringtrace-alerts"}
+    secret = config.webhook_secret()
+    if secret:
+        headers[SIGNATURE_HEADER] = signature(body, secret)
     reason = ""
     for attempt in range(1, retries + 1):
-        request = urllib.request.Request(url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json",
-                                                  "User-Agent": "ringtrace-alerts"})
+        request = urllib.request.Request(url, data=body, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked)
                 if 200 <= response.status < 300:

@@ -58,6 +58,11 @@ def alert_webhook() -> str | None:
     return os.environ.get("RINGTRACE_ALERT_WEBHOOK") or None
 
 
+def webhook_secret() -> str | None:
+    """Shared secret the webhook's receiver checks each alert's HMAC signature with (unset: unsigned)."""
+    return os.environ.get("RINGTRACE_WEBHOOK_SECRET") or None
+
+
 @dataclass(frozen=True)
 class TaxiiSettings:
     """A TAXII 2.1 API root, the collection (id or title) to publish to and pull from, and credentials."""

@@ -32,7 +32,9 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
     received: list[dict] = []
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.loads(raw)
+        body["_signed"] = self.headers.get(webhook.SIGNATURE_HEADER) == webhook.signature(raw, "s3cret")
         cls = type(self)
         if cls.fail_first > 0:
             cls.fail_first -= 1
@@ -79,6 +81,7 @@ def test_the_operators_next_wave_alerts_on_the_first_load_and_joins_the_case(fir
 
     url, got = receiver
     monkeypatch.setenv("RINGTRACE_ALERT_WEBHOOK", url)
+    monkeypatch.setenv("RINGTRACE_WEBHOOK_SECRET", "s3cret")
     summary = load_dataset(g, second, progress=False)
     raised = alerts.check_load(g, summary.run_id)
     alerted = {a for r in raised for a in r["accounts"]}
@@ -92,6 +95,7 @@ def test_the_operators_next_wave_alerts_on_the_first_load_and_joins_the_case(fir
     assert all(r["case_id"] == case_id and case_id in r["summary"] for r in raised)
     assert all(r["webhook"] == "delivered (HTTP 200)" for r in raised)
     assert {a["alert_id"] for a in got.received[0]["alerts"]} == {r["alert_id"] for r in raised}
+    assert got.received[0]["_signed"]  # HMAC-SHA256 of the body under the shared secret
     assert {r["alert_id"] for r in alerts.list_alerts(g, case_id)} == {r["alert_id"] for r in raised}
     assert alerts.check_load(g, summary.run_id) == []  # the same accounts never alert twice for the same item
 
