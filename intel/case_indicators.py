@@ -15,11 +15,23 @@ from typing import Any
 
 from cases import store, watchlist
 from graph.db import Graph
-from intel.stix_in import CUSTOM_TYPE
+from intel.stix_in import CUSTOM_TYPE, TLP_MARKING_IDS
 from ringtrace.errors import RingtraceError
 
 ID_NAMESPACE = uuid.UUID("6f3c1a52-7d0e-4f7b-9a3e-2b8d5c1e9f40")  # ringtrace's namespace for uuid5 ids
 PRODUCER = os.environ.get("RINGTRACE_ORGANISATION", "ringtrace")
+# The Traffic Light Protocol marking STIX 2.1 predefines: an AMBER report may be shared within the partner's own
+# organisation and its clients only.
+TLP_MARKINGS = TLP_MARKING_IDS
+TLP_DEFINED = "2017-01-20T00:00:00.000Z"
+
+
+def tlp() -> str:
+    """The TLP level published indicators carry (RINGTRACE_TLP, default amber)."""
+    level = os.environ.get("RINGTRACE_TLP", "amber").lower()
+    if level not in TLP_MARKINGS:
+        raise RingtraceError(f"RINGTRACE_TLP={level!r}: choose one of {', '.join(TLP_MARKINGS)}.")
+    return level
 
 
 def _id(kind: str, *parts: str) -> str:
@@ -55,6 +67,10 @@ def case_bundle(graph: Graph, case_id: str) -> dict[str, Any]:
         raise RingtraceError(f"Case {case_id} watches nothing: only a confirmed case watches its infrastructure "
                              f"(`ringtrace case set {case_id} --status confirmed`).")
     created = _stamp(view.case.get("created_at"))
+    level = tlp()
+    marking = {"type": "marking-definition", "spec_version": "2.1", "id": TLP_MARKINGS[level], "created": TLP_DEFINED,
+               "definition_type": "tlp", "name": f"TLP:{level.upper()}", "definition": {"tlp": level}}
+    marked = {"object_marking_refs": [marking["id"]]}
     producer = {"type": "identity", "spec_version": "2.1", "id": _id("identity", PRODUCER), "name": PRODUCER,
                 "identity_class": "organization", "created": created, "modified": created}
     indicators = []
@@ -67,10 +83,11 @@ def case_bundle(graph: Graph, case_id: str) -> dict[str, Any]:
             "name": f"{it['kind'].replace('_', ' ')} {it['value']}", "indicator_types": ["malicious-activity"],
             "description": f"Held by {it['case_holders']} of the {it['holders']} accounts using it, all in a "
                            f"confirmed fraud case", "pattern": text, "pattern_type": "stix", "valid_from": stamp,
-            **extra})
+            **marked, **extra})
     report = {"type": "report", "spec_version": "2.1", "id": _id("report", case_id), "created": created,
               "modified": _stamp(view.case.get("updated_at")), "created_by_ref": producer["id"],
               "name": f"{PRODUCER} case {case_id}: {view.case.get('title')}", "report_types": ["threat-actor"],
-              "published": _stamp(view.case.get("updated_at")), "object_refs": [i["id"] for i in indicators]}
-    return {"type": "bundle", "id": _id("bundle", case_id, report["modified"]), "objects": [producer, report,
-                                                                                           *indicators]}
+              "published": _stamp(view.case.get("updated_at")), "object_refs": [i["id"] for i in indicators],
+              **marked}
+    return {"type": "bundle", "id": _id("bundle", case_id, report["modified"]),
+            "objects": [marking, producer, report, *indicators]}

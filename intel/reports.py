@@ -22,7 +22,8 @@ from ringtrace.rights import Actor, require
 
 SAVE_REPORT = """
 MERGE (r:IntelReport {report_id: $report_id})
-SET r.name = $name, r.partner = $partner, r.source = $source, r.imported_at = datetime(), r.imported_by = $by,
+SET r.name = $name, r.partner = $partner, r.tlp = $tlp, r.source = $source, r.imported_at = datetime(),
+    r.imported_by = $by,
     r.objects = $objects, r.skipped = $skipped
 WITH r
 UNWIND $items AS item
@@ -33,7 +34,7 @@ SET n.stix_id = item.stix_id
 """
 LIST_REPORTS = """
 MATCH (r:IntelReport)
-RETURN r.report_id AS report_id, r.name AS name, r.partner AS partner, r.source AS source,
+RETURN r.report_id AS report_id, r.name AS name, r.partner AS partner, r.tlp AS tlp, r.source AS source,
        r.imported_at AS imported_at, COUNT { (r)-[:NAMES]->() } AS indicators,
        COUNT { (:Alert)-[:FROM_REPORT]->(r) } AS alerts
 ORDER BY imported_at DESC
@@ -51,7 +52,8 @@ def import_report(graph: Graph, actor: Actor, report: Report, source: str) -> Im
     """Save the report and its indicators, match them against the whole graph and raise alerts."""
     require(actor, "intel")
     graph.write(SAVE_REPORT, {
-        "report_id": report.report_id, "name": report.name, "partner": report.partner, "source": source,
+        "report_id": report.report_id, "name": report.name, "partner": report.partner, "tlp": report.tlp,
+        "source": source,
         "by": actor.name, "objects": report.objects, "skipped": [f"{i}: {why}" for i, why in report.skipped],
         "items": [{"kind": it.kind, "value": it.value, "stix_id": it.stix_id} for it in report.items]})
     by_kind: dict[str, list[str]] = defaultdict(list)

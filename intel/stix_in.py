@@ -32,6 +32,10 @@ SCO_PATHS = {("ipv4-addr", "value"): "ip", ("ipv6-addr", "value"): "ip", ("email
              ("domain-name", "value"): "email_domain", ("user-account", "user_id"): "account",
              ("user-account", "account_login"): "account"}
 KIND_OVERRIDES = {"ip": ("key_ip",)}  # an indicator may narrow an address to an API-key creation address
+TLP_MARKING_IDS = {"white": "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+                   "green": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+                   "amber": "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
+                   "red": "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"}  # STIX 2.1, 7.2.1.4
 
 
 @dataclass
@@ -48,6 +52,7 @@ class Report:
     report_id: str
     name: str
     partner: str | None
+    tlp: str | None = None  # the report's Traffic Light Protocol level, when it carries one
     items: list[Item] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     objects: int = 0
@@ -131,8 +136,12 @@ def parse(text: str | bytes, source: str) -> Report:
     reports = [o for o in objects if isinstance(o, dict) and o.get("type") == "report"]
     first = reports[0] if len(reports) == 1 else {}
     partner = identities.get(first.get("created_by_ref")) or next(iter(identities.values()), None)
+    levels = {o.get("id"): (o.get("definition") or {}).get("tlp") for o in objects
+              if isinstance(o, dict) and o.get("type") == "marking-definition"}
+    levels.update({v: k for k, v in TLP_MARKING_IDS.items()})
+    marked = [levels[m] for m in first.get("object_marking_refs", []) if levels.get(m)]
     report = Report(first.get("id") or bundle["id"], str(first.get("name") or f"{source} ({bundle['id']})"),
-                    partner, objects=len(objects))
+                    partner, marked[0] if marked else None, objects=len(objects))
     for i, obj in enumerate(objects):
         where = f"object {i + 1}"
         if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) or not isinstance(obj.get("id"), str):

@@ -21,6 +21,7 @@ from ringtrace.errors import RingtraceError
 from ringtrace.rights import Actor, require
 
 PAGE_OBJECTS = 500
+CONTEXT_TYPES = ("identity", "marking-definition")  # sent with every report, never a report of their own
 PUBLISH_TIMEOUT_S = 60
 FEED_STATE = """
 MERGE (f:IntelFeed {feed_id: $feed_id})
@@ -87,9 +88,10 @@ def publish(graph: Graph, actor: Actor, case_id: str) -> PublishResult:
 
 
 def _bundles(objects: list[dict[str, Any]], collection_title: str) -> list[tuple[str, dict[str, Any]]]:
-    """One bundle per report pulled (with the objects it refers to and the identities), plus one for the rest."""
+    """One bundle per report pulled (with the objects it refers to, and the identities and markings that give
+    it its sender and TLP), plus one for the rest."""
     by_id = {o.get("id"): o for o in objects}
-    identities = [o for o in objects if o.get("type") == "identity"]
+    identities = [o for o in objects if o.get("type") in CONTEXT_TYPES]
     used: set[str] = set()
     out = []
     for report in (o for o in objects if o.get("type") == "report"):
@@ -97,7 +99,7 @@ def _bundles(objects: list[dict[str, Any]], collection_title: str) -> list[tuple
         used.update([report["id"], *(r["id"] for r in refs)])
         out.append((f"TAXII {collection_title}", {"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
                                                   "objects": [*identities, report, *refs]}))
-    rest = [o for o in objects if o.get("id") not in used and o.get("type") != "identity"]
+    rest = [o for o in objects if o.get("id") not in used and o.get("type") not in CONTEXT_TYPES]
     if rest:
         out.append((f"TAXII {collection_title}", {"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
                                                   "objects": [*identities, *rest]}))

@@ -83,7 +83,7 @@ def test_a_partner_bundle_alerts_on_exactly_the_accounts_using_its_items(sample_
     assert {r["report"] for r in rows} == {"Distillation proxies seen at Partner Cloud"}
     again = subprocess.run([sys.executable, "-m", "ringtrace.cli", "intel", "import", str(path)],
                            capture_output=True, text=True)
-    assert again.returncode == 0 and "0 new alert(s)" in " ".join(again.stdout.split())  # re-importing alerts nobody twice
+    assert again.returncode == 0 and "0 new alert(s)" in " ".join(again.stdout.split())  # nobody alerts twice
 
 
 GOOD_ID = f"bundle--{uuid.uuid4()}"
@@ -168,12 +168,18 @@ def test_publish_then_pull_round_trips_a_cases_indicators_through_taxii(sample_d
     store.update(g, ADMIN, case_id, status="confirmed")
     watched = {(w["kind"], str(w["value"])) for w in watchlist.watchlist(g, case_id)}
     assert watched
+    from stix2validator import ValidationOptions, validate_string
+
+    from intel.case_indicators import case_bundle
+
+    checked = validate_string(json.dumps(case_bundle(g, case_id)), ValidationOptions(version="2.1"))
+    assert checked.is_valid, [str(e) for r in checked.object_results for e in r.errors][:5]
     published = taxii.publish(g, ADMIN, case_id)
     assert published.status == "complete" and published.failed == 0 and published.succeeded == published.objects
     pulled = taxii.pull(g, ADMIN)
     assert len(pulled) == 1
     report = pulled[0].report
-    assert case_id in report.name and report.partner
+    assert case_id in report.name and report.partner and report.tlp == "amber"
     assert {(it.kind, it.value) for it in report.items} == watched
     assert taxii.pull(g, ADMIN) == []  # only what was added since the last pull
     env = dict(os.environ)

@@ -42,7 +42,8 @@ def render() -> None:
     st.subheader("Partner reports")
     known = reports.list_reports(graph())
     if known:
-        st.dataframe(pd.DataFrame([{"report": r["name"], "partner": r["partner"], "source": r["source"],
+        st.dataframe(pd.DataFrame([{"report": r["name"], "partner": r["partner"],
+                                    "TLP": (r["tlp"] or "-").upper(), "source": r["source"],
                                     "imported": when(r["imported_at"]), "indicators": r["indicators"],
                                     "alerts": r["alerts"]} for r in known]), width="stretch", hide_index=True)
     name, role = user()
