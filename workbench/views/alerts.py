@@ -11,6 +11,7 @@ from monitoring.alerts import list_alerts
 from ringtrace.errors import RingtraceError
 from ringtrace.rights import Actor, can
 from workbench.session import graph, user, when
+from workbench.text import md
 
 SHOWN_ALERTS = 500
 
@@ -27,7 +28,7 @@ def render() -> None:
                                     "trigger": r["trigger"], "webhook": r["webhook"]} for r in rows]),
                      width="stretch", hide_index=True, key="alerts-table")
         for r in rows[:5]:
-            st.markdown(f"**{r['alert_id']}**: {r['summary']}")
+            st.markdown(f"**{md(r['alert_id'])}**: {md(r['summary'])}")
     else:
         st.info("No alerts yet. Confirming a case puts its infrastructure on the watchlist; the next load "
                 "whose new accounts touch it raises an alert here.")
@@ -55,9 +56,9 @@ def render() -> None:
             report = stix_in.parse(upload.getvalue(), upload.name)
             result = reports.import_report(graph(), Actor(name, role), report, f"upload:{upload.name}")
         except RingtraceError as exc:
-            st.error(str(exc))
+            st.error(md(str(exc)))
             return
-        st.success(f"Report '{report.name}': {len(report.items)} indicator(s), {len(result.matched)} found in the "
-                   f"graph, {len(result.alerts)} new alert(s).")
+        st.success(md(f"Report '{report.name}': {len(report.items)} indicator(s), {len(result.matched)} found in "
+                      f"the graph, {len(result.alerts)} new alert(s)."))
         for stix_id, why in report.skipped:
-            st.caption(f"Skipped {stix_id}: {why}")
+            st.caption(md(f"Skipped {stix_id}: {why}"))

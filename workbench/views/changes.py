@@ -7,6 +7,7 @@ import streamlit as st
 
 from monitoring import changes as changes_mod
 from workbench.session import graph, when
+from workbench.text import md
 
 
 def render() -> None:
@@ -20,12 +21,12 @@ def render() -> None:
     run_id = st.selectbox("Run", ids, format_func=lambda r: f"{r} ({started[r]})", key="changes-run")
     earlier = ids[ids.index(run_id) + 1:]
     if not earlier:
-        st.info(f"Run {run_id} is the first detection run: nothing to compare with.")
+        st.info(md(f"Run {run_id} is the first detection run: nothing to compare with."))
         return
     since = st.selectbox("Compared with", earlier, format_func=lambda r: f"{r} ({started[r]})", key="changes-since")
     found = changes_mod.compare(graph(), run_id, since)
     for line in found.summary():
-        st.markdown(line)
+        st.markdown(md(line))
     if found.joined:
         st.subheader("Joined a case's campaign")
         st.dataframe(pd.DataFrame([{"case": j["case_id"], "status": j["status"], "campaign or cluster": j["group"],
