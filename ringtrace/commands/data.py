@@ -10,6 +10,7 @@ from ringtrace.commands.common import friendly_errors
 from ringtrace.errors import RingtraceError
 
 SAMPLE_DIR = config.PROJECT_ROOT / "sample_data" / "small"
+ALERTS_SHOWN = 20  # alerts printed after a load; `ringtrace alerts` lists them all
 
 
 def print_load_summary(summary) -> None:
@@ -36,7 +37,7 @@ def print_alerts(raised: list[dict]) -> None:
     from ringtrace.terminal import escape
 
     console = make_console()
-    for a in raised:
+    for a in raised[:ALERTS_SHOWN]:
         console.print(escape(f"[{a['alert_id']}] {a['summary']}" + (f" (webhook: {a['webhook']})"
                                                                     if a.get("webhook") else "")))
     if raised:
