@@ -27,8 +27,11 @@ ALERT_ID_DIGITS = 5
 
 WATCHED_BY_CASES = """
 MATCH (c:Case)-[w:WATCHES]->()
-RETURN c.case_id AS case_id, c.title AS title, w.kind AS kind, w.value AS value,
-       [(c)-[:COVERS]->(a:Account) | a.account_id] AS covered
+RETURN c.case_id AS case_id, c.title AS title, w.kind AS kind, w.value AS value
+"""
+COVERED_BY_WATCHING_CASES = """
+MATCH (c:Case) WHERE EXISTS { (c)-[:WATCHES]->() }
+RETURN c.case_id AS case_id, [(c)-[:COVERS]->(a:Account) | a.account_id] AS covered
 """
 WATCHED_BY_REPORTS = """
 MATCH (r:IntelReport)-[:NAMES]->(i:Indicator)
@@ -99,7 +102,8 @@ class Watched:
 
 def watched_items(graph: Graph) -> list[Watched]:
     """Everything on a watchlist: confirmed cases' items and imported partner indicators."""
-    out = [Watched("case", r["case_id"], r["title"], r["kind"], str(r["value"]), covered=frozenset(r["covered"]))
+    covered = {r["case_id"]: frozenset(r["covered"]) for r in graph.read(COVERED_BY_WATCHING_CASES)}
+    out = [Watched("case", r["case_id"], r["title"], r["kind"], str(r["value"]), covered=covered[r["case_id"]])
            for r in graph.read(WATCHED_BY_CASES)]
     out += [Watched("intel", r["report_id"], r["report"], r["kind"], str(r["value"]), partner=r["partner"])
             for r in graph.read(WATCHED_BY_REPORTS)]
