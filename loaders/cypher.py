@@ -228,6 +228,7 @@ RETURN o.org_id AS org_id, coalesce(o.netblocks, []) AS netblocks, coalesce(o.as
 """
 
 ALL_IPS = "MATCH (i:IPAddress) RETURN i.ip AS ip, i.asn AS asn"
+RUN_IPS = "MATCH (i:IPAddress) WHERE $run IN i.load_runs RETURN i.ip AS ip, i.asn AS asn"
 
 MERGE_IN_NETWORK_OF = """
 UNWIND $rows AS row
@@ -261,10 +262,12 @@ SET l.finished_at = datetime(), l.status = $status, l.summary = $summary,
     l.rows_read = $read, l.rows_loaded = $loaded, l.rows_rejected = $rejected, l.files = $files
 """
 
+# Which of the given ids a referenced table already holds in the graph: looked up per batch of the ids a
+# file names, so a reference check costs what the file names, not what the graph holds.
 EXISTING_IDS = {
-    "organisations.org_id": "MATCH (n:Organisation) RETURN n.org_id AS id",
-    "people.person_id": "MATCH (n:Person) RETURN n.person_id AS id",
-    "accounts.account_id": "MATCH (n:Account) RETURN n.account_id AS id",
-    "payment_cards.card_fingerprint": "MATCH (n:PaymentCard) RETURN n.card_fingerprint AS id",
-    "api_keys.api_key_id": "MATCH (n:APIKey) RETURN n.api_key_id AS id",
+    "organisations.org_id": "UNWIND $ids AS id MATCH (n:Organisation {org_id: id}) RETURN id",
+    "people.person_id": "UNWIND $ids AS id MATCH (n:Person {person_id: id}) RETURN id",
+    "accounts.account_id": "UNWIND $ids AS id MATCH (n:Account {account_id: id}) RETURN id",
+    "payment_cards.card_fingerprint": "UNWIND $ids AS id MATCH (n:PaymentCard {card_fingerprint: id}) RETURN id",
+    "api_keys.api_key_id": "UNWIND $ids AS id MATCH (n:APIKey {api_key_id: id}) RETURN id",
 }

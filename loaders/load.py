@@ -266,26 +266,33 @@ class Loader:
         self.rejects_path = rejects_path or config.home() / "loads" / self.run_id / "rejects.csv"
         self.batch_rows = batch_rows
         self.show_progress = progress
-        self.known: dict[str, set[str]] = {}
+        self.known: dict[str, set[str]] = {}  # referenced ids known to exist (loaded by this run or found)
+        self.missing: dict[str, set[str]] = {}  # referenced ids looked up and not found
         self.writer: BatchWriter | None = None
 
     # -- reference checks --------------------------------------------------------------
-    def _known_ids(self, ref: str) -> set[str]:
-        if ref not in self.known:
-            rows = self.graph.read(cypher.EXISTING_IDS[ref])
-            self.known[ref] = {r["id"] for r in rows}
-        return self.known[ref]
+    def _exists(self, ref: str, values: pd.Series) -> np.ndarray:
+        """Which values exist in the referenced table: ids this run loaded, else looked up in the graph (the
+        answer, yes or no, is kept for the rest of the run)."""
+        known, missing = self.known.setdefault(ref, set()), self.missing.setdefault(ref, set())
+        unseen = [v for v in pd.unique(values.dropna()) if v not in known and v not in missing]
+        for start in range(0, len(unseen), self.batch_rows):
+            asked = unseen[start:start + self.batch_rows]
+            found = {r["id"] for r in self.graph.read(cypher.EXISTING_IDS[ref], {"ids": asked})}
+            known.update(found)
+            missing.update(set(asked) - found)
+        return values.isin(known).to_numpy()
 
     def _reference_checks(self) -> dict[str, Callable[[pd.Series], np.ndarray]]:
-        def checker(ref: str) -> Callable[[pd.Series], np.ndarray]:
-            return lambda values: values.isin(self._known_ids(ref)).to_numpy()
-        return {ref: checker(ref) for ref in cypher.EXISTING_IDS}
+        return {ref: functools.partial(self._exists, ref) for ref in cypher.EXISTING_IDS}
 
     def _remember(self, table: Table, good: pd.DataFrame) -> None:
         for ref in cypher.EXISTING_IDS:
             t, col = ref.split(".")
             if t == table.name:
-                self._known_ids(ref).update(good[col].dropna().tolist())
+                ids = set(good[col].dropna().tolist())
+                self.known.setdefault(ref, set()).update(ids)
+                self.missing.setdefault(ref, set()).difference_update(ids)
 
     # -- writing -------------------------------------------------------------------------
     def _write_batches(self, query: str | tuple[str, ...], rows: Iterable[dict[str, Any]], source: str,
@@ -427,8 +434,9 @@ class Loader:
         return summary
 
     # -- network ownership ---------------------------------------------------------------
-    def link_networks(self) -> int:
-        """Link every address to the organisations whose netblock or ASN holds it."""
+    def link_networks(self, every_address: bool = True) -> int:
+        """Link addresses to the organisations whose netblock or ASN holds them: every address when this run
+        loaded organisations (their networks may be new), else only the addresses this run touched."""
         orgs = self.graph.read(cypher.ORGANISATION_NETWORKS)
         if not orgs:
             return 0
@@ -438,7 +446,9 @@ class Loader:
             for a in o["asns"]:
                 asn_owner.setdefault(int(a), []).append(o["org_id"])
         rows = []
-        for rec in self.graph.read(cypher.ALL_IPS):
+        addresses = self.graph.read(cypher.ALL_IPS) if every_address else \
+            self.graph.read(cypher.RUN_IPS, {"run": self.run_id})
+        for rec in addresses:
             addr = ipaddress.ip_address(rec["ip"])
             for net, org in nets:
                 if addr.version == net.version and addr in net:
@@ -472,7 +482,7 @@ class Loader:
                 for name in LOAD_ORDER:
                     if name in files:
                         summary.tables.append(self.load_table(TABLE_BY_NAME[name], files[name], rejects, progress))
-                self.link_networks()
+                self.link_networks(every_address="organisations" in files)
             status = "completed_with_errors" if summary.failed_files else "completed"
         finally:
             self.writer.close()

@@ -345,3 +345,22 @@ def test_cells_become_the_same_text_column_by_column():
     columns["utc"][5] = pd.NaT
     for name, column in columns.items():
         assert _as_text(column).equals(_as_text_per_cell(column)), name
+
+
+def test_two_batches_make_the_graph_one_load_makes(graph, tiny_dataset, tmp_path, monkeypatch):
+    """The last third of the accounts loaded after the rest gives the same nodes, relationships (network links
+    included: the second batch links only its own addresses), sums and rejects as one load of everything;
+    references to accounts of the first batch are found in the graph."""
+    from loaders.batches import split_by_accounts
+
+    monkeypatch.setenv("RINGTRACE_HOME", str(tmp_path / "home"))
+    whole = load_dataset(graph, tiny_dataset, progress=False)
+    expected = counts(graph)
+    graph.run_autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+    accounts = _frames(tiny_dataset)["accounts"]["account_id"]
+    first, second = split_by_accounts(tiny_dataset, accounts.iloc[-len(accounts) // 3:], tmp_path / "batches")
+    a = load_dataset(graph, first, progress=False)
+    b = load_dataset(graph, second, progress=False)  # a new loader: it remembers nothing of the first batch
+    assert counts(graph) == expected
+    assert a.rejected + b.rejected == whole.rejected
+    assert expected.get("rel:IN_NETWORK_OF", 0) > 0
