@@ -14,11 +14,13 @@ def _id(kind: str) -> str:
     return f"{kind}--{uuid.uuid4()}"
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+def stix_time(when: datetime | None = None) -> str:
+    """A STIX timestamp (UTC, milliseconds, `Z`) of `when`, or of now."""
+    return (when or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _pattern(ip: str) -> str | None:
+def ip_pattern(ip: str) -> str | None:
+    """The STIX pattern matching one IPv4 or IPv6 address, or None for something that is not one."""
     try:
         version = ipaddress.ip_address(ip).version
     except ValueError:
@@ -28,7 +30,7 @@ def _pattern(ip: str) -> str | None:
 
 def bundle(cluster: dict[str, Any], q: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """The STIX 2.1 bundle (a dict) describing one cluster and what it was traced to."""
-    now = _now()
+    now = stix_time()
     common = {"spec_version": "2.1", "created": now, "modified": now}
     producer = {"type": "identity", "id": _id("identity"), "name": "ringtrace", "identity_class": "system", **common}
     objects: list[dict[str, Any]] = [producer]
@@ -47,7 +49,7 @@ def bundle(cluster: dict[str, Any], q: dict[str, list[dict[str, Any]]]) -> dict[
                   if e["target_label"] == "IPAddress" and e["type"] in ("SIGNED_UP_FROM", "LOGGED_IN_FROM",
                                                                        "API_KEY_CREATED_FROM")})
     for ip in ips[:MAX_INDICATORS]:
-        pattern = _pattern(ip)
+        pattern = ip_pattern(ip)
         if pattern is None:
             continue
         ind = {"type": "indicator", "id": _id("indicator"), "name": f"Address used by cluster {cluster.get('cluster_id')}",

@@ -126,8 +126,8 @@ MATCH (x:Proxy)-[:EXIT_IP]->(i:IPAddress), (x)-[:OPERATED_BY]->(o:Organisation)
 RETURN DISTINCT i.ip AS ip, o.org_id AS service, o.name AS service_name
 """
 
-DATACENTER_IPS = "MATCH (i:IPAddress) WHERE i.is_datacenter OR i.is_vpn RETURN i.ip AS ip"
-VPN_IPS = "MATCH (i:IPAddress) WHERE i.is_vpn RETURN i.ip AS ip"
+DATACENTER_IPS = ("MATCH (i:IPAddress) WHERE i.is_datacenter OR i.is_vpn "
+                  "RETURN i.ip AS ip, coalesce(i.is_vpn, false) AS vpn")
 
 ORGANISATION_NAMES = "MATCH (o:Organisation) RETURN o.org_id AS org_id, o.name AS name"
 
@@ -170,6 +170,7 @@ def read_evidence(graph: Graph, caps: dict[str, int]) -> Evidence:
         pd.Series(dtype="int64", name="holders")
     incidence = {kind: graph.read_df(query, {"cap": caps[kind]}) for kind, query in INCIDENCE.items()}
     shared = [df.assign(kind=_held_kind(kind, df)) for kind, df in incidence.items() if kind in HELD_KINDS and len(df)]
+    hosted = graph.read(DATACENTER_IPS)
     return Evidence(
         incidence=incidence,
         holders=holders[holders > 0],
@@ -179,8 +180,8 @@ def read_evidence(graph: Graph, caps: dict[str, int]) -> Evidence:
         cards=_frame(graph.read_df(BILLED_CARDS), ["account", "card", "billed_org"]),
         links=_frame(graph.read_df(ACCOUNT_LINKS), ["src", "dst", "kind"]),
         proxy_exits=graph.read_df(PROXY_EXITS),
-        datacenter_ips={r["ip"] for r in graph.read(DATACENTER_IPS)},
-        vpn_ips={r["ip"] for r in graph.read(VPN_IPS)},
+        datacenter_ips={r["ip"] for r in hosted},
+        vpn_ips={r["ip"] for r in hosted if r["vpn"]},
         organisations=graph.read_df(ORGANISATION_NAMES),
         releases=graph.read_df(MODEL_RELEASES),
         load_runs=[r["run_id"] for r in graph.read(LOAD_RUNS)],

@@ -7,30 +7,30 @@ the same case twice sends the same objects (a TAXII server keeps one copy).
 """
 from __future__ import annotations
 
-import ipaddress
-import os
+import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from bundles.stix import ip_pattern, stix_time
 from cases import store, watchlist
 from graph.db import Graph
 from intel.stix_in import CUSTOM_TYPE, TLP_MARKING_IDS
+from ringtrace import audit, config
 from ringtrace.errors import RingtraceError
+from ringtrace.rights import Actor, require
 
 ID_NAMESPACE = uuid.UUID("6f3c1a52-7d0e-4f7b-9a3e-2b8d5c1e9f40")  # ringtrace's namespace for uuid5 ids
-PRODUCER = os.environ.get("RINGTRACE_ORGANISATION", "ringtrace")
-# The Traffic Light Protocol marking STIX 2.1 predefines: an AMBER report may be shared within the partner's own
-# organisation and its clients only.
-TLP_MARKINGS = TLP_MARKING_IDS
-TLP_DEFINED = "2017-01-20T00:00:00.000Z"
+TLP_DEFINED = "2017-01-20T00:00:00.000Z"  # when STIX 2.1 defined its TLP markings
 
 
 def tlp() -> str:
-    """The TLP level published indicators carry (RINGTRACE_TLP, default amber)."""
-    level = os.environ.get("RINGTRACE_TLP", "amber").lower()
-    if level not in TLP_MARKINGS:
-        raise RingtraceError(f"RINGTRACE_TLP={level!r}: choose one of {', '.join(TLP_MARKINGS)}.")
+    """The TLP level published indicators carry (an AMBER report may be shared within the partner's own
+    organisation and its clients only)."""
+    level = config.publish_tlp()
+    if level not in TLP_MARKING_IDS:
+        raise RingtraceError(f"RINGTRACE_TLP={level!r}: choose one of {', '.join(TLP_MARKING_IDS)}.")
     return level
 
 
@@ -43,17 +43,18 @@ def _quote(value: str) -> str:
 
 
 def _stamp(value: Any) -> str:
+    """A Neo4j or Python datetime as a STIX timestamp (now, when there is none)."""
     when = value.to_native() if hasattr(value, "to_native") else value
-    if not isinstance(when, datetime):
-        when = datetime.now(timezone.utc)
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return stix_time(when if isinstance(when, datetime) else None)
 
 
 def pattern(kind: str, value: str) -> tuple[str, dict[str, Any]]:
     """The STIX pattern for one item, and custom properties the indicator needs to say exactly what it is."""
     if kind in ("key_ip", "ip"):
-        version = ipaddress.ip_address(value).version
-        return f"[ipv{version}-addr:value = {_quote(value)}]", ({"x_ringtrace_kind": kind} if kind == "key_ip" else {})
+        text = ip_pattern(value)
+        if text is None:
+            raise RingtraceError(f"Watched address {value!r} is not an IP address.")
+        return text, ({"x_ringtrace_kind": kind} if kind == "key_ip" else {})
     if kind == "identifier":
         kind, value = value.split(":", 1)
     return (f"[{CUSTOM_TYPE}:kind = {_quote(kind)} AND {CUSTOM_TYPE}:value = {_quote(value)}]", {})
@@ -68,10 +69,12 @@ def case_bundle(graph: Graph, case_id: str) -> dict[str, Any]:
                              f"(`ringtrace case set {case_id} --status confirmed`).")
     created = _stamp(view.case.get("created_at"))
     level = tlp()
-    marking = {"type": "marking-definition", "spec_version": "2.1", "id": TLP_MARKINGS[level], "created": TLP_DEFINED,
-               "definition_type": "tlp", "name": f"TLP:{level.upper()}", "definition": {"tlp": level}}
+    marking = {"type": "marking-definition", "spec_version": "2.1", "id": TLP_MARKING_IDS[level],
+               "created": TLP_DEFINED, "definition_type": "tlp", "name": f"TLP:{level.upper()}",
+               "definition": {"tlp": level}}
     marked = {"object_marking_refs": [marking["id"]]}
-    producer = {"type": "identity", "spec_version": "2.1", "id": _id("identity", PRODUCER), "name": PRODUCER,
+    producer = {"type": "identity", "spec_version": "2.1", "id": _id("identity", config.ORGANISATION),
+                "name": config.ORGANISATION,
                 "identity_class": "organization", "created": created, "modified": created}
     indicators = []
     for it in items:
@@ -86,8 +89,18 @@ def case_bundle(graph: Graph, case_id: str) -> dict[str, Any]:
             **marked, **extra})
     report = {"type": "report", "spec_version": "2.1", "id": _id("report", case_id), "created": created,
               "modified": _stamp(view.case.get("updated_at")), "created_by_ref": producer["id"],
-              "name": f"{PRODUCER} case {case_id}: {view.case.get('title')}", "report_types": ["threat-actor"],
+              "name": f"{config.ORGANISATION} case {case_id}: {view.case.get('title')}",
+              "report_types": ["threat-actor"],
               "published": _stamp(view.case.get("updated_at")), "object_refs": [i["id"] for i in indicators],
               **marked}
     return {"type": "bundle", "id": _id("bundle", case_id, report["modified"]),
             "objects": [marking, producer, report, *indicators]}
+
+
+def write_case_bundle(graph: Graph, actor: Actor, case_id: str, out: Path) -> int:
+    """Write the case's bundle (case_bundle) as JSON to `out`; returns how many indicators it holds."""
+    require(actor, "intel")
+    bundle = case_bundle(graph, case_id)
+    out.write_text(json.dumps(bundle, indent=2))
+    audit.record(actor.name, "intel_export", {"case_id": case_id, "file": str(out)})
+    return sum(o["type"] == "indicator" for o in bundle["objects"])

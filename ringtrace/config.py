@@ -63,6 +63,14 @@ def webhook_secret() -> str | None:
     return os.environ.get("RINGTRACE_WEBHOOK_SECRET") or None
 
 
+# Published indicators: the organisation named as their sender (a STIX identity), and their TLP level.
+ORGANISATION = os.environ.get("RINGTRACE_ORGANISATION", "ringtrace")
+
+
+def publish_tlp() -> str:
+    return os.environ.get("RINGTRACE_TLP", "amber").lower()
+
+
 @dataclass(frozen=True)
 class TaxiiSettings:
     """A TAXII 2.1 API root, the collection (id or title) to publish to and pull from, and credentials."""

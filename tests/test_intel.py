@@ -13,6 +13,7 @@ import uuid
 
 import pandas as pd
 import pytest
+from browser_helpers import free_port
 from conftest import SAMPLE
 
 from cases import store, watchlist
@@ -117,16 +118,10 @@ def test_a_malformed_bundle_is_refused_whole_with_its_reason(sample_loaded, tmp_
     assert sample_loaded.read(COUNT_INTEL)[0]["n"] == before
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def taxii_server(tmp_path, monkeypatch):
     """A real TAXII 2.1 server (medallion, memory back end) on loopback with one read-write collection."""
-    port = _free_port()
+    port = free_port()
     root = f"http://127.0.0.1:{port}/api1/"
     collection = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
     data = {"/discovery": {"title": "test TAXII", "default": root, "api_roots": [root]},
@@ -162,7 +157,7 @@ def taxii_server(tmp_path, monkeypatch):
     proc.wait(timeout=10)
 
 
-def test_publish_then_pull_round_trips_a_cases_indicators_through_taxii(sample_detected, taxii_server):
+def test_publish_then_pull_round_trips_a_cases_indicators_through_taxii(sample_detected, taxii_server, tmp_path):
     g, result, _ = sample_detected
     case_id = store.open_case(g, ADMIN, "Shared with partners", result.campaigns[0].campaign_id)
     store.update(g, ADMIN, case_id, status="confirmed")
@@ -173,6 +168,9 @@ def test_publish_then_pull_round_trips_a_cases_indicators_through_taxii(sample_d
     from intel.case_indicators import case_bundle
 
     checked = validate_string(json.dumps(case_bundle(g, case_id)), ValidationOptions(version="2.1"))
+    exported = subprocess.run([sys.executable, "-m", "ringtrace.cli", "intel", "export", "--case", case_id, "--out",
+                               str(tmp_path / "case.json")], capture_output=True, text=True)
+    assert exported.returncode == 0 and f"Wrote {len(watched)} indicator(s)" in exported.stdout, exported.stderr
     assert checked.is_valid, [str(e) for r in checked.object_results for e in r.errors][:5]
     published = taxii.publish(g, ADMIN, case_id)
     assert published.status == "complete" and published.failed == 0 and published.succeeded == published.objects

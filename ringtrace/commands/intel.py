@@ -1,7 +1,6 @@
 """`ringtrace intel`: indicators traded with other providers (STIX 2.1 files, TAXII 2.1 collections)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -64,17 +63,12 @@ def intel_export(case_id: str, out: Path) -> None:
 def _export(case_id: str, out: Path) -> None:
     from cases import store
     from graph.db import connect
-    from intel.case_indicators import case_bundle
-    from ringtrace import audit
-    from ringtrace.rights import cli_actor, require
+    from intel.case_indicators import write_case_bundle
+    from ringtrace.rights import cli_actor
 
-    actor = cli_actor()
-    require(actor, "intel")
     with connect() as g:
-        bundle = case_bundle(g, store.resolve_case_id(g, case_id))
-    out.write_text(json.dumps(bundle, indent=2))
-    audit.record(actor.name, "intel_export", {"case_id": case_id, "file": str(out)})
-    click.echo(f"Wrote {len(bundle['objects']) - 2} indicator(s) of case {case_id} to {out}")
+        indicators = write_case_bundle(g, cli_actor(), store.resolve_case_id(g, case_id), out)
+    click.echo(f"Wrote {indicators} indicator(s) of case {case_id} to {out}")
 
 
 @intel.command("publish")
