@@ -22,6 +22,7 @@ from typing import Any
 
 from cases import watchlist
 from graph.db import Graph, plain
+from graph.item_kinds import KINDS
 from ringtrace import audit
 from ringtrace.errors import RingtraceError
 from ringtrace.rights import Actor, require
@@ -101,16 +102,14 @@ MATCH (:Case {case_id: $case_id})-[:COVERS]->(a:Account) WHERE a.decision_case =
 REMOVE a.decision, a.decision_case, a.decision_at, a.decision_by
 """
 # Items (cards, devices, identifiers, addresses, API-key creation addresses) two or more of the accounts hold:
-# the shared evidence a false-positive decision was made on.
+# the shared evidence a false-positive decision was made on. The paths are graph.item_kinds'.
+FP_EVIDENCE_KINDS = ("card", "device", "identifier", "ip", "key_ip")
 SHARED_EVIDENCE_KEYS = """
 UNWIND $accounts AS id
 MATCH (a:Account {account_id: id})
 CALL (a) {
-  MATCH (a)-[:PAID_WITH]->(x:PaymentCard) RETURN 'card:' + x.card_fingerprint AS key
-  UNION MATCH (a)-[:USED_DEVICE]->(x:Device) RETURN 'device:' + x.device_id AS key
-  UNION MATCH (a)-[:HAS_IDENTIFIER]->(x:Identifier) RETURN 'identifier:' + x.identifier_id AS key
-  UNION MATCH (a)-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]->(x:IPAddress) RETURN 'ip:' + x.ip AS key
-  UNION MATCH (a)-[:HAS_API_KEY]->(:APIKey)-[:CREATED_FROM]->(x:IPAddress) RETURN 'key_ip:' + x.ip AS key
+  """ + "\n  UNION ".join(f"MATCH {KINDS[k].path} WHERE x:{KINDS[k].label} RETURN '{k}:' + x.{KINDS[k].key} AS key"
+                         for k in FP_EVIDENCE_KINDS) + """
 }
 WITH key, count(DISTINCT a) AS holders WHERE holders >= 2
 RETURN key ORDER BY key
