@@ -21,11 +21,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync"]
 # What shows that each page's main content is there.
 READY = {
-    "Overview": "text=Click a row to open its cluster",
+    "Overview": "text=Click a row to open its campaign or cluster",
+    "Campaign": "text=Attribution across the campaign",
     "Cluster": ".ringtrace-canvas canvas",
     "Explore": "text=Search and add a node to start the canvas",
     "Trace": "text=Top-ranked organisation",
     "Queries": "text=Ad-hoc read-only Cypher",
+    "Cases": "h2:has-text('Cases')",
+    "Alerts": "text=Partner reports",
+    "Changes": "h2:has-text('Changes')",
 }
 RUNNING = '[data-testid="stStatusWidget"]'
 START_TIMEOUT_S = 90
