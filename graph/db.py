@@ -131,6 +131,11 @@ class Graph:
     def close(self) -> None:
         self.driver.close()
 
+    def reconnect(self) -> None:
+        """A fresh driver, after the database was replaced offline (bookmarks of the old one are void)."""
+        self.driver.close()
+        self.driver = connect(self.settings).driver
+
     def __enter__(self) -> "Graph":
         return self
 

@@ -227,6 +227,7 @@ MATCH (o:Organisation) WHERE o.netblocks IS NOT NULL OR o.asns IS NOT NULL
 RETURN o.org_id AS org_id, coalesce(o.netblocks, []) AS netblocks, coalesce(o.asns, []) AS asns
 """
 
+ANY_NODE = "MATCH (n) RETURN 1 AS found LIMIT 1"
 ALL_IPS = "MATCH (i:IPAddress) RETURN i.ip AS ip, i.asn AS asn"
 RUN_IPS = "MATCH (i:IPAddress) WHERE $run IN i.load_runs RETURN i.ip AS ip, i.asn AS asn"
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import functools
-import ipaddress
 import itertools
 import json
 import os
+import shutil
 import socket
 import time
 import uuid
@@ -20,11 +20,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph.db import Graph, ensure_schema
-from loaders import cells, cypher, logstore, reading
+from loaders import bulk, cells, cypher, logstore, reading
+from loaders.bulk import BulkSink
 from loaders.contract import LOAD_ORDER, TABLE_BY_NAME, Table
+from loaders.networks import network_rows
 from loaders.validate import ROW, Reject, check_chunk
 from loaders.writer import BatchWriter
-from ringtrace import __version__, config, safecsv
+from ringtrace import __version__, config, local_import, safecsv
+from ringtrace.errors import RingtraceError
 from ringtrace.local_neo4j import pid_alive
 
 REJECT_COLUMNS = ("file", "row", "column", "reason", "values")
@@ -50,6 +53,9 @@ class LoadSummary:
     rejects_file: str
     tables: list[TableSummary] = field(default_factory=list)
     ignored_files: list[tuple[str, str]] = field(default_factory=list)
+    mode: str = "incremental"
+    import_seconds: float | None = None     # the bulk path's neo4j-admin run
+    import_peak_rss: int | None = None
 
     @property
     def read(self) -> int:
@@ -259,8 +265,10 @@ class Loader:
     """One load run: validates each table, writes good rows, records rejects and a LoadRun."""
 
     def __init__(self, graph: Graph, dataset: Path, rejects_path: Path | None = None,
-                 batch_rows: int = config.LOAD_BATCH_ROWS, progress: bool = True) -> None:
+                 batch_rows: int = config.LOAD_BATCH_ROWS, progress: bool = True, mode: str = "incremental"
+                 ) -> None:
         self.graph = graph
+        self.mode = mode
         self.dataset = dataset
         self.run_id = datetime.now(timezone.utc).strftime("load-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
         self.rejects_path = rejects_path or config.home() / "loads" / self.run_id / "rejects.csv"
@@ -268,13 +276,15 @@ class Loader:
         self.show_progress = progress
         self.known: dict[str, set[str]] = {}  # referenced ids known to exist (loaded by this run or found)
         self.missing: dict[str, set[str]] = {}  # referenced ids looked up and not found
-        self.writer: BatchWriter | None = None
+        self.writer: BatchWriter | BulkSink | None = None
 
     # -- reference checks --------------------------------------------------------------
     def _exists(self, ref: str, values: pd.Series) -> np.ndarray:
         """Which values exist in the referenced table: ids this run loaded, else looked up in the graph (the
         answer, yes or no, is kept for the rest of the run)."""
         known, missing = self.known.setdefault(ref, set()), self.missing.setdefault(ref, set())
+        if self.mode == "bulk":  # the database is empty: only what this run loaded exists
+            return values.isin(known).to_numpy()
         unseen = [v for v in pd.unique(values.dropna()) if v not in known and v not in missing]
         for start in range(0, len(unseen), self.batch_rows):
             asked = unseen[start:start + self.batch_rows]
@@ -414,7 +424,9 @@ class Loader:
             loaded, dup_rejects = stager.finish(path.name)
             file_rejects.extend(dup_rejects)
             summary.loaded = loaded
-            if loaded:
+            if loaded and isinstance(self.writer, BulkSink):
+                self.writer.add_log(table.name, stager.final, path.name)
+            elif loaded:
                 self._write_aggregates(table, stager.final, path.name, progress)
                 self.writer.flush()
         elif table.graph:
@@ -440,22 +452,9 @@ class Loader:
         orgs = self.graph.read(cypher.ORGANISATION_NETWORKS)
         if not orgs:
             return 0
-        nets = [(ipaddress.ip_network(n), o["org_id"]) for o in orgs for n in o["netblocks"]]
-        asn_owner: dict[int, list[str]] = {}
-        for o in orgs:
-            for a in o["asns"]:
-                asn_owner.setdefault(int(a), []).append(o["org_id"])
-        rows = []
         addresses = self.graph.read(cypher.ALL_IPS) if every_address else \
             self.graph.read(cypher.RUN_IPS, {"run": self.run_id})
-        for rec in addresses:
-            addr = ipaddress.ip_address(rec["ip"])
-            for net, org in nets:
-                if addr.version == net.version and addr in net:
-                    rows.append({"ip": rec["ip"], "org_id": org, "via": "netblock", "netblock": str(net),
-                                 "asn": None})
-            for org in asn_owner.get(rec["asn"], []) if rec["asn"] is not None else []:
-                rows.append({"ip": rec["ip"], "org_id": org, "via": "asn", "netblock": None, "asn": rec["asn"]})
+        rows = network_rows(orgs, addresses)
         for start in range(0, len(rows), self.batch_rows):
             self.graph.write(cypher.MERGE_IN_NETWORK_OF,
                              {"rows": rows[start:start + self.batch_rows], "run": self.run_id,
@@ -465,14 +464,12 @@ class Loader:
     # -- the whole dataset -----------------------------------------------------------------
     def run(self) -> LoadSummary:
         files = reading.find_tables(self.dataset)
+        if self.mode == "bulk":
+            return self._run_bulk(files)
         ensure_schema(self.graph)
         mark_interrupted_runs(self.graph)
-        self.graph.write(cypher.CREATE_LOAD_RUN, {
-            "run": self.run_id, "started_at": datetime.now(timezone.utc).isoformat(),
-            "dataset": str(self.dataset.resolve()), "version": __version__,
-            "host": socket.gethostname(), "pid": os.getpid()})
-        summary = LoadSummary(run_id=self.run_id, dataset=str(self.dataset), rejects_file=str(self.rejects_path),
-                              ignored_files=reading.ignored_files(self.dataset))
+        self._create_run(datetime.now(timezone.utc))
+        summary = self._summary()
         rejects = RejectsWriter(self.rejects_path)
         status = "failed"
         self.writer = BatchWriter(self.graph)
@@ -487,11 +484,72 @@ class Loader:
         finally:
             self.writer.close()
             rejects.close()
-            self.graph.write(cypher.FINISH_LOAD_RUN, {
-                "run": self.run_id, "status": status,
-                "summary": json.dumps([asdict(t) for t in summary.tables]),
-                "read": summary.read, "loaded": summary.loaded, "rejected": summary.rejected,
-                "files": [t.file for t in summary.tables]})
+            self._finish_run(summary, status)
+        return summary
+
+    def _summary(self) -> LoadSummary:
+        return LoadSummary(run_id=self.run_id, dataset=str(self.dataset), rejects_file=str(self.rejects_path),
+                           ignored_files=reading.ignored_files(self.dataset), mode=self.mode)
+
+    def _create_run(self, started_at: datetime) -> None:
+        self.graph.write(cypher.CREATE_LOAD_RUN, {
+            "run": self.run_id, "started_at": started_at.isoformat(),
+            "dataset": str(self.dataset.resolve()), "version": __version__,
+            "host": socket.gethostname(), "pid": os.getpid()})
+
+    def _finish_run(self, summary: LoadSummary, status: str) -> None:
+        self.graph.write(cypher.FINISH_LOAD_RUN, {
+            "run": self.run_id, "status": status,
+            "summary": json.dumps([asdict(t) for t in summary.tables]),
+            "read": summary.read, "loaded": summary.loaded, "rejected": summary.rejected,
+            "files": [t.file for t in summary.tables]})
+
+    def _record_failed_bulk(self, started_at: datetime, summary: LoadSummary) -> None:
+        """Leave a failed LoadRun when the server answers (the database itself is as it was)."""
+        try:
+            self.graph.reconnect()
+            self._create_run(started_at)
+            self._finish_run(summary, "failed")
+        except Exception:  # noqa: BLE001 - the original failure is what the user must see
+            pass
+
+    def _run_bulk(self, files: dict[str, Path]) -> LoadSummary:
+        """Validate every table as the incremental path does, stage the rows, convert them with DuckDB and
+        import them offline (ringtrace.local_import); then the schema and the LoadRun, as usual."""
+        started_at = datetime.now(timezone.utc)
+        summary = self._summary()
+        stage = config.home() / "loads" / self.run_id / "bulk"
+        rejects = RejectsWriter(self.rejects_path)
+        self.writer = BulkSink(stage / "rows")
+        try:
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), disable=not self.show_progress, transient=True) as progress:
+                for name in LOAD_ORDER:
+                    if name in files:
+                        summary.tables.append(self.load_table(TABLE_BY_NAME[name], files[name], rejects, progress))
+                rejects.close()
+                say = progress.console.print if self.show_progress else (lambda *a, **k: None)
+                say("Converting the rows for neo4j-admin import (DuckDB)...", highlight=False)
+                task = progress.add_task("converting", total=None)
+                plan = bulk.convert(self.writer, self.run_id, stage / "import")
+                progress.remove_task(task)
+                say(f"Importing {sum(plan.counts.values()):,} nodes and relationships offline (the local "
+                    "server stops meanwhile)...", highlight=False)
+                task = progress.add_task("importing", total=None)
+                if plan.nodes:
+                    result = local_import.import_database(plan.nodes, plan.relationships, plan.multiline)
+                    summary.import_seconds, summary.import_peak_rss = result.seconds, result.peak_rss_bytes
+                progress.remove_task(task)
+        except BaseException:
+            self._record_failed_bulk(started_at, summary)
+            raise
+        finally:
+            rejects.close()
+            shutil.rmtree(stage, ignore_errors=True)
+        self.graph.reconnect()
+        ensure_schema(self.graph)
+        self._create_run(started_at)
+        self._finish_run(summary, "completed_with_errors" if summary.failed_files else "completed")
         return summary
 
 
@@ -525,7 +583,31 @@ def _store_truth(good: pd.DataFrame) -> None:
     frame.astype({c: "string" for c in frame.columns if c != "is_fraud"}).to_parquet(path, index=False)
 
 
+def choose_mode(graph: Graph, dataset: Path, requested: str = "auto") -> tuple[str, str]:
+    """The load path for `dataset` and why: bulk only into an empty database of the project's own server;
+    under auto also only for an input large enough to repay stopping and starting the server."""
+    if requested not in config.LOAD_MODES:
+        raise RingtraceError(f"Unknown load mode {requested!r}: use one of {', '.join(config.LOAD_MODES)}.")
+    if requested == "incremental":
+        return "incremental", "asked for"
+    if graph.settings is not None and graph.settings.external:
+        if requested == "bulk":
+            raise RingtraceError("The bulk import writes the project's local server offline; NEO4J_URI names an "
+                                 "external server, where only the incremental path runs. Use --mode incremental.")
+        return "incremental", "external server"
+    if graph.read(cypher.ANY_NODE):
+        if requested == "bulk":
+            raise RingtraceError("The bulk import only creates a new graph, and the database already holds data. "
+                                 "Load into it with --mode incremental, or empty it first.")
+        return "incremental", "the database already holds data"
+    size = sum(p.stat().st_size for p in reading.find_tables(dataset).values())
+    if requested == "auto" and size < config.BULK_MIN_INPUT_BYTES:
+        return "incremental", f"input of {size >> 20} MB, under the bulk threshold"
+    return "bulk", "empty local database"
+
+
 def load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None = None,
-                 progress: bool = True) -> LoadSummary:
-    """Load a dataset directory; see `Loader`."""
-    return Loader(graph, dataset, rejects_path, progress=progress).run()
+                 progress: bool = True, mode: str = "incremental") -> LoadSummary:
+    """Load a dataset directory; see `Loader` (`mode`: auto, bulk or incremental; see `choose_mode`)."""
+    chosen = mode if mode == "incremental" else choose_mode(graph, dataset, mode)[0]
+    return Loader(graph, dataset, rejects_path, progress=progress, mode=chosen).run()

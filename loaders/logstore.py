@@ -135,48 +135,70 @@ def _scoped(table: str, new_file: Path) -> tuple[duckdb.DuckDBPyConnection, str,
     return con, v, f"FROM {v} WHERE account_id IN (SELECT account_id FROM touched)"
 
 
-def exchange_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
-    """Per-account and per-pair aggregates of the request log, for accounts in `new_file`."""
-    con, v, scope = _scoped("exchanges", new_file)
-    out = {
-        "account": con.execute(f"""SELECT account_id, count(*) AS requests,
+def _exchange_queries(v: str, scope: str) -> dict[str, str]:
+    """The request log's aggregates as SQL over view `v`, restricted by `scope`."""
+    return {
+        "account": f"""SELECT account_id, count(*) AS requests,
               CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens,
               CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens,
               min(ts) AS first_request, max(ts) AS last_request,
               count(DISTINCT ip) AS request_ips, count(DISTINCT prompt_fingerprint) AS prompt_templates,
-              {CATEGORY_COUNTS} {scope} GROUP BY account_id""").df(),
-        "ip": con.execute(f"""SELECT account_id, ip, count(*) AS requests, min(ts) AS first_seen,
-              max(ts) AS last_seen {scope} AND ip IS NOT NULL GROUP BY account_id, ip""").df(),
-        "template": con.execute(f"""SELECT account_id, prompt_fingerprint, count(*) AS requests,
+              {CATEGORY_COUNTS} {scope} GROUP BY account_id""",
+        "ip": f"""SELECT account_id, ip, count(*) AS requests, min(ts) AS first_seen,
+              max(ts) AS last_seen {scope} AND ip IS NOT NULL GROUP BY account_id, ip""",
+        "template": f"""SELECT account_id, prompt_fingerprint, count(*) AS requests,
               min(ts) AS first_seen, max(ts) AS last_seen {scope} AND prompt_fingerprint IS NOT NULL
-              GROUP BY account_id, prompt_fingerprint""").df(),
-        "model": con.execute(f"""SELECT account_id, model, count(*) AS requests, min(ts) AS first_seen,
+              GROUP BY account_id, prompt_fingerprint""",
+        "model": f"""SELECT account_id, model, count(*) AS requests, min(ts) AS first_seen,
               max(ts) AS last_seen, CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens,
               CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens {scope} AND model IS NOT NULL
-              GROUP BY account_id, model""").df(),
-        "api_key": con.execute(f"""SELECT api_key_id, count(*) AS requests, min(ts) AS first_seen,
+              GROUP BY account_id, model""",
+        "api_key": f"""SELECT api_key_id, count(*) AS requests, min(ts) AS first_seen,
               max(ts) AS last_seen FROM {v} WHERE api_key_id IN
-              (SELECT DISTINCT api_key_id FROM read_parquet(?)) GROUP BY api_key_id""",
-                               [str(new_file)]).df(),
+              (SELECT DISTINCT api_key_id FROM touched_keys) GROUP BY api_key_id""",
     }
-    con.close()
-    return out
+
+
+def _login_queries(v: str, scope: str) -> dict[str, str]:
+    """The login log's aggregates as SQL over view `v`, restricted by `scope`."""
+    return {
+        "account": f"""SELECT account_id, count(*) AS logins, min(ts) AS first_login,
+              max(ts) AS last_login, count(DISTINCT ip) AS login_ips,
+              count(DISTINCT device_id) AS login_devices {scope} GROUP BY account_id""",
+        "ip": f"""SELECT account_id, ip, count(*) AS count, min(ts) AS first_seen,
+              max(ts) AS last_seen {scope} AND ip IS NOT NULL GROUP BY account_id, ip""",
+        "device": f"""SELECT account_id, device_id, count(*) AS count, min(ts) AS first_seen,
+              max(ts) AS last_seen {scope} AND device_id IS NOT NULL GROUP BY account_id, device_id""",
+    }
+
+
+def aggregate_queries(table: str, new_file: Path) -> tuple[duckdb.DuckDBPyConnection, dict[str, str]]:
+    """A connection and the SQL of every aggregate of log `table` for the accounts in `new_file`: the one
+    definition both load paths use (`.df()` for Bolt batches, COPY to Parquet for the bulk import)."""
+    con, v, scope = _scoped(table, new_file)
+    if table == "exchanges":
+        con.execute("CREATE OR REPLACE TEMP TABLE touched_keys AS SELECT DISTINCT api_key_id FROM read_parquet(?)",
+                    [str(new_file)])
+        return con, _exchange_queries(v, scope)
+    return con, _login_queries(v, scope)
+
+
+def _aggregates(table: str, new_file: Path) -> dict[str, pd.DataFrame]:
+    con, queries = aggregate_queries(table, new_file)
+    try:
+        return {part: con.execute(sql).df() for part, sql in queries.items()}
+    finally:
+        con.close()
+
+
+def exchange_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
+    """Per-account and per-pair aggregates of the request log, for accounts in `new_file`."""
+    return _aggregates("exchanges", new_file)
 
 
 def login_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
     """Per-account and per-pair aggregates of the login log, for accounts in `new_file`."""
-    con, _, scope = _scoped("logins", new_file)
-    out = {
-        "account": con.execute(f"""SELECT account_id, count(*) AS logins, min(ts) AS first_login,
-              max(ts) AS last_login, count(DISTINCT ip) AS login_ips,
-              count(DISTINCT device_id) AS login_devices {scope} GROUP BY account_id""").df(),
-        "ip": con.execute(f"""SELECT account_id, ip, count(*) AS count, min(ts) AS first_seen,
-              max(ts) AS last_seen {scope} AND ip IS NOT NULL GROUP BY account_id, ip""").df(),
-        "device": con.execute(f"""SELECT account_id, device_id, count(*) AS count, min(ts) AS first_seen,
-              max(ts) AS last_seen {scope} AND device_id IS NOT NULL GROUP BY account_id, device_id""").df(),
-    }
-    con.close()
-    return out
+    return _aggregates("logins", new_file)
 
 
 def requests_of(account_ids: Iterable[str], limit: int = 1000) -> pd.DataFrame:

@@ -44,6 +44,15 @@ DETECT_TOP_K = 25              # strongest links kept per account (detection/pro
 # Load batching: rows per UNWIND transaction.
 LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))
 LOAD_QUEUE_BATCHES = 2          # batches prepared ahead of the one Neo4j is writing (loaders/writer.py)
+# Load paths (`ringtrace load --mode`): auto takes the bulk import into an empty local database, else incremental.
+LOAD_MODES = ("auto", "bulk", "incremental")
+# auto takes the bulk path for inputs at least this large: below it, stopping and starting the server costs
+# more than the incremental path saves (README: Loading, measured figures).
+BULK_MIN_INPUT_BYTES = int(os.environ.get("RINGTRACE_BULK_MIN_BYTES", str(64 << 20)))
+# The offline importer (loaders/bulk.py, ringtrace/local_import.py): its JVM heap, and the memory it may use
+# outside the heap for its caches (neo4j-admin's --max-off-heap-memory; its default is 90 % of the machine).
+IMPORT_HEAP = os.environ.get("RINGTRACE_IMPORT_HEAP", "1g")
+IMPORT_OFF_HEAP = os.environ.get("RINGTRACE_IMPORT_MEMORY", "2G")
 # Query safety defaults for user-supplied Cypher.
 QUERY_TIMEOUT_S = float(os.environ.get("RINGTRACE_QUERY_TIMEOUT", "30"))
 QUERY_ROW_CAP = int(os.environ.get("RINGTRACE_QUERY_ROW_CAP", "10000"))

@@ -410,6 +410,9 @@ def start(port: int | None = None, quiet: bool = False) -> LocalStatus:
         raise RingtraceError(
             f"Port {port} on 127.0.0.1 is already taken by another program. Stop that program, "
             f"or start on another port: RINGTRACE_NEO4J_PORT=<port> ringtrace neo4j start.")
+    from ringtrace.local_import import finish_interrupted_import  # it uses this module's stop and start
+
+    finish_interrupted_import(paths)
     fetch_neo4j(paths, quiet=quiet)
     _write_conf(paths, port)
     password = _ensure_password(paths, java)

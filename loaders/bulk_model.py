@@ -1,0 +1,154 @@
+"""The graph the loader's Cypher writes (loaders/cypher.py), as data for the bulk import: which staged rows
+make each node and relationship, and which of their fields become properties.
+
+A *statement* is the rows one loader statement receives (`BulkSink` keeps them, flattened: `p:` columns are
+the row's `props`, `t:` columns its `times`), or one aggregate of a log (`exchanges:ip`, computed from the log
+store). The incremental path and the bulk path must write the same graph; tests/test_bulk.py compares them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from loaders import cypher
+
+
+@dataclass(frozen=True)
+class NodePart:
+    """Nodes of one label that one statement asserts (MERGE), keyed by `key` (a column, or `list:` + a list
+    column, one node per element)."""
+
+    statement: str
+    key: str
+    row_props: bool = False          # the row's p:/t: columns become properties (SET += row.props)
+    columns: dict[str, str] = field(default_factory=dict)  # property -> staged column (a plain SET)
+    times: dict[str, str] = field(default_factory=dict)    # property -> staged column holding ISO text
+    constants: dict[str, bool] = field(default_factory=dict)  # property -> constant value
+    provenance: bool = True          # whether the statement appends its run and file to the node's lists
+    first_wins: tuple[str, ...] = ()  # properties set ON CREATE only
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    key: str                         # the unique property
+    parts: tuple[NodePart, ...]
+
+
+@dataclass(frozen=True)
+class RelPart:
+    """Relationships of one type one statement merges between `start` and `end` (columns, or `list:` + a
+    list column); `match_end` when the statement MATCHes the end node (no relationship if it is absent)."""
+
+    statement: str
+    start: str
+    end: str
+    row_props: bool = False
+    columns: dict[str, str] = field(default_factory=dict)
+    times: dict[str, str] = field(default_factory=dict)      # property -> staged column holding ISO text
+    merge_keys: tuple[str, ...] = ()  # properties that are part of the MERGE pattern
+    match_end: bool = False
+    release_of: str | None = None    # CONCERNS_MODEL's `release`: this column equals 'model_release'
+
+
+@dataclass(frozen=True)
+class RelType:
+    name: str
+    start: str                       # label
+    end: str                         # label
+    parts: tuple[RelPart, ...]
+
+
+# Which staged statement each loader statement's rows go to (shared-node statements need no rows of their own).
+STATEMENTS = {
+    cypher.UPSERT_ORGANISATIONS: "organisations",
+    cypher.UPSERT_PEOPLE: "people",
+    cypher.UPSERT_ACCOUNTS: "accounts",
+    cypher.UPSERT_PROXIES: "proxies",
+    cypher.UPSERT_IP_INTEL: "ip_intel",
+    cypher.UPSERT_PAYMENT_CARDS: "payment_cards",
+    cypher.UPSERT_ACCOUNT_CARDS: "account_cards",
+    cypher.UPSERT_API_KEYS: "api_keys",
+    cypher.UPSERT_ACCOUNT_IDENTIFIERS: "account_identifiers",
+    cypher.UPSERT_ACCOUNT_LINKS: "account_links",
+    cypher.UPSERT_EVENTS: "events",
+}
+SHARED_NODE_STATEMENTS = {cypher.ACCOUNT_SHARED_NODES}
+
+# The log aggregates (loaders/logstore.py) and the loader table whose position in the load order they take.
+AGGREGATES = {"logins": ("account", "ip", "device"),
+              "exchanges": ("account", "ip", "template", "model", "api_key")}
+
+N, R = NodePart, RelPart
+LABELS: tuple[Label, ...] = (
+    Label("Organisation", "org_id", (N("organisations", "key", row_props=True),)),
+    Label("EmailDomain", "domain", (N("organisations", "list:domains"), N("accounts", "email_domain"),
+                                    N("payment_cards", "billing_domain"))),
+    Label("Person", "person_id", (N("people", "key", row_props=True),)),
+    Label("Device", "device_id", (N("people", "list:device_ids"), N("logins:device", "device_id"))),
+    Label("IPAddress", "ip", (
+        N("people", "list:ips"), N("accounts", "signup_ip"),
+        N("proxies", "ip", constants={"is_proxy_exit": True}),
+        N("ip_intel", "key", row_props=True), N("api_keys", "created_from_ip"),
+        N("logins:ip", "ip"), N("exchanges:ip", "ip"))),
+    Label("Account", "account_id", (
+        N("accounts", "key", row_props=True),
+        N("logins:account", "account_id", row_props=True, provenance=False),
+        N("exchanges:account", "account_id", row_props=True, provenance=False))),
+    Label("Proxy", "proxy_id", (N("proxies", "key", row_props=True),)),
+    Label("PaymentCard", "card_fingerprint", (N("payment_cards", "key", row_props=True),)),
+    Label("Identifier", "identifier_id", (
+        N("account_identifiers", "identifier_id", columns={"kind": "kind", "value": "value"},
+          first_wins=("kind", "value")),)),
+    Label("APIKey", "api_key_id", (
+        N("api_keys", "key", row_props=True),
+        N("exchanges:api_key", "api_key_id", columns={"requests": "requests"},
+          times={"first_used": "first_seen", "last_used": "last_seen"}, provenance=False))),
+    Label("Event", "event_id", (N("events", "key", row_props=True),)),
+    Label("Model", "name", (N("events", "model"), N("exchanges:model", "model"))),
+    Label("PromptTemplate", "prompt_fingerprint", (N("exchanges:template", "prompt_fingerprint"),)),
+)
+
+_COUNTS = {"count": "count"}
+_SEEN = {"first_seen": "first_seen", "last_seen": "last_seen"}
+RELATIONSHIPS: tuple[RelType, ...] = (
+    RelType("CONTROLS_DOMAIN", "Organisation", "EmailDomain", (R("organisations", "key", "list:domains"),)),
+    RelType("USES_DEVICE", "Person", "Device", (R("people", "key", "list:device_ids"),)),
+    RelType("USES_IP", "Person", "IPAddress", (R("people", "key", "list:ips"),)),
+    RelType("WORKS_FOR", "Person", "Organisation", (R("people", "key", "org_id", match_end=True),)),
+    RelType("EMAIL_AT", "Account", "EmailDomain", (R("accounts", "key", "email_domain"),)),
+    RelType("SIGNED_UP_FROM", "Account", "IPAddress", (R("accounts", "key", "signup_ip",
+                                                         times={"at": "t:created_at"}),)),
+    RelType("OWNED_BY", "Account", "Person", (R("accounts", "key", "owner_person_id", match_end=True),)),
+    RelType("EXIT_IP", "Proxy", "IPAddress", (R("proxies", "key", "ip"),)),
+    RelType("OPERATED_BY", "Proxy", "Organisation", (R("proxies", "key", "service_org_id", match_end=True),)),
+    RelType("BILLING_EMAIL_AT", "PaymentCard", "EmailDomain", (R("payment_cards", "key", "billing_domain"),)),
+    RelType("BILLED_TO", "PaymentCard", "Organisation", (R("payment_cards", "key", "billing_org_id",
+                                                          match_end=True),)),
+    RelType("PAID_WITH", "Account", "PaymentCard", (R("account_cards", "account_id", "card_fingerprint",
+                                                      row_props=True, match_end=True),)),
+    RelType("HAS_IDENTIFIER", "Account", "Identifier", (R("account_identifiers", "account_id", "identifier_id",
+                                                          row_props=True),)),
+    RelType("LINKED_TO", "Account", "Account", (R("account_links", "src_account_id", "dst_account_id",
+                                                  row_props=True, columns={"kind": "kind", "link_key": "link_key"},
+                                                  merge_keys=("kind", "link_key"), match_end=True),)),
+    RelType("HAS_API_KEY", "Account", "APIKey", (R("api_keys", "account_id", "key"),)),
+    RelType("CREATED_FROM", "APIKey", "IPAddress", (R("api_keys", "key", "created_from_ip"),)),
+    RelType("CONCERNS_MODEL", "Event", "Model", (R("events", "key", "model", release_of="p:kind"),)),
+    RelType("LOGGED_IN_FROM", "Account", "IPAddress", (R("logins:ip", "account_id", "ip", columns=_COUNTS,
+                                                         times=_SEEN),)),
+    RelType("USED_DEVICE", "Account", "Device", (R("logins:device", "account_id", "device_id", columns=_COUNTS,
+                                                   times=_SEEN),)),
+    RelType("REQUESTED_FROM", "Account", "IPAddress", (R("exchanges:ip", "account_id", "ip",
+                                                         columns={"requests": "requests"}, times=_SEEN),)),
+    RelType("USED_TEMPLATE", "Account", "PromptTemplate", (R("exchanges:template", "account_id",
+                                                             "prompt_fingerprint", columns={"requests": "requests"},
+                                                             times=_SEEN),)),
+    RelType("QUERIED_MODEL", "Account", "Model", (R("exchanges:model", "account_id", "model",
+                                                    columns={"requests": "requests", "input_tokens": "input_tokens",
+                                                             "output_tokens": "output_tokens"}, times=_SEEN),)),
+)
+LABEL_BY_NAME = {label.name: label for label in LABELS}
+
+# link_networks' relationship (loaders/load.py), built from the organisations and the addresses.
+IN_NETWORK_OF = "IN_NETWORK_OF"
+NETWORK_SOURCE = "organisations"
