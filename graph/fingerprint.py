@@ -6,6 +6,7 @@ are left out; everything else is compared as stored.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from graph.db import Graph
@@ -23,17 +24,26 @@ CALL db.relationshipTypes() YIELD relationshipType AS type
 CALL (type) { MATCH ()-[r]->() WHERE type(r) = type RETURN count(r) AS n }
 RETURN type, n
 """
-KEYS_OF_LABEL = "MATCH (n) WHERE $label IN labels(n) RETURN n[$key] AS key ORDER BY key"
+# Labels and keys cannot be parameters; these templates are filled only from the caller's allow-list of
+# labels and key properties (checked by `_pattern`), so the lookups use the unique indexes.
+KEYS_OF_LABEL = "MATCH (n:{label}) RETURN n.{key} AS key ORDER BY key"
 NODES_BY_KEY = """
 UNWIND $keys AS k
-MATCH (n) WHERE $label IN labels(n) AND n[$key] = k
+MATCH (n:{label} {{{key}: k}})
 RETURN k AS key, properties(n) AS props
 """
 RELS_FROM = """
 UNWIND $keys AS k
-MATCH (a)-[r]->(b) WHERE $label IN labels(a) AND a[$key] = k AND type(r) = $type
+MATCH (a:{label} {{{key}: k}})-[r]->(b) WHERE type(r) = $type
 RETURN k AS start, labels(b)[0] AS end_label, b[$label_keys[labels(b)[0]]] AS end, properties(r) AS props
 """
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _pattern(template: str, label: str, key: str) -> str:
+    if not (NAME.match(label) and NAME.match(key)):
+        raise ValueError(f"not a label and key property: {label!r}, {key!r}")
+    return template.format(label=label, key=key)
 
 
 def _value(v: Any) -> Any:
@@ -57,7 +67,7 @@ def counts(graph: Graph) -> dict[str, int]:
 
 def sample_keys(graph: Graph, label: str, key: str, size: int) -> list[Any]:
     """`size` keys of `label` spread evenly over the sorted keys."""
-    keys = [r["key"] for r in graph.read(KEYS_OF_LABEL, {"label": label, "key": key})]
+    keys = [r["key"] for r in graph.read(_pattern(KEYS_OF_LABEL, label, key))]
     step = max(1, len(keys) // size)
     return keys[::step][:size]
 
@@ -69,12 +79,11 @@ def sample(graph: Graph, keys_by_label: dict[str, tuple[str, list[Any]]], types:
     databases can be compared in."""
     out: dict[str, Any] = {}
     for label, (key, keys) in keys_by_label.items():
-        rows = graph.read(NODES_BY_KEY, {"label": label, "key": key, "keys": keys})
+        rows = graph.read(_pattern(NODES_BY_KEY, label, key), {"keys": keys})
         out[f"sample:node:{label}"] = {str(r["key"]): _props(r["props"]) for r in rows}
     for rel, start in types.items():
         key, keys = keys_by_label[start]
-        rows = graph.read(RELS_FROM, {"label": start, "key": key, "keys": keys, "type": rel,
-                                      "label_keys": label_keys})
+        rows = graph.read(_pattern(RELS_FROM, start, key), {"keys": keys, "type": rel, "label_keys": label_keys})
         found = sorted((str(r["start"]), r["end_label"], str(r["end"]), repr(_props(r["props"]))) for r in rows)
         out[f"sample:rel:{rel}"] = found
     return out

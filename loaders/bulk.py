@@ -84,6 +84,10 @@ class BulkSink:
         folder.mkdir(exist_ok=True)
         self.files += 1
         names = list(dict.fromkeys(k for r in rows for k in r))  # every row's keys (a row leaves out empty ones)
+        for k in names:
+            if k.startswith((PROP, TIME)) and not SAFE_NAME.match(k[2:]):
+                raise BulkUnsupported(f"the column {k[2:]!r} of {params['source']} cannot be named in an import "
+                                      "header (letters, digits and _ only)")
         table = pa.table({k: [r.get(k) for r in rows] for k in names})
         pq.write_table(table, folder / f"{self.files:08d}.parquet")
         done()
@@ -108,6 +112,8 @@ class ImportFiles:
     relationships: list[tuple[str, Path, Path]] = field(default_factory=list)
     multiline: bool = False
     counts: dict[str, int] = field(default_factory=dict)
+    # The importer cannot write an empty list; these (label, node key, property) are set to [] afterwards.
+    empty_lists: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Converter:
@@ -357,6 +363,10 @@ class Converter:
         self.stage_aggregates()
         for label in model.LABELS:
             table, props, _ = self.build_label(label)
+            for col, kind in self._table_columns(table).items():
+                if kind.endswith("[]"):
+                    files.empty_lists += [(label.name, key, col) for (key,) in self.con.execute(
+                        f"SELECT id FROM {table} WHERE len({_q(col)}) = 0").fetchall()]
             head, data, multi, n = self._export(table, {"id": f"{label.key}:ID({label.name})"}, props,
                                                 self.out / f"node-{label.name}")
             files.multiline |= multi

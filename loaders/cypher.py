@@ -220,6 +220,14 @@ MATCH (k:APIKey {api_key_id: row.api_key_id})
 SET k.requests = row.requests, k.first_used = datetime(row.first_seen), k.last_used = datetime(row.last_seen)
 """
 
+# After a bulk import: the empty lists the importer cannot write. A template, filled only with a label and
+# key property of loaders/bulk_model.LABELS (labels cannot be parameters).
+SET_EMPTY_LISTS = """
+UNWIND $rows AS row
+MATCH (n:{label} {{{key}: row.id}})
+SET n[row.prop] = []
+"""
+
 # --- network ownership: which organisation's netblock or ASN an address lies in ---
 
 ORGANISATION_NETWORKS = """

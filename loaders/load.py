@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph.db import Graph, ensure_schema
-from loaders import bulk, cells, cypher, logstore, reading
+from loaders import bulk, bulk_model, cells, cypher, logstore, reading
 from loaders.bulk import BulkSink
 from loaders.contract import LOAD_ORDER, TABLE_BY_NAME, Table
 from loaders.networks import network_rows
@@ -504,6 +504,16 @@ class Loader:
             "read": summary.read, "loaded": summary.loaded, "rejected": summary.rejected,
             "files": [t.file for t in summary.tables]})
 
+    def _set_empty_lists(self, empty: list[tuple[str, str, str]]) -> None:
+        by_label: dict[str, list[dict[str, str]]] = {}
+        for label, key, prop in empty:
+            by_label.setdefault(label, []).append({"id": key, "prop": prop})
+        for label, rows in by_label.items():
+            spec = bulk_model.LABEL_BY_NAME[label]
+            query = cypher.SET_EMPTY_LISTS.format(label=spec.name, key=spec.key)
+            for start in range(0, len(rows), self.batch_rows):
+                self.graph.write(query, {"rows": rows[start:start + self.batch_rows]})
+
     def _record_failed_bulk(self, started_at: datetime, summary: LoadSummary) -> None:
         """Leave a failed LoadRun when the server answers (the database itself is as it was)."""
         try:
@@ -540,6 +550,8 @@ class Loader:
                     result = local_import.import_database(plan.nodes, plan.relationships, plan.multiline)
                     summary.import_seconds, summary.import_peak_rss = result.seconds, result.peak_rss_bytes
                 progress.remove_task(task)
+        except bulk.BulkUnsupported:
+            raise  # nothing was imported; the caller may take the incremental path instead
         except BaseException:
             self._record_failed_bulk(started_at, summary)
             raise
@@ -548,6 +560,7 @@ class Loader:
             shutil.rmtree(stage, ignore_errors=True)
         self.graph.reconnect()
         ensure_schema(self.graph)
+        self._set_empty_lists(plan.empty_lists)
         self._create_run(started_at)
         self._finish_run(summary, "completed_with_errors" if summary.failed_files else "completed")
         return summary
@@ -610,4 +623,15 @@ def load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None = None,
                  progress: bool = True, mode: str = "incremental") -> LoadSummary:
     """Load a dataset directory; see `Loader` (`mode`: auto, bulk or incremental; see `choose_mode`)."""
     chosen = mode if mode == "incremental" else choose_mode(graph, dataset, mode)[0]
-    return Loader(graph, dataset, rejects_path, progress=progress, mode=chosen).run()
+    loader = Loader(graph, dataset, rejects_path, progress=progress, mode=chosen)
+    try:
+        return loader.run()
+    except bulk.BulkUnsupported as exc:
+        if mode == "bulk":
+            raise RingtraceError(f"The bulk import cannot carry this dataset exactly: {exc}. Nothing was written "
+                                 "to the graph; load it with --mode incremental.") from exc
+        if rejects_path is None:  # the incremental run writes its own rejects file
+            shutil.rmtree(loader.rejects_path.parent, ignore_errors=True)
+        if progress:
+            print(f"Bulk import not possible ({exc}); loading incrementally instead.", flush=True)
+        return Loader(graph, dataset, rejects_path, progress=progress, mode="incremental").run()

@@ -23,6 +23,11 @@ def print_load_summary(summary) -> None:
     rows.append(("total", "", f"{summary.read:,}", f"{summary.loaded:,}", f"{summary.rejected:,}", ""))
     print_table(console, f"Load {summary.run_id}", ("table", "file", "read", "loaded", "rejected", "seconds"), rows,
                 id_columns=("table", "file"))
+    path = f"Path: {summary.mode}"
+    if summary.import_seconds is not None:
+        path += (f" (neo4j-admin import {summary.import_seconds:.1f} s, importer peak RSS "
+                 f"{summary.import_peak_rss / 2**30:.2f} GB)")
+    console.print(escape(path), highlight=False)
     for t in summary.failed_files:
         console.print(f"[red]Error:[/red] {escape(t.error)}")
     for name, why in summary.ignored_files:
@@ -49,18 +54,22 @@ def print_alerts(raised: list[dict]) -> None:
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the rejects CSV (default: under the ringtrace home).")
 @click.option("--no-progress", is_flag=True, help="Do not draw progress bars.")
-def load(dataset: Path, rejects: Path | None, no_progress: bool) -> None:
+@click.option("--mode", type=click.Choice(config.LOAD_MODES), default="auto", show_default=True,
+              help="bulk: a new graph written offline by neo4j-admin import (only into an empty database of the "
+                   "local server, which stops meanwhile); incremental: written through the server, into any "
+                   "graph; auto: bulk for a large input into an empty local database, else incremental.")
+def load(dataset: Path, rejects: Path | None, no_progress: bool, mode: str) -> None:
     """Load a dataset directory (docs/input-format.md) into Neo4j."""
-    friendly_errors(_load)(dataset, rejects, not no_progress)
+    friendly_errors(_load)(dataset, rejects, not no_progress, mode)
 
 
-def _load(dataset: Path, rejects: Path | None, progress: bool) -> None:
+def _load(dataset: Path, rejects: Path | None, progress: bool, mode: str = "auto") -> None:
     from graph.db import connect
     from loaders.load import load_dataset
     from monitoring.alerts import check_load
 
     with connect() as g:
-        summary = load_dataset(g, dataset, rejects, progress=progress)
+        summary = load_dataset(g, dataset, rejects, progress=progress, mode=mode)
         raised = check_load(g, summary.run_id)
     print_load_summary(summary)
     print_alerts(raised)
