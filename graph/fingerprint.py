@@ -47,10 +47,13 @@ def _pattern(template: str, label: str, key: str) -> str:
 
 
 def _value(v: Any) -> Any:
+    """A stored value, its type kept where Python would compare across types (1 == 1.0 == True)."""
     if isinstance(v, list):
         return [_value(x) for x in v]
     if hasattr(v, "iso_format"):
         return v.iso_format()
+    if isinstance(v, (bool, int, float)):
+        return (type(v).__name__, v)
     return v
 
 

@@ -54,8 +54,10 @@ class LoadSummary:
     tables: list[TableSummary] = field(default_factory=list)
     ignored_files: list[tuple[str, str]] = field(default_factory=list)
     mode: str = "incremental"
-    import_seconds: float | None = None     # the bulk path's neo4j-admin run
+    import_seconds: float | None = None     # the bulk path's neo4j-admin run, server stop and start included
     import_peak_rss: int | None = None
+    phases: dict[str, float] = field(default_factory=dict)  # the bulk path's steps, wall seconds
+    statements: dict[str, tuple[float, int]] = field(default_factory=dict)  # server seconds and rows, by name
 
     @property
     def read(self) -> int:
@@ -485,6 +487,7 @@ class Loader:
             self.writer.close()
             rejects.close()
             self._finish_run(summary, status)
+            summary.statements = statement_times(self.writer)
         return summary
 
     def _summary(self) -> LoadSummary:
@@ -526,7 +529,7 @@ class Loader:
     def _run_bulk(self, files: dict[str, Path]) -> LoadSummary:
         """Validate every table as the incremental path does, stage the rows, convert them with DuckDB and
         import them offline (ringtrace.local_import); then the schema and the LoadRun, as usual."""
-        started_at = datetime.now(timezone.utc)
+        started_at, started = datetime.now(timezone.utc), time.monotonic()
         summary = self._summary()
         stage = config.home() / "loads" / self.run_id / "bulk"
         rejects = RejectsWriter(self.rejects_path)
@@ -538,10 +541,13 @@ class Loader:
                     if name in files:
                         summary.tables.append(self.load_table(TABLE_BY_NAME[name], files[name], rejects, progress))
                 rejects.close()
+                clock = time.monotonic()
+                summary.phases["validate"] = clock - started
                 say = progress.console.print if self.show_progress else (lambda *a, **k: None)
                 say("Converting the rows for neo4j-admin import (DuckDB)...", highlight=False)
                 task = progress.add_task("converting", total=None)
                 plan = bulk.convert(self.writer, self.run_id, stage / "import")
+                summary.phases["convert"] = time.monotonic() - clock
                 progress.remove_task(task)
                 say(f"Importing {sum(plan.counts.values()):,} nodes and relationships offline (the local "
                     "server stops meanwhile)...", highlight=False)
@@ -558,12 +564,26 @@ class Loader:
         finally:
             rejects.close()
             shutil.rmtree(stage, ignore_errors=True)
+        clock = time.monotonic()
         self.graph.reconnect()
         ensure_schema(self.graph)
         self._set_empty_lists(plan.empty_lists)
+        summary.phases["import"] = summary.import_seconds or 0.0
+        summary.phases["schema"] = time.monotonic() - clock
         self._create_run(started_at)
         self._finish_run(summary, "completed_with_errors" if summary.failed_files else "completed")
         return summary
+
+
+def statement_times(writer: BatchWriter) -> dict[str, tuple[float, int]]:
+    """Server seconds and rows per loader statement (named as in loaders/cypher.py), slowest first."""
+    names: dict[str, str] = {}
+    for name, value in vars(cypher).items():
+        for i, text in enumerate(value if isinstance(value, tuple) else (value,)):
+            if isinstance(text, str) and name.isupper():
+                names[text] = name if not isinstance(value, tuple) else f"{name}[{i}]"
+    found = {names.get(q, "other"): (t, writer.rows.get(q, 0)) for q, t in writer.seconds.items()}
+    return dict(sorted(found.items(), key=lambda kv: -kv[1][0]))
 
 
 def mark_interrupted_runs(graph: Graph) -> list[str]:

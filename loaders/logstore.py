@@ -20,7 +20,6 @@ from loaders.contract import CATEGORIES, Table
 from loaders.validate import ROW, Reject
 from ringtrace import config
 
-DUCKDB_MEMORY = "4GB"
 DUCKDB_THREADS = 2
 STAGING_PREFIX = ".staging-"
 
@@ -35,8 +34,12 @@ def _sql_text(path: Path) -> str:
 
 
 def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB held to config.DUCKDB_MEMORY, spilling to the ringtrace home beyond it."""
     con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    spill = config.home() / "tmp" / "duckdb"
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET memory_limit = '{config.DUCKDB_MEMORY}'")
+    con.execute(f"SET temp_directory = {_sql_text(spill)}")
     con.execute(f"SET threads = {DUCKDB_THREADS}")
     return con
 

@@ -85,8 +85,7 @@ def _as_text(series: pd.Series) -> pd.Series:
 
 
 
-def _contains(text: pd.Series, pattern: str, regex: bool) -> np.ndarray:
-    arr = pa.array(text.to_numpy(dtype=object), type=pa.string())
+def _contains(arr: pa.Array, pattern: str, regex: bool) -> np.ndarray:
     fn = pc.match_substring_regex if regex else pc.match_substring
     return np.asarray(fn(arr, pattern).to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -107,23 +106,20 @@ def _convert_column(column: Column, raw: pd.Series, text: pd.Series, flags: RowF
     if column.kind == Kind.BOOL and pd.api.types.is_bool_dtype(raw):
         return raw
     codes, uniques = pd.factorize(text)
-    converted: list[object] = []
-    reasons: list[str | None] = []
-    for value in uniques:
+    values = np.empty(len(uniques), dtype=object)
+    reason_of = np.full(len(uniques), None, dtype=object)
+    unchanged = cells.unchanged(column, uniques)
+    values[unchanged] = uniques[unchanged]
+    for i in np.flatnonzero(~unchanged):  # the rest, one distinct value at a time
+        value = uniques[i]
         if value == "":
-            converted.append(None)
-            reasons.append(None)
             continue
         try:
-            converted.append(cells.convert(column, value))
-            reasons.append(None)
+            values[i] = cells.convert(column, value)
         except cells.CellError as exc:
-            converted.append(None)
-            reasons.append(str(exc))
-    reason_arr = np.asarray(reasons, dtype=object)[codes]
+            reason_of[i] = str(exc)
+    reason_arr = reason_of[codes]
     flags.flag(present & pd.notna(reason_arr), column.name, reason_arr)
-    values = np.empty(len(uniques), dtype=object)
-    values[:] = converted
     return pd.Series(values[codes], index=text.index, dtype=object)
 
 
@@ -144,13 +140,14 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
         flags.flag(shape != "", "(row)", shape)
     for name in text.columns:  # whole-row checks first: they decide what may be written anywhere
         col = text[name]
-        flags.flag(_contains(col, REPLACEMENT_CHAR, regex=False), name, "not valid UTF-8")
-        candidates = _contains(col, cells.PAN_PREFILTER, regex=True)
+        arr = pa.array(col.to_numpy(dtype=object), type=pa.string())  # once per column, for every check
+        flags.flag(_contains(arr, REPLACEMENT_CHAR, regex=False), name, "not valid UTF-8")
+        candidates = _contains(arr, cells.PAN_PREFILTER, regex=True)
         if candidates.any():
             pan = np.array([bool(c) and cells.find_pan(v) is not None for c, v in zip(candidates, col)])
             flags.flag(pan, name, "holds what looks like a full card number (13-19 digits passing "
                                   "the Luhn check); card numbers are never stored")
-        lengths = col.str.len().to_numpy()
+        lengths = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
         flags.flag(lengths > cells.MAX_CELL_CHARS, name,
                    (f"cell is {n:,} characters, over the {cells.MAX_CELL_CHARS:,} limit" for n in lengths))
     typed = {}

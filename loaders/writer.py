@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from typing import Any, Callable
 
 from graph.db import Graph
@@ -18,6 +19,8 @@ class BatchWriter:
         self.graph = graph
         self.queue: queue.Queue = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
+        self.seconds: dict[str, float] = {}  # server time per statement (for `ringtrace load --profile`)
+        self.rows: dict[str, int] = {}
         self.thread = threading.Thread(target=self._run, name="ringtrace-writer", daemon=True)
         self.thread.start()
 
@@ -29,7 +32,10 @@ class BatchWriter:
                     return
                 query, params, done = item
                 if self.error is None:  # after a failure, drain without writing
+                    started = time.monotonic()
                     self.graph.write(query, params)
+                    self.seconds[query] = self.seconds.get(query, 0.0) + time.monotonic() - started
+                    self.rows[query] = self.rows.get(query, 0) + len(params.get("rows") or params.get("keys") or [])
                     done()
             except BaseException as exc:  # noqa: BLE001 - handed to the loader's thread
                 self.error = exc

@@ -44,6 +44,9 @@ DETECT_TOP_K = 25              # strongest links kept per account (detection/pro
 # Load batching: rows per UNWIND transaction.
 LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))
 LOAD_QUEUE_BATCHES = 2          # batches prepared ahead of the one Neo4j is writing (loaders/writer.py)
+# DuckDB's memory in this process (the log store, the bulk converter); beyond it DuckDB spills to the home's
+# tmp folder, so a load's peak RSS stays near this plus the batches in flight.
+DUCKDB_MEMORY = os.environ.get("RINGTRACE_DUCKDB_MEMORY", "1GB")
 # Load paths (`ringtrace load --mode`): auto takes the bulk import into an empty local database, else incremental.
 LOAD_MODES = ("auto", "bulk", "incremental")
 # auto takes the bulk path for inputs at least this large: below it, stopping and starting the server costs

@@ -25,8 +25,8 @@ def print_load_summary(summary) -> None:
                 id_columns=("table", "file"))
     path = f"Path: {summary.mode}"
     if summary.import_seconds is not None:
-        path += (f" (neo4j-admin import {summary.import_seconds:.1f} s, importer peak RSS "
-                 f"{summary.import_peak_rss / 2**30:.2f} GB)")
+        steps = ", ".join(f"{k} {v:.1f} s" for k, v in summary.phases.items())
+        path += f" ({steps}; importer peak RSS {summary.import_peak_rss / 2**30:.2f} GB)"
     console.print(escape(path), highlight=False)
     for t in summary.failed_files:
         console.print(f"[red]Error:[/red] {escape(t.error)}")
