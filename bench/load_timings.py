@@ -30,10 +30,11 @@ PORT = "7697"
 SAMPLED_PER_LABEL = 300
 GB = 2 ** 30
 
-# Runs one load in a child process and prints its figures as JSON (the child's own peak RSS, not the
-# importer's, which the load measures itself).
+# Runs one load in a child process and prints its figures as JSON: the child's own peak RSS (VmHWM, which
+# exec resets; ru_maxrss would carry over the bench's own peak through fork), not the importer's, which the
+# load measures itself.
 MEASURED_LOAD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from graph.db import connect
 from loaders.load import load_dataset
@@ -41,7 +42,8 @@ started = time.monotonic()
 with connect() as g:
     s = load_dataset(g, Path(sys.argv[1]), progress=False, mode=sys.argv[2])
 print(json.dumps({"seconds": time.monotonic() - started, "mode": s.mode, "read": s.read,
-                  "loader_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                  "loader_rss": next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
+                                     if line.startswith("VmHWM:")),
                   "import_rss": s.import_peak_rss, "phases": s.phases, "statements": s.statements}))
 """
 

@@ -2,7 +2,7 @@
 
 The loader validates exactly as on the incremental path, but its statements' rows go to a `BulkSink`,
 which keeps them as Parquet; `convert` then builds, with DuckDB, one CSV per node label and relationship
-type (loaders/bulk_model.py says which rows make what), and ringtrace.local_neo4j imports them offline.
+type (loaders/bulk_model.py says which rows make what), and ringtrace.local_import imports them offline.
 """
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ from loaders import logstore
 from loaders.networks import network_rows
 from ringtrace.errors import RingtraceError
 
-ARRAY_DELIMITER = "\x1f"          # the importer's array delimiter: a control character no cell may hold
+ARRAY_DELIMITER = "chr(31)"       # U+001F in SQL: the importer's array delimiter (ringtrace.local_import)
 PROP, TIME = "p:", "t:"           # staged columns: the row's props and times (ISO text)
 SEQ, SOURCE = "__seq", "__source"
 LIST_KEY = "list:"
 SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-LOG_SEQ_BLOCK = 10 ** 12          # sequence numbers reserved for one log's aggregates
+LOG_SEQ_BLOCK = 10 ** 12          # sequence numbers reserved for one log's aggregates (beyond any row count)
 PART_SEQ_BLOCK = 10 ** 10         # ... and for one aggregate of it
 UTC_ISO = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 NEO4J_TYPES = {"VARCHAR": "string", "BIGINT": "long", "INTEGER": "long", "HUGEINT": "long", "SMALLINT": "long",
@@ -126,7 +126,6 @@ class Converter:
         self.out.mkdir(parents=True, exist_ok=True)
         self.con = logstore.connect()
         self.columns: dict[str, dict[str, str]] = {}  # statement -> column -> DuckDB type
-        self.times: dict[str, set[str]] = {}           # table -> properties that are datetimes
 
     # -- staged statements --------------------------------------------------------------
     def _read(self, statement: str) -> str:
@@ -164,7 +163,8 @@ class Converter:
                     seq = log.seq + i * PART_SEQ_BLOCK
                     folder = self.sink.stage / f"{log.table}:{part}"
                     folder.mkdir(exist_ok=True)
-                    con.execute(f"COPY (SELECT {', '.join(cols)}, {seq} + row_number() OVER () AS {SEQ}, "
+                    # an aggregate has one row per key, so one sequence number orders the whole of it
+                    con.execute(f"COPY (SELECT {', '.join(cols)}, CAST({seq} AS BIGINT) AS {SEQ}, "
                                 f"{_lit(log.source)} AS {SOURCE} FROM ({sql})) "
                                 f"TO {_lit(str(folder / '00000001.parquet'))} (FORMAT parquet)")
             finally:
@@ -317,16 +317,19 @@ class Converter:
     def _table_columns(self, table: str) -> dict[str, str]:
         return {r[0]: r[1] for r in self.con.execute(f"DESCRIBE {table}").fetchall()}
 
-    def _export(self, table: str, id_columns: dict[str, str], times: dict[str, bool], path: Path
-                ) -> tuple[Path, Path, bool, int]:
-        """Write `table` as a header file and a data file; returns them, whether a value spans lines, rows."""
+    def _export(self, table: str, id_columns: dict[str, str], times: dict[str, bool], path: Path,
+                free_text_ids: tuple[str, ...] = ()) -> tuple[Path, Path, bool, int]:
+        """Write `table` as a header file and a data file; returns them, whether a value spans lines, rows.
+        Only properties and the id columns in `free_text_ids` are searched for line breaks (validated ids,
+        addresses and domains cannot hold one)."""
         types = self._table_columns(table)
         header, exprs, texts, lists = [], [], [], []
         for col, kind in types.items():
             if col in id_columns:
                 header.append(id_columns[col])
                 exprs.append(_q(col))
-                texts.append(_q(col))
+                if col in free_text_ids:
+                    texts.append(_q(col))
                 continue
             if not SAFE_NAME.match(col):
                 raise BulkUnsupported(f"the property name {col!r} cannot be written in an import header")
@@ -337,8 +340,8 @@ class Converter:
                 raise BulkUnsupported(f"{table}.{col} has type {kind}, which the import does not carry")
             header.append(f"{col}:{neo}{'[]' if is_list else ''}")
             if is_list:
-                text = f"array_to_string({_q(col)}, chr(31))"
-                lists.append(f"contains(array_to_string({_q(col)}, ''), chr(31))")
+                text = f"array_to_string({_q(col)}, {ARRAY_DELIMITER})"
+                lists.append(f"contains(array_to_string({_q(col)}, ''), {ARRAY_DELIMITER})")
                 exprs.append(text)
                 texts.append(text)
             else:
@@ -368,7 +371,8 @@ class Converter:
                     files.empty_lists += [(label.name, key, col) for (key,) in self.con.execute(
                         f"SELECT id FROM {table} WHERE len({_q(col)}) = 0").fetchall()]
             head, data, multi, n = self._export(table, {"id": f"{label.key}:ID({label.name})"}, props,
-                                                self.out / f"node-{label.name}")
+                                                self.out / f"node-{label.name}",
+                                                ("id",) if label.name in model.FREE_TEXT_KEYS else ())
             files.multiline |= multi
             files.counts[label.name] = n
             if n:
@@ -380,7 +384,8 @@ class Converter:
             start, end = (rel.start, rel.end) if rel else ("IPAddress", "Organisation")
             head, data, multi, n = self._export(
                 table, {"start_id": f":START_ID({start})", "end_id": f":END_ID({end})"}, props,
-                self.out / f"rel-{name}")
+                self.out / f"rel-{name}", tuple(c for c, label in (("start_id", start), ("end_id", end))
+                                                if label in model.FREE_TEXT_KEYS))
             files.multiline |= multi
             files.counts[name] = n
             if n:

@@ -148,6 +148,9 @@ RELATIONSHIPS: tuple[RelType, ...] = (
                                                              "output_tokens": "output_tokens"}, times=_SEEN),)),
 )
 LABEL_BY_NAME = {label.name: label for label in LABELS}
+# Labels whose key may be free text (a device in a person's list, a model name), so may hold a line break;
+# every other key is a validated id, address or domain, which cannot.
+FREE_TEXT_KEYS = ("Device", "Model")
 
 # link_networks' relationship (loaders/load.py), built from the organisations and the addresses.
 IN_NETWORK_OF = "IN_NETWORK_OF"

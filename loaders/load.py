@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import socket
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -26,9 +27,8 @@ from loaders.contract import LOAD_ORDER, TABLE_BY_NAME, Table
 from loaders.networks import network_rows
 from loaders.validate import ROW, Reject, check_chunk
 from loaders.writer import BatchWriter
-from ringtrace import __version__, config, local_import, safecsv
+from ringtrace import __version__, config, local_import, local_neo4j, safecsv
 from ringtrace.errors import RingtraceError
-from ringtrace.local_neo4j import pid_alive
 
 REJECT_COLUMNS = ("file", "row", "column", "reason", "values")
 PROVENANCE_KEYS = {"load_runs", "sources"}
@@ -364,20 +364,28 @@ class Loader:
         self._write_batches(query, _node_rows(table, good, prop_cols, extras, add), source, progress, task)
 
     def _write_aggregates(self, table: Table, new_file: Path, source: str, progress: Progress) -> None:
+        """Each aggregate of a log, streamed from DuckDB in record batches of the load's batch size (memory is
+        bounded by the batch, not by the number of accounts the log touches)."""
         if table.name == "exchanges":
-            agg = logstore.exchange_aggregates(new_file)
             plan = [("account", cypher.SET_ACCOUNT_ACTIVITY, True), ("ip", cypher.MERGE_REQUESTED_FROM, False),
                     ("template", cypher.MERGE_USED_TEMPLATE, False), ("model", cypher.MERGE_QUERIED_MODEL, False),
                     ("api_key", cypher.SET_API_KEY_USAGE, False)]
         else:
-            agg = logstore.login_aggregates(new_file)
             plan = [("account", cypher.SET_ACCOUNT_ACTIVITY, True), ("ip", cypher.MERGE_LOGGED_IN_FROM, False),
                     ("device", cypher.MERGE_USED_DEVICE, False)]
-        for part, query, as_props in plan:
-            frame = agg[part]
-            task = progress.add_task(f"  {table.name}: {part} aggregates", total=len(frame))
-            rows = map(_activity_row, _stream(frame)) if as_props else _stream(frame)
-            self._write_batches(query, rows, source, progress, task)
+        con, queries = logstore.aggregate_queries(table.name, new_file)
+        try:
+            for part, query, as_props in plan:
+                task = progress.add_task(f"  {table.name}: {part} aggregates", total=None)
+                reader = logstore.record_batches(con, queries[part], self.batch_rows)
+
+                def rows(reader=reader, as_props=as_props) -> Iterator[dict[str, Any]]:
+                    for batch in reader:
+                        records = _records(batch.to_pandas())
+                        yield from (map(_activity_row, records) if as_props else records)
+                self._write_batches(query, rows(), source, progress, task)  # returns once the reader is drained
+        finally:
+            con.close()
 
     # -- one table -------------------------------------------------------------------------
     def load_table(self, table: Table, path: Path, rejects: RejectsWriter, progress: Progress) -> TableSummary:
@@ -520,6 +528,7 @@ class Loader:
     def _record_failed_bulk(self, started_at: datetime, summary: LoadSummary) -> None:
         """Leave a failed LoadRun when the server answers (the database itself is as it was)."""
         try:
+            local_neo4j.start(quiet=True)
             self.graph.reconnect()
             self._create_run(started_at)
             self._finish_run(summary, "failed")
@@ -534,6 +543,9 @@ class Loader:
         stage = config.home() / "loads" / self.run_id / "bulk"
         rejects = RejectsWriter(self.rejects_path)
         self.writer = BulkSink(stage / "rows")
+        # Nothing reads the (empty) database until the import: the server stops while the rows are validated.
+        stopping = threading.Thread(target=local_neo4j.stop, name="ringtrace-stop-neo4j")
+        stopping.start()
         try:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), disable=not self.show_progress, transient=True) as progress:
@@ -552,13 +564,19 @@ class Loader:
                 say(f"Importing {sum(plan.counts.values()):,} nodes and relationships offline (the local "
                     "server stops meanwhile)...", highlight=False)
                 task = progress.add_task("importing", total=None)
+                stopping.join()
                 if plan.nodes:
                     result = local_import.import_database(plan.nodes, plan.relationships, plan.multiline)
                     summary.import_seconds, summary.import_peak_rss = result.seconds, result.peak_rss_bytes
+                else:  # nothing valid to import: the database stays as it was
+                    local_neo4j.start(quiet=True)
                 progress.remove_task(task)
         except bulk.BulkUnsupported:
+            stopping.join()
+            local_neo4j.start(quiet=True)
             raise  # nothing was imported; the caller may take the incremental path instead
         except BaseException:
+            stopping.join()
             self._record_failed_bulk(started_at, summary)
             raise
         finally:
@@ -596,7 +614,7 @@ def mark_interrupted_runs(graph: Graph) -> list[str]:
     for r in graph.read(cypher.RUNNING_LOAD_RUNS):
         started = r["started_at"].to_native() if hasattr(r["started_at"], "to_native") else r["started_at"]
         if r["host"] == host and r["pid"] is not None:
-            if not pid_alive(int(r["pid"])):
+            if not local_neo4j.pid_alive(int(r["pid"])):
                 stale.append(r["run_id"])
         elif started is None or (now - started).total_seconds() > config.STALE_LOAD_RUN_S:
             stale.append(r["run_id"])

@@ -177,7 +177,7 @@ def _login_queries(v: str, scope: str) -> dict[str, str]:
 
 def aggregate_queries(table: str, new_file: Path) -> tuple[duckdb.DuckDBPyConnection, dict[str, str]]:
     """A connection and the SQL of every aggregate of log `table` for the accounts in `new_file`: the one
-    definition both load paths use (`.df()` for Bolt batches, COPY to Parquet for the bulk import)."""
+    definition both load paths use (record batches for Bolt, COPY to Parquet for the bulk import)."""
     con, v, scope = _scoped(table, new_file)
     if table == "exchanges":
         con.execute("CREATE OR REPLACE TEMP TABLE touched_keys AS SELECT DISTINCT api_key_id FROM read_parquet(?)",
@@ -186,22 +186,12 @@ def aggregate_queries(table: str, new_file: Path) -> tuple[duckdb.DuckDBPyConnec
     return con, _login_queries(v, scope)
 
 
-def _aggregates(table: str, new_file: Path) -> dict[str, pd.DataFrame]:
-    con, queries = aggregate_queries(table, new_file)
-    try:
-        return {part: con.execute(sql).df() for part, sql in queries.items()}
-    finally:
-        con.close()
-
-
-def exchange_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
-    """Per-account and per-pair aggregates of the request log, for accounts in `new_file`."""
-    return _aggregates("exchanges", new_file)
-
-
-def login_aggregates(new_file: Path) -> dict[str, pd.DataFrame]:
-    """Per-account and per-pair aggregates of the login log, for accounts in `new_file`."""
-    return _aggregates("logins", new_file)
+def record_batches(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> pa.RecordBatchReader:
+    """The result of `sql` as Arrow record batches of `rows` rows, streamed without a copy (DuckDB 2 names the
+    call `to_arrow_reader`, DuckDB 1 `record_batch`)."""
+    relation = con.sql(sql)
+    read = getattr(relation, "to_arrow_reader", None) or relation.record_batch
+    return read(rows)
 
 
 def requests_of(account_ids: Iterable[str], limit: int = 1000) -> pd.DataFrame:

@@ -93,10 +93,7 @@ def _contains(arr: pa.Array, pattern: str, regex: bool) -> np.ndarray:
 def _convert_column(column: Column, raw: pd.Series, text: pd.Series, flags: RowFlags) -> pd.Series:
     """Typed values of one column; bad non-empty cells are flagged with their reason."""
     present = (text != "").to_numpy()
-    if column.kind == Kind.TIMESTAMP:
-        if pd.api.types.is_datetime64_any_dtype(raw):
-            ts = raw.dt.tz_localize("UTC") if raw.dt.tz is None else raw.dt.tz_convert("UTC")
-            return ts
+    if column.kind == Kind.TIMESTAMP:  # text; timestamps the file typed are taken in check_chunk
         ts = pd.to_datetime(text.where(text != "", None), format="ISO8601", utc=True, errors="coerce")
         bad = present & ts.isna().to_numpy()
         flags.flag(bad, column.name, (f"'{v}' is not an ISO 8601 timestamp" for v in text))
@@ -134,7 +131,11 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
     rows = frame[ROW].to_numpy()
     shape = frame.pop(SHAPE).to_numpy(dtype=object) if SHAPE in frame.columns else None
     data = frame.drop(columns=[ROW])
-    text = pd.DataFrame({c: _as_text(data[c]) for c in data.columns}, index=data.index)
+    # Timestamps typed by the file (Parquet) need no text: no cell check can fail on their ISO form, and
+    # they are written as they are. Their text is made only for the rejects file.
+    typed_times = {c.name for c in table.columns if c.kind == Kind.TIMESTAMP and c.name in data.columns
+                   and pd.api.types.is_datetime64_any_dtype(data[c.name])}
+    text = pd.DataFrame({c: _as_text(data[c]) for c in data.columns if c not in typed_times}, index=data.index)
     flags = RowFlags(len(frame))
     if shape is not None:
         flags.flag(shape != "", "(row)", shape)
@@ -152,6 +153,12 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
                    (f"cell is {n:,} characters, over the {cells.MAX_CELL_CHARS:,} limit" for n in lengths))
     typed = {}
     for column in table.columns:
+        if column.name in typed_times:
+            raw = data[column.name]
+            if column.required:
+                flags.flag(raw.isna().to_numpy(), column.name, "required value is missing")
+            typed[column.name] = raw.dt.tz_localize("UTC") if raw.dt.tz is None else raw.dt.tz_convert("UTC")
+            continue
         if column.name not in text.columns:
             typed[column.name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
             continue
@@ -163,7 +170,7 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
         empty = np.logical_and.reduce([typed[c].isna().to_numpy() for c in table.one_of])
         flags.flag(empty, "/".join(table.one_of), f"a row needs at least one of {', '.join(table.one_of)}")
     for column in table.columns:
-        if column.references and column.name in text.columns:
+        if column.references and column.name in data.columns:
             values = typed[column.name]
             present = values.notna().to_numpy()
             exists = references[column.references](values)
@@ -187,7 +194,12 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
     for name in extras:
         good[name] = text[name][good_mask]
     good[ROW] = rows[good_mask]
+    bad = np.flatnonzero(flags.bad)
+    if len(bad) and typed_times:  # the rejected rows' cells, every column in the file's order
+        subset = data.iloc[bad]
+        text = pd.DataFrame({c: text[c].iloc[bad] if c in text.columns else _as_text(subset[c])
+                             for c in data.columns}, index=subset.index)
     rejects = [Reject(file=file_name, row=int(rows[i]), column=str(flags.column[i]),
                       reason=str(flags.reason[i]), values=original_values(text, frame.index[i]))
-               for i in np.flatnonzero(flags.bad)]
+               for i in bad]
     return Checked(good=good, rejects=rejects)

@@ -139,6 +139,7 @@ def import_database(nodes: list[tuple[str, Path, Path]], relationships: list[tup
         kept.parent.mkdir(parents=True, exist_ok=True)
         if report.exists():
             shutil.copyfile(report, kept)
+        shutil.copyfile(log, kept.with_suffix(".log"))  # the importer's own account of its stages
         _swap(paths, database)
     finally:
         if not (work / JOURNAL).exists():

@@ -58,12 +58,13 @@ def print_alerts(raised: list[dict]) -> None:
               help="bulk: a new graph written offline by neo4j-admin import (only into an empty database of the "
                    "local server, which stops meanwhile); incremental: written through the server, into any "
                    "graph; auto: bulk for a large input into an empty local database, else incremental.")
-def load(dataset: Path, rejects: Path | None, no_progress: bool, mode: str) -> None:
+@click.option("--profile", is_flag=True, help="Also print the server's time per loader statement.")
+def load(dataset: Path, rejects: Path | None, no_progress: bool, mode: str, profile: bool) -> None:
     """Load a dataset directory (docs/input-format.md) into Neo4j."""
-    friendly_errors(_load)(dataset, rejects, not no_progress, mode)
+    friendly_errors(_load)(dataset, rejects, not no_progress, mode, profile)
 
 
-def _load(dataset: Path, rejects: Path | None, progress: bool, mode: str = "auto") -> None:
+def _load(dataset: Path, rejects: Path | None, progress: bool, mode: str = "auto", profile: bool = False) -> None:
     from graph.db import connect
     from loaders.load import load_dataset
     from monitoring.alerts import check_load
@@ -72,6 +73,9 @@ def _load(dataset: Path, rejects: Path | None, progress: bool, mode: str = "auto
         summary = load_dataset(g, dataset, rejects, progress=progress, mode=mode)
         raised = check_load(g, summary.run_id)
     print_load_summary(summary)
+    if profile:
+        for name, (seconds, rows) in summary.statements.items():
+            click.echo(f"  {name}: {seconds:.1f} s, {rows:,} rows")
     print_alerts(raised)
     if summary.failed_files:
         raise SystemExit(1)
