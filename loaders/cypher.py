@@ -194,15 +194,25 @@ def _merge_aggregate(rel: str, label: str, key: str, row_key: str, counts: tuple
                      ) -> tuple[str, str, str]:
     """Account -[rel]-> (label {key}) carrying counts and first/last seen from a log aggregate, as two
     statements: the shared nodes merged once per distinct key of a batch ($keys), then the relationships
-    matched to them. A popular template or address is touched once per batch, not once per row."""
+    matched to them. A popular template or address is touched once per batch, not once per row. An account
+    first written by this run (its load_runs are [$run]) cannot hold a relationship of an earlier run, and
+    an aggregate has one row per pair, so its relationships are created without a lookup."""
     sets = ", ".join(f"r.{c} = row.{c}" for c in counts)
+    sets += ", r.first_seen = datetime(row.first_seen), r.last_seen = datetime(row.last_seen)"
     nodes = f"UNWIND $keys AS k\nMERGE (x:{label} {{{key}: k}})\n" + _prov("x")
     rels = (f"UNWIND $rows AS row\n"
             f"MATCH (a:Account {{account_id: row.account_id}})\n"
             f"MATCH (x:{label} {{{key}: row.{row_key}}})\n"
-            f"MERGE (a)-[r:{rel}]->(x)\n"
-            f"SET {sets}, r.first_seen = datetime(row.first_seen), r.last_seen = datetime(row.last_seen)\n"
-            ) + _prov("r")
+            # an account this run created has no relationship of an earlier run: create without a lookup
+            f"CALL (a, x, row) {{\n"
+            f"  WITH a, x, row WHERE a.load_runs = [$run]\n"
+            f"  CREATE (a)-[r:{rel}]->(x)\n"
+            f"  SET {sets}, r.load_runs = [$run], r.sources = [$source]\n"
+            f"}}\n"
+            f"CALL (a, x, row) {{\n"
+            f"  WITH a, x, row WHERE NOT a.load_runs = [$run]\n"
+            f"  MERGE (a)-[r:{rel}]->(x)\n"
+            f"  SET {sets}\n  " + _prov("r") + "}\n")
     return nodes, rels, row_key
 
 
