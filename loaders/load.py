@@ -54,6 +54,7 @@ class LoadSummary:
     tables: list[TableSummary] = field(default_factory=list)
     ignored_files: list[tuple[str, str]] = field(default_factory=list)
     mode: str = "incremental"
+    mode_reason: str = ""
     import_seconds: float | None = None     # the bulk path's neo4j-admin run, server stop and start included
     import_peak_rss: int | None = None
     phases: dict[str, float] = field(default_factory=dict)  # the bulk path's steps, wall seconds
@@ -660,10 +661,12 @@ def choose_mode(graph: Graph, dataset: Path, requested: str = "auto") -> tuple[s
 def load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None = None,
                  progress: bool = True, mode: str = "incremental") -> LoadSummary:
     """Load a dataset directory; see `Loader` (`mode`: auto, bulk or incremental; see `choose_mode`)."""
-    chosen = mode if mode == "incremental" else choose_mode(graph, dataset, mode)[0]
+    chosen, why = ("incremental", "asked for") if mode == "incremental" else choose_mode(graph, dataset, mode)
     loader = Loader(graph, dataset, rejects_path, progress=progress, mode=chosen)
     try:
-        return loader.run()
+        summary = loader.run()
+        summary.mode_reason = why
+        return summary
     except bulk.BulkUnsupported as exc:
         if mode == "bulk":
             raise RingtraceError(f"The bulk import cannot carry this dataset exactly: {exc}. Nothing was written "
@@ -672,4 +675,6 @@ def load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None = None,
             shutil.rmtree(loader.rejects_path.parent, ignore_errors=True)
         if progress:
             print(f"Bulk import not possible ({exc}); loading incrementally instead.", flush=True)
-        return Loader(graph, dataset, rejects_path, progress=progress, mode="incremental").run()
+        summary = Loader(graph, dataset, rejects_path, progress=progress, mode="incremental").run()
+        summary.mode_reason = f"the bulk import cannot carry this dataset: {exc}"
+        return summary

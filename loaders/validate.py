@@ -69,8 +69,8 @@ def _as_text(series: pd.Series) -> pd.Series:
     if series.dtype == object:
         if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
             return pd.Series(np.where(missing, "", series.to_numpy(dtype=object)), index=series.index)
-    elif pd.api.types.is_string_dtype(series.dtype):
-        return pd.Series(np.where(missing, "", series.to_numpy(dtype=object)), index=series.index)
+    elif pd.api.types.is_string_dtype(series.dtype):  # pandas strings (Arrow-backed): kept as they are
+        return series.fillna("")
     elif pd.api.types.is_datetime64_any_dtype(series):
         tz = series.dt.tz
         if tz is None or str(tz) == "UTC":
@@ -103,9 +103,12 @@ def _convert_column(column: Column, raw: pd.Series, text: pd.Series, flags: RowF
     if column.kind == Kind.BOOL and pd.api.types.is_bool_dtype(raw):
         return raw
     codes, uniques = pd.factorize(text)
+    unchanged = cells.unchanged(column, uniques)
+    if (unchanged | (uniques == "")).all():  # every cell is kept as it is (the common case): no copy
+        return text.where(present, None)
+    uniques = np.asarray(uniques, dtype=object)
     values = np.empty(len(uniques), dtype=object)
     reason_of = np.full(len(uniques), None, dtype=object)
-    unchanged = cells.unchanged(column, uniques)
     values[unchanged] = uniques[unchanged]
     for i in np.flatnonzero(~unchanged):  # the rest, one distinct value at a time
         value = uniques[i]
@@ -141,7 +144,7 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
         flags.flag(shape != "", "(row)", shape)
     for name in text.columns:  # whole-row checks first: they decide what may be written anywhere
         col = text[name]
-        arr = pa.array(col.to_numpy(dtype=object), type=pa.string())  # once per column, for every check
+        arr = pa.array(col.to_numpy(dtype=object), type=pa.string()) if col.dtype == object else pa.array(col)
         flags.flag(_contains(arr, REPLACEMENT_CHAR, regex=False), name, "not valid UTF-8")
         candidates = _contains(arr, cells.PAN_PREFILTER, regex=True)
         if candidates.any():

@@ -195,8 +195,10 @@ def test_a_bulk_load_killed_during_the_import_leaves_the_old_database_and_reruns
     with connect() as g:
         assert g.read("MATCH (n) WHERE NOT n:LoadRun RETURN count(n) AS n") == [{"n": 0}]
         _empty(g)
-    assert subprocess.run(["ringtrace", "load", str(SAMPLE), "--mode", "bulk", "--no-progress"],
-                          stdout=subprocess.DEVNULL).returncode == 0
+    rerun = subprocess.run(["ringtrace", "load", str(SAMPLE), "--mode", "bulk", "--no-progress"],
+                           capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "Path: bulk (validate" in rerun.stdout and "importer peak RSS" in rerun.stdout
     with connect() as g:
         assert fingerprint.counts(g) == clean
 

@@ -112,6 +112,11 @@ def test_sample_writes_exactly_the_accounts_asked_for(tmp_path):
         assert len(pd.read_csv(tmp_path / f"s{n}" / "accounts.csv")) == n
 
 
+def test_load_help_names_the_load_paths():
+    code, out = _run("load", "--help")
+    assert code == 0 and "--mode" in out and "bulk" in out and "incremental" in out and "--profile" in out
+
+
 def test_load_names_the_files_it_does_not_read(graph, tmp_path):
     data = tmp_path / "data"
     data.mkdir()

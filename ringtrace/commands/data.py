@@ -27,6 +27,8 @@ def print_load_summary(summary) -> None:
     if summary.import_seconds is not None:
         steps = ", ".join(f"{k} {v:.1f} s" for k, v in summary.phases.items())
         path += f" ({steps}; importer peak RSS {summary.import_peak_rss / 2**30:.2f} GB)"
+    elif summary.mode_reason:
+        path += f" ({summary.mode_reason})"
     console.print(escape(path), highlight=False)
     for t in summary.failed_files:
         console.print(f"[red]Error:[/red] {escape(t.error)}")

@@ -36,7 +36,7 @@ def _demo(no_app: bool) -> None:
     results = config.home() / "results"
     with connect() as g:
         if g.read(SAMPLE_LOADED, {"dataset": str(SAMPLE_DIR.resolve())})[0]["n"] == 0:
-            print_load_summary(load_dataset(g, SAMPLE_DIR))
+            print_load_summary(load_dataset(g, SAMPLE_DIR, mode="auto"))
         else:
             click.echo(f"Sample already loaded from {SAMPLE_DIR}.")
         result = run_detection(g, DetectionParams())
