@@ -9,6 +9,9 @@
 
     python bench/load_timings.py DATASET_DIR [OUT_DIR] [--second-share 0.5 0.1] [--no-full-incremental]
 
+At seed scale the README's figures come from a server with 4 GB heap and 4 GB page cache
+(RINGTRACE_NEO4J_HEAP=4g RINGTRACE_NEO4J_PAGECACHE=4g).
+
 Prints wall time, input rows per second, peak RSS of the loader (its own process) and of the importer.
 """
 from __future__ import annotations
@@ -41,7 +44,7 @@ from loaders.load import load_dataset
 started = time.monotonic()
 with connect() as g:
     s = load_dataset(g, Path(sys.argv[1]), progress=False, mode=sys.argv[2])
-print(json.dumps({"seconds": time.monotonic() - started, "mode": s.mode, "read": s.read,
+print("FIGURES " + json.dumps({"seconds": time.monotonic() - started, "mode": s.mode, "read": s.read,
                   "loader_rss": next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
                                      if line.startswith("VmHWM:")),
                   "import_rss": s.import_peak_rss, "phases": s.phases, "statements": s.statements}))
@@ -92,7 +95,7 @@ def stop(env: dict[str, str], home: Path) -> None:
 def measured_load(env: dict[str, str], dataset: Path, mode: str) -> dict:
     out = subprocess.run([sys.executable, "-c", MEASURED_LOAD, str(dataset), mode], env=env, check=True,
                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1]).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return json.loads(next(line for line in out.splitlines() if line.startswith("FIGURES "))[len("FIGURES "):])
 
 
 def fingerprint(env: dict[str, str], path: Path) -> dict:
@@ -119,8 +122,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", type=Path)
     parser.add_argument("out", type=Path, nargs="?")
-    parser.add_argument("--second-share", type=float, nargs="+", default=[0.5],
-                        help="share(s) of accounts in the incremental batch")
+    parser.add_argument("--second-share", type=float, nargs="*", default=[0.5],
+                        help="share(s) of accounts in the incremental batch (none: no batches)")
     parser.add_argument("--no-full-incremental", action="store_true",
                         help="skip the whole dataset through the incremental path (and the comparison)")
     args = parser.parse_args()

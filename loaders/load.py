@@ -17,6 +17,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -279,6 +281,7 @@ class Loader:
         self.show_progress = progress
         self.known: dict[str, set[str]] = {}  # referenced ids known to exist (loaded by this run or found)
         self.missing: dict[str, set[str]] = {}  # referenced ids looked up and not found
+        self.known_arrays: dict[str, tuple[int, pa.Array]] = {}  # Arrow copies of `known`, by its size
         self.writer: BatchWriter | BulkSink | None = None
 
     # -- reference checks --------------------------------------------------------------
@@ -287,14 +290,29 @@ class Loader:
         answer, yes or no, is kept for the rest of the run)."""
         known, missing = self.known.setdefault(ref, set()), self.missing.setdefault(ref, set())
         if self.mode == "bulk":  # the database is empty: only what this run loaded exists
-            return values.isin(known).to_numpy()
+            return self._isin(ref, values)
         unseen = [v for v in pd.unique(values.dropna()) if v not in known and v not in missing]
         for start in range(0, len(unseen), self.batch_rows):
             asked = unseen[start:start + self.batch_rows]
             found = {r["id"] for r in self.graph.read(cypher.EXISTING_IDS[ref], {"ids": asked})}
             known.update(found)
             missing.update(set(asked) - found)
-        return values.isin(known).to_numpy()
+        return self._isin(ref, values)
+
+    def _isin(self, ref: str, values: pd.Series) -> np.ndarray:
+        """Which values are known ids of `ref`, against an Arrow copy of the known ids made once per size of
+        the set (pandas would copy a large set on every call for Arrow-backed strings)."""
+        known = self.known[ref]
+        cached = self.known_arrays.get(ref)
+        if cached is None or cached[0] != len(known):
+            cached = (len(known), pa.array(list(known), type=pa.large_string()))
+            self.known_arrays[ref] = cached
+        present = values.notna().to_numpy()
+        text = pa.array(values.to_numpy(dtype=object)[present], type=pa.large_string()) \
+            if values.dtype == object else pa.array(values[present]).cast(pa.large_string())
+        found = np.zeros(len(values), dtype=bool)
+        found[present] = pc.is_in(text, value_set=cached[1]).to_numpy(zero_copy_only=False)
+        return found
 
     def _reference_checks(self) -> dict[str, Callable[[pd.Series], np.ndarray]]:
         return {ref: functools.partial(self._exists, ref) for ref in cypher.EXISTING_IDS}
