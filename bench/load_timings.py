@@ -95,7 +95,8 @@ def stop(env: dict[str, str], home: Path) -> None:
 def measured_load(env: dict[str, str], dataset: Path, mode: str) -> dict:
     out = subprocess.run([sys.executable, "-c", MEASURED_LOAD, str(dataset), mode], env=env, check=True,
                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1]).stdout
-    return json.loads(next(line for line in out.splitlines() if line.startswith("FIGURES "))[len("FIGURES "):])
+    line = next(line for line in out.splitlines() if "FIGURES " in line)
+    return json.loads(line[line.index("FIGURES ") + len("FIGURES "):])
 
 
 def fingerprint(env: dict[str, str], path: Path) -> dict:

@@ -41,6 +41,7 @@ def connect() -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{config.DUCKDB_MEMORY}'")
     con.execute(f"SET temp_directory = {_sql_text(spill)}")
     con.execute(f"SET threads = {DUCKDB_THREADS}")
+    con.execute("SET enable_progress_bar = false")  # it would write into the loader's own output
     return con
 
 
