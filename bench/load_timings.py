@@ -7,7 +7,8 @@
 3. batches: the first accounts loaded in bulk, then the last `--second-share` of them (and every row about
    them, loaders/batches.py) loaded incrementally into that graph, as a platform's next batch arrives.
 
-    python bench/load_timings.py DATASET_DIR [OUT_DIR] [--second-share 0.5 0.1] [--no-full-incremental]
+    python bench/load_timings.py DATASET_DIR [DATASET_DIR ...] [--out DIR] [--second-share 0.5 0.1]
+                                 [--no-full-incremental]
 
 At seed scale the README's figures come from a server with 4 GB heap and 4 GB page cache
 (RINGTRACE_NEO4J_HEAP=4g RINGTRACE_NEO4J_PAGECACHE=4g).
@@ -117,31 +118,24 @@ def report(name: str, figures: dict) -> None:
             f"{k} {t:.0f} {n:,}" for k, (t, n) in list(figures["statements"].items())[:8]), flush=True)
 
 
-def main() -> None:
+def bench(dataset: Path, out: Path, shares: list[float], full_incremental: bool) -> None:
+    """Every load of one dataset (see the module docstring), each on a fresh server under `out`."""
     from graph.fingerprint import differences
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", type=Path)
-    parser.add_argument("out", type=Path, nargs="?")
-    parser.add_argument("--second-share", type=float, nargs="*", default=[0.5],
-                        help="share(s) of accounts in the incremental batch (none: no batches)")
-    parser.add_argument("--no-full-incremental", action="store_true",
-                        help="skip the whole dataset through the incremental path (and the comparison)")
-    args = parser.parse_args()
-    out = args.out or args.dataset.parent / "load-bench"
     out.mkdir(parents=True, exist_ok=True)
+    print(f"\n{dataset}", flush=True)
     print("load | path | input rows | wall s | rows/s | loader peak RSS GB | importer peak RSS GB", flush=True)
     home = out / "home"
     env = fresh_server(home)
     try:
-        report("whole dataset into an empty graph", measured_load(env, args.dataset, "bulk"))
-        bulk_print = fingerprint(env, out / "bulk.fingerprint")
+        report("whole dataset into an empty graph", measured_load(env, dataset, "bulk"))
+        bulk_print = fingerprint(env, out / "bulk.fingerprint") if full_incremental else {}
     finally:
         stop(env, home)
-    if not args.no_full_incremental:
+    if full_incremental:
         env = fresh_server(home)
         try:
-            report("whole dataset into an empty graph", measured_load(env, args.dataset, "incremental"))
+            report("whole dataset into an empty graph", measured_load(env, dataset, "incremental"))
             diffs = differences(bulk_print, fingerprint(env, out / "incremental.fingerprint"))
             sampled = sum(len(v) for k, v in bulk_print.items() if k.startswith("sample:"))
             print(f"bulk and incremental graphs: {'identical' if not diffs else 'DIFFERENT'} "
@@ -151,14 +145,28 @@ def main() -> None:
                 print("  " + line[:300], flush=True)
         finally:
             stop(env, home)
-    for share in args.second_share:
-        first, second = split(args.dataset, out / f"split-{share:g}", share)
+    for share in shares:
+        first, second = split(dataset, out / f"split-{share:g}", share)
         env = fresh_server(home)
         try:
             report(f"first {1 - share:.0%} into an empty graph", measured_load(env, first, "bulk"))
             report(f"last {share:.0%} into a graph holding the rest", measured_load(env, second, "incremental"))
         finally:
             stop(env, home)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("datasets", type=Path, nargs="+", help="dataset directories, benched one after another")
+    parser.add_argument("--out", type=Path, help="working folder (default: beside each dataset)")
+    parser.add_argument("--second-share", type=float, nargs="*", default=[0.5],
+                        help="share(s) of accounts in the incremental batch (none: no batches)")
+    parser.add_argument("--no-full-incremental", action="store_true",
+                        help="skip the whole dataset through the incremental path (and the comparison)")
+    args = parser.parse_args()
+    for dataset in args.datasets:
+        out = (args.out / dataset.parent.name) if args.out else dataset.parent / "load-bench"
+        bench(dataset, out, args.second_share, not args.no_full_incremental)
 
 
 if __name__ == "__main__":
