@@ -133,7 +133,9 @@ def import_database(nodes: list[tuple[str, Path, Path]], relationships: list[tup
             raise RingtraceError(f"neo4j-admin database import failed (exit {code}); the database is unchanged. "
                                  f"Its last lines:\n{tail}\nRun the load again with --mode incremental to write "
                                  "through the server instead.")
-        (work / JOURNAL).write_text(json.dumps({"database": database}), encoding="utf-8")
+        pending = work / (JOURNAL + ".tmp")  # written whole, then renamed: a kill never leaves half a journal
+        pending.write_text(json.dumps({"database": database}), encoding="utf-8")
+        pending.replace(work / JOURNAL)
         (work / OWNER).unlink()  # from here the journal decides: a later start finishes the swap
         kept = paths.root / "loads" / "last-import.report"
         kept.parent.mkdir(parents=True, exist_ok=True)
