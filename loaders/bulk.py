@@ -52,6 +52,14 @@ def _flatten(row: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def _value_columns(owner: str, props: dict[str, tuple[str, bool]], prop_types: dict[str, bool]) -> list[str]:
+    """A part's property columns (named v:<property>), recording in `prop_types` which are datetimes."""
+    for prop, (_, is_time) in props.items():
+        if prop_types.setdefault(prop, is_time) != is_time:
+            raise BulkUnsupported(f"{owner}.{prop} is a timestamp in one table and not in another")
+    return [f"{expr} AS {_q('v:' + prop)}" for prop, (expr, _) in props.items()]
+
+
 @dataclass
 class LogFile:
     table: str
@@ -191,40 +199,36 @@ class Converter:
         return props
 
     @staticmethod
-    def _key_select(key: str, columns: dict[str, str]) -> tuple[str, str] | None:
-        """(id expression, filter) for a part's key, or None when the statement lacks the column."""
-        if key.startswith(LIST_KEY):
-            col = key[len(LIST_KEY):]
-            return (f"unnest({_q(col)})", "") if col in columns else None
-        return (_q(key), f"WHERE {_q(key)} IS NOT NULL") if key in columns else None
+    def _key_select(key: str, columns: dict[str, str]) -> str | None:
+        """The id expression of a part's key (a list key is unnested), or None when the statement lacks the
+        column; rows whose id is null are dropped by the caller."""
+        col = key[len(LIST_KEY):] if key.startswith(LIST_KEY) else key
+        if col not in columns:
+            return None
+        return f"unnest({_q(col)})" if key.startswith(LIST_KEY) else _q(col)
 
-    def build_label(self, label: model.Label) -> tuple[str, dict[str, bool], bool]:
-        """Create table n_<label>; returns its name, its properties (-> is a datetime), whether it has provenance."""
+    def build_label(self, label: model.Label) -> tuple[str, dict[str, bool]]:
+        """Create table n_<label>; returns its name and its properties (-> is a datetime)."""
         selects, prop_types, first_wins = [], {}, set()
-        provenance = False
         for part in label.parts:
             have = self._describe(part.statement)
             key = self._key_select(part.key, have)
             if not have or key is None:
                 continue
             props = self._part_props(part.statement, part.row_props, part.columns, part.times)
-            cols = [f"{key[0]} AS id", f"{SEQ} AS seq", f"{SOURCE} AS source",
+            cols = [f"{key} AS id", f"{SEQ} AS seq", f"{SOURCE} AS source",
                     f"{'true' if part.provenance else 'false'} AS prov"]
-            for prop, (expr, is_time) in props.items():
-                if prop_types.setdefault(prop, is_time) != is_time:
-                    raise BulkUnsupported(f"{label.name}.{prop} is a timestamp in one table and not in another")
-                cols.append(f"{expr} AS {_q('v:' + prop)}")
+            cols += _value_columns(label.name, props, prop_types)
             for prop, value in part.constants.items():
                 prop_types.setdefault(prop, False)
                 cols.append(f"{'true' if value else 'false'} AS {_q('v:' + prop)}")
             first_wins.update(part.first_wins)
-            provenance = provenance or part.provenance
             sub = f"SELECT {', '.join(cols)} FROM {self._read(part.statement)}"
             selects.append(f"SELECT * FROM ({sub}) WHERE id IS NOT NULL")
         table = f"n_{label.name}"
         if not selects:
             self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT NULL::VARCHAR AS id WHERE false")
-            return table, {}, False
+            return table, {}
         prop_sql = ", ".join(
             f"{'arg_min' if p in first_wins else 'arg_max'}({_q('v:' + p)}, seq) "
             f"FILTER (WHERE {_q('v:' + p)} IS NOT NULL) AS {_q(p)}" for p in prop_types)
@@ -238,7 +242,7 @@ class Converter:
                    prov.sources
             FROM props LEFT JOIN prov USING (id)""")
         self.con.execute("DROP TABLE contrib")
-        return table, prop_types, provenance
+        return table, prop_types
 
     # -- relationships -------------------------------------------------------------------
     def build_type(self, rel: model.RelType) -> tuple[str, dict[str, bool]]:
@@ -250,11 +254,8 @@ class Converter:
             if not have or start is None or end is None:
                 continue
             props = self._part_props(part.statement, part.row_props, part.columns, part.times)
-            cols = [f"{start[0]} AS start_id", f"{end[0]} AS end_id", f"{SEQ} AS seq", f"{SOURCE} AS source"]
-            for prop, (expr, is_time) in props.items():
-                if prop_types.setdefault(prop, is_time) != is_time:
-                    raise BulkUnsupported(f"{rel.name}.{prop} is a timestamp in one table and not in another")
-                cols.append(f"{expr} AS {_q('v:' + prop)}")
+            cols = [f"{start} AS start_id", f"{end} AS end_id", f"{SEQ} AS seq", f"{SOURCE} AS source"]
+            cols += _value_columns(rel.name, props, prop_types)
             if part.release_of:
                 prop_types.setdefault("release", False)
                 cols.append(f"({_q(part.release_of)} = 'model_release') AS {_q('v:release')}")
@@ -365,7 +366,7 @@ class Converter:
         files = ImportFiles()
         self.stage_aggregates()
         for label in model.LABELS:
-            table, props, _ = self.build_label(label)
+            table, props = self.build_label(label)
             for col, kind in self._table_columns(table).items():
                 if kind.endswith("[]"):
                     files.empty_lists += [(label.name, key, col) for (key,) in self.con.execute(

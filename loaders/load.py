@@ -503,11 +503,8 @@ class Loader:
         status = "failed"
         self.writer = BatchWriter(self.graph)
         try:
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), disable=not self.show_progress, transient=True) as progress:
-                for name in LOAD_ORDER:
-                    if name in files:
-                        summary.tables.append(self.load_table(TABLE_BY_NAME[name], files[name], rejects, progress))
+            with self._progress() as progress:
+                self._load_tables(files, summary, rejects, progress)
                 self.link_networks(every_address="organisations" in files)
             status = "completed_with_errors" if summary.failed_files else "completed"
         finally:
@@ -516,6 +513,17 @@ class Loader:
             self._finish_run(summary, status)
             summary.statements = statement_times(self.writer)
         return summary
+
+    def _progress(self) -> Progress:
+        return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        disable=not self.show_progress, transient=True)
+
+    def _load_tables(self, files: dict[str, Path], summary: LoadSummary, rejects: RejectsWriter,
+                     progress: Progress) -> None:
+        """Validate (and on the incremental path write) every table present, in load order."""
+        for name in LOAD_ORDER:
+            if name in files:
+                summary.tables.append(self.load_table(TABLE_BY_NAME[name], files[name], rejects, progress))
 
     def _summary(self) -> LoadSummary:
         return LoadSummary(run_id=self.run_id, dataset=str(self.dataset), rejects_file=str(self.rejects_path),
@@ -566,11 +574,8 @@ class Loader:
         stopping = threading.Thread(target=local_neo4j.stop, name="ringtrace-stop-neo4j")
         stopping.start()
         try:
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), disable=not self.show_progress, transient=True) as progress:
-                for name in LOAD_ORDER:
-                    if name in files:
-                        summary.tables.append(self.load_table(TABLE_BY_NAME[name], files[name], rejects, progress))
+            with self._progress() as progress:
+                self._load_tables(files, summary, rejects, progress)
                 rejects.close()
                 clock = time.monotonic()
                 summary.phases["validate"] = clock - started
