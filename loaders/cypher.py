@@ -6,6 +6,8 @@ constant; nothing user-supplied is ever put into query text.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 def _prov(var: str) -> str:
     """SET clause appending $run and $source to `var`'s provenance lists once."""
@@ -190,38 +192,58 @@ MATCH (a:Account {account_id: row.account_id})
 SET a += row.props
 """ + _times("a")
 
-def _merge_aggregate(rel: str, label: str, key: str, row_key: str, counts: tuple[str, ...]
-                     ) -> tuple[str, str, str]:
-    """Account -[rel]-> (label {key}) carrying counts and first/last seen from a log aggregate, as two
-    statements: the shared nodes merged once per distinct key of a batch ($keys), then the relationships
-    matched to them. A popular template or address is touched once per batch, not once per row. An account
-    first written by this run (its load_runs are [$run]) cannot hold a relationship of an earlier run, and
-    an aggregate has one row per pair, so its relationships are created without a lookup."""
-    sets = ", ".join(f"r.{c} = row.{c}" for c in counts)
-    sets += ", r.first_seen = datetime(row.first_seen), r.last_seen = datetime(row.last_seen)"
-    nodes = f"UNWIND $keys AS k\nMERGE (x:{label} {{{key}: k}})\n" + _prov("x")
-    rels = (f"UNWIND $rows AS row\n"
-            f"MATCH (a:Account {{account_id: row.account_id}})\n"
-            f"MATCH (x:{label} {{{key}: row.{row_key}}})\n"
-            # an account this run created has no relationship of an earlier run: create without a lookup
-            f"CALL (a, x, row) {{\n"
-            f"  WITH a, x, row WHERE a.load_runs = [$run]\n"
-            f"  CREATE (a)-[r:{rel}]->(x)\n"
-            f"  SET {sets}, r.load_runs = [$run], r.sources = [$source]\n"
-            f"}}\n"
-            f"CALL (a, x, row) {{\n"
-            f"  WITH a, x, row WHERE NOT a.load_runs = [$run]\n"
-            f"  MERGE (a)-[r:{rel}]->(x)\n"
-            f"  SET {sets}\n  " + _prov("r") + "}\n")
-    return nodes, rels, row_key
+@dataclass(frozen=True)
+class AggregateLinks:
+    """The statements writing one log aggregate as relationships Account -[rel]-> (label {key}).
+
+    `nodes` merges a batch's distinct keys ($keys) once and returns each node's element id; `links` takes one
+    row per account ({account_id, items}), matches the account once and each item's node by that id (no
+    index lookup per item). An account first written by this run (its load_runs are [$run]) cannot hold a
+    relationship of an earlier run, and an aggregate has one item per pair, so its relationships are created
+    without a lookup; other accounts merge theirs. Times travel as epoch seconds and nanoseconds
+    (`first_s`, `first_ns`...): building a datetime from them costs the server less than parsing text."""
+    rel: str
+    label: str
+    key: str          # the label's key property
+    row_key: str      # the aggregate's column holding it
+    counts: tuple[str, ...]
+    nodes: str
+    links: str
 
 
-MERGE_LOGGED_IN_FROM = _merge_aggregate("LOGGED_IN_FROM", "IPAddress", "ip", "ip", ("count",))
-MERGE_USED_DEVICE = _merge_aggregate("USED_DEVICE", "Device", "device_id", "device_id", ("count",))
-MERGE_REQUESTED_FROM = _merge_aggregate("REQUESTED_FROM", "IPAddress", "ip", "ip", ("requests",))
-MERGE_USED_TEMPLATE = _merge_aggregate("USED_TEMPLATE", "PromptTemplate", "prompt_fingerprint",
+def _epoch_datetime(name: str) -> str:
+    return f"datetime({{epochSeconds: item.{name}_s, nanosecond: item.{name}_ns}})"
+
+
+def _aggregate_links(rel: str, label: str, key: str, row_key: str, counts: tuple[str, ...]) -> AggregateLinks:
+    sets = ", ".join(f"r.{c} = item.{c}" for c in counts)
+    sets += f", r.first_seen = {_epoch_datetime('first')}, r.last_seen = {_epoch_datetime('last')}"
+    nodes = (f"UNWIND $keys AS k\nMERGE (x:{label} {{{key}: k}})\n" + _prov("x")
+             + "RETURN k AS key, elementId(x) AS node\n")
+    links = (f"UNWIND $rows AS row\n"
+             f"MATCH (a:Account {{account_id: row.account_id}})\n"
+             f"CALL (a, row) {{\n"
+             f"  WITH a, row WHERE a.load_runs = [$run]\n"
+             f"  UNWIND row.items AS item\n"
+             f"  MATCH (x) WHERE elementId(x) = item.node\n"
+             f"  CREATE (a)-[r:{rel}]->(x)\n"
+             f"  SET {sets}, r.load_runs = [$run], r.sources = [$source]\n"
+             f"}}\n"
+             f"CALL (a, row) {{\n"
+             f"  WITH a, row WHERE NOT coalesce(a.load_runs = [$run], false)\n"
+             f"  UNWIND row.items AS item\n"
+             f"  MATCH (x) WHERE elementId(x) = item.node\n"
+             f"  MERGE (a)-[r:{rel}]->(x)\n"
+             f"  SET {sets}\n  " + _prov("r") + "}\n")
+    return AggregateLinks(rel, label, key, row_key, counts, nodes, links)
+
+
+MERGE_LOGGED_IN_FROM = _aggregate_links("LOGGED_IN_FROM", "IPAddress", "ip", "ip", ("count",))
+MERGE_USED_DEVICE = _aggregate_links("USED_DEVICE", "Device", "device_id", "device_id", ("count",))
+MERGE_REQUESTED_FROM = _aggregate_links("REQUESTED_FROM", "IPAddress", "ip", "ip", ("requests",))
+MERGE_USED_TEMPLATE = _aggregate_links("USED_TEMPLATE", "PromptTemplate", "prompt_fingerprint",
                                        "prompt_fingerprint", ("requests",))
-MERGE_QUERIED_MODEL = _merge_aggregate("QUERIED_MODEL", "Model", "name", "model",
+MERGE_QUERIED_MODEL = _aggregate_links("QUERIED_MODEL", "Model", "name", "model",
                                        ("requests", "input_tokens", "output_tokens"))
 
 SET_API_KEY_USAGE = """

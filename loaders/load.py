@@ -326,24 +326,20 @@ class Loader:
                 self.missing.setdefault(ref, set()).difference_update(ids)
 
     # -- writing -------------------------------------------------------------------------
-    def _write_batches(self, query: str | tuple[str, ...], rows: Iterable[dict[str, Any]], source: str,
-                       progress: Progress, task: Any) -> None:
-        """Hand the rows to the writer thread in batches (prepared while the previous batch is written).
-
-        A (shared nodes, rows) pair first merges the batch's shared nodes from its rows; a (shared nodes,
-        rows, key) triple sends the shared-node statement only the batch's distinct values of `key`."""
+    def _write_batches(self, query: str | tuple[str, str], rows: Iterable[dict[str, Any]], source: str,
+                       progress: Progress, task: Any, writer: BatchWriter | BulkSink | None = None) -> None:
+        """Hand the rows to the writer (the load's own unless given) in batches, prepared while the previous
+        batch is written. A (shared nodes, rows) pair first merges the batch's shared nodes from its rows."""
+        writer = writer or self.writer
         it = iter(rows)
         while batch := list(itertools.islice(it, self.batch_rows)):
             params = {"rows": batch, "run": self.run_id, "source": source}
             done = functools.partial(progress.advance, task, len(batch))
             if isinstance(query, str):
-                self.writer.submit(query, params, done)
+                writer.submit(query, params, done)
                 continue
-            nodes, main = query[0], query[1]
-            shared = {"keys": sorted({r[query[2]] for r in batch}), "run": self.run_id, "source": source} \
-                if len(query) == 3 else params
-            self.writer.submit(nodes, shared)
-            self.writer.submit(main, params, done)
+            writer.submit(query[0], params)
+            writer.submit(query[1], params, done)
 
     def _write_table(self, table: Table, good: pd.DataFrame, source: str, progress: Progress,
                      task: Any) -> None:
@@ -383,28 +379,70 @@ class Loader:
         self._write_batches(query, _node_rows(table, good, prop_cols, extras, add), source, progress, task)
 
     def _write_aggregates(self, table: Table, new_file: Path, source: str, progress: Progress) -> None:
-        """Each aggregate of a log, streamed from DuckDB in record batches of the load's batch size (memory is
-        bounded by the batch, not by the number of accounts the log touches)."""
+        """Each aggregate of a log, streamed from DuckDB in record batches (memory is bounded by the batch, not
+        by the number of accounts the log touches) and written by config.LOAD_AGGREGATE_WRITERS transactions
+        at a time: no two of its rows write the same relationship or property, so their order does not matter."""
         if table.name == "exchanges":
-            plan = [("account", cypher.SET_ACCOUNT_ACTIVITY, True), ("ip", cypher.MERGE_REQUESTED_FROM, False),
-                    ("template", cypher.MERGE_USED_TEMPLATE, False), ("model", cypher.MERGE_QUERIED_MODEL, False),
-                    ("api_key", cypher.SET_API_KEY_USAGE, False)]
+            plan = [("account", cypher.SET_ACCOUNT_ACTIVITY), ("ip", cypher.MERGE_REQUESTED_FROM),
+                    ("template", cypher.MERGE_USED_TEMPLATE), ("model", cypher.MERGE_QUERIED_MODEL),
+                    ("api_key", cypher.SET_API_KEY_USAGE)]
         else:
-            plan = [("account", cypher.SET_ACCOUNT_ACTIVITY, True), ("ip", cypher.MERGE_LOGGED_IN_FROM, False),
-                    ("device", cypher.MERGE_USED_DEVICE, False)]
+            plan = [("account", cypher.SET_ACCOUNT_ACTIVITY), ("ip", cypher.MERGE_LOGGED_IN_FROM),
+                    ("device", cypher.MERGE_USED_DEVICE)]
         con, queries = logstore.aggregate_queries(table.name, new_file)
+        pool = BatchWriter(self.graph, threads=config.LOAD_AGGREGATE_WRITERS)
         try:
-            for part, query, as_props in plan:
+            for part, write in plan:
                 task = progress.add_task(f"  {table.name}: {part} aggregates", total=None)
+                if isinstance(write, cypher.AggregateLinks):
+                    sql = logstore.by_account(queries[part], write.row_key, write.counts)
+                    self._write_links(write, logstore.record_batches(con, sql, self.batch_rows), source, pool,
+                                      functools.partial(progress.advance, task))
+                    continue
                 reader = logstore.record_batches(con, queries[part], self.batch_rows)
 
-                def rows(reader=reader, as_props=as_props) -> Iterator[dict[str, Any]]:
+                def rows(reader=reader, as_props=write is cypher.SET_ACCOUNT_ACTIVITY) -> Iterator[dict[str, Any]]:
                     for batch in reader:
                         records = _records(batch.to_pandas())
                         yield from (map(_activity_row, records) if as_props else records)
-                self._write_batches(query, rows(), source, progress, task)  # returns once the reader is drained
+                self._write_batches(write, rows(), source, progress, task, pool)
+            pool.flush()
         finally:
+            pool.close()
             con.close()
+            self.writer.absorb(pool)
+
+    def _write_links(self, write: cypher.AggregateLinks, reader: pa.RecordBatchReader, source: str,
+                     pool: BatchWriter, advance: Callable[[int], None]) -> None:
+        """Per-account rows of an aggregate, in batches of about `batch_rows` items (a larger account is split),
+        their nodes merged first (each key once per run and source) and each item given its node's id."""
+        nodes: dict[str, str] = {}  # key -> element id, for the keys merged by this aggregate
+        pending: list[dict[str, Any]] = []
+        size = 0
+
+        def send() -> None:
+            new_keys = sorted({item["key"] for row in pending for item in row["items"]} - nodes.keys())
+            for start in range(0, len(new_keys), self.batch_rows):
+                params = {"keys": new_keys[start:start + self.batch_rows], "run": self.run_id, "source": source}
+                nodes.update((r["key"], r["node"]) for r in pool.write_now(write.nodes, params))
+            for row in pending:
+                for item in row["items"]:
+                    item["node"] = nodes[item.pop("key")]
+            params = {"rows": pending, "run": self.run_id, "source": source}
+            pool.submit(write.links, params, functools.partial(advance, size), count=size)
+
+        for batch in reader:
+            for row in batch.to_pylist():
+                items = row["items"]
+                for start in range(0, len(items), self.batch_rows):
+                    part = items[start:start + self.batch_rows]
+                    pending.append({"account_id": row["account_id"], "items": part})
+                    size += len(part)
+                    if size >= self.batch_rows:
+                        send()
+                        pending, size = [], 0
+        if pending:
+            send()
 
     # -- one table -------------------------------------------------------------------------
     def load_table(self, table: Table, path: Path, rejects: RejectsWriter, progress: Progress) -> TableSummary:
@@ -621,9 +659,10 @@ def statement_times(writer: BatchWriter) -> dict[str, tuple[float, int]]:
     """Server seconds and rows per loader statement (named as in loaders/cypher.py), slowest first."""
     names: dict[str, str] = {}
     for name, value in vars(cypher).items():
-        for i, text in enumerate(value if isinstance(value, tuple) else (value,)):
-            if isinstance(text, str) and name.isupper():
-                names[text] = name if not isinstance(value, tuple) else f"{name}[{i}]"
+        if isinstance(value, str) and name.isupper():
+            names[value] = name
+        elif isinstance(value, cypher.AggregateLinks):
+            names[value.nodes], names[value.links] = f"{name}.nodes", f"{name}.links"
     found = {names.get(q, "other"): (t, writer.rows.get(q, 0)) for q, t in writer.seconds.items()}
     return dict(sorted(found.items(), key=lambda kv: -kv[1][0]))
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from loaders.contract import CATEGORIES, Table
+from loaders.contract import CATEGORIES, TABLE_BY_NAME, Table
 from loaders.validate import ROW, Reject
 from ringtrace import config
 
@@ -109,34 +109,68 @@ class Stager:
         self.path.unlink(missing_ok=True)
 
 
+def _stored_files(table: str) -> list[Path]:
+    return sorted(p for p in store_dir(table).glob("*.parquet") if not p.name.startswith(STAGING_PREFIX))
+
+
+def _file_list(files: list[Path]) -> str:
+    return "[" + ", ".join(_sql_text(p) for p in files) + "]"
+
+
+def _first_row_wins(key: str) -> str:
+    """The QUALIFY clause keeping one row per key: the first file's, then the first row's."""
+    return f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY filename, {ROW}) = 1"
+
+
 def source_view(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """A view over every stored file of `table`, one row per key (first file row wins)."""
-    files = sorted(p for p in store_dir(table).glob("*.parquet") if not p.name.startswith(STAGING_PREFIX))
+    files = _stored_files(table)
     if not files:
         raise FileNotFoundError(table)
-    file_list = "[" + ", ".join(_sql_text(p) for p in files) + "]"
     view = f"v_{table}"
     if len(files) == 1:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({file_list})")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({_file_list(files)})")
     else:
-        from loaders.contract import TABLE_BY_NAME
         key = ", ".join(TABLE_BY_NAME[table].key)
         con.execute(f"""CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM
-            read_parquet({file_list}, union_by_name = true)
-            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY filename, {ROW}) = 1""")
+            read_parquet({_file_list(files)}, union_by_name = true) {_first_row_wins(key)}""")
     return view
 
 
 CATEGORY_COUNTS = ", ".join(f"count(*) FILTER (WHERE category = '{c}') AS req_{c}" for c in CATEGORIES)
 
 
-def _scoped(table: str, new_file: Path) -> tuple[duckdb.DuckDBPyConnection, str, str]:
-    """A connection, the table's view, and a FROM/WHERE clause over the accounts in `new_file`."""
+SCOPED = "scoped"  # the temp table of the rows a load's aggregates read
+
+
+def _scoped(table: Table, new_file: Path) -> duckdb.DuckDBPyConnection:
+    """A connection holding, as temp table SCOPED, the stored rows (one per key) of the accounts in `new_file`
+    and, for the request log, of its API keys: read once, so each aggregate groups these rows, not the store.
+
+    When `new_file` is the whole store, SCOPED is a view of it. Across files a key's first row wins
+    (`source_view`). When the key holds the account, all rows of a key share it and the filter comes first;
+    otherwise (request_id, always present) the keys in scope are found first, all their rows deduplicated,
+    then the winners filtered: exactly the rows of the deduplicated view that are in scope."""
     con = connect()
-    v = source_view(con, table)
-    con.execute("CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT account_id FROM read_parquet(?)",
-                [str(new_file)])
-    return con, v, f"FROM {v} WHERE account_id IN (SELECT account_id FROM touched)"
+    files = _stored_files(table.name)
+    con.execute("CREATE TEMP TABLE touched AS SELECT DISTINCT account_id FROM read_parquet(?)", [str(new_file)])
+    scope = "account_id IN (SELECT account_id FROM touched)"
+    if table.name == "exchanges":
+        con.execute("CREATE TEMP TABLE touched_keys AS SELECT DISTINCT api_key_id FROM read_parquet(?) "
+                    "WHERE api_key_id IS NOT NULL", [str(new_file)])
+        scope += " OR api_key_id IN (SELECT api_key_id FROM touched_keys)"
+    source = f"read_parquet({_file_list(files)}, union_by_name = true)"
+    key = ", ".join(table.key)
+    if files == [new_file]:  # every stored row is in scope: read the file itself, nothing to copy
+        con.execute(f"CREATE TEMP VIEW {SCOPED} AS SELECT * FROM {source}")
+        return con
+    if "account_id" in table.key:
+        rows = f"SELECT * FROM {source} WHERE {scope} {_first_row_wins(key)}"
+    else:
+        rows = f"""SELECT * FROM (SELECT * FROM {source} WHERE ({key}) IN
+                     (SELECT {key} FROM {source} WHERE {scope}) {_first_row_wins(key)}) WHERE {scope}"""
+    con.execute(f"CREATE TEMP TABLE {SCOPED} AS {rows}")
+    return con
 
 
 def _exchange_queries(v: str, scope: str) -> dict[str, str]:
@@ -159,7 +193,7 @@ def _exchange_queries(v: str, scope: str) -> dict[str, str]:
               GROUP BY account_id, model""",
         "api_key": f"""SELECT api_key_id, count(*) AS requests, min(ts) AS first_seen,
               max(ts) AS last_seen FROM {v} WHERE api_key_id IN
-              (SELECT DISTINCT api_key_id FROM touched_keys) GROUP BY api_key_id""",
+              (SELECT api_key_id FROM touched_keys) GROUP BY api_key_id""",
     }
 
 
@@ -179,12 +213,28 @@ def _login_queries(v: str, scope: str) -> dict[str, str]:
 def aggregate_queries(table: str, new_file: Path) -> tuple[duckdb.DuckDBPyConnection, dict[str, str]]:
     """A connection and the SQL of every aggregate of log `table` for the accounts in `new_file`: the one
     definition both load paths use (record batches for Bolt, COPY to Parquet for the bulk import)."""
-    con, v, scope = _scoped(table, new_file)
+    con = _scoped(TABLE_BY_NAME[table], new_file)
+    scope = f"FROM {SCOPED} WHERE account_id IN (SELECT account_id FROM touched)"
     if table == "exchanges":
-        con.execute("CREATE OR REPLACE TEMP TABLE touched_keys AS SELECT DISTINCT api_key_id FROM read_parquet(?)",
-                    [str(new_file)])
-        return con, _exchange_queries(v, scope)
-    return con, _login_queries(v, scope)
+        return con, _exchange_queries(SCOPED, scope)
+    return con, _login_queries(SCOPED, scope)
+
+
+MICROS = 1_000_000
+
+
+def _epoch_parts(column: str, name: str) -> str:
+    """A timestamp column as whole epoch seconds and the nanoseconds past them (never negative)."""
+    micros = f"(((epoch_us({column}) % {MICROS}) + {MICROS}) % {MICROS})"
+    return f"{name}_s := (epoch_us({column}) - {micros}) // {MICROS}, {name}_ns := {micros} * 1000"
+
+
+def by_account(sql: str, key: str, counts: tuple[str, ...]) -> str:
+    """An aggregate `sql` with one row per (account, key) as one row per account: its `items`, each the key,
+    the counts, and first/last seen as epoch parts (loaders/cypher.py AggregateLinks)."""
+    fields = [f"key := {key}", *(f"{c} := {c}" for c in counts),
+              _epoch_parts("first_seen", "first"), _epoch_parts("last_seen", "last")]
+    return f"SELECT account_id, list(struct_pack({', '.join(fields)})) AS items FROM ({sql}) GROUP BY account_id"
 
 
 def record_batches(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> pa.RecordBatchReader:

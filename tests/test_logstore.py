@@ -1,0 +1,115 @@
+"""The log store's aggregates: scoped to a load's accounts, they equal the aggregates of the whole
+deduplicated store (first file's row wins) restricted to those accounts. DuckDB only, no server."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from loaders import logstore
+from loaders.validate import ROW
+
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def _exchange_rows(rng: random.Random, accounts: list[str], request_ids: list[str]) -> dict[str, list]:
+    rows = {c: [] for c in ("request_id", "account_id", "ts", "ip", "api_key_id", "model", "category",
+                            "prompt_fingerprint", "input_tokens", "output_tokens", ROW)}
+    for n, request in enumerate(request_ids):
+        account = rng.choice(accounts)
+        rows["request_id"].append(request)
+        rows["account_id"].append(account)
+        rows["ts"].append(START + timedelta(minutes=rng.randrange(10_000)))
+        rows["ip"].append(f"10.0.0.{rng.randrange(6)}")
+        rows["api_key_id"].append(rng.choice([None, f"key-{account}", "key-shared"]))
+        rows["model"].append(rng.choice(["m1", "m2", None]))
+        rows["category"].append(rng.choice(["coding", "chat"]))
+        rows["prompt_fingerprint"].append(rng.choice([None, "t1", "t2", "t3"]))
+        rows["input_tokens"].append(rng.choice([None, rng.randrange(1000)]))
+        rows["output_tokens"].append(rng.randrange(1000))
+        rows[ROW].append(n + 2)
+    return rows
+
+
+def _login_rows(rng: random.Random, accounts: list[str], count: int) -> dict[str, list]:
+    rows = {c: [] for c in ("account_id", "ts", "ip", "device_id", "user_agent", ROW)}
+    for n in range(count):
+        rows["account_id"].append(rng.choice(accounts))
+        rows["ts"].append(START + timedelta(minutes=rng.randrange(50)))  # few distinct keys: duplicates
+        rows["ip"].append(rng.choice([None, "10.0.0.1", "10.0.0.2"]))
+        rows["device_id"].append(rng.choice(["d1", "d2"]) if rows["ip"][-1] is None else rng.choice([None, "d1"]))
+        rows["user_agent"].append(f"agent {n}")  # differs between duplicates: which row wins shows
+        rows[ROW].append(n + 2)
+    return rows
+
+
+def _store(table: str, name: str, rows: dict[str, list]) -> Path:
+    path = logstore.store_dir(table) / f"{name}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table(rows), path)
+    return path
+
+
+def _results(con, queries: dict[str, str]) -> dict[str, list[tuple]]:
+    return {part: sorted(con.execute(sql).fetchall(), key=repr) for part, sql in queries.items()}
+
+
+def _reference(table: str, new_file: Path) -> dict[str, list[tuple]]:
+    """The same aggregates over the whole deduplicated store (`source_view`), filtered to the accounts."""
+    con = logstore.connect()
+    view = logstore.source_view(con, table)
+    con.execute("CREATE TEMP TABLE touched AS SELECT DISTINCT account_id FROM read_parquet(?)", [str(new_file)])
+    if table == "exchanges":
+        con.execute("CREATE TEMP TABLE touched_keys AS SELECT DISTINCT api_key_id FROM read_parquet(?)",
+                    [str(new_file)])
+    scope = f"FROM {view} WHERE account_id IN (SELECT account_id FROM touched)"
+    queries = logstore._exchange_queries(view, scope) if table == "exchanges" \
+        else logstore._login_queries(view, scope)
+    return _results(con, queries)
+
+
+@pytest.fixture()
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RINGTRACE_HOME", str(tmp_path))
+    return tmp_path
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_exchange_aggregates_of_a_new_file_equal_the_whole_store_restricted(home: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    accounts = [f"a{i}" for i in range(12)]
+    ids = [f"r{i}" for i in range(400)]
+    _store("exchanges", "a-older", _exchange_rows(rng, accounts[:8], rng.sample(ids, 250)))
+    _store("exchanges", "c-other", _exchange_rows(rng, accounts, rng.sample(ids, 150)))
+    # the new file names requests stored before under other accounts: the older file's rows win
+    new = _store("exchanges", "b-new", _exchange_rows(rng, accounts[5:], rng.sample(ids, 200)))
+    con, queries = logstore.aggregate_queries("exchanges", new)
+    found = _results(con, queries)
+    assert found == _reference("exchanges", new)
+    assert found["account"] and found["api_key"]
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_login_aggregates_of_a_new_file_equal_the_whole_store_restricted(home: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    accounts = [f"a{i}" for i in range(6)]
+    _store("logins", "a-older", _login_rows(rng, accounts[:4], 300))
+    new = _store("logins", "b-new", _login_rows(rng, accounts[2:], 300))
+    con, queries = logstore.aggregate_queries("logins", new)
+    found = _results(con, queries)
+    assert found == _reference("logins", new)
+    assert found["device"]
+
+
+def test_a_lone_file_is_read_in_place(home: Path) -> None:
+    rng = random.Random(6)
+    new = _store("exchanges", "only", _exchange_rows(rng, ["a1", "a2"], [f"r{i}" for i in range(50)]))
+    con, queries = logstore.aggregate_queries("exchanges", new)
+    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?",
+                       [logstore.SCOPED]).fetchone()[0]
+    assert kind == "VIEW"
+    assert _results(con, queries) == _reference("exchanges", new)
