@@ -246,6 +246,14 @@ MERGE_USED_TEMPLATE = _aggregate_links("USED_TEMPLATE", "PromptTemplate", "promp
 MERGE_QUERIED_MODEL = _aggregate_links("QUERIED_MODEL", "Model", "name", "model",
                                        ("requests", "input_tokens", "output_tokens"))
 
+# Which of the given accounts this run created (their only load run is $run): their aggregate relationships
+# are created, not merged (loaders/aggregates.py).
+FRESH_ACCOUNTS = """
+UNWIND $ids AS id
+MATCH (a:Account {account_id: id}) WHERE a.load_runs = [$run]
+RETURN id
+"""
+
 SET_API_KEY_USAGE = """
 UNWIND $rows AS row
 MATCH (k:APIKey {api_key_id: row.api_key_id})

@@ -24,9 +24,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from graph.db import Graph, ensure_schema
 from loaders import bulk, bulk_model, cells, cypher, logstore, reading
+from loaders.aggregates import AggregateWriter
 from loaders.bulk import BulkSink
 from loaders.contract import LOAD_ORDER, TABLE_BY_NAME, Table
 from loaders.networks import network_rows
+from loaders.rows import props_and_times, stream
 from loaders.validate import ROW, Reject, check_chunk
 from loaders.writer import BatchWriter
 from ringtrace import __version__, config, local_import, local_neo4j, safecsv
@@ -102,84 +104,6 @@ class RejectsWriter:
 
 # --- rows for Cypher -----------------------------------------------------------------
 
-UTC_SUFFIX = "+00:00"
-
-
-class IsoTime(str):
-    """A UTC timestamp in ISO 8601, converted to a Neo4j datetime by the Cypher (see loaders/cypher.py)."""
-
-
-def _py(value: Any) -> Any:
-    """A value the Bolt driver accepts (no pandas / numpy scalars, no NaN), one cell at a time: the
-    definition `_records` must match column by column (tests/test_loaders.py checks it)."""
-    if value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        if pd.isna(value):
-            return None
-        return IsoTime((value.tz_localize("UTC") if value.tzinfo is None else value).isoformat())
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
-
-
-def _times(col: pd.Series) -> list[IsoTime | None]:
-    """A timestamp column as the ISO 8601 text `_py` gives (`…T10:00:00.123456789+00:00`), in whole-column passes."""
-    utc = col.dt.tz_localize("UTC") if col.dt.tz is None else col.dt.tz_convert("UTC")
-    values = utc.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-    present = ~np.isnat(values)
-    text = cells.isoformat(values, UTC_SUFFIX).tolist()
-    return [IsoTime(t) if p else None for t, p in zip(text, present.tolist())]
-
-
-def _column(col: pd.Series) -> list[Any]:
-    """A column as driver values: Python scalars, None for missing (same values as `_py`, by column)."""
-    if pd.api.types.is_datetime64_any_dtype(col.dtype):
-        return _times(col)
-    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "biu":  # numpy bool and integers: never missing
-        return col.tolist()
-    return np.where(col.isna().to_numpy(), None, col.astype(object).to_numpy()).tolist()
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    cols = list(frame.columns)
-    return [dict(zip(cols, values)) for values in zip(*(_column(frame[c]) for c in cols))]
-
-
-def _stream(frame: pd.DataFrame, size: int = config.LOAD_BATCH_ROWS) -> Iterator[dict[str, Any]]:
-    """The frame's rows as driver values, converted one slice at a time (never the whole table at once)."""
-    for start in range(0, len(frame), size):
-        yield from _records(frame.iloc[start:start + size])
-
-
-def _props(rec: dict[str, Any], cols: Iterable[str], rename: Callable[[str], str] = str
-           ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Non-empty values of `cols`, split into plain properties and timestamps."""
-    props: dict[str, Any] = {}
-    times: dict[str, str] = {}
-    for c in cols:
-        v = rec.get(c)
-        if v is None or v == "":
-            continue
-        (times if isinstance(v, IsoTime) else props)[rename(c)] = v
-    return props, times
-
-
-def _activity_row(rec: dict[str, Any]) -> dict[str, Any]:
-    """An account's aggregate row: its id, and every other column as properties and times."""
-    account = rec.pop("account_id")
-    props, times = _props(rec, list(rec))
-    return {"account_id": account, "props": props, "times": times}
-
-
 def _extra_name(name: str) -> str:
     return EXTRA_PREFIX + name if name in PROVENANCE_KEYS or name.startswith("_") else name
 
@@ -187,9 +111,9 @@ def _extra_name(name: str) -> str:
 def _node_rows(table: Table, good: pd.DataFrame, prop_cols: list[str], extras: list[str],
                add: Callable[[dict[str, Any], dict[str, Any]], None] | None = None) -> Iterator[dict[str, Any]]:
     key = table.key[0]
-    for rec in _stream(good):
-        props, times = _props(rec, prop_cols)
-        extra_props, extra_times = _props(rec, extras, _extra_name)
+    for rec in stream(good):
+        props, times = props_and_times(rec, prop_cols)
+        extra_props, extra_times = props_and_times(rec, extras, _extra_name)
         row = {"key": rec[key], "props": {**props, **extra_props}, "times": {**times, **extra_times}}
         if add:
             add(row, rec)
@@ -327,10 +251,10 @@ class Loader:
 
     # -- writing -------------------------------------------------------------------------
     def _write_batches(self, query: str | tuple[str, str], rows: Iterable[dict[str, Any]], source: str,
-                       progress: Progress, task: Any, writer: BatchWriter | BulkSink | None = None) -> None:
-        """Hand the rows to the writer (the load's own unless given) in batches, prepared while the previous
-        batch is written. A (shared nodes, rows) pair first merges the batch's shared nodes from its rows."""
-        writer = writer or self.writer
+                       progress: Progress, task: Any) -> None:
+        """Hand the rows to the writer in batches, prepared while the previous batch is written. A (shared
+        nodes, rows) pair first merges the batch's shared nodes from its rows."""
+        writer = self.writer
         it = iter(rows)
         while batch := list(itertools.islice(it, self.batch_rows)):
             params = {"rows": batch, "run": self.run_id, "source": source}
@@ -347,18 +271,18 @@ class Loader:
         extras = [c for c in good.columns if c not in contract and c != ROW]
         if table.name == "account_cards":
             def card_rows() -> Iterator[dict[str, Any]]:
-                for rec in _stream(good):
-                    props, times = _props(rec, ("first_used", "last_used"))
-                    extra_props, extra_times = _props(rec, extras, _extra_name)
+                for rec in stream(good):
+                    props, times = props_and_times(rec, ("first_used", "last_used"))
+                    extra_props, extra_times = props_and_times(rec, extras, _extra_name)
                     yield {"account_id": rec["account_id"], "card_fingerprint": rec["card_fingerprint"],
                            "props": {**props, **extra_props}, "times": {**times, **extra_times}}
             self._write_batches(cypher.UPSERT_ACCOUNT_CARDS, card_rows(), source, progress, task)
             return
         if table.name == "account_identifiers":
             def identifier_rows() -> Iterator[dict[str, Any]]:
-                for rec in _stream(good):
-                    props, times = _props(rec, ("first_seen", "last_seen"))
-                    extra_props, extra_times = _props(rec, extras, _extra_name)
+                for rec in stream(good):
+                    props, times = props_and_times(rec, ("first_seen", "last_seen"))
+                    extra_props, extra_times = props_and_times(rec, extras, _extra_name)
                     value = identifier_value(rec["kind"], rec["value"])
                     yield {"account_id": rec["account_id"], "kind": rec["kind"], "value": value,
                            "identifier_id": f"{rec['kind']}:{value}",
@@ -367,9 +291,9 @@ class Loader:
             return
         if table.name == "account_links":
             def link_rows() -> Iterator[dict[str, Any]]:
-                for rec in _stream(good):
-                    props, times = _props(rec, ("ts", "amount", "currency"))
-                    extra_props, extra_times = _props(rec, extras, _extra_name)
+                for rec in stream(good):
+                    props, times = props_and_times(rec, ("ts", "amount", "currency"))
+                    extra_props, extra_times = props_and_times(rec, extras, _extra_name)
                     yield {"src_account_id": rec["src_account_id"], "dst_account_id": rec["dst_account_id"],
                            "kind": rec["kind"], "link_key": times.get("ts") or "",
                            "props": {**props, **extra_props}, "times": {**times, **extra_times}}
@@ -379,70 +303,8 @@ class Loader:
         self._write_batches(query, _node_rows(table, good, prop_cols, extras, add), source, progress, task)
 
     def _write_aggregates(self, table: Table, new_file: Path, source: str, progress: Progress) -> None:
-        """Each aggregate of a log, streamed from DuckDB in record batches (memory is bounded by the batch, not
-        by the number of accounts the log touches) and written by config.LOAD_AGGREGATE_WRITERS transactions
-        at a time: no two of its rows write the same relationship or property, so their order does not matter."""
-        if table.name == "exchanges":
-            plan = [("account", cypher.SET_ACCOUNT_ACTIVITY), ("ip", cypher.MERGE_REQUESTED_FROM),
-                    ("template", cypher.MERGE_USED_TEMPLATE), ("model", cypher.MERGE_QUERIED_MODEL),
-                    ("api_key", cypher.SET_API_KEY_USAGE)]
-        else:
-            plan = [("account", cypher.SET_ACCOUNT_ACTIVITY), ("ip", cypher.MERGE_LOGGED_IN_FROM),
-                    ("device", cypher.MERGE_USED_DEVICE)]
-        con, queries = logstore.aggregate_queries(table.name, new_file)
-        pool = BatchWriter(self.graph, threads=config.LOAD_AGGREGATE_WRITERS)
-        try:
-            for part, write in plan:
-                task = progress.add_task(f"  {table.name}: {part} aggregates", total=None)
-                if isinstance(write, cypher.AggregateLinks):
-                    sql = logstore.by_account(queries[part], write.row_key, write.counts)
-                    self._write_links(write, logstore.record_batches(con, sql, self.batch_rows), source, pool,
-                                      functools.partial(progress.advance, task))
-                    continue
-                reader = logstore.record_batches(con, queries[part], self.batch_rows)
-
-                def rows(reader=reader, as_props=write is cypher.SET_ACCOUNT_ACTIVITY) -> Iterator[dict[str, Any]]:
-                    for batch in reader:
-                        records = _records(batch.to_pandas())
-                        yield from (map(_activity_row, records) if as_props else records)
-                self._write_batches(write, rows(), source, progress, task, pool)
-            pool.flush()
-        finally:
-            pool.close()
-            con.close()
-            self.writer.absorb(pool)
-
-    def _write_links(self, write: cypher.AggregateLinks, reader: pa.RecordBatchReader, source: str,
-                     pool: BatchWriter, advance: Callable[[int], None]) -> None:
-        """Per-account rows of an aggregate, in batches of about `batch_rows` items (a larger account is split),
-        their nodes merged first (each key once per run and source) and each item given its node's id."""
-        nodes: dict[str, str] = {}  # key -> element id, for the keys merged by this aggregate
-        pending: list[dict[str, Any]] = []
-        size = 0
-
-        def send() -> None:
-            new_keys = sorted({item["key"] for row in pending for item in row["items"]} - nodes.keys())
-            for start in range(0, len(new_keys), self.batch_rows):
-                params = {"keys": new_keys[start:start + self.batch_rows], "run": self.run_id, "source": source}
-                nodes.update((r["key"], r["node"]) for r in pool.write_now(write.nodes, params))
-            for row in pending:
-                for item in row["items"]:
-                    item["node"] = nodes[item.pop("key")]
-            params = {"rows": pending, "run": self.run_id, "source": source}
-            pool.submit(write.links, params, functools.partial(advance, size), count=size)
-
-        for batch in reader:
-            for row in batch.to_pylist():
-                items = row["items"]
-                for start in range(0, len(items), self.batch_rows):
-                    part = items[start:start + self.batch_rows]
-                    pending.append({"account_id": row["account_id"], "items": part})
-                    size += len(part)
-                    if size >= self.batch_rows:
-                        send()
-                        pending, size = [], 0
-        if pending:
-            send()
+        AggregateWriter(self.graph, self.run_id, source, self.batch_rows, self.writer).write(
+            table.name, new_file, progress)
 
     # -- one table -------------------------------------------------------------------------
     def load_table(self, table: Table, path: Path, rejects: RejectsWriter, progress: Progress) -> TableSummary:

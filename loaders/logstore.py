@@ -229,10 +229,10 @@ def _epoch_parts(column: str, name: str) -> str:
     return f"{name}_s := (epoch_us({column}) - {micros}) // {MICROS}, {name}_ns := {micros} * 1000"
 
 
-def by_account(sql: str, key: str, counts: tuple[str, ...]) -> str:
-    """An aggregate `sql` with one row per (account, key) as one row per account: its `items`, each the key,
-    the counts, and first/last seen as epoch parts (loaders/cypher.py AggregateLinks)."""
-    fields = [f"key := {key}", *(f"{c} := {c}" for c in counts),
+def by_account(sql: str, counts: tuple[str, ...]) -> str:
+    """An aggregate `sql` with one row per (account, node) as one row per account: its `items`, each the node
+    id, the counts, and first/last seen as epoch parts (loaders/cypher.py AggregateLinks)."""
+    fields = ["node := node", *(f"{c} := {c}" for c in counts),
               _epoch_parts("first_seen", "first"), _epoch_parts("last_seen", "last")]
     return f"SELECT account_id, list(struct_pack({', '.join(fields)})) AS items FROM ({sql}) GROUP BY account_id"
 

@@ -299,7 +299,8 @@ def test_rows_become_the_same_driver_values_column_by_column():
     """The columnar conversion gives exactly what the per-cell one gives (values and types)."""
     import numpy as np
 
-    from loaders.load import _py, _records
+    from loaders.rows import py_value as _py
+    from loaders.rows import records as _records
 
     n = 500
     frame = pd.DataFrame({
