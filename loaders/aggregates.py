@@ -55,6 +55,7 @@ class AggregateWriter:
         return {"run": self.run_id, "source": self.source, **values}
 
     def write(self, table: str, new_file: Path, progress: Progress) -> None:
+        """Every aggregate of `new_file` (a stored file of log `table`) for the accounts it touches."""
         con, queries = logstore.aggregate_queries(table, new_file)
         concurrent = BatchWriter(self.graph, threads=config.LOAD_AGGREGATE_WRITERS)
         in_order = BatchWriter(self.graph)
@@ -80,26 +81,24 @@ class AggregateWriter:
     def _find_fresh_accounts(self, con: duckdb.DuckDBPyConnection) -> None:
         """Table FRESH: the touched accounts whose only load run is this one (asked of the graph)."""
         con.execute(f"CREATE TEMP TABLE {FRESH} (account_id VARCHAR)")
-        touched = [row[0] for row in con.execute("SELECT account_id FROM touched").fetchall()]
+        touched = [row[0] for row in con.execute(f"SELECT account_id FROM {logstore.TOUCHED}").fetchall()]
         for start in range(0, len(touched), self.batch_rows):
             found = self.graph.read(cypher.FRESH_ACCOUNTS, self._params(ids=touched[start:start + self.batch_rows]))
             if found:
-                con.register("found_ids", pa.table({"account_id": [r["id"] for r in found]}))
-                con.execute(f"INSERT INTO {FRESH} SELECT account_id FROM found_ids")
-                con.unregister("found_ids")
+                _insert(con, FRESH, pa.table({"account_id": [r["id"] for r in found]}))
 
     def _merge_nodes(self, con: duckdb.DuckDBPyConnection, write: cypher.AggregateLinks, sql: str,
                      writer: BatchWriter) -> None:
-        """Merge the aggregate's distinct keys (each once) and keep their node ids in table NODE_IDS."""
-        key_list = [row[0] for row in con.execute(f"SELECT DISTINCT {write.row_key} FROM ({sql})").fetchall()]
-        slices = [key_list[start:start + self.batch_rows] for start in range(0, len(key_list), self.batch_rows)]
+        """Merge the aggregate's distinct keys (each once) and keep their node ids in table NODE_IDS (memory:
+        the distinct keys of one aggregate, not its rows)."""
+        keys = [row[0] for row in con.execute(f"SELECT DISTINCT {write.row_key} FROM ({sql})").fetchall()]
+        slices = [keys[start:start + self.batch_rows] for start in range(0, len(keys), self.batch_rows)]
         with ThreadPoolExecutor(config.LOAD_AGGREGATE_WRITERS) as pool:
-            found = list(pool.map(lambda part: writer.write_now(write.nodes, self._params(keys=part)), slices))
-        ids = pa.table({"key": [r["key"] for rs in found for r in rs], "node": [r["node"] for rs in found for r in rs]},
-                       schema=pa.schema([("key", pa.string()), ("node", pa.string())]))
-        con.register("merged_ids", ids)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {NODE_IDS} AS SELECT * FROM merged_ids")
-        con.unregister("merged_ids")
+            found = [r for rs in pool.map(lambda part: writer.write_now(write.nodes, self._params(keys=part)), slices)
+                     for r in rs]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {NODE_IDS} (key VARCHAR, node VARCHAR)")
+        _insert(con, NODE_IDS, pa.table({"key": pa.array([r["key"] for r in found], pa.string()),
+                                         "node": pa.array([r["node"] for r in found], pa.string())}))
 
     def _write_links(self, con: duckdb.DuckDBPyConnection, write: cypher.AggregateLinks, sql: str, fresh: bool,
                      writer: BatchWriter, advance: Callable[[int], None]) -> None:
@@ -134,3 +133,9 @@ class AggregateWriter:
         it = rows()
         while batch := list(itertools.islice(it, self.batch_rows)):
             writer.submit(query, self._params(rows=batch), functools.partial(advance, len(batch)))
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    con.register("arrow_rows", rows)
+    con.execute(f"INSERT INTO {table} SELECT * FROM arrow_rows")
+    con.unregister("arrow_rows")

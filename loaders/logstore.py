@@ -140,7 +140,8 @@ def source_view(con: duckdb.DuckDBPyConnection, table: str) -> str:
 CATEGORY_COUNTS = ", ".join(f"count(*) FILTER (WHERE category = '{c}') AS req_{c}" for c in CATEGORIES)
 
 
-SCOPED = "scoped"  # the temp table of the rows a load's aggregates read
+SCOPED = "scoped"    # the temp table of the rows a load's aggregates read
+TOUCHED = "touched"  # the temp table of the accounts in the file being loaded
 
 
 def _scoped(table: Table, new_file: Path) -> duckdb.DuckDBPyConnection:
@@ -153,8 +154,8 @@ def _scoped(table: Table, new_file: Path) -> duckdb.DuckDBPyConnection:
     then the winners filtered: exactly the rows of the deduplicated view that are in scope."""
     con = connect()
     files = _stored_files(table.name)
-    con.execute("CREATE TEMP TABLE touched AS SELECT DISTINCT account_id FROM read_parquet(?)", [str(new_file)])
-    scope = "account_id IN (SELECT account_id FROM touched)"
+    con.execute(f"CREATE TEMP TABLE {TOUCHED} AS SELECT DISTINCT account_id FROM read_parquet(?)", [str(new_file)])
+    scope = f"account_id IN (SELECT account_id FROM {TOUCHED})"
     if table.name == "exchanges":
         con.execute("CREATE TEMP TABLE touched_keys AS SELECT DISTINCT api_key_id FROM read_parquet(?) "
                     "WHERE api_key_id IS NOT NULL", [str(new_file)])
@@ -214,7 +215,7 @@ def aggregate_queries(table: str, new_file: Path) -> tuple[duckdb.DuckDBPyConnec
     """A connection and the SQL of every aggregate of log `table` for the accounts in `new_file`: the one
     definition both load paths use (record batches for Bolt, COPY to Parquet for the bulk import)."""
     con = _scoped(TABLE_BY_NAME[table], new_file)
-    scope = f"FROM {SCOPED} WHERE account_id IN (SELECT account_id FROM touched)"
+    scope = f"FROM {SCOPED} WHERE account_id IN (SELECT account_id FROM {TOUCHED})"
     if table == "exchanges":
         return con, _exchange_queries(SCOPED, scope)
     return con, _login_queries(SCOPED, scope)

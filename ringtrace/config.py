@@ -46,7 +46,7 @@ LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))
 LOAD_QUEUE_BATCHES = 2          # batches prepared ahead of the one Neo4j is writing (loaders/writer.py)
 # Concurrent transactions writing the log aggregates (their order does not matter): on a 2-core machine two
 # let the server use both cores while the loader waits (README: Loading, measured figures).
-LOAD_AGGREGATE_WRITERS = int(os.environ.get("RINGTRACE_LOAD_WRITERS", "2"))
+LOAD_AGGREGATE_WRITERS = max(1, int(os.environ.get("RINGTRACE_LOAD_WRITERS", "2")))
 # DuckDB's memory in this process (the log store, the bulk converter); beyond it DuckDB spills to the home's
 # tmp folder, so a load's peak RSS stays near this plus the batches in flight.
 DUCKDB_MEMORY = os.environ.get("RINGTRACE_DUCKDB_MEMORY", "1GB")

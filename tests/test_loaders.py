@@ -387,3 +387,47 @@ def test_two_batches_make_the_graph_one_load_makes(graph, tiny_dataset, tmp_path
     assert counts(graph) == expected
     assert a.rejected + b.rejected == whole.rejected
     assert expected.get("rel:IN_NETWORK_OF", 0) > 0
+
+
+AGGREGATES = """
+MATCH (a:Account)-[r:REQUESTED_FROM|USED_TEMPLATE|QUERIED_MODEL|LOGGED_IN_FROM|USED_DEVICE]->(x)
+RETURN a.account_id AS account, type(r) AS rel, coalesce(x.ip, x.prompt_fingerprint, x.name, x.device_id) AS key,
+       r.requests AS requests, r.count AS count, r.input_tokens AS input_tokens, r.first_seen AS first_seen,
+       r.last_seen AS last_seen
+ORDER BY account, rel, key
+"""
+ACTIVITY = """
+MATCH (a:Account)
+RETURN a.account_id AS account, a.requests AS requests, a.logins AS logins, a.first_request AS first_request,
+       a.last_login AS last_login, a.request_ips AS request_ips, a.prompt_templates AS prompt_templates
+ORDER BY account
+"""
+
+
+def test_a_later_log_of_old_and_new_accounts_gives_the_aggregates_of_one_load(graph, tiny_dataset, tmp_path,
+                                                                               monkeypatch):
+    """A second batch whose request and login logs hold later rows of accounts loaded before (their
+    relationships merged, one transaction at a time) and every row of accounts new to the graph (theirs
+    created, concurrently) ends with the aggregates one load of everything gives."""
+    from loaders.batches import read_table, split_by_accounts, write_table
+
+    monkeypatch.setenv("RINGTRACE_HOME", str(tmp_path / "home"))
+    load_dataset(graph, tiny_dataset, progress=False)
+    expected = (graph.read(AGGREGATES), graph.read(ACTIVITY), counts(graph))
+    graph.run_autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+    monkeypatch.setenv("RINGTRACE_HOME", str(tmp_path / "home-batches"))
+    accounts = _frames(tiny_dataset)["accounts"]["account_id"]
+    first, second = split_by_accounts(tiny_dataset, accounts.iloc[-len(accounts) // 4:], tmp_path / "batches")
+    moved = 0
+    for log in ("exchanges", "logins"):
+        for path in first.glob(f"{log}.*"):
+            rows = read_table(path)
+            later = rows.index % 2 == 1  # every other row of the old accounts arrives with the second batch
+            extra = next(second.glob(f"{log}.*"))
+            write_table(pd.concat([read_table(extra), rows[later]]), extra)
+            write_table(rows[~later], path)
+            moved += int(later.sum())
+    assert moved > 0
+    load_dataset(graph, first, progress=False)
+    load_dataset(graph, second, progress=False)
+    assert (graph.read(AGGREGATES), graph.read(ACTIVITY), counts(graph)) == expected
