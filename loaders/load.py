@@ -33,6 +33,7 @@ from loaders.validate import ROW, Reject, check_chunk
 from loaders.writer import BatchWriter
 from ringtrace import __version__, config, local_import, local_neo4j, safecsv
 from ringtrace.errors import RingtraceError
+from ringtrace.memory import release_freed_memory
 
 REJECT_COLUMNS = ("file", "row", "column", "reason", "values")
 PROVENANCE_KEYS = {"load_runs", "sources"}
@@ -254,16 +255,15 @@ class Loader:
                        progress: Progress, task: Any) -> None:
         """Hand the rows to the writer in batches, prepared while the previous batch is written. A (shared
         nodes, rows) pair first merges the batch's shared nodes from its rows."""
-        writer = self.writer
         it = iter(rows)
         while batch := list(itertools.islice(it, self.batch_rows)):
             params = {"rows": batch, "run": self.run_id, "source": source}
             done = functools.partial(progress.advance, task, len(batch))
             if isinstance(query, str):
-                writer.submit(query, params, done)
+                self.writer.submit(query, params, done)
                 continue
-            writer.submit(query[0], params)
-            writer.submit(query[1], params, done)
+            self.writer.submit(query[0], params)
+            self.writer.submit(query[1], params, done)
 
     def _write_table(self, table: Table, good: pd.DataFrame, source: str, progress: Progress,
                      task: Any) -> None:
@@ -350,6 +350,7 @@ class Loader:
             return summary
         progress.remove_task(task)
         if stager:
+            release_freed_memory()  # the validated chunks' pages, before DuckDB's duplicate check
             loaded, dup_rejects = stager.finish(path.name)
             file_rejects.extend(dup_rejects)
             summary.loaded = loaded
@@ -482,6 +483,7 @@ class Loader:
                 say = progress.console.print if self.show_progress else (lambda *a, **k: None)
                 say("Converting the rows for neo4j-admin import (DuckDB)...", highlight=False)
                 task = progress.add_task("converting", total=None)
+                release_freed_memory()
                 plan = bulk.convert(self.writer, self.run_id, stage / "import")
                 summary.phases["convert"] = time.monotonic() - clock
                 progress.remove_task(task)

@@ -80,22 +80,27 @@ class Stager:
         key = ", ".join(self.table.key)
         con = connect()
         src = str(self.path)
-        dups = con.execute(f"""
-            SELECT * EXCLUDE (rn, first_row), first_row FROM (
-              SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS rn,
-                     min({ROW}) OVER (PARTITION BY {key}) AS first_row
-              FROM read_parquet(?)) WHERE rn > 1""", [src]).df()
+        # the keys held twice, found by grouping the keys alone (sorting whole rows costs far more memory)
+        con.execute(f"CREATE TEMP TABLE dup_keys AS SELECT {key} FROM read_parquet(?) GROUP BY ALL "
+                    "HAVING count(*) > 1", [src])
         rejects = []
-        for rec in dups.to_dict("records"):
-            first = rec.pop("first_row")
-            row = int(rec.pop(ROW))
-            values = {k: "" if pd.isna(v) else str(v) for k, v in rec.items()}
-            rejects.append(Reject(file_name, row, ",".join(self.table.key),
-                                  f"duplicate of row {first}", json.dumps(values, ensure_ascii=False)))
+        if con.execute("SELECT count(*) FROM dup_keys").fetchone()[0]:
+            same_key = " AND ".join(f"f.{k} IS NOT DISTINCT FROM d.{k}" for k in self.table.key)
+            dups = con.execute(f"""
+                SELECT * EXCLUDE (rn, first_row), first_row FROM (
+                  SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS rn,
+                         min({ROW}) OVER (PARTITION BY {key}) AS first_row
+                  FROM (SELECT f.* FROM read_parquet(?) f SEMI JOIN dup_keys d ON {same_key}))
+                WHERE rn > 1""", [src]).df()
+            for rec in dups.to_dict("records"):
+                first = rec.pop("first_row")
+                row = int(rec.pop(ROW))
+                values = {k: "" if pd.isna(v) else str(v) for k, v in rec.items()}
+                rejects.append(Reject(file_name, row, ",".join(self.table.key),
+                                      f"duplicate of row {first}", json.dumps(values, ensure_ascii=False)))
         if rejects:
-            con.execute(f"""COPY (SELECT * EXCLUDE (rn) FROM (
-                  SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {ROW}) AS rn
-                  FROM read_parquet(?)) WHERE rn = 1) TO {_sql_text(self.final)} (FORMAT parquet)""", [src])
+            con.execute(f"""COPY (SELECT * FROM read_parquet(?) WHERE {ROW} NOT IN (SELECT unnest(?)))
+                            TO {_sql_text(self.final)} (FORMAT parquet)""", [src, [r.row for r in rejects]])
             self.path.unlink()
         else:
             self.path.replace(self.final)
@@ -160,11 +165,11 @@ def _scoped(table: Table, new_file: Path) -> duckdb.DuckDBPyConnection:
         con.execute("CREATE TEMP TABLE touched_keys AS SELECT DISTINCT api_key_id FROM read_parquet(?) "
                     "WHERE api_key_id IS NOT NULL", [str(new_file)])
         scope += " OR api_key_id IN (SELECT api_key_id FROM touched_keys)"
+    if files == [new_file]:  # every stored row is in scope: read the file itself, nothing to copy
+        con.execute(f"CREATE TEMP VIEW {SCOPED} AS SELECT * FROM read_parquet({_sql_text(new_file)})")
+        return con
     source = f"read_parquet({_file_list(files)}, union_by_name = true)"
     key = ", ".join(table.key)
-    if files == [new_file]:  # every stored row is in scope: read the file itself, nothing to copy
-        con.execute(f"CREATE TEMP VIEW {SCOPED} AS SELECT * FROM {source}")
-        return con
     if "account_id" in table.key:
         rows = f"SELECT * FROM {source} WHERE {scope} {_first_row_wins(key)}"
     else:

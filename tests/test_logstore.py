@@ -113,3 +113,42 @@ def test_a_lone_file_is_read_in_place(home: Path) -> None:
                        [logstore.SCOPED]).fetchone()[0]
     assert kind == "VIEW"
     assert _results(con, queries) == _reference("exchanges", new)
+
+
+def test_in_file_duplicates_are_rejected_naming_the_first_row_even_with_empty_key_parts(home: Path) -> None:
+    """The first row of a key stays; each later one is a reject naming it. A login's key holds an address or a
+    device, the other empty: two rows alike in both count as one key."""
+    import pandas as pd
+
+    from loaders.contract import TABLE_BY_NAME
+
+    t1 = pd.Timestamp("2026-01-01T10:00:00Z")
+    frame = pd.DataFrame({
+        "account_id": ["a1", "a1", "a1", "a2", "a1"],
+        "ts": [t1] * 5,
+        "ip": ["10.0.0.1", "10.0.0.1", None, "10.0.0.1", None],
+        "device_id": [None, None, "d1", None, "d1"],
+        "user_agent": ["x", "y", "z", "w", "v"],
+        ROW: [2, 3, 4, 5, 6],
+    })
+    stager = logstore.Stager(TABLE_BY_NAME["logins"], "digest")
+    stager.add(frame)
+    loaded, rejects = stager.finish("logins.csv")
+    assert loaded == 3
+    assert sorted((r.row, r.reason) for r in rejects) == [(3, "duplicate of row 2"), (6, "duplicate of row 4")]
+    kept = pq.read_table(stager.final).to_pandas()
+    assert sorted(kept[ROW]) == [2, 4, 5] and sorted(kept["user_agent"]) == ["w", "x", "z"]
+
+
+def test_a_file_without_duplicates_moves_into_the_store_whole(home: Path) -> None:
+    import pandas as pd
+
+    from loaders.contract import TABLE_BY_NAME
+
+    rows = _exchange_rows(random.Random(8), ["a1", "a2"], [f"r{i}" for i in range(30)])
+    frame = pd.DataFrame(rows)
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    stager = logstore.Stager(TABLE_BY_NAME["exchanges"], "digest")
+    stager.add(frame)
+    assert stager.finish("exchanges.csv") == (30, [])
+    assert stager.final.exists() and not stager.path.exists()
