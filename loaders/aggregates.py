@@ -3,12 +3,12 @@ address, template, model or device, and per API key, computed by DuckDB from the
 (loaders/logstore.py) and streamed in record batches, so memory follows the batch, not the log.
 
 Writes whose order does not matter run config.LOAD_AGGREGATE_WRITERS transactions at a time, so the server
-uses more than one core. They are chosen so that concurrent transactions never wait on each other in a
-cycle: each part (activity, addresses, templates...) finishes before the next starts; shared nodes are
-merged, distinct keys per transaction, before any relationship to them is written; relationships of
-accounts new to the graph are created concurrently (one account per row), while those of accounts the
-graph held before are merged by one transaction at a time (a merge locks both ends as it goes, so two
-merges sharing popular addresses could deadlock)."""
+uses more than one core. They are chosen so that concurrent transactions rarely wait on each other: each
+part (activity, addresses, templates...) finishes before the next starts; shared nodes are merged, distinct
+keys per transaction, before any relationship to them is written; relationships of accounts new to the
+graph are created concurrently (one account per row), then those of accounts the graph held before are
+merged by one transaction at a time (a merge locks both ends as it goes, so two merges sharing popular
+addresses deadlocked). A deadlock the server still detects is a transient error the driver retries."""
 from __future__ import annotations
 
 import functools
@@ -67,6 +67,7 @@ class AggregateWriter:
                 if isinstance(write, cypher.AggregateLinks):
                     self._merge_nodes(con, write, queries[part], concurrent)
                     self._write_links(con, write, queries[part], True, concurrent, advance)
+                    concurrent.flush()  # merges of old accounts never run beside the creates
                     self._write_links(con, write, queries[part], False, in_order, advance)
                 else:
                     self._write_rows(con, write, queries[part], concurrent, advance)

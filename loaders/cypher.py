@@ -196,16 +196,13 @@ SET a += row.props
 class AggregateLinks:
     """The statements writing one log aggregate as relationships Account -[rel]-> (label {key}).
 
-    `nodes` merges a batch's distinct keys ($keys) once and returns each node's element id; `links` takes one
-    row per account ({account_id, items}), matches the account once and each item's node by that id (no
-    index lookup per item). An account first written by this run (its load_runs are [$run]) cannot hold a
+    `nodes` merges distinct keys ($keys) and returns each node's element id; `links` takes one row per
+    account ({account_id, items}), matches the account once and each item's node by that id (no index
+    lookup per item). An account first written by this run (its load_runs are [$run]) cannot hold a
     relationship of an earlier run, and an aggregate has one item per pair, so its relationships are created
     without a lookup; other accounts merge theirs. Times travel as epoch seconds and nanoseconds
     (`first_s`, `first_ns`...): building a datetime from them costs the server less than parsing text."""
-    rel: str
-    label: str
-    key: str          # the label's key property
-    row_key: str      # the aggregate's column holding it
+    row_key: str      # the aggregate's column holding the label's key
     counts: tuple[str, ...]
     nodes: str
     links: str
@@ -235,7 +232,7 @@ def _aggregate_links(rel: str, label: str, key: str, row_key: str, counts: tuple
              f"  MATCH (x) WHERE elementId(x) = item.node\n"
              f"  MERGE (a)-[r:{rel}]->(x)\n"
              f"  SET {sets}\n  " + _prov("r") + "}\n")
-    return AggregateLinks(rel, label, key, row_key, counts, nodes, links)
+    return AggregateLinks(row_key, counts, nodes, links)
 
 
 MERGE_LOGGED_IN_FROM = _aggregate_links("LOGGED_IN_FROM", "IPAddress", "ip", "ip", ("count",))

@@ -239,6 +239,11 @@ class Loader:
         found[present] = pc.is_in(text, value_set=cached[1]).to_numpy(zero_copy_only=False)
         return found
 
+    def _forget_ids(self) -> None:
+        """Drop the id sets of the reference checks (validation is over) and hand their memory back."""
+        self.known, self.missing, self.known_arrays = {}, {}, {}
+        release_freed_memory()
+
     def _reference_checks(self) -> dict[str, Callable[[pd.Series], np.ndarray]]:
         return {ref: functools.partial(self._exists, ref) for ref in cypher.EXISTING_IDS}
 
@@ -483,7 +488,7 @@ class Loader:
                 say = progress.console.print if self.show_progress else (lambda *a, **k: None)
                 say("Converting the rows for neo4j-admin import (DuckDB)...", highlight=False)
                 task = progress.add_task("converting", total=None)
-                release_freed_memory()
+                self._forget_ids()
                 plan = bulk.convert(self.writer, self.run_id, stage / "import")
                 summary.phases["convert"] = time.monotonic() - clock
                 progress.remove_task(task)

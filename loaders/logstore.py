@@ -33,12 +33,12 @@ def _sql_text(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB held to config.DUCKDB_MEMORY, spilling to the ringtrace home beyond it."""
+def connect(memory: str = config.DUCKDB_MEMORY) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB held to `memory` (config.DUCKDB_MEMORY), spilling to the ringtrace home beyond it."""
     con = duckdb.connect()
     spill = config.home() / "tmp" / "duckdb"
     spill.mkdir(parents=True, exist_ok=True)
-    con.execute(f"SET memory_limit = '{config.DUCKDB_MEMORY}'")
+    con.execute(f"SET memory_limit = '{memory}'")
     con.execute(f"SET temp_directory = {_sql_text(spill)}")
     con.execute(f"SET threads = {DUCKDB_THREADS}")
     con.execute("SET enable_progress_bar = false")  # it would write into the loader's own output
@@ -78,7 +78,7 @@ class Stager:
             return 0, []
         self.writer.close()
         key = ", ".join(self.table.key)
-        con = connect()
+        con = connect(config.DUCKDB_CHECK_MEMORY)
         src = str(self.path)
         # the keys held twice, found by grouping the keys alone (sorting whole rows costs far more memory)
         con.execute(f"CREATE TEMP TABLE dup_keys AS SELECT {key} FROM read_parquet(?) GROUP BY ALL "
