@@ -27,6 +27,7 @@ from loaders.rows import activity_row, records
 from loaders.writer import BatchWriter
 from ringtrace import config
 
+AGGREGATE = "aggregate_rows"  # DuckDB table: the rows of the relationship aggregate being written, computed once
 NODE_IDS = "node_ids"   # DuckDB table: (key, node) for the shared nodes of the aggregate being written
 FRESH = "fresh"         # DuckDB table: the touched accounts this run created
 
@@ -65,10 +66,11 @@ class AggregateWriter:
                 task = progress.add_task(f"  {table}: {part} aggregates", total=None)
                 advance = functools.partial(progress.advance, task)
                 if isinstance(write, cypher.AggregateLinks):
-                    self._merge_nodes(con, write, queries[part], concurrent)
-                    self._write_links(con, write, queries[part], True, concurrent, advance)
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE {AGGREGATE} AS {queries[part]}")
+                    self._merge_nodes(con, write, concurrent)
+                    self._write_links(con, write, True, concurrent, advance)
                     concurrent.flush()  # merges of old accounts never run beside the creates
-                    self._write_links(con, write, queries[part], False, in_order, advance)
+                    self._write_links(con, write, False, in_order, advance)
                 else:
                     self._write_rows(con, write, queries[part], concurrent, advance)
                 concurrent.flush()
@@ -88,11 +90,11 @@ class AggregateWriter:
             if found:
                 _insert(con, FRESH, pa.table({"account_id": [r["id"] for r in found]}))
 
-    def _merge_nodes(self, con: duckdb.DuckDBPyConnection, write: cypher.AggregateLinks, sql: str,
-                     writer: BatchWriter) -> None:
+    def _merge_nodes(self, con: duckdb.DuckDBPyConnection, write: cypher.AggregateLinks, writer: BatchWriter
+                     ) -> None:
         """Merge the aggregate's distinct keys (each once) and keep their node ids in table NODE_IDS (memory:
         the distinct keys of one aggregate, not its rows)."""
-        keys = [row[0] for row in con.execute(f"SELECT DISTINCT {write.row_key} FROM ({sql})").fetchall()]
+        keys = [row[0] for row in con.execute(f"SELECT DISTINCT {write.row_key} FROM {AGGREGATE}").fetchall()]
         slices = [keys[start:start + self.batch_rows] for start in range(0, len(keys), self.batch_rows)]
         with ThreadPoolExecutor(config.LOAD_AGGREGATE_WRITERS) as pool:
             found = [r for rs in pool.map(lambda part: writer.write_now(write.nodes, self._params(keys=part)), slices)
@@ -101,11 +103,11 @@ class AggregateWriter:
         _insert(con, NODE_IDS, pa.table({"key": pa.array([r["key"] for r in found], pa.string()),
                                          "node": pa.array([r["node"] for r in found], pa.string())}))
 
-    def _write_links(self, con: duckdb.DuckDBPyConnection, write: cypher.AggregateLinks, sql: str, fresh: bool,
+    def _write_links(self, con: duckdb.DuckDBPyConnection, write: cypher.AggregateLinks, fresh: bool,
                      writer: BatchWriter, advance: Callable[[int], None]) -> None:
         """The aggregate's relationships of fresh (or of other) accounts, one row per account carrying its
         items with their nodes' ids, in batches of about `batch_rows` items (a larger account is split)."""
-        joined = (f"SELECT f.*, n.node FROM ({sql}) f JOIN {NODE_IDS} n ON n.key = f.{write.row_key} "
+        joined = (f"SELECT f.*, n.node FROM {AGGREGATE} f JOIN {NODE_IDS} n ON n.key = f.{write.row_key} "
                   f"WHERE f.account_id {'' if fresh else 'NOT '}IN (SELECT account_id FROM {FRESH})")
         reader = logstore.record_batches(con, logstore.by_account(joined, write.counts), self.batch_rows)
         pending: list[dict[str, Any]] = []
