@@ -5,15 +5,38 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+def shipped(package: str, *parts: str) -> Path:
+    """A file or folder shipped inside an installed package (its package data), as a path on disk.
+
+    Read through importlib.resources, so it is found wherever ringtrace is installed (a wheel, pipx, an
+    editable checkout), never relative to a source tree."""
+    from importlib.resources import files
+
+    where = files(package).joinpath(*parts)
+    if not isinstance(where, Path):  # e.g. a zipped install: Maven and Streamlit need real files
+        raise RuntimeError(f"ringtrace's package {package} is not installed as files on disk; install it with pip.")
+    return where
+
+
+def sample_dir() -> Path:
+    """The committed synthetic sample that `ringtrace demo` loads (package data of `sample_data`)."""
+    return shipped("sample_data", "small")
+
+
+def workbench_script() -> Path:
+    """The Streamlit entry script `ringtrace app` runs (the top-level app.py of a checkout is a shim over it)."""
+    return shipped("workbench.entry", "app.py")
+
 
 NEO4J_VERSION = "5.26.30"
-NEO4J_POM = PROJECT_ROOT / "neo4j_server" / "pom.xml"
+# The Maven projects that fetch Neo4j and the GDS plugin (package data of `ringtrace`).
+NEO4J_POM = shipped("ringtrace", "neo4j_server", "pom.xml")
 # python: python-louvain in this process (the default); gds: Louvain inside Neo4j.
 DETECTION_ENGINES = ("python", "gds")
 # Graph Data Science for `detect --engine gds`: 2.13 is the GDS line for Neo4j 5.26.
 GDS_VERSION = "2.13.9"
-GDS_POM = PROJECT_ROOT / "neo4j_server" / "gds" / "pom.xml"
+GDS_POM = shipped("ringtrace", "neo4j_server", "gds", "pom.xml")
 # Threads for GDS algorithms; 1 makes GDS Louvain repeatable, more is faster but may differ run to run.
 GDS_CONCURRENCY = int(os.environ.get("RINGTRACE_GDS_CONCURRENCY", "1"))
 DEFAULT_BOLT_PORT = 7687

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import traceback
+from importlib import resources
+from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
@@ -15,12 +17,13 @@ from workbench import auth, data, provenance
 from workbench.text import md
 
 log = logging.getLogger("ringtrace.workbench")
-# Page titles and the script that draws each (app.py builds the navigation from this).
-PAGE_FILES = {"Overview": "workbench/pages/overview.py", "Campaign": "workbench/pages/campaign.py",
-              "Cluster": "workbench/pages/cluster.py",
-              "Explore": "workbench/pages/explore.py", "Trace": "workbench/pages/trace.py",
-              "Queries": "workbench/pages/queries.py", "Cases": "workbench/pages/cases.py",
-              "Alerts": "workbench/pages/alerts.py", "Changes": "workbench/pages/changes.py"}
+# Page titles and the script that draws each (workbench/entry/app.py builds the navigation from this). Absolute
+# paths of the installed package: Streamlit resolves relative ones against the main script's folder, which is
+# workbench/entry/ for `ringtrace app` and the checkout for `streamlit run app.py`.
+_PAGES = Path(str(resources.files("workbench.pages"))).resolve()
+PAGE_FILES = {title: str(_PAGES / f"{name}.py") for title, name in (
+    ("Overview", "overview"), ("Campaign", "campaign"), ("Cluster", "cluster"), ("Explore", "explore"),
+    ("Trace", "trace"), ("Queries", "queries"), ("Cases", "cases"), ("Alerts", "alerts"), ("Changes", "changes"))}
 
 
 CACHE_TTL_S = 300

@@ -9,7 +9,6 @@ from ringtrace import config
 from ringtrace.commands.common import friendly_errors
 from ringtrace.errors import RingtraceError
 
-SAMPLE_DIR = config.PROJECT_ROOT / "sample_data" / "small"
 ALERTS_SHOWN = 20  # alerts printed after a load; `ringtrace alerts` lists them all
 
 

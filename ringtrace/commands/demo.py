@@ -5,7 +5,7 @@ import click
 
 from ringtrace import config
 from ringtrace.commands.common import friendly_errors
-from ringtrace.commands.data import SAMPLE_DIR, print_load_summary
+from ringtrace.commands.data import print_load_summary
 from ringtrace.commands.workbench import _app
 
 
@@ -33,12 +33,13 @@ def _demo(no_app: bool) -> None:
 
         st = local_neo4j.start()
         click.echo(f"Neo4j {st.version} running at {st.uri}")
+    sample = config.sample_dir()  # package data: the same wherever ringtrace is installed and run from
     results = config.home() / "results"
     with connect() as g:
-        if g.read(SAMPLE_LOADED, {"dataset": str(SAMPLE_DIR.resolve())})[0]["n"] == 0:
-            print_load_summary(load_dataset(g, SAMPLE_DIR, mode="auto"))
+        if g.read(SAMPLE_LOADED, {"dataset": str(sample.resolve())})[0]["n"] == 0:
+            print_load_summary(load_dataset(g, sample, mode="auto"))
         else:
-            click.echo(f"Sample already loaded from {SAMPLE_DIR}.")
+            click.echo(f"Sample already loaded from {sample}.")
         result = run_detection(g, DetectionParams())
         write_results(result, results)
         click.echo(f"Detection {result.run_id}: {len(result.flagged)} flagged of {len(result.clusters)} clusters")

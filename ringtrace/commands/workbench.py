@@ -28,7 +28,7 @@ def _app(host: str, port: int) -> None:
         raise RingtraceError(f"Listening on {host} needs a login, and there are no users yet: create one with "
                              "`ringtrace user add NAME --role investigator`.")
     env = dict(os.environ)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(config.PROJECT_ROOT / "app.py"),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(config.workbench_script()),
            "--server.address", host, "--server.port", str(port), "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "false",
            # no source watching and no full garbage collection after every page run: both cost seconds
