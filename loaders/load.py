@@ -5,11 +5,13 @@ import functools
 import itertools
 import json
 import os
+import re
 import shutil
 import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,6 +51,38 @@ class TableSummary:
     rejected: int = 0
     seconds: float = 0.0
     error: str | None = None
+    tokenised: dict[str, int] = field(default_factory=dict)  # id column -> card-number-like ids tokenised
+    top_reject: tuple[str, str, int] | None = None  # the commonest reject reason: (column, reason, rows)
+
+    @property
+    def poor(self) -> bool:
+        """Whether the table lost most of what it read: nothing loaded, or more than half rejected."""
+        return not self.error and self.read > 0 and (self.loaded == 0 or self.rejected * 2 > self.read)
+
+    def poor_message(self) -> str:
+        """Why a `poor` table fails the load: what it lost and its commonest reject reason."""
+        what = f"{self.file} ({self.table}): {self.loaded:,} of {self.read:,} rows loaded, {self.rejected:,} rejected"
+        if self.top_reject is None:
+            return what + "."
+        column, reason, rows = self.top_reject
+        return f"{what}; the commonest reason ({rows:,} rows) is {column}: {reason}"
+
+
+QUOTED = re.compile(r"'(?:[^']|'')*'")
+ROW_NUMBER = re.compile(r"\brow \d+")
+
+
+def reason_kind(reason: str) -> str:
+    """A reject reason without the values it quotes, so rows rejected for the same cause count together."""
+    return ROW_NUMBER.sub("row N", QUOTED.sub("'…'", reason))
+
+
+def commonest_reject(rejects: list[Reject]) -> tuple[str, str, int] | None:
+    if not rejects:
+        return None
+    counts = Counter((r.column, reason_kind(cells.mask_pans(r.reason))) for r in rejects)
+    (column, reason), rows = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    return column, reason, rows
 
 
 @dataclass
@@ -80,6 +114,11 @@ class LoadSummary:
     @property
     def failed_files(self) -> list[TableSummary]:
         return [t for t in self.tables if t.error]
+
+    @property
+    def poor_tables(self) -> list[TableSummary]:
+        """Tables that loaded nothing of what they read, or rejected more than half of it."""
+        return [t for t in self.tables if t.poor]
 
 
 class RejectsWriter:
@@ -338,6 +377,8 @@ class Loader:
             for chunk in reading.read_chunks(table, path, tolerant=tolerant):
                 checked = check_chunk(table, chunk, path.name, refs)
                 summary.read += len(chunk)
+                for column, n in checked.tokenised.items():
+                    summary.tokenised[column] = summary.tokenised.get(column, 0) + n
                 file_rejects.extend(checked.rejects)
                 if stager:
                     stager.add(checked.good)
@@ -377,6 +418,7 @@ class Loader:
             summary.loaded = len(good)
             _store_truth(good)
         summary.rejected = rejects.write(sorted(file_rejects, key=lambda r: r.row))
+        summary.top_reject = commonest_reject(file_rejects)
         summary.seconds = time.monotonic() - started
         return summary
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import numpy as np
@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loaders import cells
+from loaders import cells, tokens
 from loaders.contract import Column, Kind, Table
 
 ROW = "_row"  # the row number in the source file (header is row 1 in CSV)
@@ -31,6 +31,32 @@ class Reject:
 class Checked:
     good: pd.DataFrame  # typed values, contract columns plus extras plus ROW
     rejects: list[Reject]
+    tokenised: dict[str, int] = field(default_factory=dict)  # id column -> cells replaced by their token
+
+
+PAN_REASON = ("holds what looks like a full card number (13-19 digits passing the Luhn check); card numbers "
+              "are never stored")
+
+
+def token_columns(table: Table) -> set[str]:
+    """The id columns of `table` (every contract column of kind id: account_id, the other *_id columns, the
+    keys): a value there that looks like a card number is stored as its keyed token (loaders/tokens.py)
+    instead of losing the row. Free-text, property and extra columns reject such a row."""
+    return {c.name for c in table.columns if c.kind == Kind.ID}
+
+
+def _tokenise(col: pd.Series, pan: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """`col` with each card-number-like id of `pan` replaced by its token, and which cells were (an id that
+    fails the id check anyway keeps the card-number reason)."""
+    values = col.to_numpy(dtype=object).copy()
+    secret = tokens.key()
+    done = np.zeros(len(values), dtype=bool)
+    for i in np.flatnonzero(pan):
+        trimmed = values[i].strip()
+        if cells.ID_RE.match(trimmed):
+            values[i] = tokens.token(trimmed, secret)
+            done[i] = True
+    return pd.Series(values, index=col.index, dtype=object), done
 
 
 class RowFlags:
@@ -142,15 +168,23 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
     flags = RowFlags(len(frame))
     if shape is not None:
         flags.flag(shape != "", "(row)", shape)
+    ids = token_columns(table)
+    tokenised: dict[str, int] = {}
     for name in text.columns:  # whole-row checks first: they decide what may be written anywhere
         col = text[name]
         arr = pa.array(col.to_numpy(dtype=object), type=pa.string()) if col.dtype == object else pa.array(col)
-        flags.flag(_contains(arr, REPLACEMENT_CHAR, regex=False), name, "not valid UTF-8")
+        invalid = _contains(arr, REPLACEMENT_CHAR, regex=False)
+        flags.flag(invalid, name, "not valid UTF-8")
         candidates = _contains(arr, cells.PAN_PREFILTER, regex=True)
         if candidates.any():
             pan = np.array([bool(c) and cells.find_pan(v) is not None for c, v in zip(candidates, col)])
-            flags.flag(pan, name, "holds what looks like a full card number (13-19 digits passing "
-                                  "the Luhn check); card numbers are never stored")
+            if name in ids and (pan & ~invalid).any():  # an id, not a card: its token stands for it
+                text[name], done = _tokenise(col, pan & ~invalid)
+                if done.any():
+                    tokenised[name] = int(np.count_nonzero(done))
+                pan &= ~done
+                arr = pa.array(text[name].to_numpy(dtype=object), type=pa.string())
+            flags.flag(pan, name, PAN_REASON)
         lengths = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
         flags.flag(lengths > cells.MAX_CELL_CHARS, name,
                    (f"cell is {n:,} characters, over the {cells.MAX_CELL_CHARS:,} limit" for n in lengths))
@@ -205,4 +239,4 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
     rejects = [Reject(file=file_name, row=int(rows[i]), column=str(flags.column[i]),
                       reason=str(flags.reason[i]), values=original_values(text, frame.index[i]))
                for i in bad]
-    return Checked(good=good, rejects=rejects)
+    return Checked(good=good, rejects=rejects, tokenised=tokenised)

@@ -121,6 +121,19 @@ def test_bulk_and_incremental_paths_make_the_same_graph_from_the_sample(graph, h
     assert again.mode == "incremental" and fingerprint.counts(graph) == bulk_counts
 
 
+def test_both_paths_store_card_number_like_ids_as_the_same_tokens(graph, home_env, tmp_path):
+    from test_loaders import numeric_id_dataset, stored_nowhere
+
+    dataset, ids = numeric_id_dataset(tmp_path / "paysim")
+    _both_paths(graph, dataset, tmp_path)  # same graph, rejects and summary (tokenised counts included)
+    done = load_dataset(graph, dataset, tmp_path / "again.csv", progress=False)
+    assert {t.table: t.tokenised.get("account_id") for t in done.tables if t.table in ("accounts", "logins")} == \
+        {"accounts": len(ids) + 1, "logins": len(ids)}
+    assert graph.read("MATCH (a:Account) WHERE a.account_id STARTS WITH 'tok-' RETURN count(a) AS n") == \
+        [{"n": len(ids)}]
+    stored_nowhere(graph, config.home(), [(tmp_path / "bulk-rejects.csv").read_text()], ids + [CARD_NUMBER])
+
+
 def test_bulk_and_incremental_paths_agree_on_awkward_values_and_rejects(graph, home_env, tmp_path):
     dataset = _edge_dataset(tmp_path / "edge")
     _both_paths(graph, dataset, tmp_path)

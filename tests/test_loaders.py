@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import threading
 import time
 from pathlib import Path
@@ -154,7 +155,7 @@ def test_malformed_rows_are_rejected_with_reasons_and_good_rows_load(graph, tmp_
     raw = (ds / "api_keys.csv").read_bytes().splitlines(keepends=True)
     raw[3] = raw[3].replace(b"key-", b"key-\xff\xfe", 1)
     (ds / "api_keys.csv").write_bytes(b"".join(raw))
-    # a full card number as a fingerprint
+    # a full card number as a fingerprint: an id, stored as its token
     cards = pd.read_csv(ds / "payment_cards.csv", dtype=str, keep_default_na=False)
     cards.loc[0, "card_fingerprint"] = VISA_TEST_PAN
     cards.to_csv(ds / "payment_cards.csv", index=False)
@@ -190,6 +191,9 @@ def test_malformed_rows_are_rejected_with_reasons_and_good_rows_load(graph, tmp_
         "(n[k] IS :: LIST<ANY> AND any(x IN n[k] WHERE toStringOrNull(x) CONTAINS $pan))) "
         "RETURN count(n) AS c", {"pan": VISA_TEST_PAN})[0]["c"]
     assert holds_pan == 0
+    # ... and the card number given as a fingerprint (an id) loaded as its keyed token
+    assert _count(graph, "MATCH (c:PaymentCard) WHERE c.card_fingerprint STARTS WITH 'tok-' "
+                         "RETURN count(c) AS c") == 1
     # whole-file errors: named file and column, nothing of the file loaded
     assert "proxies.csv" in by_table["proxies"].error and "service_org_id" in by_table["proxies"].error
     assert _count(graph, "MATCH (x:Proxy) RETURN count(x) AS c") == 0
@@ -431,3 +435,124 @@ def test_a_later_log_of_old_and_new_accounts_gives_the_aggregates_of_one_load(gr
     load_dataset(graph, first, progress=False)
     load_dataset(graph, second, progress=False)
     assert (graph.read(AGGREGATES), graph.read(ACTIVITY), counts(graph)) == expected
+
+
+# --- numeric ids that look like card numbers (issue 24, point 4) ---------------------------------------
+
+def luhn_number(prefix: str) -> str:
+    """`prefix` and the check digit that makes it pass the Luhn check."""
+    from loaders.cells import luhn_ok
+
+    return next(prefix + d for d in "0123456789" if luhn_ok(prefix + d))
+
+
+def card_number_ids(n: int) -> list[str]:
+    """PaySim-like client ids: 16-digit numbers, every one passing the Luhn check."""
+    return [luhn_number(f"4{i:014d}") for i in range(1, n + 1)]
+
+
+def numeric_id_dataset(out: Path, n: int = 40) -> tuple[Path, list[str]]:
+    """Accounts whose ids are 16-digit Luhn-valid numbers, used as references by every kind of table (a log, a
+    relationship table, links, identifiers, the truth), plus a duplicate row and a card number in free text."""
+    ids = card_number_ids(n)
+    out.mkdir(parents=True, exist_ok=True)
+    accounts = pd.DataFrame({"account_id": ids, "email": [f"client{i}@bank.test" for i in range(n)],
+                             "created_at": "2026-01-01T00:00:00Z", "country": "GB", "claimed_org": ""})
+    dup = accounts.iloc[[3]].copy()
+    free_text = accounts.iloc[[4]].copy()
+    free_text["account_id"], free_text["claimed_org"] = "acc-free-text", f"paid with {VISA_TEST_PAN}"
+    pd.concat([accounts, dup, free_text]).to_csv(out / "accounts.csv", index=False)
+    pd.DataFrame({"account_id": ids, "ts": "2026-02-01T00:00:00Z",
+                  "ip": [f"10.0.{i // 10}.{i % 10 + 1}" for i in range(n)]}).to_csv(out / "logins.csv", index=False)
+    pd.DataFrame({"card_fingerprint": ["card-fp-1"], "last4": ["1234"]}).to_csv(out / "payment_cards.csv", index=False)
+    pd.DataFrame({"account_id": ids[:10], "card_fingerprint": "card-fp-1"}).to_csv(out / "account_cards.csv",
+                                                                                  index=False)
+    pd.DataFrame({"src_account_id": ids[:5], "dst_account_id": ids[5:10], "kind": "transfer",
+                  "ts": "2026-03-01T00:00:00Z"}).to_csv(out / "account_links.csv", index=False)
+    pd.DataFrame({"account_id": ids[:3], "kind": "bank_account", "value": ids[20]}).to_csv(
+        out / "account_identifiers.csv", index=False)
+    pd.DataFrame({"account_id": ids, "is_fraud": ["true" if i < 10 else "false" for i in range(n)]}).to_csv(
+        out / "truth.csv", index=False)
+    return out, ids
+
+
+def stored_nowhere(graph, home: Path, texts: list[str], ids: list[str]) -> None:
+    """None of `ids` is in the graph, the log store, the truth copy, or any of `texts` (rejects, output)."""
+    found = graph.read("""
+        CALL () { MATCH (n) RETURN properties(n) AS p UNION ALL MATCH ()-[r]->() RETURN properties(r) AS p }
+        RETURN collect(p) AS all""")[0]["all"]
+    stored = json.dumps(found, default=str)
+    for path in home.rglob("*.parquet"):
+        stored += pd.read_parquet(path).astype(str).to_csv()
+        stored += path.read_bytes().decode("latin-1")
+    for text in texts:
+        stored += text
+    leaked = [i for i in ids if i in stored]
+    assert not leaked, f"{len(leaked)} card-number-like ids stored in clear, e.g. {leaked[0][:4]}..."
+
+
+def test_card_number_like_ids_load_every_row_as_keyed_tokens(graph, tmp_path):
+    """PaySim's case: 16-digit Luhn-valid client ids. Every row loads, references join through the same
+    token, the number is stored nowhere, and the summary says how many ids were tokenised."""
+    from click.testing import CliRunner
+
+    from loaders import tokens
+    from ringtrace import config
+    from ringtrace.cli import main as cli
+
+    home = config.home()  # the server's own: the command connects through it
+    dataset, ids = numeric_id_dataset(tmp_path / "paysim")
+    rejects = tmp_path / "rejects.csv"
+    res = CliRunner().invoke(cli, ["load", str(dataset), "--rejects", str(rejects), "--no-progress"],
+                             env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    output = " ".join(res.output.split())
+    assert "accounts.csv: 41 account_id value(s) looked like card numbers" in output, output
+    assert "logins.csv: 40 account_id value(s)" in output and "truth.csv: 40 account_id" in output
+    assert "account_identifiers.csv: 3 value value(s)" in output
+    assert "account_links.csv: 5 src_account_id" in output and "5 dst_account_id" in output
+    n = len(ids)
+    accounts = graph.read("MATCH (a:Account) RETURN a.account_id AS id")
+    assert len(accounts) == n and all(a["id"].startswith("tok-") for a in accounts)
+    assert {a["id"] for a in accounts} == {tokens.token(i) for i in ids}
+    joined = graph.read("""RETURN COUNT { (:Account)-[:PAID_WITH]->(:PaymentCard) } AS cards,
+                                  COUNT { (:Account)-[:LINKED_TO]->(:Account) } AS links,
+                                  COUNT { (:Account)-[:LOGGED_IN_FROM]->() } AS logins,
+                                  COUNT { (:Account)-[:HAS_IDENTIFIER]->() } AS identifiers""")[0]
+    assert joined == {"cards": 10, "links": 5, "logins": n, "identifiers": 3}
+    assert pd.read_parquet(home / "truth" / "truth.parquet")["account_id"].isin(
+        {tokens.token(i) for i in ids}).sum() == n
+    rows = _reject_rows(rejects)
+    assert sorted(r["reason"].split(" (")[0] for r in rows) == [
+        "duplicate of row 5", "holds what looks like a full card number"]
+    assert tokens.token(ids[3]) in rejects.read_text()  # the duplicate's id, as its token
+    stored_nowhere(graph, home, [rejects.read_text(), res.output], ids + [VISA_TEST_PAN])
+    key = tokens.key_path()
+    assert key.parent == home and key.stat().st_mode & 0o777 == 0o600
+    # the same home gives the same tokens: a re-load changes nothing, and a later batch's references join
+    before = counts(graph)
+    load_dataset(graph, dataset, progress=False)
+    assert counts(graph) == before
+
+
+def test_a_table_that_loses_most_of_its_rows_fails_the_load(graph, tmp_path):
+    from click.testing import CliRunner
+
+    from ringtrace.cli import main as cli
+
+    data = tmp_path / "data"
+    data.mkdir()
+
+    def load(rows: list[str]) -> tuple[int, str]:
+        (data / "accounts.csv").write_text("account_id,country\n" + "".join(f"{r}\n" for r in rows))
+        res = CliRunner().invoke(cli, ["load", str(data), "--no-progress"], env={"COLUMNS": "200"})
+        return res.exit_code, " ".join(res.output.split())
+
+    code, out = load(["a1,XX", "a2,YY", "a3,ZZ"])  # nothing loads
+    assert code == 1, out
+    assert "Error: accounts.csv (accounts): 0 of 3 rows loaded, 3 rejected; the commonest reason (3 rows) is " \
+           "country: '…' is not an ISO 3166-1 alpha-2 country code" in out, out
+    code, out = load(["b1,GB", "b2,YY", "b3,ZZ"])  # two thirds rejected
+    assert code == 1 and "1 of 3 rows loaded, 2 rejected" in out, out
+    code, out = load(["c1,GB", "c2,GB", "c3,ZZ", "c4,ZZ"])  # half: a warning in the rejects file, not a failure
+    assert code == 0 and "Error" not in out, out

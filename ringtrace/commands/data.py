@@ -33,6 +33,12 @@ def print_load_summary(summary) -> None:
         console.print(f"[red]Error:[/red] {escape(t.error)}")
     for name, why in summary.ignored_files:
         console.print(escape(f"Ignored {name}: {why}"))
+    for t in summary.tables:
+        for column, n in t.tokenised.items():
+            console.print(escape(f"{t.file}: {n:,} {column} value(s) looked like card numbers (13-19 digits passing "
+                                 "the Luhn check) and are stored as keyed tokens (tok-...), never as numbers; the "
+                                 "same id gives the same token in every table (docs/input-format.md)"),
+                          highlight=False)
     if summary.rejected:
         console.print(escape(f"{summary.rejected:,} rejected rows, each with its reason, in {summary.rejects_file}"))
 
@@ -78,7 +84,10 @@ def _load(dataset: Path, rejects: Path | None, progress: bool, mode: str = "auto
         for name, (seconds, rows) in summary.statements.items():
             click.echo(f"  {name}: {seconds:.1f} s, {rows:,} rows")
     print_alerts(raised)
-    if summary.failed_files:
+    for t in summary.poor_tables:
+        click.secho(f"Error: {t.poor_message()}. Fix the file (each reject is in {summary.rejects_file}) and "
+                    "load it again.", fg="red", err=True)
+    if summary.failed_files or summary.poor_tables:
         raise SystemExit(1)
 
 
