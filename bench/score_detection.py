@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from loaders import tokens
+
 RECOVERED_JACCARD = 0.8
 SHOWN_CAMPAIGNS = 10
 ONE_CAMPAIGN_SHARE = 0.9
@@ -28,9 +30,25 @@ def read_truth(dataset: Path) -> pd.DataFrame:
     raise SystemExit(f"{dataset} has no truth table")
 
 
+def untokenise(ids: pd.Series, truth_ids: pd.Series) -> pd.Series:
+    """Account ids the loader stored as keyed tokens (numeric ids that look like card numbers) mapped back
+    to the dataset's ids, with the key of the ringtrace home in RINGTRACE_HOME."""
+    if not ids.astype(str).str.startswith(tokens.PREFIX).any():
+        return ids
+    back = {tokens.token(str(a)): a for a in truth_ids}
+    return ids.map(lambda a: back.get(a, a))
+
+
+def read_results(results: Path, name: str, truth_ids: pd.Series) -> pd.DataFrame:
+    df = pd.read_csv(results / name, dtype=str, keep_default_na=False)
+    if "account_id" in df.columns:
+        df["account_id"] = untokenise(df["account_id"], truth_ids)
+    return df
+
+
 def score(dataset: Path, results: Path) -> dict:
     truth = read_truth(dataset).set_index("account_id")
-    flagged = pd.read_csv(results / "flagged_accounts.csv", dtype=str).rename(
+    flagged = read_results(results, "flagged_accounts.csv", truth.index.to_series()).rename(
         columns={"campaign_id": "detected_campaign"})
     is_fraud = truth["is_fraud"]
     flagged_set = set(flagged["account_id"])
