@@ -45,6 +45,16 @@ def ringtrace(env: dict[str, str], *args: str) -> None:
     subprocess.run(["ringtrace", *args], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
+def frozen(path: Path) -> bool:
+    """Whether `path` is committed and unchanged since: a blind scenario is frozen before detection sees it."""
+    if not path.exists():
+        return False
+    tracked = subprocess.run(["git", "-C", str(HERE), "ls-files", "--error-unmatch", str(path)],
+                             capture_output=True).returncode == 0
+    changed = subprocess.run(["git", "-C", str(HERE), "diff", "--quiet", "HEAD", "--", str(path)]).returncode != 0
+    return tracked and not changed
+
+
 def prepare(name: str, data: Path, public: Path | None) -> bool:
     """Write dataset `name` into `data` unless it is there; False when its source is missing."""
     if (data / "truth.csv").exists():
@@ -54,7 +64,7 @@ def prepare(name: str, data: Path, public: Path | None) -> bool:
         subprocess.run(["ringtrace", "sample", str(data), "--scenario", kind, "--accounts", size, "--seed", SEED],
                        check=True, stdout=subprocess.DEVNULL)
     elif kind == "blind":
-        if not (HERE / "blind" / "generate.py").exists():
+        if not frozen(HERE / "blind" / "generate.py"):
             return False
         subprocess.run([sys.executable, str(HERE / "blind" / "generate.py"), str(data), "--accounts", size],
                        check=True, stdout=subprocess.DEVNULL)
@@ -83,6 +93,9 @@ def shuffled_copy(data: Path, out: Path, seed: int = 0) -> None:
         df.to_csv(out / path.name, index=False)
 
 
+DETECT_ARGS: list[str] = []  # --detect-args: compare a variant (the printed figures say which)
+
+
 def run_detect(base: Path, data: Path) -> tuple[Path, float, dict[str, str]]:
     env = {**os.environ, "RINGTRACE_HOME": str(base / "home"), "RINGTRACE_NEO4J_PORT": PORT}
     env.pop("NEO4J_URI", None)
@@ -91,11 +104,25 @@ def run_detect(base: Path, data: Path) -> tuple[Path, float, dict[str, str]]:
     try:
         ringtrace(env, "load", str(data), "--no-progress")
         started = time.monotonic()
-        ringtrace(env, "detect", "--results", str(results), "--no-progress")
+        ringtrace(env, "detect", "--results", str(results), "--no-progress", *DETECT_ARGS)
         seconds = time.monotonic() - started
     finally:
         ringtrace(env, "neo4j", "stop")
     return results, seconds, env
+
+
+def redetect(base: Path) -> tuple[Path, float, dict[str, str]]:
+    """Detect again on the graph an earlier run loaded (FLOOR_REDETECT=1: for comparing variants quickly)."""
+    env = {**os.environ, "RINGTRACE_HOME": str(base / "home"), "RINGTRACE_NEO4J_PORT": PORT}
+    env.pop("NEO4J_URI", None)
+    ringtrace(env, "neo4j", "start")
+    try:
+        started = time.monotonic()
+        ringtrace(env, "detect", "--results", str(base / "results"), "--no-progress", *DETECT_ARGS)
+        seconds = time.monotonic() - started
+    finally:
+        ringtrace(env, "neo4j", "stop")
+    return base / "results", seconds, env
 
 
 def ringtrace_scores(data: Path, results: Path, env: dict[str, str]) -> tuple[pd.Series, pd.Series]:
@@ -118,7 +145,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="5000,20000")
     ap.add_argument("--only", default=None)
     ap.add_argument("--shuffle", action="store_true")
+    ap.add_argument("--detect-args", default="", help="extra `ringtrace detect` options (default: none)")
     args = ap.parse_args()
+    DETECT_ARGS.extend(args.detect_args.split())
     sizes = args.sizes.split(",")
     names = [f"{s}-{n}" for s in SCENARIOS for n in sizes] + ["blind-20000", "ecommerce-0", "paysim-0"]
     cols = ("dataset", "method", "flagged", "P", "R", "F1", "AUC", "AP", f"P@{PRECISION_AT}")
@@ -129,10 +158,13 @@ def main() -> None:
         base = args.out / name
         data = base / "data"
         if not prepare(name, data, args.public):
-            print(f"{name} | skipped: its source (a raw file in --public, or the blind generator) is missing", flush=True)
+            print(f"{name} | skipped: its source is missing (a raw file in --public), or the blind generator is not committed", flush=True)
             continue
         truth = read_truth(data).set_index("account_id")["is_fraud"]
-        results, seconds, env = run_detect(base, data)
+        if (base / "home").exists() and (base / "results").exists() and os.environ.get("FLOOR_REDETECT"):
+            results, seconds, env = redetect(base)
+        else:
+            results, seconds, env = run_detect(base, data)
         rank, flagged = ringtrace_scores(data, results, env)
         ours = account_metrics(truth, rank, flagged)
         camp = score(data, results)

@@ -1,28 +1,37 @@
 """Campaigns above clusters: flagged clusters that one operator runs, joined by operator-level evidence.
 
 An operator often splits its accounts into groups that share nothing an account touches daily, but
-keeps what the operator itself makes or owns. Two flagged clusters are one campaign when either
+keeps what the operator itself makes or owns: its prompt kit, its billing identities, its machines, the
+addresses it creates API keys from. Two flagged clusters X and Y are one campaign only when
 
-* they send at least MIN_SHARED_KIT prompt templates that belong to flagged clusters (at least
-  TEMPLATE_EXCLUSIVE_SHARE of each template's users are flagged accounts): one prompt kit; or
-* they hold the same identifying item (a card, device, phone, bank account, API-key creation address
-  or any other identifier rare enough to identify one holder, see `shared_evidence.identity_bound`):
-  one billing identity, one machine, one operator's address. Proxy exit nodes and datacenter or VPN
-  addresses are rented infrastructure, never operator evidence, so two operators on one proxy
-  service stay apart.
+* their identifying items tie them beyond chance: for each item both hold, with ``h_X`` and ``h_Y``
+  holders in each of its ``df``, the chance that ``h_Y`` of the ``df - h_X`` holders outside X land in Y
+  is a binomial tail with rate ``n_Y / A_K`` (the configuration null of shared_evidence.py), and the
+  pair's decades (the sum over items) are a discovery at false-discovery rate CAMPAIGN_FDR over every
+  pair of clusters that holds anything in common (Benjamini & Hochberg 1995); and
+* at least ``MIN_AGREEING_KINDS`` independent kinds agree: kinds of identifying item both hold, and
+  the prompt kit (at least MIN_SHARED_KIT templates that almost only flagged accounts use) counts as
+  one kind. A kit alone never joins: a vendor sells one kit to many operators.
 
-Clusters are joined transitively (union-find); a flagged cluster with no such link is a campaign of
-its own. A campaign's score is its strongest cluster's.
+So one stray item between two large clusters, or one shared vendor kit, or a kit plus a stray item,
+does not join them; a chain A-B-C whose neighbours share one item each stays three campaigns; an
+operator's card groups tied by its key-creation address and its kit become one. Joined pairs are then
+closed transitively. Proxy exit nodes and datacenter or VPN addresses are rented infrastructure, never
+operator evidence. A campaign's score is its strongest cluster's.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from detection import shared_evidence
+from detection import fdr, shared_evidence
+from ringtrace import config
 
+MIN_AGREEING_KINDS = 2
+KIT_KIND = "template"
 MIN_SHARED_KIT = 3
 TEMPLATE_EXCLUSIVE_SHARE = 0.9
 KIT_NAMES_SHOWN = 3
@@ -71,35 +80,45 @@ def _kits(label: dict[str, str], activity: pd.DataFrame, template_users: dict[st
     return kits
 
 
-def _identity_links(label: dict[str, str], identity: pd.DataFrame, infrastructure: set[str]
-                    ) -> dict[tuple[str, str], Counter]:
-    """Per pair of clusters: how many identifying items of each kind both hold."""
+def _identity_links(label: dict[str, str], identity: pd.DataFrame, infrastructure: set[str],
+                    sizes: dict[str, int], holders: pd.Series | None) -> dict[tuple[str, str], dict[str, list]]:
+    """Per pair of clusters: per kind, [items both hold, decades against chance]."""
     if identity.empty:
         return {}
     held = identity[identity["account"].isin(label)]
     rented = held["kind"].isin(INFRASTRUCTURE_KINDS) & held["item"].isin(infrastructure)
     held = held[~rented].assign(cluster=lambda d: d["account"].map(label))
-    per_item = held.drop_duplicates(["item", "cluster"]).groupby("item")
-    links: dict[tuple[str, str], Counter] = {}
-    for item, grp in per_item:
-        clusters = sorted(grp["cluster"])
-        if len(clusters) < 2:
-            continue
-        kind = grp["kind"].iloc[0]
-        for i, a in enumerate(clusters):
-            for b in clusters[i + 1:]:
-                links.setdefault((a, b), Counter())[kind] += 1
+    if "df" not in held.columns:
+        held = held.assign(df=held.groupby("item")["account"].transform("nunique"))
+    counts = held.groupby(["item", "kind", "cluster"]).agg(h=("account", "nunique"), df=("df", "max")).reset_index()
+    multi = counts[counts.groupby("item")["cluster"].transform("size") >= 2]
+    default_holders = max(sum(sizes.values()), 1)
+    links: dict[tuple[str, str], dict[str, list]] = {}
+    for (item, kind), grp in multi.groupby(["item", "kind"], sort=True):
+        rows = sorted(zip(grp["cluster"], grp["h"], grp["df"]))
+        a_k = float(holders.get(kind, default_holders)) if holders is not None else default_holders
+        for i, (x, hx, df) in enumerate(rows):
+            for y, hy, _ in rows[i + 1:]:
+                # the larger side ties the item; the other side's holders are the coincidence
+                (big, hb), (small, hs) = sorted([(x, hx), (y, hy)], key=lambda t: -t[1])
+                rate = min(1.0, sizes[small] / max(a_k - sizes[big], 1.0))
+                decades = float(shared_evidence.tail_surprise(hs, max(int(df) - hb, hs), rate))
+                entry = links.setdefault((x, y), {}).setdefault(kind, [0, 0.0])
+                entry[0] += 1
+                entry[1] += decades
     return links
 
 
 def group_campaigns(run_id: str, flagged: list[tuple[str, list[str], float]], activity: pd.DataFrame,
                     template_users: dict[str, int], identity: pd.DataFrame | None = None,
-                    infrastructure: set[str] | None = None, facts: dict[str, dict] | None = None) -> list[Campaign]:
+                    infrastructure: set[str] | None = None, facts: dict[str, dict] | None = None,
+                    holders: pd.Series | None = None, q: float | None = None) -> list[Campaign]:
     """Campaigns of the flagged clusters (cluster id, members, score), largest first.
 
     `identity` (account, kind, item) lists identifying items held by two accounts or more;
     `infrastructure` holds the proxy-exit and datacenter addresses that never join clusters;
-    `facts` (per cluster: its proxy service, its move to a new model) only go into the reasons."""
+    `facts` (per cluster: its proxy service, its move to a new model) only go into the reasons;
+    `holders` (kind -> accounts holding the kind) sets each kind's chance level; `q` the FDR."""
     if not flagged:
         return []
     label = {a: cid for cid, members, _ in flagged for a in members}
@@ -107,14 +126,18 @@ def group_campaigns(run_id: str, flagged: list[tuple[str, list[str], float]], ac
     kits = _kits(label, activity, template_users)
     if identity is None:
         identity = pd.DataFrame(columns=["account", "kind", "item"])
-    ids = _identity_links(label, identity, infrastructure or set())
+    sizes = {cid: len(m) for cid, m, _ in flagged}
+    ids = _identity_links(label, identity, infrastructure or set(), sizes, holders)
+    pairs = sorted(ids)
+    decades = np.array([sum(d for _, d in ids[p].values()) for p in pairs])
+    significant, _ = fdr.benjamini_hochberg(-decades, config.CAMPAIGN_FDR if q is None else q)
     union = _Union(order)
-    for i, a in enumerate(order):
-        for b in order[i + 1:]:
-            if len(kits.get(a, set()) & kits.get(b, set())) >= MIN_SHARED_KIT:
-                union.join(a, b)
-    for a, b in ids:
-        union.join(a, b)
+    for (a, b), sig in zip(pairs, significant):
+        kinds = set(ids[(a, b)])
+        if len(kits.get(a, set()) & kits.get(b, set())) >= MIN_SHARED_KIT:
+            kinds.add(KIT_KIND)
+        if sig and len(kinds) >= MIN_AGREEING_KINDS:
+            union.join(a, b)
     members = {cid: m for cid, m, _ in flagged}
     scores = {cid: s for cid, _, s in flagged}
     groups: dict[str, list[str]] = {}
@@ -131,7 +154,7 @@ def group_campaigns(run_id: str, flagged: list[tuple[str, list[str], float]], ac
 
 
 def _reasons(clusters: list[str], accounts: int, kits: dict[str, set[str]],
-             ids: dict[tuple[str, str], Counter]) -> list[str]:
+             ids: dict[tuple[str, str], dict[str, list]]) -> list[str]:
     reasons = [f"{len(clusters)} flagged cluster{'s' if len(clusters) > 1 else ''}, {accounts:,} accounts"]
     if len(clusters) < 2:
         return reasons
@@ -149,7 +172,7 @@ def _reasons(clusters: list[str], accounts: int, kits: dict[str, set[str]],
     joined = 0
     for (a, b), kinds in ids.items():
         if a in inside and b in inside:
-            held.update(kinds)
+            held.update({k: n for k, (n, _) in kinds.items()})
             joined += 1
     if held:
         pairs = f"{joined} pairs of clusters hold" if joined > 1 else "1 pair of clusters holds"

@@ -8,7 +8,9 @@ Two known failure modes are handled here:
   Leiden", Sci. Rep. 9:5233, 2019): every community is split into its connected pieces;
 * the resolution limit (Fortunato & Barthelemy, PNAS 104:36, 2007), which merges small
   rings inside a large graph: Louvain runs on each connected component separately, with
-  the resolution as a parameter.
+  the resolution as a parameter;
+* the opposite on small components: a connected group of at most WHOLE_UP_TO accounts is kept
+  whole, never split along its weakest link.
 
 Louvain also splits one operator's dense block along incidental seams (accounts grouped by
 which of the operator's cards they pay with). Pieces whose cross pairs fit the pieces' own
@@ -31,6 +33,13 @@ import pandas as pd
 from ringtrace import config
 
 MIN_GROUP = config.DETECT_MIN_GROUP
+# A connected group this small is one group: Louvain's modularity gain splits a 3+3 ring along its
+# weakest link (10 of 53 connected PaySim groups were split), and a piece of a small ring loses the
+# evidence that made the ring. Larger components are partitioned.
+WHOLE_UP_TO = 10
+# ...when its accounts are tied by identifying items: friends who refer each other or users of one
+# prompt template are not one group for that alone
+NOT_IDENTIFYING = ("link", "template")
 MERGE_DOMINATED = 2.0   # a piece with twice as much link weight outside as inside is not a group
 MERGE_MAX_ROUNDS = 50
 LLR_TOLERANCE = 1e-9      # floating-point noise around a tie
@@ -52,9 +61,13 @@ def louvain_communities(g: nx.Graph, resolution: float = 1.0, seed: int = 0,
     if link_edges is None:
         link_edges = pd.DataFrame([(u, v, d["weight"]) for u, v, d in g.edges(data=True)],
                                   columns=["u", "v", "weight"])
+    identifying = identifying_graph(link_edges)
     found: list[list[str]] = []
     for component in sorted((sorted(c) for c in nx.connected_components(g)), key=lambda c: c[0]):
         if len(component) < min_size:
+            continue
+        if len(component) <= WHOLE_UP_TO and tied_by_items(component, identifying):
+            found.append(component)
             continue
         sub = g.subgraph(component)
         ordered = nx.Graph()
@@ -68,6 +81,22 @@ def louvain_communities(g: nx.Graph, resolution: float = 1.0, seed: int = 0,
         found.extend(pieces)
     found = [m for m in merge_linked(found, link_edges) if len(m) >= min_size]
     return sorted(found, key=lambda c: (-len(c), c[0]))
+
+
+def identifying_graph(edges: pd.DataFrame) -> nx.Graph:
+    """The links that identifying items make (cards, devices, addresses, identifiers), without links
+    and templates; edges without per-kind columns count whole."""
+    kinds = [c for c in edges.columns if c not in ("u", "v", "weight")]
+    own = edges["weight"] - edges[[k for k in kinds if k in NOT_IDENTIFYING]].sum(axis=1) if kinds else edges["weight"]
+    g = nx.Graph()
+    tied = own > 1e-9
+    g.add_edges_from(zip(edges["u"][tied], edges["v"][tied]))
+    return g
+
+
+def tied_by_items(component: list[str], identifying: nx.Graph) -> bool:
+    present = [a for a in component if a in identifying]
+    return len(present) == len(component) and nx.is_connected(identifying.subgraph(component))
 
 
 def _cut(groups: list[list[str]], edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:

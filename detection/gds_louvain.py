@@ -114,6 +114,7 @@ def louvain_communities(graph: Graph, run_id: str, edges: pd.DataFrame, min_size
     (by default `edges`); `report(stage, done, total)` is told how far each stage has come."""
     concurrency = concurrency or config.GDS_CONCURRENCY
     report = report or (lambda *_: None)
+    identifying = communities.identifying_graph(edges if link_edges is None else link_edges)
     name = f"ringtrace-{run_id}"
     labels: dict[str, int] = {}
     next_label = 0
@@ -134,8 +135,11 @@ def louvain_communities(graph: Graph, run_id: str, edges: pd.DataFrame, min_size
                 finally:
                     run(DROP_GRAPH, graph=sub)
                 local: dict[int, int] = {}
+                # a small group tied by identifying items stays one group (communities.WHOLE_UP_TO)
+                whole = comp["size"] <= communities.WHOLE_UP_TO and \
+                    communities.tied_by_items([r["account"] for r in rows], identifying)
                 for r in rows:
-                    labels[r["account"]] = next_label + local.setdefault(r["community"], len(local))
+                    labels[r["account"]] = next_label + local.setdefault(0 if whole else r["community"], len(local))
                 next_label += len(local)
             report(STAGE_LOUVAIN, len(components), len(components))
     finally:

@@ -24,7 +24,7 @@ CREATE_DETECTION_RUN = """
 CREATE (d:DetectionRun {run_id: $run, started_at: datetime($started), finished_at: datetime(),
         parameters: $parameters, engine: $engine, ringtrace_version: $version,
         accounts_in_projection: $nodes, projection_edges: $edges, clusters: $clusters, flagged: $flagged,
-        seconds: $seconds})
+        seconds: $seconds, fdr: $fdr, p_value_cut: $p_cut, multi_accounts: $multi})
 WITH d
 UNWIND $load_runs AS lr
 MATCH (l:LoadRun {run_id: lr})
@@ -36,7 +36,8 @@ MATCH (d:DetectionRun {run_id: $run})
 UNWIND $rows AS row
 CREATE (c:Cluster {cluster_id: row.cluster_id, run_id: $run, rank: row.rank, size: row.size,
         score: row.score, flagged: row.flagged, reasons: row.reasons, features: row.features,
-        contributions: row.contributions})
+        contributions: row.contributions, evidence: row.evidence, q_value: row.q_value,
+        multi_account: row.multi_account})
 CREATE (c)-[:FOUND_BY]->(d)
 """
 
@@ -72,6 +73,7 @@ class DetectionParams:
     top_k: int = projection.TOP_K
     min_group: int = communities.MIN_GROUP
     flag_threshold: float = scoring.FLAG_THRESHOLD
+    fdr: float = scoring.FDR
     kind_weight: dict[str, float] = field(default_factory=lambda: dict(projection.KIND_WEIGHT))
     df_cap: dict[str, int] = field(default_factory=lambda: dict(projection.DF_CAP))
 
@@ -85,6 +87,12 @@ class DetectionResult:
     projection_nodes: int
     projection_edges: int
     campaigns: list[campaigns.Campaign] = field(default_factory=list)
+    p_value_cut: float = 0.0   # the Benjamini-Hochberg cut at the run's FDR (0: no cluster passed)
+    fdr: float = scoring.FDR
+
+    @property
+    def multi_accounts(self) -> list[tuple[str, scoring.ScoredCluster]]:
+        return [(cid, c) for cid, c in zip(self.cluster_ids, self.clusters) if c.multi_account]
 
     @property
     def flagged(self) -> list[tuple[str, scoring.ScoredCluster]]:
@@ -148,8 +156,7 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
         popularity = step("counting prompt template users", evidence.template_popularity)
         scorer = scoring.Scorer(ev, activity, popularity)
         scored = step("scoring clusters", scorer.score_all, groups)
-        for c in scored:
-            c.flagged = c.score >= params.flag_threshold
+        p_cut = scoring.decide(scored, params.fdr, params.flag_threshold)
         verdicts = step("checking decisions of earlier cases", feedback.review, graph,
                         [(str(i), c.members) for i, c in enumerate(scored) if c.flagged])
         for i, verdict in verdicts.items():
@@ -157,13 +164,14 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
             scored[int(i)].flagged = not verdict.suppressed
         scored.sort(key=lambda c: (-c.score, c.members[0]))
         cluster_ids = [f"{run_id}-c{i + 1:04d}" for i in range(len(scored))]
-        result = DetectionResult(run_id, scored, cluster_ids, timings, nodes, links)
+        result = DetectionResult(run_id, scored, cluster_ids, timings, nodes, links, p_value_cut=p_cut,
+                                 fdr=params.fdr)
         result.campaigns = step(
             "grouping flagged clusters into campaigns", campaigns.group_campaigns, run_id,
             [(cid, c.members, c.score) for cid, c in result.flagged], activity,
             dict(zip(popularity["prompt_fingerprint"], popularity["users"])),
-            scorer.tests.shared[["account", "kind", "item"]], set(ev.proxy_exits["ip"]) | ev.datacenter_ips,
-            {cid: c.facts for cid, c in result.flagged})
+            scorer.tests.shared[["account", "kind", "item", "df"]], set(ev.proxy_exits["ip"]) | ev.datacenter_ips,
+            {cid: c.facts for cid, c in result.flagged}, ev.holders)
         step("saving the run to Neo4j", _save, graph, result, params, started, engine, ev.load_runs)
     return result
 
@@ -174,10 +182,12 @@ def _save(graph: Graph, result: DetectionResult, params: DetectionParams, starte
         "run": result.run_id, "started": started.isoformat(), "parameters": json.dumps(asdict(params)),
         "engine": engine, "version": __version__, "nodes": result.projection_nodes,
         "edges": result.projection_edges, "clusters": len(result.clusters), "flagged": len(result.flagged),
-        "seconds": round(sum(result.timings.values()), 2), "load_runs": load_runs})
+        "seconds": round(sum(result.timings.values()), 2), "load_runs": load_runs, "fdr": result.fdr,
+        "p_cut": result.p_value_cut, "multi": len(result.multi_accounts)})
     rows = [{"cluster_id": cid, "rank": i + 1, "size": len(c.members), "score": c.score, "flagged": c.flagged,
              "reasons": c.reasons, "features": json.dumps(c.features()),
-             "contributions": json.dumps(c.contributions_json())}
+             "contributions": json.dumps(c.contributions_json()), "evidence": c.evidence, "q_value": c.q_value,
+             "multi_account": c.multi_account}
             for i, (cid, c) in enumerate(zip(result.cluster_ids, result.clusters))]
     for s in range(0, len(rows), WRITE_BATCH):
         graph.write(CREATE_CLUSTERS, {"run": result.run_id, "rows": rows[s:s + WRITE_BATCH]})
@@ -192,7 +202,9 @@ def _save(graph: Graph, result: DetectionResult, params: DetectionParams, starte
 
 
 def write_results(result: DetectionResult, out: Path) -> tuple[Path, Path]:
-    """flagged_accounts.csv (account_id,cluster_id,score,campaign_id), clusters.csv and campaigns.csv."""
+    """flagged_accounts.csv (account_id,cluster_id,score,campaign_id), clusters.csv, campaigns.csv,
+    multi_accounts.csv (groups that look like one household or one person) and cluster_members.csv (every
+    cluster's accounts, flagged or not: the ranked queue)."""
     out.mkdir(parents=True, exist_ok=True)
     flagged_path, clusters_path = out / "flagged_accounts.csv", out / "clusters.csv"
     campaign_of = {cid: k.campaign_id for k in result.campaigns for cid in k.cluster_ids}
@@ -209,9 +221,21 @@ def write_results(result: DetectionResult, out: Path) -> tuple[Path, Path]:
             w.writerow([k.campaign_id, " ".join(k.cluster_ids), k.accounts, k.score, " | ".join(k.reasons)])
     with open(clusters_path, "w", newline="") as fh:
         w = safecsv.writer(fh)
-        w.writerow(["cluster_id", "size", "score", "flagged", "reasons"])
+        w.writerow(["cluster_id", "rank", "size", "score", "evidence_decades", "q_value", "flagged", "reasons"])
+        for rank, (cid, c) in enumerate(zip(result.cluster_ids, result.clusters), start=1):
+            w.writerow([cid, rank, len(c.members), c.score, c.evidence, f"{c.q_value:.3g}", str(c.flagged).lower(),
+                        " | ".join(c.reasons)])
+    with open(out / "multi_accounts.csv", "w", newline="") as fh:
+        w = safecsv.writer(fh)
+        w.writerow(["cluster_id", "accounts", "why", "reasons"])
+        for cid, c in result.multi_accounts:
+            w.writerow([cid, " ".join(c.members), c.multi_account, " | ".join(c.reasons)])
+    with open(out / "cluster_members.csv", "w", newline="") as fh:
+        w = safecsv.writer(fh)
+        w.writerow(["account_id", "cluster_id", "score", "flagged"])
         for cid, c in zip(result.cluster_ids, result.clusters):
-            w.writerow([cid, len(c.members), c.score, str(c.flagged).lower(), " | ".join(c.reasons)])
+            for a in c.members:
+                w.writerow([a, cid, c.score, str(c.flagged).lower()])
     return flagged_path, clusters_path
 
 

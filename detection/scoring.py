@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from detection import shared_evidence
+from detection import fdr, shared_evidence, synchrony
 from detection.evidence import Evidence
 from ringtrace import config
 
@@ -27,7 +27,7 @@ POINTS = {
     "shared_evidence": 1.0,   # per decade of evidence per account (see shared_evidence.py)
     "proxy_traffic": 2.0,
     "datacenter_traffic": 0.5,
-    "creation_burst": 1.0,
+    "creation_burst": 1.0,    # per decade of sign-up synchrony per account (see synchrony.py)
     "lockstep": 2.0,
     "template_concentration": 1.5,
     "distillation_categories": 1.0,
@@ -39,13 +39,8 @@ POINTS = {
 FLAG_THRESHOLD = config.DETECT_FLAG_THRESHOLD
 KINDS_NAMED = 4                       # kinds named in the shared-evidence reason
 CAMPAIGN_FACT_SHARE = 0.5             # a proxy service carrying half a cluster's requests is its service
-BURST_WINDOW_S = 6 * 3600
-BURST_KEY_STRIDE = 1 << 40            # sorts sign-up times by group: wider than any span of seconds
-BURST_BASELINE = 0.2                  # share created in one window that is unremarkable
-DATASET_BURST_UNINFORMATIVE = 0.5     # half of all accounts in one window: the times cannot tell groups apart
 LOCKSTEP_BUCKET_S = 600               # 10-minute windows (SynchroTrap uses time buckets)
 LOCKSTEP_MIN_ACCOUNTS = 5             # a handful of people acting together is ordinary
-BURST_MIN_ACCOUNTS = LOCKSTEP_MIN_ACCOUNTS  # the same for signing up together
 LOCKSTEP_MIN_SHARE = 0.02             # of members active in one window
 TEMPLATE_EXCLUSIVE_SHARE = 0.5        # a template is the group's when half its users are members
 TEMPLATE_MIN_MEMBERS = 3
@@ -58,6 +53,45 @@ MODEL_SWITCH_MIN_REQUESTS = 20        # fewer requests in the window say nothing
 MODEL_SWITCH_HORIZON_H = 72
 OPEN_IDENTITY_MIN_SIGNALS = 2
 MODEL_SWITCH_FULL_H = 24              # moving within a day scores in full, then fades to 0 at 2 days
+FDR = config.DETECT_FDR               # expected share of false discoveries among flagged clusters
+# Multi-accounts: a group this small that shares only what one household or one person shares (one card,
+# one device, one home address...) and shows nothing a ring does is listed apart, never flagged.
+MULTI_ACCOUNT_MAX = 5  # households of up to five people
+HOUSEHOLD_KINDS = frozenset({"card", "device", "ip", "key_ip", "identifier:postal_address", "identifier:email",
+                             "identifier:phone", "identifier:home_address", "identifier:browser_fingerprint",
+                             "identifier:tls_fingerprint", "identifier:wifi"})
+HOME_KINDS = frozenset({"identifier:postal_address", "identifier:home_address"})
+MONEY_LINK_KINDS = frozenset({"transfer", "payment", "payout"})  # money moving inside a group is a ring's sign;
+# a referral or an invite between relatives or friends is not
+RING_BEHAVIOUR_POINTS = 1.0  # behaviour points (proxy, lockstep, templates, volume...) that make a group ring-like
+
+
+# contributions whose points are a density per account after the first (their totals are decades)
+TOTAL_OVER_ACCOUNTS = ("shared_evidence", "creation_burst", "open_identity")
+BEHAVIOUR = ("proxy_traffic", "datacenter_traffic", "lockstep", "template_concentration", "distillation_categories",
+             "request_volume", "model_switch")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} seconds"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} minutes"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} hours"
+    return f"{seconds / 86400:.0f} days"
+
+
+def decide(clusters: list[ScoredCluster], q: float = FDR, threshold: float = FLAG_THRESHOLD) -> float:
+    """Flag the clusters that are discoveries at false-discovery rate `q` (Benjamini-Hochberg over every
+    cluster of the run, p = 10**-evidence), score at least `threshold`, and are not multi-accounts.
+    Returns the p-value cut."""
+    keep, cut = fdr.benjamini_hochberg(np.array([-c.evidence for c in clusters]), q)
+    qv = fdr.q_values(np.array([-c.evidence for c in clusters]))
+    for c, k, qq in zip(clusters, keep, qv):
+        c.q_value = float(qq)
+        c.flagged = bool(k) and c.score >= threshold and c.multi_account is None
+    return cut
 
 
 @dataclass
@@ -77,6 +111,9 @@ class ScoredCluster:
     absent: list[str] = field(default_factory=list)
     decision: str | None = None  # what an investigator decided about this group before (cases.feedback)
     facts: dict[str, Any] = field(default_factory=dict)  # operator-level facts campaigns summarise
+    evidence: float = 0.0        # decades against chance: shared evidence, sign-up synchrony, behaviour
+    q_value: float = 1.0         # Benjamini-Hochberg adjusted p-value over the run's clusters
+    multi_account: str | None = None  # why the group looks like one household or one person, when it does
 
     @property
     def reasons(self) -> list[str]:
@@ -91,16 +128,6 @@ class ScoredCluster:
 
     def contributions_json(self) -> list[dict]:
         return [asdict(c) for c in self.contributions]
-
-
-def _informative_times(created: pd.Series) -> bool:
-    """Whether sign-up times can show a burst at all: not when they are missing, one constant,
-    or so bunched across the whole dataset that a group's burst is what everyone has."""
-    values = np.sort(created.dropna().to_numpy(dtype=float))
-    if len(np.unique(values)) < 2:
-        return False
-    ends = np.searchsorted(values, values + BURST_WINDOW_S, side="right")
-    return float((ends - np.arange(len(values))).max()) / len(values) < DATASET_BURST_UNINFORMATIVE
 
 
 def _clip01(x: float) -> float:
@@ -124,7 +151,8 @@ class Scorer:
         self.tests = shared_evidence.SharedEvidenceTests(evidence.holdings, evidence.shared_items, evidence.links,
                                                          len(evidence.accounts), evidence.holders)
         self.has_log = evidence.has_request_log
-        self.created_informative = _informative_times(evidence.accounts["created"])
+        self.signups = synchrony.SignupSynchrony(evidence.accounts["created"])
+        self.created = evidence.accounts.drop_duplicates("account").set_index("account")["created"]
         self.org_names = dict(zip(evidence.organisations["name"].str.lower(), evidence.organisations["org_id"]))
         self.display_names = dict(zip(evidence.organisations["org_id"], evidence.organisations["name"]))
         self.releases = evidence.releases
@@ -133,18 +161,25 @@ class Scorer:
         """Score every group."""
         if not groups:
             return []
+        self.groups_members = groups
         sizes = np.array([len(g) for g in groups])
         label = pd.Series(np.repeat(np.arange(len(groups)), sizes), index=[a for g in groups for a in g])
         acc = self.accounts.reindex(label.index).assign(group=label.to_numpy())
         act = self.activity.assign(group=self.activity["account_id"].map(label)).dropna(subset=["group"]) \
             if len(self.activity) else self.activity.assign(group=pd.Series(dtype="int64"))
         act = act.astype({"group": "int64"})
-        tests = self.tests.test_groups(groups)
+        sync = self.signups.surprise_all(groups, self.created)
+        sync_decades = np.array([d for d, _, _ in sync])
+        tests = self.tests.test_groups(groups, sync_decades)
+        crossing = self._crossing_items(label)
+        # created together beyond chance, at the run's FDR over every group (hundreds of households will
+        # hold a few that signed up within hours of each other by chance)
+        together, _ = fdr.benjamini_hochberg(-sync_decades, FDR)
+        money = self._money_links(label)
         open_org, open_share = self._open_identity(acc, label, sizes)
         shared_total, shared_parts = self._shared_parts(tests)
         total_req = act.groupby("group")["requests"].sum().reindex(range(len(groups)), fill_value=0).to_numpy(float)
         proxy = self._proxy(act, total_req)
-        burst = self._burst(acc, sizes)
         lock = self._lockstep(act, sizes, total_req)
         templates = self._templates(act, total_req)
         cats = self._categories(acc)
@@ -176,17 +211,15 @@ class Scorer:
                 else:
                     add("proxy_traffic", 0.0, 0.0, "no requests came through known proxy exit nodes")
                 add("datacenter_traffic", dc, dc, f"{dc:.0%} of requests came from datacenter or VPN addresses")
-            if not self.created_informative:
-                absent.append("sign-up times missing, constant or bunched across the dataset: no creation burst")
-            elif i in burst:
-                together = burst[i]
-                # a few people signing up together (a family, friends) is ordinary: a burst needs BURST_MIN_ACCOUNTS
-                b = (together - 1) / (n - 1) if n > 1 and together >= BURST_MIN_ACCOUNTS else 0.0
-                add("creation_burst", b, _clip01((b - BURST_BASELINE) / (1 - BURST_BASELINE)),
-                    f"{together:,} of the {n:,} accounts were created within {BURST_WINDOW_S // 3600} hours "
-                    "of each other" if together >= BURST_MIN_ACCOUNTS else f"at most {together:,} of the accounts "
-                    f"were created within {BURST_WINDOW_S // 3600} hours of each other (a burst needs "
-                    f"{BURST_MIN_ACCOUNTS})")
+            if not self.signups.informative:
+                absent.append("sign-up times missing or constant: no sign-up synchrony")
+            else:
+                decades, together, width = sync[i]
+                density = decades / max(n - 1, 1)
+                add("creation_burst", density, density,
+                    f"{together:,} of the {n:,} accounts signed up within {_duration(width)} "
+                    f"({decades:.1f} decades against the platform's sign-up rate then)" if decades > 0 else
+                    "the accounts did not sign up closer together than chance")
             if total_req[i]:
                 share, needed = lock[i]
                 add("lockstep", share, _clip01(share),
@@ -217,9 +250,61 @@ class Scorer:
                 f"{open_share[i]:.0%} of accounts openly identify {open_org[i]} (email domain, billed cards, stated "
                 "organisation)" if open_org[i] else "the accounts do not openly identify one organisation")
             score = round(sum(c.points for c in contributions), 3)
-            out.append(ScoredCluster(members=members, score=score, flagged=score >= FLAG_THRESHOLD,
-                                     contributions=contributions, absent=absent, facts=facts))
+            # decades against chance: the per-account densities back to totals, behaviour points as decades
+            evidence = sum(c.points * (max(n - 1, 1) if c.feature in TOTAL_OVER_ACCOUNTS else 1.0)
+                           for c in contributions)
+            cluster = ScoredCluster(members=members, score=score, flagged=False, contributions=contributions,
+                                    absent=absent, facts=facts, evidence=round(float(evidence), 3))
+            cluster.multi_account = self._multi_account(i, n, tests, bool(together[i]),
+                                                        i in crossing or i in money,
+                                                        sum(c.points for c in contributions
+                                                            if c.points > 0 and c.feature in BEHAVIOUR))
+            out.append(cluster)
         return out
+
+    def _multi_account(self, i: int, n: int, tests: pd.DataFrame, together: bool,
+                       ring_sign: bool, behaviour: float) -> str | None:
+        """Why group i looks like one household or one person with several accounts, or None.
+
+        It must be small, share only household kinds, show a positive sign of a household (a shared home
+        address, or sign-ups no closer than chance) and nothing a ring shows: money moving between its
+        accounts, sign-ups together beyond chance, an item it shares with accounts of another group, or
+        ring-like behaviour."""
+        if n > MULTI_ACCOUNT_MAX:
+            return None
+        mine = tests[(tests["group"] == i) & (tests["collapse"] > 0)]
+        kinds = set(mine["kind"]) - {shared_evidence.LINK_KIND}
+        if not kinds or not kinds <= HOUSEHOLD_KINDS:
+            return None
+        if ring_sign or together or behaviour >= RING_BEHAVIOUR_POINTS:
+            return None
+        home = kinds & HOME_KINDS
+        apart = self.signups.informative and not together and \
+            self.created.reindex(self.groups_members[i]).notna().all()
+        if not home and not apart:
+            return None
+        shared = ", ".join(shared_evidence.kind_label(k) for k in sorted(kinds))
+        sign = "they share a home address" if home else "they signed up no closer together than chance"
+        return f"looks like one household or one person with {n} accounts: they share {shared}; {sign}; " \
+               "no money between them, no sign-up burst, no item shared with another group, no ring-like traffic"
+
+    def _money_links(self, label: pd.Series) -> set[int]:
+        """Groups with money moving between two of their accounts."""
+        links = self.ev.links
+        if links.empty or "kind" not in links.columns:
+            return set()
+        money = links[links["kind"].astype(str).str.lower().isin(MONEY_LINK_KINDS)]
+        g, h = money["src"].map(label), money["dst"].map(label)
+        return set(g[g.notna() & (g == h)].astype(int))
+
+    def _crossing_items(self, label: pd.Series) -> set[int]:
+        """Groups holding an identifying item that accounts of another group also hold (a drop address,
+        a payout account used across rings)."""
+        sh = self.tests.shared
+        sh = sh.assign(group=sh["account"].map(label)).dropna(subset=["group"])
+        per_item = sh.groupby("item")["group"].nunique()
+        crossing = per_item.index[per_item >= 2]
+        return set(sh.loc[sh["item"].isin(crossing), "group"].astype(int))
 
     @staticmethod
     def _shared_evidence(n: int, total: float, parts: list[str], explained: float, add) -> None:
@@ -262,21 +347,6 @@ class Scorer:
             out[int(g)] = (float(via.get(g, 0)) / t, None if top is None else str(top["service"]),
                            0.0 if top is None else float(top["requests"]) / t, float(dc.get(g, 0)) / t)
         return out
-
-    def _burst(self, acc: pd.DataFrame, sizes: np.ndarray) -> dict[int, int]:
-        """Per group with sign-up times: the most accounts created within one BURST_WINDOW_S."""
-        if not self.created_informative:
-            return {}
-        created = acc[["group", "created"]].dropna()
-        if created.empty:
-            return {}
-        t = created["created"].to_numpy(dtype=np.int64)
-        g = created["group"].to_numpy(dtype=np.int64)
-        key = g * BURST_KEY_STRIDE + (t - t.min())
-        order = np.argsort(key, kind="stable")
-        key, g = key[order], g[order]
-        together = np.searchsorted(key, key + BURST_WINDOW_S, side="right") - np.arange(len(key))
-        return pd.Series(together).groupby(g).max().astype(int).to_dict()
 
     def _lockstep(self, act: pd.DataFrame, sizes: np.ndarray, total_req: np.ndarray) -> dict[int, tuple[float, int]]:
         """Per group: share of requests in windows where enough members were active together."""

@@ -1,21 +1,27 @@
 """How surprising a cluster's shared evidence is by chance, one test per kind of evidence.
 
-A coordinated group is many accounts behind few identities: ten accounts, two devices, one
-phone. For each evidence kind K (payment cards, devices, sign-up/login/request addresses,
-API-key creation addresses, and every identifier kind in the data, an open vocabulary) the
-**identity collapse** of a group is
+A coordinated group is many accounts behind few identities: ten accounts, two devices, one phone.
+Two nulls, each of which fraud in the data cannot talk into calling fraud ordinary:
 
-    c_K = n_K - D_K   (members holding a kind-K item, minus the distinct kind-K items they hold),
+**Coincidence (configuration null).** Keep every item's number of holders and every account's
+number of items, and deal the items to accounts at random (the bipartite configuration model;
+Newman, Strogatz & Watts, "Random graphs with arbitrary degree distributions", Phys. Rev. E 64:026118,
+2001). Whatever a group shares, the first items that tie its members together are how the group was
+found; a further holder of an item landing on a member already tied to the item's other holders is a
+*coincidence*, with chance at most (n - 1) / (A_K - 1) for a group of n among the A_K holders of kind K.
+Two accounts sharing a device *and* a card, or ten sharing three devices and four cards, are many
+coincidences; they score -log10 of the product. A random shuffle of items keeps no coincidences, and
+more fraud elsewhere only makes A_K larger.
 
-counting only items rare enough to identify one holder. The null model is that each member
-after the first reuses another member's item independently with the rate at which accounts of
-this dataset share a kind-K item at all (``s_K``, estimated from the whole graph with Laplace's
-rule of succession), so ``c_K ~ Binomial(n_K - 1, s_K)`` and the surprise is
-``-log10 P(X >= c_K)``. In this data-fitted null a kind that honest users often share (a home
-address) weighs little and a kind nobody shares (a phone) weighs a lot, with no per-kind constant.
-This is the suspiciousness idea of CrossSpot (Jiang, Beutel, Cui, Hooi, Yang & Faloutsos, "A
-General Suspiciousness Metric for Dense Blocks in Multimodal Data", ICDM 2015: the negative log
-likelihood of a block's mass under a model fitted to the data's own density), applied per kind.
+**Reuse (a robust rate).** How often an identifying item is held by a second account at all,
+``c_K = n_K - D_K ~ Binomial(n_K - 1, s_K)`` (members holding a kind-K item, minus the distinct items
+they hold), the surprise ``-log10 P(X >= c_K)``. The rate ``s_K`` (Laplace's rule of succession) is
+fitted on the accounts *outside* the groups that the coincidence and sign-up tests already find at
+false-discovery rate ``STAGE_FDR``: the densest groups, where fraud dominates the sharing, never set
+the chance level of the rest (on PaySim 100 % of sharing accounts are fraudulent; a rate from all of
+them called a shared SSN ordinary). This is the suspiciousness idea of CrossSpot (Jiang, Beutel, Cui,
+Hooi, Yang & Faloutsos, ICDM 2015: the negative log likelihood of a block's mass under the data's own
+density), with the density taken where the blocks are not.
 
 An item used by ``df`` of the ``A_K`` accounts that hold kind K only identifies a holder when
 ``df**2 <= A_K``: with frequency-based match weights (Winkler, "Frequency-based matching in
@@ -23,33 +29,27 @@ Fellegi-Sunter model of record linkage", 1989), agreement on a value that common
 below even that two holders are one entity. A carrier NAT address shared by 300 accounts is such
 an item; it counts as each holder's own.
 
-Links between accounts (transfers, referrals, invites) are tested the same way: each member after
-the first is tied to the others by a link of its own with the rate at which accounts of the
-dataset have any link, and the group's linked pairs (at most ``n - 1``) are the successes.
+Links between accounts (transfers, referrals, invites) are items held by two accounts: a link between
+members already tied is a coincidence, and the group's linked pairs (at most ``n - 1``) are tested
+against the robust rate at which accounts have any link.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import gammaln
 from scipy.stats import binom
 
+from detection import fdr
+
 LN10 = np.log(10.0)
+ADDRESS_KIND, KEY_ADDRESS_KIND = "ip", "key_ip"
 IDENTIFIER_PREFIX = "identifier:"
 LINK_KIND = "link"
 
 
-@dataclass
-class KindTest:
-    """One kind's test for one group."""
-
-    kind: str
-    holders: int      # members holding an item of this kind
-    items: int        # distinct items they hold
-    collapse: int     # holders - items (or linked pairs, for links)
-    rate: float       # the null's per-trial rate, fitted on the whole dataset
-    surprise: float   # -log10 P(X >= collapse) under the null
+STAGE_FDR = 0.01  # groups found at this FDR by coincidences and sign-up times do not set the reuse rate
 
 
 def identity_bound(holders: int) -> int:
@@ -71,8 +71,41 @@ def tail_surprise(k: np.ndarray, trials: np.ndarray, rate: np.ndarray) -> np.nda
     return np.maximum(out, 0.0)
 
 
+def coincidences(group_size: int, items: list[tuple[str, int, list[str]]], holders: dict[str, int]
+                 ) -> dict[str, tuple[int, float]]:
+    """Per kind: coincidences among one group's shared items and their surprise (decades).
+
+    `items`: (kind, df, holders in the group) for each item two members share. Items are dealt in the
+    order most likely by chance first (kinds with fewer holders, then commoner items), so the items
+    that tie the group together are the least telling ones and only the rest count."""
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        parent.setdefault(a, a)
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    out: dict[str, tuple[int, float]] = {}
+    for kind, df, members in sorted(items, key=lambda x: (holders.get(x[0], 0), -x[1], x[0], x[2])):
+        roots = {find(a) for a in members}
+        extra = len(members) - len(roots)  # holders that landed on members already tied to another holder
+        first = next(iter(roots))
+        for r in roots:
+            parent[r] = first
+        if extra <= 0:
+            continue
+        chance = min(1.0, (group_size - 1) / max(holders.get(kind, 0) - 1, 1))
+        log_ways = (gammaln(len(members)) - gammaln(extra + 1) - gammaln(len(members) - extra)) / LN10
+        decades = max(0.0, -extra * np.log10(chance) - log_ways)
+        k, d = out.get(kind, (0, 0.0))
+        out[kind] = (k + extra, d + decades)
+    return out
+
+
 class SharedEvidenceTests:
-    """Per-kind rates fitted once on the whole graph, then tests for any number of groups."""
+    """Item and account degrees fitted once on the whole graph, then tests for any number of groups."""
 
     def __init__(self, holdings: pd.DataFrame, shared: pd.DataFrame, links: pd.DataFrame, accounts: int,
                  holders: pd.Series) -> None:
@@ -83,42 +116,92 @@ class SharedEvidenceTests:
         self.holdings = holdings
         bound = holders.map(identity_bound)
         shared = shared[(shared["df"] >= 2) & (shared["df"] <= shared["kind"].map(bound).fillna(0))]
-        self.shared = shared.drop_duplicates(["account", "kind", "item"])
-        sharers = self.shared.groupby("kind")["account"].nunique().reindex(holders.index, fill_value=0)
-        self.rate = (sharers + 1) / (holders + 2)  # Laplace's rule of succession
+        shared = shared.drop_duplicates(["account", "kind", "item"])
+        # an API key created from an address the account itself signs up, logs in or sends requests from
+        # adds nothing to that address: one fact, not two kinds of evidence
+        own = shared.loc[shared["kind"] == ADDRESS_KIND, ["account", "item"]].assign(own=True)
+        keyed = shared.merge(own, on=["account", "item"], how="left")
+        self.shared = shared[~((keyed["kind"] == KEY_ADDRESS_KIND) & keyed["own"].fillna(False)).to_numpy()]
+        self.holders = holders
+        self.sharers = self.shared.groupby("kind")["account"].unique()
         pairs = links[links["src"] != links["dst"]]
         self.links = pd.DataFrame({"u": np.minimum(pairs["src"], pairs["dst"]),
                                    "v": np.maximum(pairs["src"], pairs["dst"])}).drop_duplicates()
-        linked = pd.unique(self.links[["u", "v"]].to_numpy().ravel())
-        self.link_rate = (len(linked) + 1) / (accounts + 2)
+        self.linked = pd.unique(self.links[["u", "v"]].to_numpy().ravel())
+        self.accounts = accounts
+        self.rate = pd.Series(dtype=float)
+        self.link_rate = (len(self.linked) + 1) / (accounts + 2)
 
-    def test_groups(self, groups: list[list[str]]) -> pd.DataFrame:
-        """One row per (group, kind) with any holder: holders, items, collapse, rate, surprise."""
+    def _link_items(self, label: pd.Series) -> pd.DataFrame:
+        lk = self.links.assign(g=self.links["u"].map(label), h=self.links["v"].map(label))
+        lk = lk[lk["g"].notna() & (lk["g"] == lk["h"])]
+        return lk
+
+    def test_groups(self, groups: list[list[str]], other_decades: np.ndarray | None = None) -> pd.DataFrame:
+        """One row per (group, kind) with any holder: holders, items, collapse (reuse), rate, reuse surprise,
+        coincidences and their surprise, and their sum `surprise`.
+
+        `other_decades` (per group): evidence from outside shared items (sign-up synchrony) that, with
+        the coincidences, decides which groups are left out of the reuse rate."""
         label = pd.Series({a: i for i, g in enumerate(groups) for a in g}, dtype="int64")
         sizes = np.array([len(g) for g in groups])
+        sh = self.shared.assign(group=self.shared["account"].map(label)).dropna(subset=["group"])
+        sh = sh.astype({"group": "int64"})
+        sh = sh[sh.groupby(["group", "item"])["account"].transform("size") >= 2]
+        lk = self._link_items(label)
+        link_holders = {**self.holders.to_dict(), LINK_KIND: len(self.linked)}
+        per_group: dict[int, list[tuple[str, int, list[str]]]] = {}
+        ordered = sh.sort_values(["group", "kind", "item", "account"], kind="mergesort")
+        g_arr, k_arr, i_arr = (ordered[c].to_numpy() for c in ("group", "kind", "item"))
+        a_arr, df_arr = ordered["account"].to_numpy(), ordered["df"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, (g_arr[1:] != g_arr[:-1]) | (i_arr[1:] != i_arr[:-1])
+                                      | (k_arr[1:] != k_arr[:-1])]) if len(ordered) else np.array([], dtype=int)
+        for s, e in zip(starts, np.r_[starts[1:], len(ordered)].astype(int)):
+            per_group.setdefault(int(g_arr[s]), []).append((k_arr[s], int(df_arr[s]), list(a_arr[s:e])))
+        for g, u, v in zip(lk["g"].astype(int), lk["u"], lk["v"]):
+            per_group.setdefault(int(g), []).append((LINK_KIND, 2, [u, v]))
+        found = {g: coincidences(int(sizes[g]), items, link_holders) for g, items in per_group.items()}
+        coinc = pd.DataFrame([(g, k, n, d) for g, kinds in found.items() for k, (n, d) in kinds.items()],
+                             columns=["group", "kind", "coincidences", "coincidence_surprise"])
+
+        # the reuse rate, fitted where the groups found without it are not
+        first = coinc.groupby("group")["coincidence_surprise"].sum().reindex(range(len(groups)), fill_value=0.0)
+        if other_decades is not None:
+            first = first + np.asarray(other_decades, dtype=float)
+        found_first, _ = fdr.benjamini_hochberg(-first.to_numpy(), STAGE_FDR)
+        left_out = set(label.index[np.isin(label.to_numpy(), np.flatnonzero(found_first))])
+        held_out = self.holdings[self.holdings["account"].isin(left_out)].groupby("kind")["account"].nunique()
+        sharing = pd.Series({k: len(set(a) - left_out) for k, a in self.sharers.items()}, dtype=float)
+        sharing = sharing.reindex(self.holders.index, fill_value=0.0)
+        self.rate = (sharing + 1) / (self.holders - held_out.reindex(self.holders.index, fill_value=0) + 2)
+        outside_links = len(set(self.linked) - left_out)
+        self.link_rate = (outside_links + 1) / (self.accounts - len(left_out) + 2)
+
         held = self.holdings.assign(group=self.holdings["account"].map(label)).dropna(subset=["group"])
         per = held.groupby(["group", "kind"]).agg(holders=("account", "nunique"), total=("items", "sum"))
-        sh = self.shared.assign(group=self.shared["account"].map(label)).dropna(subset=["group"])
         used = sh.groupby(["group", "kind", "item"]).size()
-        reuse = (used[used >= 2] - 1).groupby(["group", "kind"]).sum()
+        reuse = (used - 1).groupby(["group", "kind"]).sum()
         per["reuse"] = reuse.reindex(per.index, fill_value=0)
         per["items"] = per["total"] - per["reuse"]
         per["collapse"] = (per["holders"] - per["items"]).clip(lower=0)
         per = per.reset_index()
+        per["group"] = per["group"].astype(int)
         per["rate"] = per["kind"].map(self.rate)
-        per["surprise"] = tail_surprise(per["collapse"], per["holders"] - 1, per["rate"])
-        per = per[["group", "kind", "holders", "items", "collapse", "rate", "surprise"]]
-        if len(self.links):
-            lk = self.links.assign(g=self.links["u"].map(label), h=self.links["v"].map(label))
-            inside = lk[lk["g"].notna() & (lk["g"] == lk["h"])].groupby("g").size()
-            if len(inside):
-                g = inside.index.to_numpy(dtype=int)
-                trials = sizes[g] - 1
-                rows = pd.DataFrame({"group": g, "kind": LINK_KIND, "holders": sizes[g],
-                                     "items": inside.to_numpy(), "collapse": np.minimum(inside.to_numpy(), trials),
-                                     "rate": self.link_rate})
-                rows["surprise"] = tail_surprise(rows["collapse"], trials, self.link_rate)
-                per = pd.concat([per, rows], ignore_index=True)
+        per["reuse_surprise"] = tail_surprise(per["collapse"], per["holders"] - 1, per["rate"])
+        per = per[["group", "kind", "holders", "items", "collapse", "rate", "reuse_surprise"]]
+        inside = lk.groupby("g").size()
+        if len(inside):
+            g = inside.index.to_numpy(dtype=int)
+            trials = sizes[g] - 1
+            rows = pd.DataFrame({"group": g, "kind": LINK_KIND, "holders": sizes[g],
+                                 "items": inside.to_numpy(), "collapse": np.minimum(inside.to_numpy(), trials),
+                                 "rate": self.link_rate})
+            rows["reuse_surprise"] = tail_surprise(rows["collapse"], trials, self.link_rate)
+            per = pd.concat([per, rows], ignore_index=True)
+        per = per.merge(coinc, on=["group", "kind"], how="left")
+        per["coincidences"] = per["coincidences"].fillna(0).astype(int)
+        per["coincidence_surprise"] = per["coincidence_surprise"].fillna(0.0)
+        per["surprise"] = per["reuse_surprise"] + per["coincidence_surprise"]
         per["group"] = per["group"].astype(int)
         return per.sort_values(["group", "surprise"], ascending=[True, False]).reset_index(drop=True)
 

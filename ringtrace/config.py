@@ -62,7 +62,14 @@ STALE_LOAD_RUN_S = 24 * 3600.0
 # detection/ explains each where it is used.
 # Smallest reported group: rings can be two accounts (the scorer is vectorised, so small groups cost little).
 DETECT_MIN_GROUP = 2
-DETECT_FLAG_THRESHOLD = 3.0    # decades of evidence at which a cluster is flagged (README: the flag threshold)
+DETECT_FLAG_THRESHOLD = 1.0    # decades of evidence per account (and behaviour points) a flagged cluster needs at least (README: the flag rule)
+# `ringtrace sample --scenario` (ringtrace/synthetic.py)
+SAMPLE_SCENARIOS = ("campaigns", "marketplace", "fragmented", "households")
+# Expected share of false discoveries among flagged clusters (Benjamini-Hochberg over a run's clusters).
+DETECT_FDR = float(os.environ.get("RINGTRACE_DETECT_FDR", "0.05"))
+# ...and among joins of clusters into campaigns: stricter, since a wrong join hands one operator's
+# attribution to another (detection/campaigns.py)
+CAMPAIGN_FDR = float(os.environ.get("RINGTRACE_CAMPAIGN_FDR", "0.01"))
 DETECT_TOP_K = 25              # strongest links kept per account (detection/projection.py)
 # Load batching: rows per UNWIND transaction.
 LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ringtrace import config
+
 START = pd.Timestamp("2026-09-01T00:00:00Z")
 DAYS = 30
 RELEASE_AT = pd.Timestamp("2026-09-20T12:00:00Z")
@@ -428,7 +430,7 @@ def split_exactly(total: int, shares: list[float]) -> list[int]:
     return parts
 
 
-SCENARIOS = ("campaigns", "marketplace", "fragmented")
+SCENARIOS = config.SAMPLE_SCENARIOS
 
 
 def generate(out: Path, n_accounts: int = 5000, seed: int = 7, truth: bool = True,
@@ -438,13 +440,14 @@ def generate(out: Path, n_accounts: int = 5000, seed: int = 7, truth: bool = Tru
     campaigns: distillation campaigns through proxy services among legitimate API users (the sample);
     marketplace: rings of 2-10 accounts among people who share innocently, no request log;
     fragmented: the same campaigns, each run as many card groups of about 30 accounts with cards and
-    devices of their own, two of them through the same proxy service."""
+    devices of their own, two of them through the same proxy service;
+    households: homes of 2-3 accounts sharing a card, a device and a home address among small rings."""
     if n_accounts < MIN_ACCOUNTS:
         raise ValueError(f"a synthetic dataset needs at least {MIN_ACCOUNTS} accounts to hold every group")
-    if scenario == "marketplace":
-        from ringtrace.synthetic_marketplace import Marketplace
+    if scenario in ("marketplace", "households"):
+        from ringtrace.synthetic_marketplace import Households, Marketplace
 
-        tables = Marketplace(n_accounts, seed).build()
+        tables = (Marketplace if scenario == "marketplace" else Households)(n_accounts, seed).build()
     elif scenario in ("campaigns", "fragmented"):
         tables = Gen(n_accounts, seed, fragmented=scenario == "fragmented").build()
     else:

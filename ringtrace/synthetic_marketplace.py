@@ -176,3 +176,64 @@ class Marketplace:
                     ["src_account_id", "dst_account_id", "kind", "ts"]),
                 "payment_cards": pd.DataFrame(self.t.cards), "account_cards": pd.DataFrame(self.t.account_cards),
                 "truth": pd.DataFrame(self.t.truth)}
+
+
+HOUSEHOLDS_SHARE = 0.05   # of accounts, in homes of 2-3 (about 2.5 % of people live in such pairs in real data)
+HOUSEHOLDS_RING_SHARE = 0.03
+HOUSEHOLD_SIZES = (2, 3)
+SURNAMES = ("Ashdown", "Brightwell", "Carrow", "Dunmore", "Elsworth", "Fairleigh", "Greywood", "Hollins")
+
+
+class Households(Marketplace):
+    """The `households` scenario: homes of 2-3 accounts sharing one card (billed in the family's name), one
+    device, one home address and its IP, signed up months apart, as common as in real data; among them
+    small fraud rings that sign up in a burst and move money. `households.csv` lists each home (for the
+    bench; detection never reads it)."""
+
+    def __init__(self, n_accounts: int, seed: int) -> None:
+        super().__init__(n_accounts, seed)
+        self.homes: list[dict] = []
+
+    def home(self, h: int) -> None:
+        size = int(self.rng.integers(HOUSEHOLD_SIZES[0], HOUSEHOLD_SIZES[1] + 1))
+        members = [self.account() for _ in range(size)]
+        ip, address, tablet = self.ip(), self.next_id("addr-"), self.next_id("m-dev-")
+        fp = self.next_id("m-card-")
+        self.t.cards.append({"card_fingerprint": fp, "issuer_country": "GB",
+                             "billing_name": f"J {SURNAMES[h % len(SURNAMES)]}"})
+        for a in members:
+            self.identifier(a, "phone", self.next_id("+44-7"))
+            self.identifier(a, "postal_address", address)
+            self.login(a, ip, tablet, int(self.rng.integers(1, 4)))
+            self.t.account_cards.append({"account_id": a, "card_fingerprint": fp})
+            self.homes.append({"household_id": f"home-{h:05d}", "account_id": a})
+
+    def burst_ring(self, ring_id: str, size: int) -> None:
+        start = START + pd.Timedelta(seconds=float(self.rng.uniform(0, DAYS * 86400)))
+        first = len(self.t.accounts)
+        self.ring(ring_id, size)
+        for i, row in enumerate(self.t.accounts[first:]):  # created by one script within minutes
+            row["created_at"] = (start + pd.Timedelta(seconds=float(self.rng.uniform(0, 900)))).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+
+    def build(self) -> dict[str, pd.DataFrame]:
+        n_fraud = int(round(self.n * HOUSEHOLDS_RING_SHARE))
+        r = 0
+        while n_fraud >= 3:
+            size = min(n_fraud, int(self.rng.integers(3, 9)))
+            self.burst_ring(f"ring-{r:04d}", size)
+            n_fraud -= size
+            r += 1
+        h = 0
+        while len(self.homes) < self.n * HOUSEHOLDS_SHARE:
+            self.home(h)
+            h += 1
+        for _ in range(self.n - len(self.t.accounts)):
+            self.individual(self.account())
+        tables = {"accounts": pd.DataFrame(self.t.accounts), "logins": pd.DataFrame(self.t.logins),
+                  "account_identifiers": pd.DataFrame(self.t.identifiers).drop_duplicates(),
+                  "account_links": pd.DataFrame(self.t.links).drop_duplicates(
+                      ["src_account_id", "dst_account_id", "kind", "ts"]),
+                  "payment_cards": pd.DataFrame(self.t.cards), "account_cards": pd.DataFrame(self.t.account_cards),
+                  "truth": pd.DataFrame(self.t.truth), "households": pd.DataFrame(self.homes)}
+        return tables

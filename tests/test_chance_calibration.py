@@ -1,6 +1,7 @@
 """Scores measured against chance on a hand-built population with no request log: a device ring of
-three is flagged, a carrier NAT of 300 strangers is not, households stay unflagged, and an identifier
-kind the tool has never seen is evidence (detection/shared_evidence.py)."""
+three created together is flagged, the same sharing by three accounts created weeks apart is a
+multi-account (one household or one person), a carrier NAT of 300 strangers is not flagged, households
+are listed apart, and an identifier kind the tool has never seen is evidence (detection/shared_evidence.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,9 +32,12 @@ def _population(d: Path) -> None:
             person(f"h{h:02d}-{k}", f"10.1.0.{h}", f"addr-h{h}", 7 * h + k)
     for i in range(NAT):
         person(f"n{i:03d}", "100.64.0.1", f"addr-n{i}", 3 * i)
-    for k in range(3):  # one device and the address it logs in from run three accounts
-        accounts.append(f"ring-{k},2026-02-{3 + 9 * k:02d}T08:00:00Z")
+    for k in range(3):  # one device and the address it logs in from run three accounts, created together
+        accounts.append(f"ring-{k},2026-02-03T08:0{k}:00Z")
         logins.append(f"ring-{k},2026-03-02T10:00:00Z,10.9.9.9,dev-ring")
+    for k in range(3):  # the same sharing by three accounts created weeks apart: one person's or one family's
+        accounts.append(f"trio-{k},2026-01-{3 + 9 * k:02d}T08:00:00Z")  # among everyone else's sign-ups
+        logins.append(f"trio-{k},2026-03-02T10:00:00Z,10.9.9.8,dev-trio")
     for k in range(3):  # three accounts tied only by a kind of identifier the tool has never seen
         accounts.append(f"kit-{k},2026-02-{4 + 9 * k:02d}T08:00:00Z")
         logins.append(f"kit-{k},2026-03-02T10:00:00Z,10.8.0.{k},dev-kit-{k}")
@@ -67,6 +71,13 @@ def test_three_accounts_on_one_device_are_flagged_without_a_request_log(populati
     assert any(r.startswith("not available: no request log") for r in ring.reasons), ring.reasons
 
 
+def test_the_same_sharing_weeks_apart_is_a_multi_account_not_a_ring(population):
+    trio = _cluster_of(population, "trio-0")
+    assert trio is not None and set(trio.members) == {"trio-0", "trio-1", "trio-2"}
+    assert not trio.flagged and trio.multi_account, trio.reasons
+    assert "signed up no closer together than chance" in trio.multi_account
+
+
 def test_a_carrier_nat_of_300_strangers_is_not_flagged(population):
     flagged = {a for c in population.clusters if c.flagged for a in c.members}
     assert not any(a.startswith("n") for a in flagged)
@@ -76,7 +87,7 @@ def test_households_sharing_an_address_are_not_flagged(population):
     flagged = {a for c in population.clusters if c.flagged for a in c.members}
     assert not any(a.startswith("h") for a in flagged)
     house = _cluster_of(population, "h00-0")
-    assert house is not None and house.score < 3.0, house
+    assert house is not None and house.multi_account and "home address" in house.multi_account, house
 
 
 def test_an_identifier_kind_never_seen_before_is_evidence(population):
@@ -84,6 +95,7 @@ def test_an_identifier_kind_never_seen_before_is_evidence(population):
     assert kit is not None and set(kit.members) == {"kit-0", "kit-1", "kit-2"}
     assert any("3 accounts hold 1 loyalty card" in r for r in kit.reasons), kit.reasons
     assert kit.features()["shared_evidence"] > 1.0
+    assert kit.flagged, kit.reasons  # a loyalty card is no household's: three holders of one are a ring
 
 
 def test_the_binomial_tail_is_the_exact_probability():
@@ -105,7 +117,7 @@ def test_a_common_item_does_not_identify_its_holders():
     assert row["collapse"] == 0 and row["surprise"] == 0.0, "20**2 > 100 holders: the address is nobody's own"
 
 
-def test_campaigns_join_on_an_identifying_item_and_never_on_rented_exit_nodes():
+def test_campaigns_join_on_identifying_items_of_two_kinds_and_never_on_rented_exit_nodes():
     import pandas as pd
 
     from detection.campaigns import group_campaigns
@@ -116,7 +128,10 @@ def test_campaigns_join_on_an_identifying_item_and_never_on_rented_exit_nodes():
         ("a1", "identifier:bank_account", "iban-1"), ("b2", "identifier:bank_account", "iban-1"),  # one payee
         ("x1", "ip", "198.51.100.7"), ("y1", "ip", "198.51.100.7"),  # one proxy exit node, two operators
     ], columns=["account", "kind", "item"])
-    found = group_campaigns("run", flagged, pd.DataFrame(), {}, identity, {"198.51.100.7"})
+    identity = pd.concat([identity, pd.DataFrame([("a2", "card", "k-9"), ("b1", "card", "k-9")],
+                                                 columns=["account", "kind", "item"])])  # ...and one card
+    found = group_campaigns("run", flagged, pd.DataFrame(), {}, identity, {"198.51.100.7"},
+                            holders=pd.Series({"identifier:bank_account": 5000, "card": 5000, "ip": 5000}))
     groups = sorted(sorted(k.cluster_ids) for k in found)
     assert groups == [["run-c0001", "run-c0002"], ["run-c0003"], ["run-c0004"]]
     joined = next(k for k in found if len(k.cluster_ids) == 2)

@@ -20,7 +20,8 @@ MATCH (l:LoadRun) RETURN l.run_id AS run_id, l.status AS status, l.started_at AS
 """
 LATEST_DETECTION = """
 MATCH (d:DetectionRun) RETURN d.run_id AS run_id, d.started_at AS started_at, d.clusters AS clusters,
-       d.flagged AS flagged, d.parameters AS parameters ORDER BY d.started_at DESC LIMIT 1
+       d.flagged AS flagged, d.parameters AS parameters, d.fdr AS fdr, d.p_value_cut AS p_value_cut,
+       d.multi_accounts AS multi_accounts ORDER BY d.started_at DESC LIMIT 1
 """
 CLUSTERS_OF_RUN = """
 MATCH (c:Cluster {run_id: $run_id})
@@ -28,7 +29,8 @@ OPTIONAL MATCH (c)-[r:ATTRIBUTED_TO]->(o:Organisation)
 WITH c, o, r ORDER BY r.confidence DESC
 WITH c, collect(o.name)[0] AS top_org, collect(r.confidence)[0] AS org_confidence
 RETURN c.cluster_id AS cluster_id, c.rank AS rank, c.size AS size, c.score AS score, c.flagged AS flagged,
-       c.reasons[..2] AS top_reasons, top_org, org_confidence
+       c.reasons[..2] AS top_reasons, top_org, org_confidence, c.multi_account AS multi_account,
+       c.q_value AS q_value
 ORDER BY c.rank
 """
 CAMPAIGNS_OF_RUN = """

@@ -96,7 +96,7 @@ def _load(dataset: Path, rejects: Path | None, progress: bool, mode: str = "auto
 @click.option("--accounts", type=int, default=5000, show_default=True, help="Number of accounts.")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--no-truth", is_flag=True, help="Leave out the truth table.")
-@click.option("--scenario", type=click.Choice(["campaigns", "marketplace", "fragmented"]), default="campaigns",
+@click.option("--scenario", type=click.Choice(list(config.SAMPLE_SCENARIOS)), default="campaigns",
               show_default=True,
               help="campaigns: distillation campaigns through proxy services (the sample); marketplace: rings of "
                    "2-10 accounts sharing devices, phones, addresses and bank accounts, no request log; "

@@ -21,19 +21,21 @@ from ringtrace.commands.common import friendly_errors
 @click.option("--min-size", type=int, default=config.DETECT_MIN_GROUP, show_default=True,
               help="Smallest group reported as a cluster (rings can be two accounts).")
 @click.option("--flag-threshold", type=float, default=config.DETECT_FLAG_THRESHOLD, show_default=True,
-              help="Score at or above which a cluster is flagged: decades of evidence against chance per "
-                   "account, plus behaviour points (README: what a score means). Expected chance flags among "
-                   "M clusters are at most M x 10^-S.")
+              help="Smallest score (decades of evidence against chance per account, plus behaviour points) "
+                   "of a flagged cluster, beside the FDR test (README: the flag rule).")
+@click.option("--fdr", type=float, default=config.DETECT_FDR, show_default=True,
+              help="Expected share of false discoveries among flagged clusters: clusters are flagged by "
+                   "Benjamini-Hochberg at this rate over all the run's clusters (README: the flag rule).")
 @click.option("--top-k", type=int, default=config.DETECT_TOP_K, show_default=True,
               help="Strongest links kept per account in the projection.")
 @click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write flagged_accounts.csv, clusters.csv and campaigns.csv here.")
 @click.option("--no-progress", is_flag=True)
-def detect(resolution: float, seed: int, engine: str, min_size: int, flag_threshold: float, top_k: int,
+def detect(resolution: float, seed: int, engine: str, min_size: int, flag_threshold: float, fdr: float, top_k: int,
            results: Path | None, no_progress: bool) -> None:
     """Find coordinated account clusters, score them with reasons, save the run in Neo4j."""
     friendly_errors(_detect)(resolution, seed, engine, results, not no_progress,
-                       {"min_group": min_size, "flag_threshold": flag_threshold, "top_k": top_k})
+                       {"min_group": min_size, "flag_threshold": flag_threshold, "fdr": fdr, "top_k": top_k})
 
 
 def _detect(resolution: float, seed: int, engine: str, results: Path | None, progress: bool,
@@ -59,6 +61,10 @@ def _detect(resolution: float, seed: int, engine: str, results: Path | None, pro
     for k in result.campaigns:
         if len(k.cluster_ids) > 1:
             console.print(escape(f"Campaign {short_cluster_id(k.campaign_id)}: " + "; ".join(k.reasons)))
+    console.print(escape(
+        f"Flag rule: Benjamini-Hochberg at FDR {result.fdr:g} over {len(result.clusters):,} clusters "
+        f"(p-value cut {result.p_value_cut:.3g}), score >= {(thresholds or {}).get('flag_threshold', config.DETECT_FLAG_THRESHOLD):g}; "
+        f"{len(result.multi_accounts):,} groups look like one household or one person (multi_accounts.csv)."))
     console.print(escape("Timings (s): " + ", ".join(f"{k} {v}" for k, v in result.timings.items())))
     example = short_cluster_id(result.cluster_ids[0]) if result.cluster_ids else "c0001"
     console.print(escape(f"Cluster ids: the short form ({example}) names a cluster of the latest run in every "

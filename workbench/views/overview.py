@@ -47,10 +47,13 @@ def render() -> None:
         st.warning("No detection run yet: run `ringtrace detect` to flag clusters.")
     else:
         st.subheader(f"Latest detection: {md(run['run_id'])}")
-        st.caption(md(f"{run['flagged']} flagged of {run['clusters']} clusters, started {when(run['started_at'])}. "
-                      "Click a row to open its campaign or cluster."))
+        rule = (f" Flagged at an expected false-discovery rate of {run['fdr']:g} (Benjamini-Hochberg)."
+                if run.get("fdr") is not None else "")
+        st.caption(md(f"{run['flagged']} flagged of {run['clusters']} clusters, started {when(run['started_at'])}."
+                      f"{rule} Click a row to open its campaign or cluster."))
         campaigns_table(run["run_id"])
         flagged_clusters_table(run["run_id"])
+        multi_accounts_table(run["run_id"])
     st.subheader("Request volume")
     timeline(None, "day")
 
@@ -66,6 +69,17 @@ def campaigns_table(run_id: str) -> None:
                            "confidence": k["top_confidence"], "reasons": " | ".join(k["reasons"] or []),
                            "campaign_id": k["campaign_id"]} for k in rows])
     opening_table(table, "overview-campaigns", "campaign_id", "Campaign", "open_campaign")
+
+
+def multi_accounts_table(run_id: str) -> None:
+    """Groups that look like one household or one person with several accounts: listed, never flagged."""
+    rows = [c for c in read(data.CLUSTERS_OF_RUN, run_id=run_id) if c.get("multi_account")]
+    if not rows:
+        return
+    with st.expander(f"Multi-accounts: {len(rows):,} groups that look like one household or one person"):
+        table = pd.DataFrame([{"cluster": short_cluster_id(c["cluster_id"]), "accounts": c["size"],
+                               "why": c["multi_account"], "cluster_id": c["cluster_id"]} for c in rows])
+        opening_table(table, "overview-multi", "cluster_id", "Cluster", "open_cluster")
 
 
 def flagged_clusters_table(run_id: str) -> None:

@@ -1,0 +1,151 @@
+"""The nulls behind detection, on frames (no Neo4j): coincidences under the configuration null, a reuse
+rate that fraud cannot talk down, sign-up synchrony, BH, campaigns that do not chain, small rings whole."""
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from detection import communities, fdr
+from detection.campaigns import group_campaigns
+from detection.shared_evidence import SharedEvidenceTests, coincidences
+from detection.synchrony import SignupSynchrony
+
+KINDS = ("card", "device")
+
+
+def _population(people: int, rings: int = 0, ring_size: int = 10, seed: int = 0):
+    """`people` accounts with their own card and device, one innocent pair sharing both, and `rings`
+    rings of `ring_size` accounts on 2 cards and 2 devices each."""
+    rows = []
+    for i in range(people):
+        for k in KINDS:
+            rows.append((f"p{i}", k, f"{k}-p{i}"))
+    for k in KINDS:  # the innocent pair: p1 holds p0's card and device as well
+        rows.append(("p1", k, f"{k}-p0"))
+    for r in range(rings):
+        for j in range(ring_size):
+            for k in KINDS:
+                rows.append((f"r{r}-{j}", k, f"{k}-r{r}-{j % 2}"))
+    inc = pd.DataFrame(rows, columns=["account", "kind", "item"]).drop_duplicates()
+    inc["df"] = inc.groupby("item")["account"].transform("nunique")
+    holdings = inc.groupby(["account", "kind"]).size().rename("items").reset_index()
+    holders = inc.groupby("kind")["account"].nunique()
+    groups = [["p0", "p1"]] + [[f"r{r}-{j}" for j in range(ring_size)] for r in range(rings)]
+    tests = SharedEvidenceTests(holdings, inc[inc["df"] >= 2], pd.DataFrame(columns=["src", "dst"]),
+                                inc["account"].nunique(), holders)
+    return tests.test_groups(groups)
+
+
+def test_fraud_rings_do_not_lower_an_innocent_pairs_surprise():
+    alone = _population(2000)
+    with_rings = _population(2000, rings=86)  # 860 ring accounts: 30 % of the population
+    before = alone[alone["group"] == 0]["surprise"].sum()
+    after = with_rings[with_rings["group"] == 0]["surprise"].sum()
+    assert before > 3.0
+    assert after >= before - 1e-9, (before, after)
+
+
+def test_a_second_shared_item_is_a_coincidence_the_first_is_not():
+    one = coincidences(2, [("device", 2, ["a", "b"])], {"device": 1001})
+    two = coincidences(2, [("device", 2, ["a", "b"]), ("card", 2, ["a", "b"])], {"device": 1001, "card": 1001})
+    assert one == {}
+    assert sum(n for n, _ in two.values()) == 1
+    assert sum(d for _, d in two.values()) == pytest.approx(3.0)  # chance 1 / 1000
+
+
+def test_items_dealt_at_random_make_no_discovery():
+    """The configuration null itself: deal every item to accounts at random (degrees kept), group the
+    accounts that share anything, and BH at 1 % finds nothing."""
+    rng = np.random.default_rng(3)
+    accounts = [f"a{i}" for i in range(3000)]
+    rows = []
+    for k in ("card", "device", "ip"):
+        dfs = rng.choice([1] * 90 + [2] * 8 + [3, 4], size=1400)
+        holders = rng.permutation(np.repeat(np.arange(len(dfs)), dfs))
+        acc = rng.permutation(len(accounts))[: len(holders)]
+        rows += [(accounts[a], k, f"{k}{h}") for a, h in zip(acc, holders)]
+    inc = pd.DataFrame(rows, columns=["account", "kind", "item"]).drop_duplicates(["account", "item"])
+    inc["df"] = inc.groupby("item")["account"].transform("nunique")
+    g = nx.Graph()
+    for _, grp in inc[inc["df"] >= 2].groupby("item"):
+        a = list(grp["account"])
+        g.add_edges_from((a[0], b) for b in a[1:])
+    groups = [sorted(c) for c in nx.connected_components(g)]
+    holdings = inc.groupby(["account", "kind"]).size().rename("items").reset_index()
+    tests = SharedEvidenceTests(holdings, inc[inc["df"] >= 2], pd.DataFrame(columns=["src", "dst"]), len(accounts),
+                                inc.groupby("kind")["account"].nunique())
+    per = tests.test_groups(groups).groupby("group")["surprise"].sum().reindex(range(len(groups)), fill_value=0)
+    found, _ = fdr.benjamini_hochberg(-per.to_numpy(), 0.01)
+    assert len(groups) > 100 and found.sum() == 0, per.sort_values().tail()
+
+
+def test_benjamini_hochberg_matches_the_procedure():
+    p = np.array([0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216])
+    keep, cut = fdr.benjamini_hochberg(np.log10(p), 0.05)
+    assert keep.tolist() == [True, True] + [False] * 8 and cut == pytest.approx(0.01)
+    q = fdr.q_values(np.log10(p))
+    assert q[0] == pytest.approx(0.01) and (np.diff(q[np.argsort(p)]) >= -1e-12).all()
+
+
+def test_sign_ups_minutes_apart_are_a_burst_and_months_apart_are_not():
+    rng = np.random.default_rng(0)
+    everyone = pd.Series(rng.integers(0, 365 * 86400, 20000) // 60 * 60)
+    sync = SignupSynchrony(everyone)
+    burst, k, width = sync.surprise(np.array([1_000_000, 1_000_060, 1_000_120, 1_000_180, 1_000_240]))
+    apart, _, _ = sync.surprise(np.array([1_000_000, 1_000_000 + 90 * 86400]))
+    assert burst > 10 and k == 5 and width == 240
+    assert apart < 1.0  # two random sign-ups fall within 90 days of each other about half the time
+    assert SignupSynchrony(pd.Series([5] * 100)).surprise(np.array([5, 5]))[0] == 0.0  # a constant says nothing
+
+
+def _flagged(*clusters):
+    return [(cid, members, 5.0) for cid, members in clusters]
+
+
+def _activity(pairs):
+    return pd.DataFrame(pairs, columns=["account_id", "prompt_fingerprint"])
+
+
+def test_two_operators_buying_one_prompt_kit_stay_two_campaigns():
+    """Two clusters of 200 among 5,000 phone holders: one phone in common is a 4 % coincidence, and the
+    kit is a vendor's (between two clusters of 20 the same phone would be a 0.4 % one, and join them)."""
+    a = [f"a{i}" for i in range(200)]
+    b = [f"b{i}" for i in range(200)]
+    kit = [f"kit{t}" for t in range(5)]
+    activity = _activity([(x, t) for x in a + b for t in kit])
+    # ...plus one stray item: one account of each holds the same phone
+    stray = pd.DataFrame([("a0", "identifier:phone", "ph-1", 2), ("b0", "identifier:phone", "ph-1", 2)],
+                         columns=["account", "kind", "item", "df"])
+    found = group_campaigns("run", _flagged(("c1", a), ("c2", b)), activity, {t: 400 for t in kit}, stray, set(),
+                            holders=pd.Series({"identifier:phone": 5000}))
+    assert sorted(k.cluster_ids for k in found) == [["c1"], ["c2"]]
+
+
+def test_a_chain_whose_neighbours_share_one_item_each_stays_three():
+    a, b, c = ([f"{p}{i}" for i in range(30)] for p in "abc")
+    ident = pd.DataFrame([("a0", "card", "k1", 2), ("b0", "card", "k1", 2), ("b1", "device", "d1", 2),
+                          ("c0", "device", "d1", 2)], columns=["account", "kind", "item", "df"])
+    found = group_campaigns("run", _flagged(("c1", a), ("c2", b), ("c3", c)), pd.DataFrame(), {}, ident, set(),
+                            holders=pd.Series({"card": 5000, "device": 5000}))
+    assert len(found) == 3
+
+
+def test_forty_card_groups_of_one_operator_are_one_campaign():
+    groups = [(f"c{g:02d}", [f"g{g}-{i}" for i in range(5)]) for g in range(40)]
+    kit = [f"kit{t}" for t in range(4)]
+    activity = _activity([(a, t) for _, m in groups for a in m for t in kit])
+    # every account creates its API keys from the operator's one address
+    ident = pd.DataFrame([(a, "key_ip", "203.0.113.9", 200) for _, m in groups for a in m],
+                         columns=["account", "kind", "item", "df"])
+    found = group_campaigns("run", _flagged(*groups), activity, {t: 200 for t in kit}, ident, set(),
+                            holders=pd.Series({"key_ip": 10000}))
+    assert len(found) == 1 and len(found[0].cluster_ids) == 40
+
+
+def test_a_small_ring_is_not_split():
+    g = nx.Graph()
+    for u, v in (("a", "b"), ("b", "c"), ("a", "c"), ("d", "e"), ("e", "f"), ("d", "f"), ("c", "d")):
+        g.add_edge(u, v, weight=1.0)
+    assert communities.louvain_communities(g) == [["a", "b", "c", "d", "e", "f"]]
