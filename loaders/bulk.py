@@ -274,11 +274,17 @@ class Converter:
             (f"{_q('v:' + p)} AS {_q(p)}" if p in merge_keys else
              f"arg_max({_q('v:' + p)}, seq) FILTER (WHERE {_q('v:' + p)} IS NOT NULL) AS {_q(p)}")
             for p in prop_types)
-        # every relationship type is merged by one statement, so its sources are that statement's file
+        rows = ' UNION ALL BY NAME '.join(selects)
+        if len(selects) == 1:  # one statement merges the type: its sources are that statement's file
+            sources = "list(DISTINCT source)"
+        else:  # several (HAS_IDENTIFIER): each source once, in the order the incremental path appends them
+            sources = "list(source ORDER BY seq) FILTER (WHERE first_of_source)"
+            rows = (f"SELECT *, row_number() OVER (PARTITION BY {', '.join(group)}, source ORDER BY seq) = 1 "
+                    f"AS first_of_source FROM ({rows})")
         self.con.execute(f"""CREATE OR REPLACE TABLE {table} AS
             SELECT start_id, end_id{', ' + prop_sql if prop_sql else ''},
-                   [{_lit(self.run_id)}] AS load_runs, list(DISTINCT source) AS sources
-            FROM ({' UNION ALL BY NAME '.join(selects)}) GROUP BY {', '.join(group)}""")
+                   [{_lit(self.run_id)}] AS load_runs, {sources} AS sources
+            FROM ({rows}) GROUP BY {', '.join(group)}""")
         return table, prop_types
 
     # -- addresses in organisations' networks --------------------------------------------------

@@ -69,6 +69,7 @@ STATEMENTS = {
     cypher.UPSERT_ACCOUNT_CARDS: "account_cards",
     cypher.UPSERT_API_KEYS: "api_keys",
     cypher.UPSERT_ACCOUNT_IDENTIFIERS: "account_identifiers",
+    cypher.UPSERT_SHARED_EMAILS: "shared_emails",  # rows of the addresses this load's accounts share
     cypher.UPSERT_ACCOUNT_LINKS: "account_links",
     cypher.UPSERT_EVENTS: "events",
 }
@@ -97,8 +98,10 @@ LABELS: tuple[Label, ...] = (
     Label("Proxy", "proxy_id", (N("proxies", "key", row_props=True),)),
     Label("PaymentCard", "card_fingerprint", (N("payment_cards", "key", row_props=True),)),
     Label("Identifier", "identifier_id", (
+        N("shared_emails", "identifier_id", columns={"kind": "kind", "value": "value"},
+          first_wins=("kind", "value")),
         N("account_identifiers", "identifier_id", columns={"kind": "kind", "value": "value"},
-          first_wins=("kind", "value")),)),
+          first_wins=("kind", "value")))),
     Label("APIKey", "api_key_id", (
         N("api_keys", "key", row_props=True),
         N("exchanges:api_key", "api_key_id", columns={"requests": "requests"},
@@ -126,8 +129,9 @@ RELATIONSHIPS: tuple[RelType, ...] = (
                                                           match_end=True),)),
     RelType("PAID_WITH", "Account", "PaymentCard", (R("account_cards", "account_id", "card_fingerprint",
                                                       row_props=True, match_end=True),)),
-    RelType("HAS_IDENTIFIER", "Account", "Identifier", (R("account_identifiers", "account_id", "identifier_id",
-                                                          row_props=True),)),
+    RelType("HAS_IDENTIFIER", "Account", "Identifier", (R("shared_emails", "list:account_ids", "identifier_id"),
+                                                         R("account_identifiers", "account_id", "identifier_id",
+                                                           row_props=True))),
     RelType("LINKED_TO", "Account", "Account", (R("account_links", "src_account_id", "dst_account_id",
                                                   row_props=True, columns={"kind": "kind", "link_key": "link_key"},
                                                   merge_keys=("kind", "link_key"), match_end=True),)),

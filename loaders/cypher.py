@@ -148,6 +148,25 @@ MERGE (a)-[r:HAS_IDENTIFIER]->(x)
 SET r += row.props
 """ + _times("r") + _prov("x") + _prov("r")
 
+# A sign-up email (accounts.email) that two or more accounts share is evidence like an account_identifiers
+# row of kind email: the same Identifier node ('email:' + the address, trimmed and lower-cased), linked from
+# every account that holds the address (of this load or an earlier one). One row per address; returns the
+# addresses that are shared.
+UPSERT_SHARED_EMAILS = """
+UNWIND $rows AS row
+MATCH (a:Account {email: row.value})
+WITH row, collect(a) AS holders WHERE size(holders) > 1
+MERGE (x:Identifier {identifier_id: row.identifier_id})
+ON CREATE SET x.kind = row.kind, x.value = row.value
+""" + _prov("x") + """
+WITH x, holders
+CALL (x, holders) {
+  UNWIND holders AS a
+  MERGE (a)-[r:HAS_IDENTIFIER]->(x)
+  """ + _prov("r") + """}
+RETURN count(x) AS shared
+"""
+
 # A relation the platform observed between two accounts; one relationship per (kind, time).
 UPSERT_ACCOUNT_LINKS = """
 UNWIND $rows AS row
@@ -273,6 +292,7 @@ RETURN o.org_id AS org_id, coalesce(o.netblocks, []) AS netblocks, coalesce(o.as
 """
 
 ANY_NODE = "MATCH (n) RETURN 1 AS found LIMIT 1"
+ANY_ACCOUNT = "MATCH (a:Account) RETURN 1 AS found LIMIT 1"
 ALL_IPS = "MATCH (i:IPAddress) RETURN i.ip AS ip, i.asn AS asn"
 RUN_IPS = "MATCH (i:IPAddress) WHERE $run IN i.load_runs RETURN i.ip AS ip, i.asn AS asn"
 

@@ -52,6 +52,7 @@ class TableSummary:
     seconds: float = 0.0
     error: str | None = None
     tokenised: dict[str, int] = field(default_factory=dict)  # id column -> card-number-like ids tokenised
+    shared_emails: int = 0  # accounts: sign-up addresses two or more accounts share, made identifiers
     top_reject: tuple[str, str, int] | None = None  # the commonest reject reason: (column, reason, rows)
 
     @property
@@ -247,6 +248,7 @@ class Loader:
         self.missing: dict[str, set[str]] = {}  # referenced ids looked up and not found
         self.known_arrays: dict[str, tuple[int, pa.Array]] = {}  # Arrow copies of `known`, by its size
         self.writer: BatchWriter | BulkSink | None = None
+        self.had_accounts = False  # whether the graph held accounts before this run
 
     # -- reference checks --------------------------------------------------------------
     def _exists(self, ref: str, values: pd.Series) -> np.ndarray:
@@ -346,6 +348,33 @@ class Loader:
         query, prop_cols, add = NODE_WRITES[table.name]
         self._write_batches(query, _node_rows(table, good, prop_cols, extras, add), source, progress, task)
 
+    def _write_shared_emails(self, good: pd.DataFrame, source: str) -> int:
+        """Make each sign-up address that two or more accounts share an identifier of kind email (the same
+        node an account_identifiers row of that address makes); returns how many addresses are shared. On the
+        bulk path (an empty database) and into a graph without accounts, only the file's own accounts can
+        share; else each address of the file is looked up among the accounts of earlier loads too."""
+        if "email" not in good.columns:
+            return 0
+        pairs = pd.DataFrame({"account_id": good["account_id"].to_numpy(dtype=object),
+                              "email": good["email"].to_numpy(dtype=object)}).dropna()
+        holders = pairs.groupby("email", sort=True)["account_id"].agg(list)
+        if isinstance(self.writer, BulkSink) or not self.had_accounts:
+            holders = holders[holders.map(len) > 1]
+        rows = [{"identifier_id": f"email:{email}", "kind": "email", "value": email, "account_ids": ids}
+                for email, ids in holders.items()]
+        if isinstance(self.writer, BulkSink):
+            for start in range(0, len(rows), self.batch_rows):
+                self.writer.submit(cypher.UPSERT_SHARED_EMAILS, {"rows": rows[start:start + self.batch_rows],
+                                                                 "run": self.run_id, "source": source})
+            return len(rows)
+        shared = 0
+        for start in range(0, len(rows), self.batch_rows):
+            batch = [{k: v for k, v in r.items() if k != "account_ids"} for r in rows[start:start + self.batch_rows]]
+            found = self.writer.write_now(cypher.UPSERT_SHARED_EMAILS, {"rows": batch, "run": self.run_id,
+                                                                        "source": source})
+            shared += sum(r["shared"] for r in found)
+        return shared
+
     def _write_aggregates(self, table: Table, new_file: Path, source: str, progress: Progress) -> None:
         AggregateWriter(self.graph, self.run_id, source, self.batch_rows, self.writer).write(
             table.name, new_file, progress)
@@ -413,6 +442,8 @@ class Loader:
                 self._write_table(table, good, path.name, progress, wtask)
                 self.writer.flush()
                 self._remember(table, good)
+                if table.name == "accounts":
+                    summary.shared_emails = self._write_shared_emails(good, path.name)
         else:  # truth: kept for scoring only, never written to the graph
             good = pd.concat(goods) if goods else pd.DataFrame()
             summary.loaded = len(good)
@@ -445,6 +476,7 @@ class Loader:
             return self._run_bulk(files)
         ensure_schema(self.graph)
         mark_interrupted_runs(self.graph)
+        self.had_accounts = bool(self.graph.read(cypher.ANY_ACCOUNT))
         self._create_run(datetime.now(timezone.utc))
         summary = self._summary()
         rejects = RejectsWriter(self.rejects_path)

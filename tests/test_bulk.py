@@ -86,6 +86,8 @@ def _edge_dataset(out: Path) -> Path:
     acc.loc[3, "created_at"] = "2026-01-02T03:04:05.123456789Z"
     bad = acc.iloc[4].copy()
     bad["account_id"], bad["signup_ip"] = "acc-bad-ip", "300.1.2.3"
+    acc.loc[0, "email"], acc.loc[1, "email"] = "Shared@Example.TEST", " shared@example.test"  # also identifiers
+    acc.loc[7, "email"] = acc.loc[8, "email"].upper()  # a sign-up address two accounts share
     card = acc.iloc[6].copy()
     card["account_id"], card["claimed_org"] = "acc-card-number", f"paid with {CARD_NUMBER}"
     pd.concat([acc, pd.DataFrame([bad, card, acc.iloc[5]])], ignore_index=True).to_csv(out / "accounts.csv",
@@ -142,8 +144,12 @@ def test_bulk_and_incremental_paths_agree_on_awkward_values_and_rejects(graph, h
     note = graph.read("MATCH (a:Account) WHERE a.note CONTAINS 'line one' RETURN a.note AS n")
     assert note == [{"n": "line one\nline two"}]
     shared = graph.read("MATCH (x:Identifier {identifier_id: 'email:shared@example.test'})<-[r]-() "
-                        "RETURN count(r) AS n")
-    assert shared == [{"n": 2}]
+                        "RETURN count(r) AS n, collect(r.sources) AS sources")
+    assert shared == [{"n": 2, "sources": [["accounts.csv", "account_identifiers.csv"]] * 2}]
+    signup = graph.read("MATCH (x:Identifier {kind: 'email'})<-[r:HAS_IDENTIFIER]-() "
+                        "WHERE x.identifier_id <> 'email:shared@example.test' RETURN count(DISTINCT x) AS x, "
+                        "count(r) AS n, collect(DISTINCT r.sources) AS sources")
+    assert signup == [{"x": 1, "n": 2, "sources": [["accounts.csv"]]}]
 
 
 def test_bulk_and_incremental_paths_agree_on_a_marketplace_without_a_request_log(graph, home_env, tmp_path):

@@ -95,3 +95,48 @@ def test_a_constant_created_at_is_no_burst(graph, tmp_path):
     assert result.clusters
     for c in result.clusters:
         assert "creation_burst" not in {x.feature for x in c.contributions}, c.reasons
+
+
+SIGNUPS = ("account_id,email,country\n"
+           "s00,Ring@Mail.Test,GB\ns01, ring@mail.test ,GB\ns02,RING@mail.test,GB\n"
+           "s03,pair@mail.test,GB\ns04,Pair@Mail.Test,GB\n"
+           + "".join(f"s{i:02d},alone{i}@mail.test,GB\n" for i in range(5, 12)))
+
+
+def test_a_shared_sign_up_email_is_an_identifier_of_kind_email(graph, tmp_path):
+    """accounts.email shared by two or more accounts becomes the same evidence an account_identifiers row of
+    kind email is, in this load and across loads; the summary counts the shared addresses."""
+    from click.testing import CliRunner
+
+    from ringtrace.cli import main as cli
+
+    d = tmp_path / "signups"
+    d.mkdir()
+    (d / "accounts.csv").write_text(SIGNUPS)
+    (d / "account_identifiers.csv").write_text("account_id,kind,value\ns03,email,PAIR@mail.test\n")
+    res = CliRunner().invoke(cli, ["load", str(d), "--no-progress"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "accounts.csv: 2 sign-up email address(es) shared by two or more accounts became identifiers of kind " \
+           "email" in " ".join(res.output.split()), res.output
+    shared = graph.read("MATCH (x:Identifier)<-[:HAS_IDENTIFIER]-(a:Account) WITH x, collect(a.account_id) AS who "
+                        "RETURN x.identifier_id AS id, x.kind AS kind, x.value AS value, x.sources AS node_sources, "
+                        "who ORDER BY id")
+    assert [(r["id"], r["kind"], r["value"], sorted(r["who"])) for r in shared] == [
+        ("email:pair@mail.test", "email", "pair@mail.test", ["s03", "s04"]),
+        ("email:ring@mail.test", "email", "ring@mail.test", ["s00", "s01", "s02"])]
+    assert shared[0]["node_sources"] == ["accounts.csv", "account_identifiers.csv"]
+    rows = runner.run_saved(graph, "accounts_sharing_identifier").rows
+    assert {(r["kind"], r["accounts"]) for r in rows} >= {("email", 3), ("email", 2)}, rows
+    result = detect(graph, DetectionParams(min_group=2), progress=False)
+    assert any({"s00", "s01", "s02"} <= set(c.members) for c in result.clusters), \
+        [sorted(c.members) for c in result.clusters]
+    # a later load's account with an address an earlier load's account signed up with
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "accounts.csv").write_text("account_id,email\ns20,Alone5@mail.test\ns21,new@mail.test\n")
+    summary = load_dataset(graph, later, tmp_path / "rejects.csv", progress=False)
+    assert {t.table: t.shared_emails for t in summary.tables} == {"accounts": 1}
+    who = graph.read("MATCH (:Identifier {identifier_id: 'email:alone5@mail.test'})<-[:HAS_IDENTIFIER]-(a) "
+                     "RETURN collect(a.account_id) AS who")[0]["who"]
+    assert sorted(who) == ["s05", "s20"]
+    assert graph.read("MATCH (x:Identifier {identifier_id: 'email:new@mail.test'}) RETURN count(x) AS n") == [{"n": 0}]

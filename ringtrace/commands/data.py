@@ -39,6 +39,10 @@ def print_load_summary(summary) -> None:
                                  "the Luhn check) and are stored as keyed tokens (tok-...), never as numbers; the "
                                  "same id gives the same token in every table (docs/input-format.md)"),
                           highlight=False)
+        if t.shared_emails:
+            console.print(escape(f"{t.file}: {t.shared_emails:,} sign-up email address(es) shared by two or more "
+                                 "accounts became identifiers of kind email (evidence, as account_identifiers "
+                                 "rows of kind email are)"), highlight=False)
     if summary.rejected:
         console.print(escape(f"{summary.rejected:,} rejected rows, each with its reason, in {summary.rejects_file}"))
 
