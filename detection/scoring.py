@@ -214,10 +214,10 @@ class Scorer:
             if not self.signups.informative:
                 absent.append("sign-up times missing or constant: no sign-up synchrony")
             else:
-                decades, together, width = sync[i]
+                decades, k_sync, width = sync[i]
                 density = decades / max(n - 1, 1)
                 add("creation_burst", density, density,
-                    f"{together:,} of the {n:,} accounts signed up within {_duration(width)} "
+                    f"{k_sync:,} of the {n:,} accounts signed up within {_duration(width)} "
                     f"({decades:.1f} decades against the platform's sign-up rate then)" if decades > 0 else
                     "the accounts did not sign up closer together than chance")
             if total_req[i]:
