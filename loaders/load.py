@@ -648,10 +648,17 @@ def choose_mode(graph: Graph, dataset: Path, requested: str = "auto") -> tuple[s
     if requested == "incremental":
         return "incremental", "asked for"
     if graph.settings is not None and graph.settings.external:
-        if requested == "bulk":
-            raise RingtraceError("The bulk import writes the project's local server offline; NEO4J_URI names an "
-                                 "external server, where only the incremental path runs. Use --mode incremental.")
-        return "incremental", "external server"
+        # NEO4J_URI may name this home's own server (`ringtrace neo4j env` prints such settings): bulk as usual
+        why_not = local_neo4j.not_own_server(graph.settings)
+        if why_not is not None:
+            if requested == "bulk":
+                raise RingtraceError(
+                    f"The bulk import writes the project's local server offline, and NEO4J_URI "
+                    f"({graph.settings.uri}) does not name it: {why_not}. Use --mode incremental, or unset "
+                    "NEO4J_URI to load into the local server.")
+            return "incremental", (f"NEO4J_URI names a server other than this home's local one ({why_not}); "
+                                   "bulk runs only on the local server: unset NEO4J_URI, or set RINGTRACE_HOME to "
+                                   "the home of the server it names, to take it")
     if graph.read(cypher.ANY_NODE):
         if requested == "bulk":
             raise RingtraceError("The bulk import only creates a new graph, and the database already holds data. "

@@ -495,3 +495,56 @@ def env_lines() -> list[str]:
             f"export NEO4J_USER={config.NEO4J_USER_LOCAL}",
             f"export NEO4J_PASSWORD={password}",
             f"export NEO4J_DATABASE={config.DEFAULT_DATABASE}"]
+
+
+# --- is a named server this home's own? ---------------------------------------------
+
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
+PLAIN_SCHEMES = ("bolt", "neo4j")  # the local server speaks Bolt without TLS
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def not_own_server(settings: config.ServerSettings) -> str | None:
+    """Why the server `settings` name (NEO4J_URI...) is not this home's local server, or None when it is: a
+    loopback host, the port the home's running server listens on, its user and password (the home's password
+    file) and its database. `ringtrace neo4j env` prints exactly such settings."""
+    from urllib.parse import urlsplit
+
+    paths = config.local_paths()
+    try:
+        parts = urlsplit(settings.uri)
+        host, port = parts.hostname or "", parts.port or config.DEFAULT_BOLT_PORT
+    except ValueError:
+        return f"{settings.uri} is not a URI ringtrace can read"
+    if parts.scheme not in PLAIN_SCHEMES:
+        return f"its scheme {parts.scheme}:// is not the local server's (bolt:// on loopback, no TLS)"
+    if not _loopback(host):
+        return f"{host} is not a loopback address"
+    if _read_pid(paths) is None:
+        other = ringtrace_home_on_port(port)
+        if other is not None:
+            return (f"port {port} is the local server of the ringtrace home {other}, not of this command's home "
+                    f"{paths.root} (set RINGTRACE_HOME={other})")
+        return f"the local server of this home ({paths.root}) is not running"
+    own_port = _running_port(paths)
+    if port != own_port:
+        other = ringtrace_home_on_port(port)
+        where = f" (it is the local server of the ringtrace home {other}: set RINGTRACE_HOME={other})" if other else ""
+        return f"port {port} is not the port this home's local server listens on ({own_port}){where}"
+    password = read_password(paths)
+    if settings.user != config.NEO4J_USER_LOCAL or password is None or not secrets.compare_digest(
+            settings.password.encode(), password.encode()):
+        return f"NEO4J_USER / NEO4J_PASSWORD are not those of this home's local server ({paths.password_file})"
+    if settings.database != config.DEFAULT_DATABASE:
+        return f"database {settings.database} is not the local server's {config.DEFAULT_DATABASE}"
+    return None

@@ -163,14 +163,44 @@ def test_auto_takes_bulk_only_for_a_large_input_into_an_empty_local_database(gra
     monkeypatch.setattr(config, "BULK_MIN_INPUT_BYTES", 0)
     assert choose_mode(graph, SAMPLE) == ("bulk", "empty local database")
     assert choose_mode(graph, SAMPLE, "incremental")[0] == "incremental"
-    external = dataclasses.replace(graph, settings=dataclasses.replace(graph.settings, external=True))
-    assert choose_mode(external, SAMPLE)[0] == "incremental"
-    with pytest.raises(RingtraceError, match="external server"):
+    elsewhere = dataclasses.replace(graph.settings, uri="bolt://neo4j.example:7687", external=True)
+    external = dataclasses.replace(graph, settings=elsewhere)
+    mode, why = choose_mode(external, SAMPLE)
+    assert mode == "incremental" and "neo4j.example is not a loopback address" in why and "unset NEO4J_URI" in why
+    with pytest.raises(RingtraceError, match="does not name it: neo4j.example is not a loopback address"):
         choose_mode(external, SAMPLE, "bulk")
+    wrong = dataclasses.replace(graph, settings=dataclasses.replace(graph.settings, password="x", external=True))
+    assert "NEO4J_PASSWORD are not those" in choose_mode(wrong, SAMPLE)[1]
+    own = dataclasses.replace(graph, settings=dataclasses.replace(graph.settings, external=True))
+    assert choose_mode(own, SAMPLE) == ("bulk", "empty local database")  # NEO4J_URI naming the local server
     graph.write("CREATE (:Account {account_id: 'acc-already-here'})")
     assert choose_mode(graph, SAMPLE)[0] == "incremental"
     with pytest.raises(RingtraceError, match="already holds data"):
         choose_mode(graph, SAMPLE, "bulk")
+
+
+def test_neo4j_env_then_load_takes_the_bulk_path(graph, home_env, tmp_path, monkeypatch):
+    """The README's `ringtrace neo4j env` (for Neo4j Browser) leaves NEO4J_URI pointing at the local server; a
+    load then recognises the server as the project's own and takes the bulk path."""
+    from click.testing import CliRunner
+
+    from ringtrace.cli import main as cli
+
+    env = CliRunner().invoke(cli, ["neo4j", "env"])
+    assert env.exit_code == 0, env.output
+    for line in env.output.splitlines():
+        name, value = line.removeprefix("export ").split("=", 1)
+        monkeypatch.setenv(name, value)
+    assert os.environ["NEO4J_URI"].startswith("bolt://127.0.0.1:")
+    monkeypatch.setattr(config, "BULK_MIN_INPUT_BYTES", 0)
+    _empty(graph)
+    res = CliRunner().invoke(cli, ["load", str(SAMPLE), "--rejects", str(tmp_path / "r.csv"), "--no-progress"],
+                             env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "Path: bulk (" in res.output and "importer peak RSS" in res.output, res.output
+    graph.reconnect()
+    assert graph.read("MATCH (l:LoadRun) RETURN count(l) AS n") == [{"n": 1}]
+    assert graph.read("MATCH (a:Account) RETURN count(a) AS n")[0]["n"] == 5000
 
 
 def test_a_column_the_import_cannot_name_falls_back_to_incremental(graph, home_env, tmp_path, monkeypatch):
