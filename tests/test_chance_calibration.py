@@ -29,7 +29,7 @@ def _population(d: Path) -> None:
         person(f"p{i:04d}", f"10.0.{i // 250}.{i % 250}", f"addr-p{i}", i)
     for h in range(HOUSEHOLDS):
         for k in range(3):
-            person(f"h{h:02d}-{k}", f"10.1.0.{h}", f"addr-h{h}", 7 * h + k)
+            person(f"h{h:02d}-{k}", f"10.1.0.{h}", f"addr-h{h}", 7 * h + 9 * k)  # weeks apart, as people join
     for i in range(NAT):
         person(f"n{i:03d}", "100.64.0.1", f"addr-n{i}", 3 * i)
     for k in range(3):  # one device and the address it logs in from run three accounts, created together
