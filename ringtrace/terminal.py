@@ -1,15 +1,20 @@
-"""Terminal output for the CLI: data is never read as rich markup, and ids are never cut."""
+"""Terminal output for the CLI: data is never read as rich markup, ids are never cut, and output that is not a
+terminal (a pipe, a file) is never cropped or folded; every list command also writes CSV and JSON."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+import json
+import sys
+from typing import Any, Callable, Iterable, Sequence
 
+import click
 from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
+from rich.segment import Segments
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["console", "escape", "print_table"]
+__all__ = ["console", "emit", "escape", "print_table"]
 
 
 def console(**kwargs: Any) -> Console:
@@ -31,6 +36,40 @@ def print_table(out: Console, title: str | None, columns: Sequence[str], rows: I
             table.add_column(name, overflow="fold")
     for r in rows:
         table.add_row(*(Text(v) for v in r))
-    # wider than the terminal rather than crop a column: whole ids matter more than a tidy screen
-    needed = Measurement.get(out, out.options, table).minimum
-    out.print(table, width=max(out.width, needed))
+    # wider than the terminal rather than crop a column: whole ids matter more than a tidy screen; and when
+    # the output is not a terminal (`| grep`, a file) every cell on one line, as wide as it needs
+    measured = Measurement.get(out, out.options.update(max_width=1 << 20), table)
+    needed = measured.minimum if out.is_terminal else measured.maximum
+    if needed <= out.width:
+        out.print(table)
+        return
+    # Console.print lays a renderable out at most as wide as the console: lay it out wider, print it uncropped
+    lines = out.render(table, out.options.update(width=needed))
+    out.print(Segments(lines), crop=False, soft_wrap=True)
+
+
+def _cell(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float)) or value is None else json.dumps(value, default=str)
+
+
+def emit(fmt: str, records: Sequence[dict[str, Any]], table: Callable[[], None],
+         columns: Sequence[str] | None = None) -> None:
+    """A list command's rows (`--format`, ringtrace.commands.common.format_option): `table()` draws the table;
+    csv and json write `records` (plain values, one dict per row, keys in `columns` order when given) to
+    standard output."""
+    if fmt == "table":
+        table()
+        return
+    from graph.db import plain
+    from ringtrace import safecsv
+
+    rows = [{k: plain(v) for k, v in r.items()} for r in records]
+    names = list(columns or dict.fromkeys(k for r in rows for k in r))
+    if fmt == "json":
+        click.echo(json.dumps([{k: r.get(k) for k in names} for r in rows], default=str, indent=1,
+                              ensure_ascii=False))
+        return
+    w = safecsv.DictWriter(sys.stdout, fieldnames=names, extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: _cell(r.get(k)) for k in names})

@@ -105,6 +105,53 @@ def test_query_help_shows_its_options():
     assert code == 0 and "--param" in out and "--format" in out and "--timeout" in out
 
 
+def _piped(*args: str) -> subprocess.CompletedProcess:
+    """The command as a script or `| grep` runs it: output to a pipe, no COLUMNS set."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    return subprocess.run([sys.executable, "-m", "ringtrace.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def test_piped_case_list_shows_whole_titles_and_ids_and_every_list_command_writes_csv_and_json(traced):
+    """(Before the tests below that empty the database: it reads the `traced` graph.)"""
+    import csv
+    import io
+    import json
+
+    from cases import store
+    from ringtrace.rights import Actor
+
+    g, result = traced
+    title = "TITLE " + "a distillation ring seen through three proxy services and a shared card " * 2
+    case_id = store.open_case(g, Actor("tester", "admin"), title.strip(), result.campaigns[0].campaign_id)
+    done = _piped("case", "list")
+    assert done.returncode == 0, done.stderr
+    line = next(ln for ln in done.stdout.splitlines() if "TITLE" in ln)  # `ringtrace case list | grep TITLE`
+    assert case_id in line and title.strip() in line and result.campaigns[0].campaign_id in line, done.stdout
+    assert "…" not in done.stdout
+    as_csv = list(csv.DictReader(io.StringIO(_piped("case", "list", "--format", "csv").stdout)))
+    assert {(r["case_id"], r["title"], r["origin"]) for r in as_csv} >= \
+        {(case_id, title.strip(), result.campaigns[0].campaign_id)}
+    as_json = json.loads(_piped("case", "list", "--format", "json").stdout)
+    assert any(r["case_id"] == case_id and r["title"] == title.strip() and isinstance(r["accounts"], int)
+               for r in as_json)
+    runs = json.loads(_piped("changes", "--list", "--format", "json").stdout)
+    assert result.run_id in {r["run_id"] for r in runs}
+    assert result.run_id in _piped("changes", "--list", "--format", "csv").stdout
+    piped_runs = _piped("changes", "--list").stdout
+    assert any(result.run_id in ln and ln.count("│") >= 4 for ln in piped_runs.splitlines()), piped_runs
+    assert json.loads(_piped("changes", "--format", "json").stdout)["run_id"] == result.run_id
+    queries = json.loads(_piped("query", "list", "--format", "json").stdout)
+    assert {"cluster_members", "campaigns"} <= {q["name"] for q in queries}
+    assert "name,origin,title,params,tags" in _piped("query", "list", "--format", "csv").stdout
+    for args in (("alerts",), ("alerts", "--watchlist")):
+        for fmt in ("csv", "json"):
+            done = _piped(*args, "--format", fmt)
+            assert done.returncode == 0, done.stderr
+            if fmt == "json":
+                assert isinstance(json.loads(done.stdout), list)
+
+
 def test_sample_writes_exactly_the_accounts_asked_for(tmp_path):
     for n in (1234, 2001):
         code, out = _run("sample", str(tmp_path / f"s{n}"), "--accounts", str(n))
@@ -183,3 +230,4 @@ def test_scenarios_write_their_tables(tmp_path, scenario):
 def test_monitoring_and_intel_commands_have_help(command):
     done = subprocess.run([sys.executable, "-m", "ringtrace.cli", *command, "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "Usage:" in done.stdout and len(done.stdout) > 200, done.stderr
+

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ringtrace.commands.common import friendly_errors
+from ringtrace.commands.common import format_option, friendly_errors
 
 STATUSES = ("new", "investigating", "confirmed", "false_positive", "closed")
 PRIORITIES = ("low", "medium", "high", "critical")
@@ -20,30 +20,36 @@ def case() -> None:
     (with that user's role: viewers may only read)."""
 
 
+CASE_FIELDS = ("case_id", "status", "priority", "assignee", "accounts", "origin", "title", "updated_at",
+               "updated_by")
+
+
 @case.command("list")
 @click.option("--status", type=click.Choice(STATUSES), default=None)
 @click.option("--assignee", default=None, help="Cases assigned to this user.")
 @click.option("--mine", is_flag=True, help="Cases assigned to me (RINGTRACE_USER, else $USER).")
 @click.option("--open", "open_only", is_flag=True, help="Only new and investigating cases.")
-def case_list(status: str | None, assignee: str | None, mine: bool, open_only: bool) -> None:
+@format_option
+def case_list(status: str | None, assignee: str | None, mine: bool, open_only: bool, fmt: str) -> None:
     """List cases."""
-    friendly_errors(_list)(status, assignee, mine, open_only)
+    friendly_errors(_list)(status, assignee, mine, open_only, fmt)
 
 
-def _list(status: str | None, assignee: str | None, mine: bool, open_only: bool) -> None:
+def _list(status: str | None, assignee: str | None, mine: bool, open_only: bool, fmt: str = "table") -> None:
     from cases import store
     from graph.db import connect
-    from ringtrace.terminal import console, print_table
+    from ringtrace.terminal import console, emit, print_table
 
     if mine:
         assignee = os.environ.get("RINGTRACE_USER") or os.environ.get("USER")
     with connect() as g:
         rows = store.list_cases(g, status, assignee, open_only)
-    print_table(console(), f"{len(rows)} case{'s' if len(rows) != 1 else ''}",
-                ("case", "status", "priority", "assignee", "accounts", "from", "title", "updated"),
-                [(r["case_id"], r["status"], r["priority"], r["assignee"] or "-", f"{r['accounts']:,}",
-                  r["origin"] or "-", r["title"], f"{str(r['updated_at'])[:16]} {r['updated_by']}") for r in rows],
-                id_columns=("case", "from"))
+    emit(fmt, rows, lambda: print_table(
+        console(), f"{len(rows)} case{'s' if len(rows) != 1 else ''}",
+        ("case", "status", "priority", "assignee", "accounts", "from", "title", "updated"),
+        [(r["case_id"], r["status"], r["priority"], r["assignee"] or "-", f"{r['accounts']:,}",
+          r["origin"] or "-", r["title"], f"{str(r['updated_at'])[:16]} {r['updated_by']}") for r in rows],
+        id_columns=("case", "from")), CASE_FIELDS)
 
 
 @case.command("show")

@@ -11,6 +11,14 @@ import click
 from ringtrace.errors import RingtraceError
 
 log = logging.getLogger("ringtrace")
+FORMATS = ("table", "csv", "json")
+
+
+def format_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--format table|csv|json` for a list command (its value arrives as `fmt`; ringtrace.terminal.emit)."""
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                        help="table: for reading (never cut when piped); csv or json: every field whole, for "
+                             "scripts and spreadsheets.")(fn)
 
 
 def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

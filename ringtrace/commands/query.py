@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from ringtrace import config, safecsv
-from ringtrace.commands.common import cli_user, friendly_errors
+from ringtrace.commands.common import cli_user, format_option, friendly_errors
 from ringtrace.errors import RingtraceError
 
 
@@ -52,7 +52,7 @@ def _print_result(result, fmt: str) -> None:
         for r in rows:
             w.writerow({k: v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, default=str)
                         for k, v in r.items()})
-    else:
+    else:  # never cut: ids stay whole, and piped output keeps every cell on one line (ringtrace.terminal)
         ids = [c for c in result.columns if c.endswith("_id") or c in ("id", "ip", "domain")]
         print_table(make_console(), None, result.columns, [[r[c] for c in result.columns] for r in rows],
                     id_columns=ids)
@@ -100,14 +100,24 @@ def _query_run(name: str, params: tuple[str, ...], fmt: str, timeout: float, row
 
 
 @query.command("list")
-def query_list() -> None:
+@format_option
+def query_list(fmt: str) -> None:
     """List the shipped and saved queries with their parameters."""
     from queries.library import load_library
+    from ringtrace.terminal import emit
 
-    for q in load_library().values():
-        params = ", ".join(f"{p.name}:{p.type}={p.default!r}" for p in q.params)
-        origin = "shipped" if q.shipped else "saved"
-        click.echo(f"{q.name} [{origin}] {q.title}\n    params: {params or 'none'}; tags: {', '.join(q.tags)}")
+    library = list(load_library().values())
+
+    def text() -> None:
+        for q in library:
+            params = ", ".join(f"{p.name}:{p.type}={p.default!r}" for p in q.params)
+            origin = "shipped" if q.shipped else "saved"
+            click.echo(f"{q.name} [{origin}] {q.title}\n    params: {params or 'none'}; tags: {', '.join(q.tags)}")
+
+    records = [{"name": q.name, "origin": "shipped" if q.shipped else "saved", "title": q.title,
+                "params": [{"name": p.name, "type": p.type, "default": p.default} for p in q.params],
+                "tags": list(q.tags)} for q in library]
+    emit(fmt, records, text)
 
 
 @query.command("save")
