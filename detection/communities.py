@@ -79,8 +79,19 @@ def louvain_communities(g: nx.Graph, resolution: float = 1.0, seed: int = 0,
                                                      random_state=seed)
         pieces = [p for members in _groups(partition) for p in connected_pieces(ordered, members, 1)]
         found.extend(pieces)
-    found = [m for m in merge_linked(found, link_edges) if len(m) >= min_size]
+    found = [m for m in (held_by_items(g, identifying) for g in merge_linked(found, link_edges))
+             if len(m) >= min_size]
     return sorted(found, key=lambda c: (-len(c), c[0]))
+
+
+def held_by_items(group: list[str], identifying: nx.Graph) -> list[str]:
+    """The group without members it holds by a referral or a template alone (a household's friends its
+    members referred, a leaf Louvain keeps with its only neighbour); groups of two stay as they are."""
+    if len(group) <= 2:
+        return group
+    inside = identifying.subgraph(group)
+    kept = [a for a in group if a in inside and inside.degree(a) > 0]
+    return kept if len(kept) >= 2 else group
 
 
 def identifying_graph(edges: pd.DataFrame) -> nx.Graph:

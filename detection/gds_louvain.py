@@ -148,7 +148,8 @@ def louvain_communities(graph: Graph, run_id: str, edges: pd.DataFrame, min_size
         graph.run_autocommit(DELETE_LINKS, {"runs": [run_id], "batch": LINK_BATCH})
     pieces = connected_pieces(labels, edges)
     link_edges = edges if link_edges is None else link_edges
-    found = [m for m in communities.merge_linked(pieces, link_edges) if len(m) >= min_size]
+    found = [m for m in (communities.held_by_items(g, identifying)
+                         for g in communities.merge_linked(pieces, link_edges)) if len(m) >= min_size]
     return sorted(found, key=lambda c: (-len(c), c[0]))
 
 

@@ -8,9 +8,11 @@ number of items, and deal the items to accounts at random (the bipartite configu
 Newman, Strogatz & Watts, "Random graphs with arbitrary degree distributions", Phys. Rev. E 64:026118,
 2001). Whatever a group shares, the first items that tie its members together are how the group was
 found; a further holder of an item landing on a member already tied to the item's other holders is a
-*coincidence*, with chance at most (n - 1) / (A_K - 1) for a group of n among the A_K holders of kind K.
-Two accounts sharing a device *and* a card, or ten sharing three devices and four cards, are many
-coincidences; they score -log10 of the product. A random shuffle of items keeps no coincidences, and
+*coincidence*, with chance at most (n - 1) / (A_K - 1) for a group of n among the A_K holders of kind K;
+of an item's df - 1 other holders, k coincidences score the binomial tail -log10 P(X >= k). Two
+accounts sharing a device *and* a card, or ten sharing three devices and four cards, are many
+coincidences; a popular fingerprint held by 100 of 20,000 accounts is expected to have a few holders
+in a group of 700, and scores nothing for them. A random shuffle of items keeps no coincidences, and
 more fraud elsewhere only makes A_K larger.
 
 **Reuse (a robust rate).** How often an identifying item is held by a second account at all,
@@ -34,6 +36,8 @@ members already tied is a coincidence, and the group's linked pairs (at most ``n
 against the robust rate at which accounts have any link.
 """
 from __future__ import annotations
+
+import ipaddress
 
 
 import numpy as np
@@ -71,6 +75,16 @@ def tail_surprise(k: np.ndarray, trials: np.ndarray, rate: np.ndarray) -> np.nda
     return np.maximum(out, 0.0)
 
 
+def network(address: str) -> str:
+    """The /24 (IPv4) or /64 (IPv6) an address belongs to; anything else as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    prefix = 24 if ip.version == 4 else 64
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
 def coincidences(group_size: int, items: list[tuple[str, int, list[str]]], holders: dict[str, int]
                  ) -> dict[str, tuple[int, float]]:
     """Per kind: coincidences among one group's shared items and their surprise (decades).
@@ -96,9 +110,9 @@ def coincidences(group_size: int, items: list[tuple[str, int, list[str]]], holde
             parent[r] = first
         if extra <= 0:
             continue
+        # of the item's df - 1 other holders, `extra` landed among the group's n - 1 other members
         chance = min(1.0, (group_size - 1) / max(holders.get(kind, 0) - 1, 1))
-        log_ways = (gammaln(len(members)) - gammaln(extra + 1) - gammaln(len(members) - extra)) / LN10
-        decades = max(0.0, -extra * np.log10(chance) - log_ways)
+        decades = float(tail_surprise(extra, max(df - 1, extra), chance))
         k, d = out.get(kind, (0, 0.0))
         out[kind] = (k + extra, d + decades)
     return out
@@ -151,7 +165,19 @@ class SharedEvidenceTests:
         lk = self._link_items(label)
         link_holders = {**self.holders.to_dict(), LINK_KIND: len(self.linked)}
         per_group: dict[int, list[tuple[str, int, list[str]]]] = {}
-        ordered = sh.sort_values(["group", "kind", "item", "account"], kind="mergesort")
+        # an account's addresses move within its provider's pool: the addresses a group shares are one
+        # fact per network (IPv4 /24, IPv6 /64), not one coincidence per address
+        nets = sh["kind"] == ADDRESS_KIND
+        lut = {a: network(a) for a in sh.loc[nets, "item"].unique()}
+        sh_c = sh.assign(item=sh["item"].where(~nets, sh["item"].map(lut)))
+        # a network's holders: at most the sum of its shared addresses' (the conservative side of the chance)
+        addresses = sh[nets].drop_duplicates(["group", "item"]).assign(net=lambda d: d["item"].map(lut))
+        net_df = addresses.groupby(["group", "net"])["df"].sum()
+        key = pd.MultiIndex.from_arrays([sh_c["group"], sh_c["item"]])
+        sh_c["df"] = np.where(nets, net_df.reindex(key).to_numpy(), sh_c["df"].to_numpy())
+        sh_c = sh_c.drop_duplicates(["group", "kind", "item", "account"])
+        sh_c = sh_c[sh_c.groupby(["group", "item"])["account"].transform("size") >= 2]
+        ordered = sh_c.sort_values(["group", "kind", "item", "account"], kind="mergesort")
         g_arr, k_arr, i_arr = (ordered[c].to_numpy() for c in ("group", "kind", "item"))
         a_arr, df_arr = ordered["account"].to_numpy(), ordered["df"].to_numpy()
         starts = np.flatnonzero(np.r_[True, (g_arr[1:] != g_arr[:-1]) | (i_arr[1:] != i_arr[:-1])

@@ -149,3 +149,36 @@ def test_a_small_ring_is_not_split():
     for u, v in (("a", "b"), ("b", "c"), ("a", "c"), ("d", "e"), ("e", "f"), ("d", "f"), ("c", "d")):
         g.add_edge(u, v, weight=1.0)
     assert communities.louvain_communities(g) == [["a", "b", "c", "d", "e", "f"]]
+
+
+def test_a_household_keeps_out_the_friends_its_members_referred():
+    """Four accounts on one address, card and tablet; two friends tied to them by a referral each."""
+    home = ["h1", "h2", "h3", "h4"]
+    rows = [(u, v, 6.0, 6.0, 0.0) for i, u in enumerate(home) for v in home[i + 1:]]
+    rows += [("h1", "f1", 1.37, 0.0, 1.37), ("h4", "f2", 1.37, 0.0, 1.37)]
+    edges = pd.DataFrame(rows, columns=["u", "v", "weight", "identifier", "link"])
+    g = communities.build_graph(edges)
+    assert communities.louvain_communities(g, link_edges=edges) == [home]
+
+
+def test_a_popular_items_expected_holders_in_a_large_group_are_no_coincidence():
+    # 100 of 20,000 accounts use one client fingerprint; a group of 700 holds 5 of them beyond the first,
+    # about what chance gives (99 x 699 / 19,999 = 3.5)
+    ordinary = coincidences(700, [("identifier:tls_fingerprint", 100, [f"a{i}" for i in range(6)])]
+                            + [("device", 2, [f"a{i}", f"a{i + 1}"]) for i in range(5)],
+                            {"identifier:tls_fingerprint": 20000, "device": 20000})
+    assert ordinary.get("identifier:tls_fingerprint", (0, 0.0))[1] < 1.0
+
+
+def test_addresses_of_one_network_are_one_fact():
+    """Two accounts that moved through 20 addresses of their provider's /24 together: one coincidence at
+    most, not 19."""
+    rows = [(a, "ip", f"198.51.100.{i}", 2) for i in range(20) for a in ("u", "v")]
+    rows += [(a, "device", "dev-1", 2) for a in ("u", "v")]
+    shared = pd.DataFrame(rows, columns=["account", "kind", "item", "df"])
+    holdings = pd.DataFrame([(a, k, n) for a in ("u", "v") for k, n in (("ip", 20), ("device", 1))],
+                            columns=["account", "kind", "items"])
+    tests = SharedEvidenceTests(holdings, shared, pd.DataFrame(columns=["src", "dst"]), 10000,
+                                pd.Series({"ip": 10000, "device": 10000}))
+    per = tests.test_groups([["u", "v"]])
+    assert per["coincidences"].sum() == 1, per
