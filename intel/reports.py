@@ -1,7 +1,7 @@
 """Partner reports in the graph: a parsed STIX bundle becomes an IntelReport naming Indicators, and every
 account that touches one of them raises an alert naming the report.
 
-    (:IntelReport {report_id, name, partner, source, imported_at, imported_by, objects, skipped})
+    (:IntelReport {report_id, name, partner, source, imported_at, imported_by, objects, skipped, loose})
       -[:NAMES {stix_id}]->(:Indicator {indicator_id: 'kind:value', kind, value})
 
 Indicators stay on the watchlist: a later load whose new accounts touch one alerts too
@@ -24,7 +24,7 @@ SAVE_REPORT = """
 MERGE (r:IntelReport {report_id: $report_id})
 SET r.name = $name, r.partner = $partner, r.tlp = $tlp, r.source = $source, r.imported_at = datetime(),
     r.imported_by = $by,
-    r.objects = $objects, r.skipped = $skipped
+    r.objects = $objects, r.skipped = $skipped, r.loose = $loose
 WITH r
 UNWIND $items AS item
 MERGE (i:Indicator {indicator_id: item.kind + ':' + item.value})
@@ -55,6 +55,7 @@ def import_report(graph: Graph, actor: Actor, report: Report, source: str) -> Im
         "report_id": report.report_id, "name": report.name, "partner": report.partner, "tlp": report.tlp,
         "source": source,
         "by": actor.name, "objects": report.objects, "skipped": [f"{i}: {why}" for i, why in report.skipped],
+        "loose": [f"{i}: {why}" for i, why in report.loose],
         "items": [{"kind": it.kind, "value": it.value, "stix_id": it.stix_id} for it in report.items]})
     by_kind: dict[str, list[str]] = defaultdict(list)
     for it in report.items:

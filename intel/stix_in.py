@@ -8,9 +8,17 @@ What is understood (docs/intel.md has examples):
 - `x-ringtrace-identifier` `kind` + `value`: card, device, template, proxy_service, key_ip, or any identifier
   kind of the data contract (phone, bank_account…), matched as the identifier `kind:value`.
 
-Each may come as an observable object or as an indicator whose STIX pattern is one observation of equality
-comparisons joined by OR (or, for `x-ringtrace-identifier`, its `kind` AND its `value`). Valid STIX that says
-something else (another pattern language, ranges, sequences) is skipped and listed, not refused.
+Each may come as an observable object or as an indicator with a STIX pattern. Patterns are parsed with the
+OASIS `stix2-patterns` library (its parse tree, and `Pattern.inspect()` for the operators between
+observations and the qualifiers); every equality comparison (`=`, and `IN (...)` as one per value) on a path
+above names an item, and `x-ringtrace-identifier` names one with its `kind` AND its `value`. Matching is
+exact for comparisons joined by OR, within an observation or between observations (`[a] OR [b]`); what
+ringtrace cannot check is matched loosely and said so, per indicator (`Report.loose`): AND across
+observations (`[a] AND [b]`: an account touching either alerts), FOLLOWEDBY (order not checked), the
+qualifiers WITHIN, REPEATS and START/STOP (time and count not checked), and AND within an observation
+between comparisons that are not one custom item (either part alerts). A part no comparison of which
+ringtrace can match (a file hash, `!=`, `LIKE`, ranges) is listed; a pattern with nothing to match, or
+another pattern language, is skipped and listed, not refused.
 """
 from __future__ import annotations
 
@@ -23,8 +31,6 @@ from ringtrace.errors import RingtraceError
 
 STIX_ID = re.compile(r"^([a-z0-9][a-z0-9-]*[a-z0-9])--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                      r"[0-9a-fA-F]{12}$")
-COMPARISON = re.compile(r"([a-z0-9-]+):([^\s=!<>]+)\s*=\s*'((?:[^'\\]|\\.)*)'")
-JOINER = re.compile(r"\s+(AND|OR)\s+")
 CUSTOM_TYPE = "x-ringtrace-identifier"
 # ringtrace's own item kinds that the custom object can name (others are identifier kinds: kind:value)
 CUSTOM_KINDS = ("card", "device", "template", "proxy_service", "key_ip", "ip", "email", "email_domain", "account")
@@ -55,6 +61,7 @@ class Report:
     tlp: str | None = None  # the report's Traffic Light Protocol level, when it carries one
     items: list[Item] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    loose: list[tuple[str, str]] = field(default_factory=list)  # (indicator, what of its pattern is matched loosely)
     objects: int = 0
 
 
@@ -70,36 +77,141 @@ def _custom(kind: str, value: str) -> tuple[str, str]:
     return "identifier", f"{kind}:{value.strip().lower() if kind == 'email' else value.strip()}"
 
 
-def _unescape(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison of a pattern: `type:path op value` (value unquoted for a string literal)."""
+
+    type: str
+    path: str
+    op: str
+    value: str
 
 
-def _pattern_items(pattern: str) -> list[tuple[str, str]] | str:
-    """Items of a supported pattern, or the reason it is not supported."""
-    body = pattern.strip()
-    if not (body.startswith("[") and body.endswith("]")) or body.count("[") != 1:
-        return "only one observation ([...]) per pattern is supported"
-    body = body[1:-1].strip()
-    comparisons = COMPARISON.findall(body)
-    rest = JOINER.split(COMPARISON.sub("", body))
-    joiners = {j for j in rest if j in ("AND", "OR")}
-    if not comparisons or any(part.strip() for part in rest if part not in ("AND", "OR")):
-        return "only equality comparisons (=) joined by AND/OR are supported"
-    types = {t for t, _, _ in comparisons}
-    if types == {CUSTOM_TYPE}:
-        props = {p: _unescape(v) for _, p, v in comparisons}
-        if joiners != {"AND"} or set(props) != {"kind", "value"} or len(comparisons) != 2:
-            return f"{CUSTOM_TYPE} needs exactly its kind AND its value"
-        return [_custom(props["kind"], props["value"])]
-    if "AND" in joiners:
-        return "AND is supported only between the kind and value of " + CUSTOM_TYPE
-    out = []
-    for t, p, v in comparisons:
-        kind = SCO_PATHS.get((t, p))
+def _literal(text: str) -> str:
+    """A STIX literal's value: a string literal unquoted and unescaped, anything else as written."""
+    if len(text) >= 2 and text[0] == "'" and text[-1] == "'":
+        return re.sub(r"\\(.)", r"\1", text[1:-1])
+    return text
+
+
+class _Observations:
+    """Each observation (`[...]`) of a parsed pattern as alternatives of conjunctions (OR of ANDs) of its
+    comparisons, read from the stix2-patterns parse tree."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.found: list[list[list[Comparison]]] = []
+
+    def source(self, ctx: Any) -> str:
+        return self.text[ctx.start.start:ctx.stop.stop + 1]
+
+    def dnf(self, ctx: Any) -> list[list[Comparison]]:
+        from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser as P
+
+        if isinstance(ctx, P.ComparisonExpressionContext):
+            parts = ctx.comparisonExpression()
+            return [c for part in parts for c in self.dnf(part)] if parts else self.dnf(ctx.comparisonExpressionAnd())
+        if isinstance(ctx, P.ComparisonExpressionAndContext):
+            parts = ctx.comparisonExpressionAnd()
+            if not parts:
+                return self.dnf(ctx.propTest())
+            out: list[list[Comparison]] = [[]]
+            for part in parts:
+                out = [a + b for a in out for b in self.dnf(part)]
+            return out
+        if isinstance(ctx, P.PropTestParenContext):
+            return self.dnf(ctx.comparisonExpression())
+        path = self.source(ctx.objectPath())
+        obj_type, _, prop = path.partition(":")
+        negated = "NOT " if getattr(ctx, "NOT", lambda: None)() is not None else ""
+        if isinstance(ctx, P.PropTestEqualContext):
+            op = negated + ("=" if ctx.EQ() is not None else "!=")
+            return [[Comparison(obj_type, prop, op, _literal(ctx.primitiveLiteral().getText()))]]
+        if isinstance(ctx, P.PropTestSetContext) and not negated:  # IN ('a', 'b'): a = 'a' OR a = 'b'
+            values = [_literal(v.getText()) for v in ctx.setLiteral().primitiveLiteral()]
+            return [[Comparison(obj_type, prop, "=", v)] for v in values]
+        words = self.source(ctx)[len(path):].strip()
+        return [[Comparison(obj_type, prop, words.split(" ", 1)[0] if words else "?", words)]]
+
+    def walk(self, tree: Any) -> None:
+        from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser as P
+
+        if isinstance(tree, P.ObservationExpressionSimpleContext):
+            self.found.append(self.dnf(tree.comparisonExpression()))
+            return
+        for child in getattr(tree, "children", None) or []:
+            self.walk(child)
+
+
+def _root_visitor() -> type:
+    from stix2patterns.v21.grammars.STIXPatternVisitor import STIXPatternVisitor
+
+    class Root(STIXPatternVisitor):
+        """Returns the pattern's parse tree (Pattern keeps it private; `visit` hands it over)."""
+
+        def visitPattern(self, ctx: Any) -> Any:  # noqa: N802 - ANTLR's visitor interface
+            return ctx
+
+    return Root
+
+
+def _conjunction_items(terms: list[Comparison]) -> tuple[list[tuple[str, str]], list[Comparison]]:
+    """The items one AND of comparisons names, and the comparisons that name none."""
+    items, unmatched = [], []
+    custom = {t.path: t.value for t in terms if t.type == CUSTOM_TYPE and t.op == "=" and t.path in ("kind", "value")}
+    if len(custom) == 2:
+        items.append(_custom(custom["kind"], custom["value"]))
+    for t in terms:
+        if t.type == CUSTOM_TYPE and t.op == "=" and t.path in ("kind", "value") and len(custom) == 2:
+            continue
+        kind = SCO_PATHS.get((t.type, t.path)) if t.op == "=" else None
         if kind is None:
-            return f"{t}:{p} is not an item ringtrace can match"
-        out.append((kind, _normal(kind, _unescape(v))))
-    return out
+            unmatched.append(t)
+        else:
+            items.append((kind, _normal(kind, t.value)))
+    return items, unmatched
+
+
+def _describe(t: Comparison) -> str:
+    if t.type == CUSTOM_TYPE and t.path in ("kind", "value"):
+        return f"{CUSTOM_TYPE} needs its kind AND its value"
+    if t.op != "=":
+        return f"{t.type}:{t.path} {t.op} is not an equality ringtrace can match"
+    return f"{t.type}:{t.path} is not an item ringtrace can match"
+
+
+def pattern_items(pattern: str) -> tuple[list[tuple[str, str]], list[str]] | str:
+    """The items a valid STIX 2.1 pattern names and what of it is matched loosely or not at all; or, when it
+    names no item ringtrace can match, the reason."""
+    from stix2patterns.v21.pattern import Pattern
+
+    parsed = Pattern(pattern)
+    shape = parsed.inspect()  # the operators between observations and the qualifiers
+    observations = _Observations(pattern)
+    observations.walk(parsed.visit(_root_visitor()()))
+    items: list[tuple[str, str]] = []
+    notes: list[str] = []
+    unmatched: list[str] = []
+    for alternatives in observations.found:
+        for terms in alternatives:
+            found, rest = _conjunction_items(terms)
+            if found and (rest or len(found) > 1):
+                notes.append("AND within an observation matched as either of its parts (" + " AND ".join(
+                    f"{t.type}:{t.path} {t.op} '{t.value}'" for t in terms) + ")")
+            if not found:
+                unmatched += [_describe(t) for t in rest]
+            items += found
+    if not items:
+        return "; ".join(dict.fromkeys(unmatched)) or "the pattern names no item ringtrace can match"
+    if "AND" in shape.observation_ops:
+        notes.append("AND across observations matched as OR (an account touching any one of them alerts)")
+    if "FOLLOWEDBY" in shape.observation_ops:
+        notes.append("FOLLOWEDBY matched as OR (the order of the observations is not checked)")
+    for qualifier in sorted(shape.qualifiers):
+        notes.append(f"qualifier {qualifier} not checked")
+    notes += [f"not matched: {why}" for why in dict.fromkeys(unmatched)]
+    seen: set[tuple[str, str]] = set()
+    return [it for it in items if it not in seen and not seen.add(it)], notes
 
 
 def _sco_items(obj: dict[str, Any]) -> list[tuple[str, str]]:
@@ -162,10 +274,12 @@ def parse(text: str | bytes, source: str) -> Report:
             errors = run_validator(pattern)
             if errors:
                 raise refuse(f"{where}: invalid STIX pattern {pattern!r}: {errors[0]}")
-            items = _pattern_items(pattern)
-            if isinstance(items, str):
-                report.skipped.append((obj["id"], items))
+            found = pattern_items(pattern)
+            if isinstance(found, str):
+                report.skipped.append((obj["id"], found))
                 continue
+            items, notes = found
+            report.loose += [(obj["id"], note) for note in notes]
             narrowed = obj.get("x_ringtrace_kind")
             for kind, value in items:
                 if narrowed and narrowed in KIND_OVERRIDES.get(kind, ()):

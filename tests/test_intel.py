@@ -87,6 +87,71 @@ def test_a_partner_bundle_alerts_on_exactly_the_accounts_using_its_items(sample_
     assert again.returncode == 0 and "0 new alert(s)" in " ".join(again.stdout.split())  # nobody alerts twice
 
 
+def test_an_or_of_observations_alerts_on_the_accounts_of_each_and_loose_parts_are_named(sample_loaded, tmp_path):
+    """`[ipv4-addr:value = 'a'] OR [ipv4-addr:value = 'b']` (two observations, common in shared feeds) is
+    matched observable by observable; what ringtrace matches loosely (AND across observations, FOLLOWEDBY,
+    qualifiers) is said per indicator."""
+    g = sample_loaded
+    users = _users_by_ip()
+    alone = sorted((ip for ip, who in users.items() if len(who) == 1), key=lambda ip: (sorted(users[ip]), ip))
+    first = alone[0]
+    second = next(ip for ip in alone if users[ip] != users[first])
+    expected = users[first] | users[second]
+    stamp = {"spec_version": "2.1", "created": "2026-11-02T00:00:00.000Z", "modified": "2026-11-02T00:00:00.000Z",
+             "valid_from": "2026-11-02T00:00:00Z", "pattern_type": "stix"}
+    either = {"type": "indicator", "id": _sid("indicator"), **stamp,
+              "pattern": f"[ipv4-addr:value = '{first}'] OR [ipv4-addr:value = '{second}']"}
+    sequence = {"type": "indicator", "id": _sid("indicator"), **stamp,
+                "pattern": f"([ipv4-addr:value = '{first}'] FOLLOWEDBY [ipv4-addr:value = '{second}']) "
+                           "WITHIN 600 SECONDS"}
+    report = {"type": "report", "id": _sid("report"), "name": "Two exits, one feed", "report_types": ["campaign"],
+              "published": "2026-11-02T00:00:00Z", "object_refs": [either["id"], sequence["id"]],
+              **{k: stamp[k] for k in ("spec_version", "created", "modified")}}
+    path = tmp_path / "or.json"
+    path.write_text(json.dumps({"type": "bundle", "id": _sid("bundle"), "objects": [report, either, sequence]}))
+    cli = subprocess.run([sys.executable, "-m", "ringtrace.cli", "intel", "import", str(path)], capture_output=True,
+                         text=True)
+    assert cli.returncode == 0, cli.stderr
+    out = " ".join(cli.stdout.split())
+    assert "Skipped" not in out, out
+    assert f"Matched loosely {sequence['id']}: FOLLOWEDBY matched as OR" in out, out
+    assert f"Matched loosely {sequence['id']}: qualifier WITHIN 600 SECONDS not checked" in out, out
+    assert f"Matched loosely {either['id']}" not in out, out  # an OR is matched exactly
+    rows = g.read("MATCH (al:Alert {source: 'intel', report: 'Two exits, one feed'}) "
+                  "RETURN al.value AS value, al.accounts AS accounts")
+    assert {r["value"]: set(r["accounts"]) for r in rows} == {first: users[first], second: users[second]}
+    assert {a for r in rows for a in r["accounts"]} == expected and len(expected) == 2
+
+
+@pytest.mark.parametrize("pattern, items, loose", [
+    ("[ipv4-addr:value = '198.51.100.1'] OR [ipv6-addr:value = '2001:db8::1']",
+     [("ip", "198.51.100.1"), ("ip", "2001:db8::1")], []),
+    ("[ipv4-addr:value IN ('198.51.100.1', '198.51.100.2')]", [("ip", "198.51.100.1"), ("ip", "198.51.100.2")], []),
+    ("[email-addr:value = 'Ring@Mail.Test'] AND [domain-name:value = 'mail.test']",
+     [("email", "ring@mail.test"), ("email_domain", "mail.test")], ["AND across observations"]),
+    ("[user-account:user_id = 'acc-1'] REPEATS 3 TIMES", [("account", "acc-1")], ["qualifier REPEATS 3 TIMES"]),
+    ("[x-ringtrace-identifier:kind = 'phone' AND x-ringtrace-identifier:value = '+44 7700 900123'] OR "
+     "[x-ringtrace-identifier:kind = 'card' AND x-ringtrace-identifier:value = 'card-fp-1']",
+     [("identifier", "phone:+44 7700 900123"), ("card", "card-fp-1")], []),
+    ("[ipv4-addr:value = '198.51.100.1' AND ipv4-addr:value = '198.51.100.2']",
+     [("ip", "198.51.100.1"), ("ip", "198.51.100.2")], ["AND within an observation"]),
+    ("[ipv4-addr:value = '198.51.100.1' OR file:name = 'x.exe']", [("ip", "198.51.100.1")],
+     ["not matched: file:name is not an item"]),
+])
+def test_patterns_are_parsed_with_stix2_patterns_into_items_and_loose_parts(pattern, items, loose):
+    from stix2patterns.validator import run_validator
+
+    assert not run_validator(pattern), run_validator(pattern)
+    found, notes = stix_in.pattern_items(pattern)
+    assert found == items
+    assert len(notes) == len(loose) and all(n.startswith(w) for n, w in zip(notes, loose)), notes
+
+
+def test_a_pattern_without_an_item_ringtrace_can_match_is_skipped_with_the_reason():
+    assert "not an equality" in stix_in.pattern_items("[ipv4-addr:value ISSUBSET '10.0.0.0/8']")
+    assert "needs its kind AND its value" in stix_in.pattern_items("[x-ringtrace-identifier:kind = 'card']")
+
+
 GOOD_ID = f"bundle--{uuid.uuid4()}"
 MALFORMED = {
     "not JSON": (b"{not json", "not JSON"),

@@ -27,6 +27,8 @@ def print_import(result, out=None) -> None:
                      f"the graph, {len(result.alerts)} new alert(s)."))
     for stix_id, why in r.skipped:
         out.print(escape(f"Skipped {stix_id}: {why}"))
+    for stix_id, why in r.loose:
+        out.print(escape(f"Matched loosely {stix_id}: {why}"))
     if result.alerts:
         print_table(out, None, ("alert", "accounts", "what"),
                     [(a["alert_id"], len(a["accounts"]), a["summary"]) for a in result.alerts], id_columns=("alert",))

@@ -62,3 +62,5 @@ def render() -> None:
                       f"the graph, {len(result.alerts)} new alert(s)."))
         for stix_id, why in report.skipped:
             st.caption(md(f"Skipped {stix_id}: {why}"))
+        for stix_id, why in report.loose:
+            st.caption(md(f"Matched loosely {stix_id}: {why}"))
