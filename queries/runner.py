@@ -1,28 +1,31 @@
 """Run user-supplied and saved Cypher read-only, with a timeout and a row cap.
 
-Layers, each of which alone refuses a write (Community Edition has no role-based access
-control to lean on):
-1. text checks (`queries/guard.py`): writes, LOAD CSV, USE, administration, procedures
-   outside the allow-list (names normalised) and loops the timeout cannot stop;
-2. `EXPLAIN` in a read transaction: anything but query type 'r', or a procedure the plan
-   calls that is not on the allow-list, is refused;
-3. the query itself runs in an auto-commit READ transaction (never retried) with a
-   server-side timeout (`Query(timeout=...)`) and a row cap; the caller gets its answer
-   within the timeout plus CLIENT_GRACE_S whatever the server does.
+Layers, each of which alone refuses a write or a read of a file or URL (Community Edition has no
+role-based access control to lean on):
+1. text checks (`queries/guard.py`) on the tokens as Cypher's lexer reads them: size caps (length,
+   tokens, nesting) so a query the server's parser chokes on is never sent, writes, LOAD CSV, USE,
+   administration, procedures outside the allow-list, plugin functions and loops the timeout cannot stop;
+2. `EXPLAIN`, run as the query is (an auto-commit READ transaction, never retried, with the query's own
+   server-side timeout, the caller answered within the timeout plus CLIENT_GRACE_S): anything but query
+   type 'r' is refused, and so is a plan holding any operator but the read operators (LoadCSV,
+   updates, SHOW, ...), a procedure off the allow-list or an expression loop in an operator's details;
+3. the query itself runs in an auto-commit READ transaction (never retried) with a server-side timeout
+   (`Query(timeout=...)`) and a row cap; the caller gets its answer within the timeout plus
+   CLIENT_GRACE_S whatever the server does.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from neo4j import Query
-from neo4j.exceptions import ClientError, Neo4jError
+from neo4j.exceptions import Neo4jError
 
 from graph.cluster_ids import resolve_campaign_id, resolve_cluster_id
 from graph.db import Graph
 from queries import library
-from queries.guard import PROCEDURE_ALLOW_LIST, QueryRefused, check_plan_procedures, check_text
+from queries.guard import PROCEDURE_ALLOW_LIST, QueryRefused, check_plan_tree, check_text
 from ringtrace import config
 from ringtrace.errors import RingtraceError
 
@@ -30,6 +33,7 @@ __all__ = ["PROCEDURE_ALLOW_LIST", "QueryRefused", "QueryResult", "check_text", 
            "run_text", "run_saved", "resolve_params", "save_user_query"]
 # The caller gets its answer this long after the timeout even if the server has not ended the query.
 CLIENT_GRACE_S = 5.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -40,47 +44,26 @@ class QueryResult:
     row_cap: int
 
 
-def check_plan(graph: Graph, text: str, params: dict[str, Any]) -> None:
-    """EXPLAIN the query in a read transaction and refuse anything but a read-only plan."""
-    def explain(tx):
-        return tx.run("EXPLAIN " + text, params).consume()
-
-    try:
-        with graph.session(read_only=True) as s:
-            summary = s.execute_read(explain)
-    except ClientError as exc:
-        raise QueryRefused(f"The query does not compile: {exc.message}") from exc
-    check_plan_procedures(summary.plan)
-    if summary.query_type != "r":
-        raise QueryRefused(f"Refused: the server classifies the query as '{summary.query_type}', "
-                           "not read-only ('r').")
+def _timed_out(timeout: float, ended: bool) -> RingtraceError:
+    still = "" if ended else " (the server had not ended it; it may still be finishing)"
+    return RingtraceError(f"The query was stopped after its {timeout:g} s timeout{still}. Narrow it (add a "
+                          "LIMIT or a tighter MATCH) or raise --timeout.")
 
 
-def validate(graph: Graph, text: str, params: dict[str, Any] | None = None) -> None:
-    check_text(text)
-    check_plan(graph, text, params or {})
-
-
-def run_text(graph: Graph, text: str, params: dict[str, Any] | None = None,
-             timeout: float = config.QUERY_TIMEOUT_S, row_cap: int = config.QUERY_ROW_CAP) -> QueryResult:
-    """Validate, then run read-only with a timeout; at most `row_cap` rows come back."""
-    params = params or {}
-    validate(graph, text, params)
-
+def _bounded(graph: Graph, text: str, params: dict[str, Any], timeout: float,
+             read: Callable[[Any], T], explain: bool = False) -> T:
+    """Run `text` once in an auto-commit READ transaction with a server-side timeout (never retried, unlike
+    a managed transaction) and hand its result to `read`, in a worker thread: the caller is answered within
+    the timeout plus CLIENT_GRACE_S whatever the server does. Server errors become ringtrace errors (a
+    client error of an EXPLAIN: the query does not compile)."""
+    if not timeout or timeout <= 0:
+        raise RingtraceError("The timeout must be more than 0 seconds.")
     outcome: dict[str, Any] = {}
 
     def work() -> None:
-        # An auto-commit READ transaction: never retried (a memory-limit error is not transient here).
         try:
             with graph.session(read_only=True) as s:
-                result = s.run(Query(text, timeout=timeout), params)
-                rows, truncated = [], False
-                for record in result:
-                    if len(rows) == row_cap:
-                        truncated = True
-                        break
-                    rows.append(record.data())
-                outcome["value"] = (list(result.keys()), rows, truncated)
+                outcome["value"] = read(s.run(Query(text, timeout=timeout), params))
         except Exception as exc:  # handed to the caller's thread below
             outcome["error"] = exc
 
@@ -88,24 +71,59 @@ def run_text(graph: Graph, text: str, params: dict[str, Any] | None = None,
     worker.start()
     worker.join(timeout + CLIENT_GRACE_S)
     if worker.is_alive():
-        raise RingtraceError(f"The query was stopped after its {timeout:g} s timeout (the server had not "
-                             "ended it; it may still be finishing). Narrow it (add a LIMIT or a tighter "
-                             "MATCH) or raise --timeout.")
+        raise _timed_out(timeout, ended=False)
     exc = outcome.get("error")
     if isinstance(exc, Neo4jError):
         code = exc.code or ""
         if "TransactionTimedOut" in code or "Terminated" in code or "timed out" in (exc.message or "").lower():
-            raise RingtraceError(f"The query was stopped after its {timeout:g} s timeout. Narrow it "
-                                 "(add a LIMIT or a tighter MATCH) or raise --timeout.") from exc
+            raise _timed_out(timeout, ended=True) from exc
         if "AccessMode" in code or "ForbiddenDueToTransactionType" in code:
             raise QueryRefused("Refused by the server: the query tried to write in a read transaction.") from exc
         if "MemoryPool" in code or "OutOfMemory" in code:
             raise RingtraceError("The query needed more memory than the server allows for one transaction. "
                                  "Narrow it (add a LIMIT or a tighter MATCH).") from exc
+        if explain and code.startswith("Neo.ClientError."):
+            raise QueryRefused(f"The query does not compile: {exc.message}") from exc
         raise RingtraceError(f"The query failed: {exc.message}") from exc
     if exc is not None:
         raise exc
-    columns, rows, truncated = outcome["value"]
+    return outcome["value"]
+
+
+def check_plan(graph: Graph, text: str, params: dict[str, Any],
+               timeout: float = config.QUERY_TIMEOUT_S) -> None:
+    """EXPLAIN the query as it will run (READ, auto-commit, the same timeout, no retry) and refuse anything
+    but a read-only plan of read operators (`guard.check_plan_tree`)."""
+    summary = _bounded(graph, "EXPLAIN " + text, params, timeout, lambda result: result.consume(),
+                       explain=True)
+    if summary.query_type != "r":
+        raise QueryRefused(f"Refused: the server classifies the query as '{summary.query_type}', "
+                           "not read-only ('r').")
+    check_plan_tree(summary.plan)
+
+
+def validate(graph: Graph, text: str, params: dict[str, Any] | None = None,
+             timeout: float = config.QUERY_TIMEOUT_S) -> None:
+    check_text(text)
+    check_plan(graph, text, params or {}, timeout)
+
+
+def run_text(graph: Graph, text: str, params: dict[str, Any] | None = None,
+             timeout: float = config.QUERY_TIMEOUT_S, row_cap: int = config.QUERY_ROW_CAP) -> QueryResult:
+    """Validate, then run read-only with a timeout; at most `row_cap` rows come back."""
+    params = params or {}
+    validate(graph, text, params, timeout)
+
+    def read(result) -> tuple[list[str], list[dict[str, Any]], bool]:
+        rows, truncated = [], False
+        for record in result:
+            if len(rows) == row_cap:
+                truncated = True
+                break
+            rows.append(record.data())
+        return list(result.keys()), rows, truncated
+
+    columns, rows, truncated = _bounded(graph, text, params, timeout, read)
     return QueryResult(columns, rows, truncated, row_cap)
 
 
