@@ -77,6 +77,13 @@ def _custom(kind: str, value: str) -> tuple[str, str]:
     return "identifier", f"{kind}:{value.strip().lower() if kind == 'email' else value.strip()}"
 
 
+MAX_ALTERNATIVES = 10_000  # ANDs of ORs inside an observation, multiplied out (a hostile pattern could explode)
+
+
+class _TooLarge(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class Comparison:
     """One comparison of a pattern: `type:path op value` (value unquoted for a string literal)."""
@@ -118,6 +125,8 @@ class _Observations:
             out: list[list[Comparison]] = [[]]
             for part in parts:
                 out = [a + b for a in out for b in self.dnf(part)]
+                if len(out) > MAX_ALTERNATIVES:
+                    raise _TooLarge()
             return out
         if isinstance(ctx, P.PropTestParenContext):
             return self.dnf(ctx.comparisonExpression())
@@ -188,7 +197,10 @@ def pattern_items(pattern: str) -> tuple[list[tuple[str, str]], list[str]] | str
     parsed = Pattern(pattern)
     shape = parsed.inspect()  # the operators between observations and the qualifiers
     observations = _Observations(pattern)
-    observations.walk(parsed.visit(_root_visitor()()))
+    try:
+        observations.walk(parsed.visit(_root_visitor()()))
+    except _TooLarge:
+        return f"an observation combines more than {MAX_ALTERNATIVES:,} alternatives"
     items: list[tuple[str, str]] = []
     notes: list[str] = []
     unmatched: list[str] = []
