@@ -9,9 +9,11 @@ addresses it creates API keys from. Two flagged clusters X and Y are one campaig
   is a binomial tail with rate ``n_Y / A_K`` (the configuration null of shared_evidence.py), and the
   pair's decades (the sum over items) are a discovery at false-discovery rate CAMPAIGN_FDR over every
   pair of clusters that holds anything in common (Benjamini & Hochberg 1995); and
-* at least ``MIN_AGREEING_KINDS`` independent kinds agree: kinds of identifying item both hold, and
-  the prompt kit (at least MIN_SHARED_KIT templates that almost only flagged accounts use) counts as
-  one kind. A kit alone never joins: a vendor sells one kit to many operators.
+* at least ``MIN_AGREEING_KINDS`` independent kinds agree: kinds of identifying item both hold,
+  synchronised activity (the 10-minute buckets both clusters act in, against the hypergeometric
+  chance of that overlap; its decades count with the items'), and the prompt kit (at least
+  MIN_SHARED_KIT templates that almost only flagged accounts use) counts as one kind. A kit alone
+  never joins: a vendor sells one kit to many operators.
 
 So one stray item between two large clusters, or one shared vendor kit, or a kit plus a stray item,
 does not join them; a chain A-B-C whose neighbours share one item each stays three campaigns; an
@@ -27,11 +29,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from scipy.stats import hypergeom
+
 from detection import fdr, shared_evidence
 from ringtrace import config
 
 MIN_AGREEING_KINDS = 2
 KIT_KIND = "template"
+SYNC_KIND = "synchronised activity"
+SYNC_MIN_MEMBERS = 2   # a cluster acts in a time bucket when at least this many of its accounts do
 MIN_SHARED_KIT = 3
 TEMPLATE_EXCLUSIVE_SHARE = 0.9
 KIT_NAMES_SHOWN = 3
@@ -109,6 +115,28 @@ def _identity_links(label: dict[str, str], identity: pd.DataFrame, infrastructur
     return links
 
 
+def _synchrony(label: dict[str, str], activity: pd.DataFrame) -> dict[tuple[str, str], tuple[int, float]]:
+    """Per pair of clusters: the time buckets both acted in, and -log10 of the hypergeometric chance of that
+    many shared buckets among all buckets of the log's span, given how many each acted in (SynchroTrap's
+    loosely synchronised actions, Cao et al. CCS 2014, between groups instead of accounts)."""
+    if not len(activity) or "bucket" not in activity.columns:
+        return {}
+    act = activity[activity["account_id"].isin(label)].assign(cluster=lambda d: d["account_id"].map(label))
+    per = act.groupby(["cluster", "bucket"])["account_id"].nunique()
+    acting = per[per >= SYNC_MIN_MEMBERS].reset_index()[["cluster", "bucket"]]
+    if acting.empty:
+        return {}
+    span = int(activity["bucket"].max() - activity["bucket"].min() + 1)
+    sizes = acting.groupby("cluster").size()
+    both = acting.merge(acting, on="bucket")
+    both = both[both["cluster_x"] < both["cluster_y"]].groupby(["cluster_x", "cluster_y"]).size()
+    out = {}
+    for (x, y), shared in both.items():
+        tail = hypergeom.sf(shared - 1, span, int(sizes[x]), int(sizes[y]))
+        out[(x, y)] = (int(shared), float(-np.log10(max(tail, 1e-300))))
+    return out
+
+
 def group_campaigns(run_id: str, flagged: list[tuple[str, list[str], float]], activity: pd.DataFrame,
                     template_users: dict[str, int], identity: pd.DataFrame | None = None,
                     infrastructure: set[str] | None = None, facts: dict[str, dict] | None = None,
@@ -127,10 +155,15 @@ def group_campaigns(run_id: str, flagged: list[tuple[str, list[str], float]], ac
     if identity is None:
         identity = pd.DataFrame(columns=["account", "kind", "item"])
     sizes = {cid: len(m) for cid, m, _ in flagged}
+    q = config.CAMPAIGN_FDR if q is None else q
     ids = _identity_links(label, identity, infrastructure or set(), sizes, holders)
+    sync = _synchrony(label, activity)
+    for pair, (_, d) in sync.items():
+        if d >= -np.log10(q):  # synchronised beyond chance at the join's error rate on its own
+            ids.setdefault(pair, {})[SYNC_KIND] = [1, d]
     pairs = sorted(ids)
     decades = np.array([sum(d for _, d in ids[p].values()) for p in pairs])
-    significant, _ = fdr.benjamini_hochberg(-decades, config.CAMPAIGN_FDR if q is None else q)
+    significant, _ = fdr.benjamini_hochberg(-decades, q)
     union = _Union(order)
     for (a, b), sig in zip(pairs, significant):
         kinds = set(ids[(a, b)])
@@ -172,7 +205,7 @@ def _reasons(clusters: list[str], accounts: int, kits: dict[str, set[str]],
     joined = 0
     for (a, b), kinds in ids.items():
         if a in inside and b in inside:
-            held.update({k: n for k, (n, _) in kinds.items()})
+            held.update({k: n for k, (n, _) in kinds.items() if k != SYNC_KIND})
             joined += 1
     if held:
         pairs = f"{joined} pairs of clusters hold" if joined > 1 else "1 pair of clusters holds"

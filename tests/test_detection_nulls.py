@@ -182,3 +182,21 @@ def test_addresses_of_one_network_are_one_fact():
                                 pd.Series({"ip": 10000, "device": 10000}))
     per = tests.test_groups([["u", "v"]])
     assert per["coincidences"].sum() == 1, per
+
+
+def _waves(accounts, buckets):
+    return [(a, b) for b in buckets for a in accounts[:3]]
+
+
+def test_a_prompt_kit_and_synchronised_waves_join_two_card_groups_and_the_kit_alone_does_not():
+    rng = np.random.default_rng(1)
+    a, b, c = ([f"{p}{i}" for i in range(20)] for p in "abc")
+    kit = [f"kit{t}" for t in range(4)]
+    waves = rng.choice(4000, 60, replace=False)           # one dispatcher's waves, for a and b
+    other = rng.choice(4000, 60, replace=False)           # c: same kit, its own times
+    rows = _waves(a, waves) + _waves(b, waves) + _waves(c, other)
+    activity = pd.DataFrame([(x, int(t), f"kit{i % 4}") for i, (x, t) in enumerate(rows)],
+                            columns=["account_id", "bucket", "prompt_fingerprint"])
+    found = group_campaigns("run", _flagged(("c1", a), ("c2", b), ("c3", c)), activity, {t: 9 for t in kit},
+                            pd.DataFrame(columns=["account", "kind", "item", "df"]), set())
+    assert sorted(sorted(k.cluster_ids) for k in found) == [["c1", "c2"], ["c3"]]
