@@ -52,7 +52,8 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def cli_user() -> str:
-    """Who runs a CLI command, for the audit log."""
-    from ringtrace.rights import local_operator
+    """Who runs a CLI command, for the audit log: the workbench user RINGTRACE_USER names, else the local
+    operator (ringtrace.rights.cli_actor)."""
+    from ringtrace.rights import cli_actor
 
-    return local_operator()
+    return cli_actor().name

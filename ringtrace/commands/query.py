@@ -132,12 +132,15 @@ def _query_save(file: Path) -> None:
     from queries.guard import QueryRefused
     from queries.runner import save_user_query
     from ringtrace import audit
+    from ringtrace.rights import cli_actor, require
 
-    with connect() as g:
-        try:
+    actor = cli_actor()
+    try:
+        require(actor, "save_query")
+        with connect() as g:
             q = save_user_query(g, file.read_text())
-        except (QueryRefused, RingtraceError) as exc:
-            audit.record(cli_user(), "save_query_refused", {"file": str(file), "reason": str(exc)})
-            raise
-    audit.record(cli_user(), "save_query", {"name": q.name, "file": str(file), "path": str(q.path)})
+    except (QueryRefused, RingtraceError) as exc:
+        audit.record(actor.name, "save_query_refused", {"file": str(file), "reason": str(exc)})
+        raise
+    audit.record(actor.name, "save_query", {"name": q.name, "file": str(file), "path": str(q.path)})
     click.echo(f"Saved {q.name} to {q.path}")
