@@ -61,8 +61,8 @@ HOUSEHOLD_KINDS = frozenset({"card", "device", "ip", "key_ip", "identifier:posta
                              "identifier:phone", "identifier:home_address", "identifier:browser_fingerprint",
                              "identifier:tls_fingerprint", "identifier:wifi"})
 HOME_KINDS = frozenset({"identifier:postal_address", "identifier:home_address"})
-MONEY_LINK_KINDS = frozenset({"transfer", "payment", "payout"})  # money moving inside a group is a ring's sign;
-# a referral or an invite between relatives or friends is not
+MONEY_LINK_KINDS = shared_evidence.MONEY_LINK_KINDS  # money moving inside a group is a ring's sign; a referral
+# or an invite between relatives or friends is not
 RING_BEHAVIOUR_POINTS = 1.0  # behaviour points (proxy, lockstep, templates, volume...) that make a group ring-like
 
 
@@ -170,11 +170,13 @@ class Scorer:
         act = act.astype({"group": "int64"})
         sync = self.signups.surprise_all(groups, self.created)
         sync_decades = np.array([d for d, _, _ in sync])
-        tests = self.tests.test_groups(groups, sync_decades)
-        crossing = self._crossing_items(label)
         # created together beyond chance, at the run's FDR over every group (hundreds of households will
         # hold a few that signed up within hours of each other by chance)
         together, _ = fdr.benjamini_hochberg(-sync_decades, FDR)
+        household_like = np.array([len(g) <= MULTI_ACCOUNT_MAX and bool(k) and k <= HOUSEHOLD_KINDS and not t
+                                   for g, k, t in zip(groups, self.tests.shared_kinds(groups), together)])
+        tests = self.tests.test_groups(groups, sync_decades, household_like)
+        crossing = self._crossing_items(label)
         money = self._money_links(label)
         open_org, open_share = self._open_identity(acc, label, sizes)
         shared_total, shared_parts = self._shared_parts(tests)

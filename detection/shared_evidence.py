@@ -32,8 +32,9 @@ below even that two holders are one entity. A carrier NAT address shared by 300 
 an item; it counts as each holder's own.
 
 Links between accounts (transfers, referrals, invites) are items held by two accounts: a link between
-members already tied is a coincidence, and the group's linked pairs (at most ``n - 1``) are tested
-against the robust rate at which accounts have any link.
+members already tied is a coincidence; and money moving (transfers, payments, payouts) is tested as
+reuse, the group's paying pairs (at most ``n - 1``) against the robust rate at which accounts pay one
+another. A referral or an invite alone ties friends as often as rings, and is no reuse evidence.
 """
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ from detection import fdr
 
 LN10 = np.log(10.0)
 ADDRESS_KIND, KEY_ADDRESS_KIND = "ip", "key_ip"
+MONEY_LINK_KINDS = frozenset({"transfer", "payment", "payout"})
 IDENTIFIER_PREFIX = "identifier:"
 LINK_KIND = "link"
 
@@ -139,24 +141,43 @@ class SharedEvidenceTests:
         self.holders = holders
         self.sharers = self.shared.groupby("kind")["account"].unique()
         pairs = links[links["src"] != links["dst"]]
-        self.links = pd.DataFrame({"u": np.minimum(pairs["src"], pairs["dst"]),
-                                   "v": np.maximum(pairs["src"], pairs["dst"])}).drop_duplicates()
+        money = pairs["kind"].astype(str).str.lower().isin(MONEY_LINK_KINDS) if "kind" in pairs.columns \
+            else pd.Series(True, index=pairs.index)
+        both = pd.DataFrame({"u": np.minimum(pairs["src"], pairs["dst"]), "v": np.maximum(pairs["src"], pairs["dst"]),
+                             "money": money.to_numpy()})
+        self.links = both[["u", "v"]].drop_duplicates()
+        # money between accounts is evidence by itself; a referral or an invite ties friends as often as rings,
+        # so it only counts as a coincidence (between accounts already tied by something else)
+        self.money_links = both.loc[both["money"], ["u", "v"]].drop_duplicates()
         self.linked = pd.unique(self.links[["u", "v"]].to_numpy().ravel())
+        self.paying = pd.unique(self.money_links[["u", "v"]].to_numpy().ravel())
         self.accounts = accounts
         self.rate = pd.Series(dtype=float)
-        self.link_rate = (len(self.linked) + 1) / (accounts + 2)
+        self.link_rate = (len(self.paying) + 1) / (accounts + 2)
 
-    def _link_items(self, label: pd.Series) -> pd.DataFrame:
-        lk = self.links.assign(g=self.links["u"].map(label), h=self.links["v"].map(label))
+    def shared_kinds(self, groups: list[list[str]]) -> list[set[str]]:
+        """Per group: the kinds of the identifying items two or more of its members hold."""
+        label = pd.Series({a: i for i, g in enumerate(groups) for a in g}, dtype="int64")
+        sh = self.shared.assign(group=self.shared["account"].map(label)).dropna(subset=["group"])
+        sh = sh[sh.groupby(["group", "item"])["account"].transform("size") >= 2]
+        kinds = sh.groupby("group")["kind"].unique()
+        return [set(kinds.get(i, [])) for i in range(len(groups))]
+
+    def _link_items(self, label: pd.Series, links: pd.DataFrame | None = None) -> pd.DataFrame:
+        links = self.links if links is None else links
+        lk = links.assign(g=links["u"].map(label), h=links["v"].map(label))
         lk = lk[lk["g"].notna() & (lk["g"] == lk["h"])]
         return lk
 
-    def test_groups(self, groups: list[list[str]], other_decades: np.ndarray | None = None) -> pd.DataFrame:
+    def test_groups(self, groups: list[list[str]], other_decades: np.ndarray | None = None,
+                    innocent_like: np.ndarray | None = None) -> pd.DataFrame:
         """One row per (group, kind) with any holder: holders, items, collapse (reuse), rate, reuse surprise,
         coincidences and their surprise, and their sum `surprise`.
 
         `other_decades` (per group): evidence from outside shared items (sign-up synchrony) that, with
-        the coincidences, decides which groups are left out of the reuse rate."""
+        the coincidences, decides which groups are left out of the reuse rate; `innocent_like` (per
+        group) marks groups whose sharing is what households share: found or not, they stay in the
+        rate, which is the rate of innocent sharing."""
         label = pd.Series({a: i for i, g in enumerate(groups) for a in g}, dtype="int64")
         sizes = np.array([len(g) for g in groups])
         sh = self.shared.assign(group=self.shared["account"].map(label)).dropna(subset=["group"])
@@ -195,12 +216,14 @@ class SharedEvidenceTests:
         if other_decades is not None:
             first = first + np.asarray(other_decades, dtype=float)
         found_first, _ = fdr.benjamini_hochberg(-first.to_numpy(), STAGE_FDR)
+        if innocent_like is not None:
+            found_first &= ~np.asarray(innocent_like, dtype=bool)
         left_out = set(label.index[np.isin(label.to_numpy(), np.flatnonzero(found_first))])
         held_out = self.holdings[self.holdings["account"].isin(left_out)].groupby("kind")["account"].nunique()
         sharing = pd.Series({k: len(set(a) - left_out) for k, a in self.sharers.items()}, dtype=float)
         sharing = sharing.reindex(self.holders.index, fill_value=0.0)
         self.rate = (sharing + 1) / (self.holders - held_out.reindex(self.holders.index, fill_value=0) + 2)
-        outside_links = len(set(self.linked) - left_out)
+        outside_links = len(set(self.paying) - left_out)
         self.link_rate = (outside_links + 1) / (self.accounts - len(left_out) + 2)
 
         held = self.holdings.assign(group=self.holdings["account"].map(label)).dropna(subset=["group"])
@@ -215,7 +238,8 @@ class SharedEvidenceTests:
         per["rate"] = per["kind"].map(self.rate)
         per["reuse_surprise"] = tail_surprise(per["collapse"], per["holders"] - 1, per["rate"])
         per = per[["group", "kind", "holders", "items", "collapse", "rate", "reuse_surprise"]]
-        inside = lk.groupby("g").size()
+        money = self._link_items(label, self.money_links)
+        inside = money.groupby("g").size()
         if len(inside):
             g = inside.index.to_numpy(dtype=int)
             trials = sizes[g] - 1
