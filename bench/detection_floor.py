@@ -34,7 +34,7 @@ from baselines import baselines  # noqa: E402
 from metrics_table import PRECISION_AT, account_metrics  # noqa: E402
 from score_detection import read_results, read_truth, score  # noqa: E402
 
-PORT = "7696"
+PORT = os.environ.get("FLOOR_PORT", "7696")
 SCENARIOS = ("campaigns", "marketplace", "fragmented")
 SEED = "11"  # not the seed the scenarios were written with
 SHUFFLED = {"logins": ("ip", "device_id"), "account_cards": ("card_fingerprint",), "api_keys": ("created_from_ip",),

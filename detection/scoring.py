@@ -84,13 +84,14 @@ def _duration(seconds: float) -> str:
 
 def decide(clusters: list[ScoredCluster], q: float = FDR, threshold: float = FLAG_THRESHOLD) -> float:
     """Flag the clusters that are discoveries at false-discovery rate `q` (Benjamini-Hochberg over every
-    cluster of the run, p = 10**-evidence), score at least `threshold`, and are not multi-accounts.
+    cluster of the run, p = 10**-evidence), with at least `threshold` decades against chance per account,
+    and not multi-accounts.
     Returns the p-value cut."""
     keep, cut = fdr.benjamini_hochberg(np.array([-c.evidence for c in clusters]), q)
     qv = fdr.q_values(np.array([-c.evidence for c in clusters]))
     for c, k, qq in zip(clusters, keep, qv):
         c.q_value = float(qq)
-        c.flagged = bool(k) and c.score >= threshold and c.multi_account is None
+        c.flagged = bool(k) and c.against_chance() >= threshold and c.multi_account is None
     return cut
 
 
@@ -122,6 +123,11 @@ class ScoredCluster:
         return (([self.decision] if self.decision else [])
                 + [c.reason for c in sorted(self.contributions, key=lambda c: -abs(c.points)) if c.points != 0]
                 + [f"not available: {a}" for a in self.absent])
+
+    def against_chance(self) -> float:
+        """Decades against chance per account after the first: shared evidence and sign-up synchrony
+        (behaviour points are not a test against chance)."""
+        return sum(c.points for c in self.contributions if c.feature in TOTAL_OVER_ACCOUNTS)
 
     def features(self) -> dict[str, float]:
         return {c.feature: round(c.value, 4) for c in self.contributions}

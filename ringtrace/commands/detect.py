@@ -21,8 +21,8 @@ from ringtrace.commands.common import friendly_errors
 @click.option("--min-size", type=int, default=config.DETECT_MIN_GROUP, show_default=True,
               help="Smallest group reported as a cluster (rings can be two accounts).")
 @click.option("--flag-threshold", type=float, default=config.DETECT_FLAG_THRESHOLD, show_default=True,
-              help="Smallest score (decades of evidence against chance per account, plus behaviour points) "
-                   "of a flagged cluster, beside the FDR test (README: the flag rule).")
+              help="Smallest evidence against chance per account (decades from shared evidence and sign-up "
+                   "synchrony) of a flagged cluster, beside the FDR test (README: the flag rule).")
 @click.option("--fdr", type=float, default=config.DETECT_FDR, show_default=True,
               help="Expected share of false discoveries among flagged clusters: clusters are flagged by "
                    "Benjamini-Hochberg at this rate over all the run's clusters (README: the flag rule).")
