@@ -35,7 +35,7 @@ from metrics_table import PRECISION_AT, account_metrics  # noqa: E402
 from score_detection import read_results, read_truth, score  # noqa: E402
 
 PORT = os.environ.get("FLOOR_PORT", "7696")
-SCENARIOS = ("campaigns", "marketplace", "fragmented")
+SCENARIOS = ("campaigns", "marketplace", "fragmented", "households")
 SEED = "11"  # not the seed the scenarios were written with
 SHUFFLED = {"logins": ("ip", "device_id"), "account_cards": ("card_fingerprint",), "api_keys": ("created_from_ip",),
             "account_identifiers": ("value",), "accounts": ("signup_ip",)}
@@ -138,6 +138,19 @@ def ringtrace_scores(data: Path, results: Path, env: dict[str, str]) -> tuple[pd
     return rank, best["flagged"]
 
 
+def households_check(data: Path, results: Path) -> str:
+    """How many of the scenario's homes are listed whole in multi_accounts.csv, and how many of their
+    accounts are flagged or in a campaign."""
+    homes = pd.read_csv(data / "households.csv", dtype=str)
+    multi = pd.read_csv(results / "multi_accounts.csv", dtype=str, keep_default_na=False)
+    listed = {a for accounts in multi["accounts"] for a in accounts.split()}
+    flagged = set(pd.read_csv(results / "flagged_accounts.csv", dtype=str)["account_id"])
+    whole = homes.groupby("household_id")["account_id"].agg(lambda a: set(a) <= listed)
+    in_flag = homes["account_id"].isin(flagged)
+    return (f"households: {int(whole.sum())} of {len(whole)} homes listed whole in multi_accounts.csv; "
+            f"{int(in_flag.sum())} of {len(homes)} household accounts flagged")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=Path("/tmp/ringtrace-floor"))
@@ -179,6 +192,8 @@ def main() -> None:
               f"baseline {best:.3f}); campaigns: {one[0]}/{one[1]} true campaigns under one id, {pure[0]}/{pure[1]} "
               f"detected campaigns pure; legitimate flagged clusters {len(camp['legit_flagged_clusters'])}; "
               f"detect {seconds:.0f} s", flush=True)
+        if (data / "households.csv").exists():
+            print(f"{name} | {households_check(data, results)}", flush=True)
         if args.shuffle:
             sdata = base / "shuffled"
             shuffled_copy(data, sdata)
