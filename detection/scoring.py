@@ -125,9 +125,9 @@ class ScoredCluster:
                 + [f"not available: {a}" for a in self.absent])
 
     def against_chance(self) -> float:
-        """Decades against chance per account after the first: shared evidence and sign-up synchrony
-        (behaviour points are not a test against chance)."""
-        return sum(c.points for c in self.contributions if c.feature in TOTAL_OVER_ACCOUNTS)
+        """Decades against chance per account after the first (shared evidence and sign-up synchrony), less
+        what explains them (verified accounts, an open identity); behaviour points are no test against chance."""
+        return sum(c.points for c in self.contributions if c.feature in TOTAL_OVER_ACCOUNTS or c.points < 0)
 
     def features(self) -> dict[str, float]:
         return {c.feature: round(c.value, 4) for c in self.contributions}
