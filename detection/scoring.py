@@ -176,9 +176,10 @@ class Scorer:
         act = act.astype({"group": "int64"})
         sync = self.signups.surprise_all(groups, self.created)
         sync_decades = np.array([d for d, _, _ in sync])
-        # created together beyond chance, at the run's FDR over every group (hundreds of households will
-        # hold a few that signed up within hours of each other by chance)
-        together, _ = fdr.benjamini_hochberg(-sync_decades, FDR)
+        # created together beyond chance, family-wise over every group (Bonferroni at the run's FDR): among
+        # hundreds of households a few sign up within hours of each other by chance, and BH, lenient where
+        # the rings' bursts are many, would call them together; a script's sign-ups seconds apart pass
+        together = sync_decades >= np.log10(max(len(groups), 1) / FDR)
         household_like = np.array([len(g) <= MULTI_ACCOUNT_MAX and bool(k) and k <= HOUSEHOLD_KINDS and not t
                                    for g, k, t in zip(groups, self.tests.shared_kinds(groups), together)])
         tests = self.tests.test_groups(groups, sync_decades, household_like)

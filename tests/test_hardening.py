@@ -292,7 +292,9 @@ def test_every_csv_ringtrace_writes_is_neutralised(graph, tmp_path):
     summary = load_dataset(graph, data, tmp_path / "rejects.csv", progress=False)
     assert summary.rejected == 1
     _assert_no_formula((tmp_path / "rejects.csv").read_text())
-    result = detect(graph, DetectionParams(min_group=2, flag_threshold=0.0), progress=False)
+    # six accounts that are the whole population carry no evidence against chance: flag every cluster
+    # (FDR 1, no floor) so that the flagged files carry the ids too
+    result = detect(graph, DetectionParams(min_group=2, flag_threshold=0.0, fdr=1.0), progress=False)
     assert result.cluster_ids, "the six accounts sharing a device form a cluster"
     write_results(result, tmp_path / "results")
     assert "HYPERLINK" in (tmp_path / "results" / "flagged_accounts.csv").read_text()
