@@ -26,13 +26,15 @@ from ringtrace import config
 #  card      a payment card is the costliest thing to fake; sharing one is strong evidence
 #  device    a device fingerprint shared across accounts means one machine runs them
 #  key_ip    creating API keys from one address is deliberate operator activity
-#  ip        sign-up, login and request addresses: often shared innocently (NAT, offices)
+#  ip        sign-up, login and request addresses: often shared innocently (NAT, offices, carrier pools); under
+#            MIN_EDGE_WEIGHT even when only two accounts share one, so an address links a pair only beside
+#            other evidence (on the blind scenario carrier pools otherwise made 700-account mixed communities)
 #  template  a rare prompt template shared by accounts: scripted traffic
 #  identifier any other identifier (phone, exact email, bank account, postal address, browser or TLS
 #            fingerprint, referral code... an open vocabulary): like a device, one identity behind both
 #  link      a transfer, referral or invite observed between two accounts: a direct relation, but
 #            friends refer friends, so it weighs less than a shared instrument
-KIND_WEIGHT = {"card": 3.0, "device": 2.5, "identifier": 2.5, "key_ip": 1.5, "link": 1.5, "ip": 1.0,
+KIND_WEIGHT = {"card": 3.0, "device": 2.5, "identifier": 2.5, "key_ip": 1.5, "link": 1.5, "ip": 0.45,
                "template": 0.6}
 # Items shared by more accounts than this are too common to link pairs (hydra pools,
 # carrier NAT, popular templates); they still count in the cluster score.
