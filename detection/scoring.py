@@ -61,8 +61,6 @@ HOUSEHOLD_KINDS = frozenset({"card", "device", "ip", "key_ip", "identifier:posta
                              "identifier:phone", "identifier:home_address", "identifier:browser_fingerprint",
                              "identifier:tls_fingerprint", "identifier:wifi"})
 HOME_KINDS = frozenset({"identifier:postal_address", "identifier:home_address"})
-MONEY_LINK_KINDS = shared_evidence.MONEY_LINK_KINDS  # money moving inside a group is a ring's sign; a referral
-# or an invite between relatives or friends is not
 RING_BEHAVIOUR_POINTS = 1.0  # behaviour points (proxy, lockstep, templates, volume...) that make a group ring-like
 
 
@@ -167,7 +165,6 @@ class Scorer:
         """Score every group."""
         if not groups:
             return []
-        self.groups_members = groups
         sizes = np.array([len(g) for g in groups])
         label = pd.Series(np.repeat(np.arange(len(groups)), sizes), index=[a for g in groups for a in g])
         acc = self.accounts.reindex(label.index).assign(group=label.to_numpy())
@@ -184,7 +181,7 @@ class Scorer:
                                    for g, k, t in zip(groups, self.tests.shared_kinds(groups), together)])
         tests = self.tests.test_groups(groups, sync_decades, household_like)
         crossing = self._crossing_items(label)
-        money = self._money_links(label)
+        money = self.tests.groups_paying(label)
         open_org, open_share = self._open_identity(acc, label, sizes)
         shared_total, shared_parts = self._shared_parts(tests)
         total_req = act.groupby("group")["requests"].sum().reindex(range(len(groups)), fill_value=0).to_numpy(float)
@@ -264,14 +261,14 @@ class Scorer:
                            for c in contributions)
             cluster = ScoredCluster(members=members, score=score, flagged=False, contributions=contributions,
                                     absent=absent, facts=facts, evidence=round(float(evidence), 3))
-            cluster.multi_account = self._multi_account(i, n, tests, bool(together[i]),
+            cluster.multi_account = self._multi_account(i, members, tests, bool(together[i]),
                                                         i in crossing or i in money,
                                                         sum(c.points for c in contributions
                                                             if c.points > 0 and c.feature in BEHAVIOUR))
             out.append(cluster)
         return out
 
-    def _multi_account(self, i: int, n: int, tests: pd.DataFrame, together: bool,
+    def _multi_account(self, i: int, members: list[str], tests: pd.DataFrame, together: bool,
                        ring_sign: bool, behaviour: float) -> str | None:
         """Why group i looks like one household or one person with several accounts, or None.
 
@@ -279,6 +276,7 @@ class Scorer:
         address, or sign-ups no closer than chance) and nothing a ring shows: money moving between its
         accounts, sign-ups together beyond chance, an item it shares with accounts of another group, or
         ring-like behaviour."""
+        n = len(members)
         if n > MULTI_ACCOUNT_MAX:
             return None
         mine = tests[(tests["group"] == i) & (tests["collapse"] > 0)]
@@ -288,23 +286,13 @@ class Scorer:
         if ring_sign or together or behaviour >= RING_BEHAVIOUR_POINTS:
             return None
         home = kinds & HOME_KINDS
-        apart = self.signups.informative and not together and \
-            self.created.reindex(self.groups_members[i]).notna().all()
+        apart = self.signups.informative and self.created.reindex(members).notna().all()
         if not home and not apart:
             return None
         shared = ", ".join(shared_evidence.kind_label(k) for k in sorted(kinds))
         sign = "they share a home address" if home else "they signed up no closer together than chance"
         return f"looks like one household or one person with {n} accounts: they share {shared}; {sign}; " \
                "no money between them, no sign-up burst, no item shared with another group, no ring-like traffic"
-
-    def _money_links(self, label: pd.Series) -> set[int]:
-        """Groups with money moving between two of their accounts."""
-        links = self.ev.links
-        if links.empty or "kind" not in links.columns:
-            return set()
-        money = links[links["kind"].astype(str).str.lower().isin(MONEY_LINK_KINDS)]
-        g, h = money["src"].map(label), money["dst"].map(label)
-        return set(g[g.notna() & (g == h)].astype(int))
 
     def _crossing_items(self, label: pd.Series) -> set[int]:
         """Groups holding an identifying item that accounts of another group also hold (a drop address,

@@ -154,6 +154,10 @@ class SharedEvidenceTests:
         kinds = sh.groupby("group")["kind"].unique()
         return [set(kinds.get(i, [])) for i in range(len(groups))]
 
+    def groups_paying(self, label: pd.Series) -> set[int]:
+        """Groups (account -> group) with money moving between two of their accounts: a ring's sign."""
+        return set(self._link_items(label, self.money_links)["g"].astype(int))
+
     def _link_items(self, label: pd.Series, links: pd.DataFrame | None = None) -> pd.DataFrame:
         links = self.links if links is None else links
         lk = links.assign(g=links["u"].map(label), h=links["v"].map(label))
