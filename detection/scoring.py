@@ -296,8 +296,10 @@ class Scorer:
 
     def _crossing_items(self, label: pd.Series) -> set[int]:
         """Groups holding an identifying item that accounts of another group also hold (a drop address,
-        a payout account used across rings)."""
+        a payout account used across rings); sign-up, login and request addresses do not count, since a
+        NAT or a provider's pool is shared across groups by design."""
         sh = self.tests.shared
+        sh = sh[sh["kind"] != shared_evidence.ADDRESS_KIND]
         sh = sh.assign(group=sh["account"].map(label)).dropna(subset=["group"])
         per_item = sh.groupby("item")["group"].nunique()
         crossing = per_item.index[per_item >= 2]
