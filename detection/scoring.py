@@ -82,14 +82,16 @@ def _duration(seconds: float) -> str:
 
 def decide(clusters: list[ScoredCluster], q: float = FDR, threshold: float = FLAG_THRESHOLD) -> float:
     """Flag the clusters that are discoveries at false-discovery rate `q` (Benjamini-Hochberg over every
-    cluster of the run, p = 10**-evidence), with at least `threshold` decades against chance per account,
-    and not multi-accounts.
+    cluster of the run, p = 10**-evidence), with shared evidence against chance (sign-up timing alone
+    never flags), at least `threshold` decades against chance per account, and not multi-accounts.
     Returns the p-value cut."""
     keep, cut = fdr.benjamini_hochberg(np.array([-c.evidence for c in clusters]), q)
     qv = fdr.q_values(np.array([-c.evidence for c in clusters]))
     for c, k, qq in zip(clusters, keep, qv):
         c.q_value = float(qq)
-        c.flagged = bool(k) and c.against_chance() >= threshold and c.multi_account is None
+        # sign-up timing alone never flags: two friends tied by a referral who signed up hours apart are not a ring
+        shares = any(ct.feature == "shared_evidence" and ct.points > 0 for ct in c.contributions)
+        c.flagged = bool(k) and shares and c.against_chance() >= threshold and c.multi_account is None
     return cut
 
 
