@@ -200,3 +200,16 @@ def test_a_prompt_kit_and_synchronised_waves_join_two_card_groups_and_the_kit_al
     found = group_campaigns("run", _flagged(("c1", a), ("c2", b), ("c3", c)), activity, {t: 9 for t in kit},
                             pd.DataFrame(columns=["account", "kind", "item", "df"]), set())
     assert sorted(sorted(k.cluster_ids) for k in found) == [["c1", "c2"], ["c3"]]
+
+
+def test_sign_up_timing_alone_never_flags():
+    from detection.scoring import Contribution, ScoredCluster, decide
+
+    def cluster(feature: str, points: float) -> ScoredCluster:
+        return ScoredCluster(members=["a", "b"], score=points, flagged=False,
+                             contributions=[Contribution(feature, points, points, "")], evidence=points)
+
+    ring = cluster("shared_evidence", 8.0)
+    friends = cluster("creation_burst", 8.0)  # as strong, but only in time
+    decide([ring, friends, *(cluster("shared_evidence", 6.0) for _ in range(5))], q=0.05, threshold=1.0)
+    assert ring.flagged and not friends.flagged
