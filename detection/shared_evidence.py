@@ -184,10 +184,7 @@ class SharedEvidenceTests:
         # an account's addresses move within its provider's pool, and pools are what Louvain carves groups
         # out of: sign-up, login and request addresses are no coincidence (an API key's creation address,
         # a deliberate act, is); they still count as reuse
-        sh_c = sh[sh["kind"] != ADDRESS_KIND]
-        sh_c = sh_c.drop_duplicates(["group", "kind", "item", "account"])
-        sh_c = sh_c[sh_c.groupby(["group", "item"])["account"].transform("size") >= 2]
-        ordered = sh_c.sort_values(["group", "kind", "item", "account"], kind="mergesort")
+        ordered = sh[sh["kind"] != ADDRESS_KIND].sort_values(["group", "kind", "item", "account"], kind="mergesort")
         g_arr, k_arr, i_arr = (ordered[c].to_numpy() for c in ("group", "kind", "item"))
         a_arr, df_arr = ordered["account"].to_numpy(), ordered["df"].to_numpy()
         starts = np.flatnonzero(np.r_[True, (g_arr[1:] != g_arr[:-1]) | (i_arr[1:] != i_arr[:-1])
