@@ -286,14 +286,16 @@ def test_every_csv_ringtrace_writes_is_neutralised(graph, tmp_path):
     accounts = ['=HYPERLINK("http://x","a0")'] + [f"@acc{i}" for i in range(1, 6)]
     (data / "accounts.csv").write_text("account_id,email,created_at\n" + "".join(
         f"{q(a)},u{i}@mail.test,2026-01-0{i + 1}T00:00:00Z\n" for i, a in enumerate(accounts))
-        + "+bad,not-an-email,2026-01-01T00:00:00Z\n")
+        + "+bad,not-an-email,2026-01-01T00:00:00Z\n"
+        + "".join(f"p{i},p{i}@mail.test,2026-01-0{1 + i % 9}T00:00:00Z\n" for i in range(200)))
     (data / "logins.csv").write_text("account_id,ts,ip,device_id\n" + "".join(
-        f"{q(a)},2026-01-0{i + 1}T01:00:00Z,203.0.113.7,-dev-shared\n" for i, a in enumerate(accounts)))
+        f"{q(a)},2026-01-0{i + 1}T01:00:00Z,203.0.113.7,-dev-shared\n" for i, a in enumerate(accounts))
+        + "".join(f"p{i},2026-01-03T01:00:00Z,198.51.100.{i},dev-p{i}\n" for i in range(200)))
     summary = load_dataset(graph, data, tmp_path / "rejects.csv", progress=False)
     assert summary.rejected == 1
     _assert_no_formula((tmp_path / "rejects.csv").read_text())
-    # six accounts that are the whole population carry no evidence against chance: flag every cluster
-    # (FDR 1, no floor) so that the flagged files carry the ids too
+    # 200 people with devices of their own beside them: six accounts on one device are evidence; flag
+    # every cluster with any (FDR 1, no floor) so that the flagged files carry the ids too
     result = detect(graph, DetectionParams(min_group=2, flag_threshold=0.0, fdr=1.0), progress=False)
     assert result.cluster_ids, "the six accounts sharing a device form a cluster"
     write_results(result, tmp_path / "results")
