@@ -138,3 +138,9 @@ def first_batch_detected(neo4j_server, tmp_path_factory):
     result = detect(g, progress=False)
     yield g, result, second, waves
     g.close()
+
+
+def transactions_running(graph, fragment: str) -> list[dict]:
+    """The server's transactions whose query text holds `fragment` (this lookup itself left out)."""
+    rows = graph.read("SHOW TRANSACTIONS YIELD transactionId, currentQuery, status")
+    return [r for r in rows if fragment in (r["currentQuery"] or "") and "SHOW TRANSACTIONS" not in r["currentQuery"]]

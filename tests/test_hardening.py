@@ -25,15 +25,11 @@ from queries.guard import QueryRefused
 from ringtrace import audit, config, safecsv
 from ringtrace.cli import main as cli
 from ringtrace.errors import RingtraceError
+from conftest import transactions_running  # noqa: E402
 
 REDUCE_BOMB = "RETURN size(reduce(s='', x IN range(1,2000000) | s + 'xxxxxxxxxx')) AS n"
 REDUCE_BOMB_20M = "RETURN size(reduce(s='', x IN range(1,20000000) | s + 'xxxxxxxxxx')) AS n"
 FORMULAS = ['=HYPERLINK("http://x","y")', "@SUM(1)", "+cmd", "-2+3", "\tx"]
-
-
-def _transactions_running(graph, fragment: str) -> list[dict]:
-    rows = graph.read("SHOW TRANSACTIONS YIELD transactionId, currentQuery, status")
-    return [r for r in rows if fragment in (r["currentQuery"] or "") and "SHOW TRANSACTIONS" not in r["currentQuery"]]
 
 
 def _free_port() -> int:
@@ -54,7 +50,7 @@ def test_expression_loops_are_refused_before_the_server_sees_them(graph, text):
     with pytest.raises(QueryRefused, match="timeout cannot stop|ignores the server's timeout|reduce"):
         runner.run_text(graph, text, timeout=20)
     assert time.monotonic() - started < 5
-    assert not _transactions_running(graph, "xxxxxxxxxx") and not _transactions_running(graph, "range(")
+    assert not transactions_running(graph, "xxxxxxxxxx") and not transactions_running(graph, "range(")
 
 
 def test_the_same_work_written_with_unwind_stops_at_the_timeout(graph):
@@ -66,9 +62,9 @@ def test_the_same_work_written_with_unwind_stops_at_the_timeout(graph):
         runner.run_text(graph, text, timeout=timeout)
     assert time.monotonic() - started < timeout + runner.CLIENT_GRACE_S
     deadline = time.monotonic() + 10
-    while _transactions_running(graph, "2000000000") and time.monotonic() < deadline:
+    while transactions_running(graph, "2000000000") and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _transactions_running(graph, "2000000000"), "the server's transaction is still running"
+    assert not transactions_running(graph, "2000000000"), "the server's transaction is still running"
 
 
 def test_bounded_expressions_still_run(graph):

@@ -19,6 +19,7 @@ from queries.guard import QueryRefused
 from ringtrace.cli import main as cli
 from ringtrace.errors import RingtraceError
 from guard_attacks import ISSUE_TEXTS, LOAD_CSV, PORT, REDUCE, placements
+from conftest import transactions_running  # noqa: E402
 
 REDUCE_ATTACK = "WITH 1 AS `//` RETURN reduce(s=0, x IN range(1,1500000000) | s + x % 7)"
 
@@ -67,11 +68,6 @@ def listener():
 
 def _aimed(text: str, port: int) -> str:
     return text.replace(f"127.0.0.1:{PORT}", f"127.0.0.1:{port}")
-
-
-def _transactions_running(graph, fragment: str) -> list[dict]:
-    rows = graph.read("SHOW TRANSACTIONS YIELD transactionId, currentQuery")
-    return [r for r in rows if fragment in (r["currentQuery"] or "") and "SHOW TRANSACTIONS" not in r["currentQuery"]]
 
 
 def _load_csv_variants(port: int, step: int) -> list[str]:
@@ -168,14 +164,14 @@ def test_reduce_behind_a_backtick_comment_marker_is_refused_and_never_runs(graph
     with pytest.raises(QueryRefused, match="reduce"):
         runner.run_text(graph, REDUCE_ATTACK, timeout=5)
     assert time.monotonic() - started < 5
-    assert not _transactions_running(graph, "1500000000")
+    assert not transactions_running(graph, "1500000000")
 
 
 def test_fuzzed_reduce_placements_are_refused_before_they_run(graph):
     for text in list(placements(REDUCE, (1, 2)))[::211]:
         with pytest.raises(QueryRefused):
             runner.run_text(graph, text, timeout=5)
-    assert not _transactions_running(graph, "reduce")
+    assert not transactions_running(graph, "reduce")
 
 
 def test_the_plan_layer_alone_refuses_reduce_and_unlisted_operators(graph):
@@ -202,7 +198,7 @@ def test_deep_nesting_is_refused_before_the_server_sees_it(graph, text):
     with pytest.raises(QueryRefused, match="characters|nest|prefix|chain"):
         runner.run_text(graph, text, timeout=5)
     assert time.monotonic() - started < 2
-    assert not _transactions_running(graph, "((((") and not _transactions_running(graph, "[[[[")
+    assert not transactions_running(graph, "((((") and not transactions_running(graph, "[[[[")
 
 
 def test_explain_runs_under_the_query_timeout(graph):
@@ -216,9 +212,9 @@ def test_explain_runs_under_the_query_timeout(graph):
         runner.run_text(graph, text, timeout=timeout)
     assert time.monotonic() - started < timeout + runner.CLIENT_GRACE_S + 1
     deadline = time.monotonic() + 15
-    while _transactions_running(graph, "--()--()") and time.monotonic() < deadline:
+    while transactions_running(graph, "--()--()") and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _transactions_running(graph, "--()--()"), "the EXPLAIN's transaction is still running"
+    assert not transactions_running(graph, "--()--()"), "the EXPLAIN's transaction is still running"
 
 
 def test_shipped_queries_pass_the_plan_layer(graph):
