@@ -217,9 +217,11 @@ class AggregateLinks:
 
     `nodes` merges distinct keys ($keys) and returns each node's element id; `links` takes one row per
     account ({account_id, items}), matches the account once and each item's node by that id (no index
-    lookup per item). An account first written by this run (its load_runs are [$run]) cannot hold a
-    relationship of an earlier run, and an aggregate has one item per pair, so its relationships are created
-    without a lookup; other accounts merge theirs. Times travel as epoch seconds and nanoseconds
+    lookup per item). An account first written by this run (its load_runs are [$run]) that holds no such
+    relationship yet cannot hold one of an earlier run, and an aggregate has one item per pair, so its
+    relationships are created without a lookup; other accounts merge theirs. The "none yet" test keeps a
+    retried transaction idempotent: a commit whose reply was lost (the server stopping) is run again by the
+    driver, and then merges instead of creating the same relationships twice. Times travel as epoch seconds and nanoseconds
     (`first_s`, `first_ns`...): building a datetime from them costs the server less than parsing text."""
     row_key: str      # the aggregate's column holding the label's key
     counts: tuple[str, ...]
@@ -238,15 +240,16 @@ def _aggregate_links(rel: str, label: str, key: str, row_key: str, counts: tuple
              + "RETURN k AS key, elementId(x) AS node\n")
     links = (f"UNWIND $rows AS row\n"
              f"MATCH (a:Account {{account_id: row.account_id}})\n"
-             f"CALL (a, row) {{\n"
-             f"  WITH a, row WHERE a.load_runs = [$run]\n"
+             f"WITH a, row, coalesce(a.load_runs = [$run], false) AND NOT EXISTS {{ (a)-[:{rel}]->() }} AS fresh\n"
+             f"CALL (a, row, fresh) {{\n"
+             f"  WITH a, row WHERE fresh\n"
              f"  UNWIND row.items AS item\n"
              f"  MATCH (x) WHERE elementId(x) = item.node\n"
              f"  CREATE (a)-[r:{rel}]->(x)\n"
              f"  SET {sets}, r.load_runs = [$run], r.sources = [$source]\n"
              f"}}\n"
-             f"CALL (a, row) {{\n"
-             f"  WITH a, row WHERE NOT coalesce(a.load_runs = [$run], false)\n"
+             f"CALL (a, row, fresh) {{\n"
+             f"  WITH a, row WHERE NOT fresh\n"
              f"  UNWIND row.items AS item\n"
              f"  MATCH (x) WHERE elementId(x) = item.node\n"
              f"  MERGE (a)-[r:{rel}]->(x)\n"
