@@ -75,6 +75,17 @@ HOLDER_COUNTS = {
     "identifier": "MATCH (a:Account)-[:HAS_IDENTIFIER]->(x:Identifier) "
                   "RETURN 'identifier:' + x.kind AS kind, count(DISTINCT a) AS holders",
 }
+# kind -> Cypher counting the holders of a kind whose item another account holds too: (kind, sharers)
+SHARER_COUNTS = {
+    "card": "MATCH (a:Account)-[:PAID_WITH]->(c:PaymentCard) WHERE COUNT { (c)<-[:PAID_WITH]-(:Account) } >= 2 "
+            "RETURN 'card' AS kind, count(DISTINCT a) AS sharers",
+    "device": "MATCH (a:Account)-[:USED_DEVICE]->(d:Device) WHERE COUNT { (d)<-[:USED_DEVICE]-(:Account) } >= 2 "
+              "RETURN 'device' AS kind, count(DISTINCT a) AS sharers",
+    "identifier": "MATCH (a:Account)-[:HAS_IDENTIFIER]->(x:Identifier) "
+                  "WHERE COUNT { (x)<-[:HAS_IDENTIFIER]-(:Account) } >= 2 "
+                  "RETURN 'identifier:' + x.kind AS kind, count(DISTINCT a) AS sharers",
+}
+ACCOUNT_COUNT = "MATCH (a:Account) RETURN count(a) AS accounts"
 # kind -> Cypher returning (account, kind, items) for the given accounts: how many distinct items each holds
 HOLDINGS = {
     "card": """
@@ -156,6 +167,7 @@ class Evidence:
     releases: pd.DataFrame
     load_runs: list[str]
     has_request_log: bool = False
+    attribute_kinds: frozenset[str] = frozenset()  # kinds that describe, not identify (attribute_kinds)
     holdings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["account", "kind", "items"]))
 
 
@@ -168,7 +180,12 @@ def read_evidence(graph: Graph, caps: dict[str, int]) -> Evidence:
     counts = [c for c in counts if len(c)]
     holders = pd.concat(counts, ignore_index=True).set_index("kind")["holders"] if counts else \
         pd.Series(dtype="int64", name="holders")
-    incidence = {kind: graph.read_df(query, {"cap": caps[kind]}) for kind, query in INCIDENCE.items()}
+    sharers = [graph.read_df(q) for q in SHARER_COUNTS.values()]
+    sharers = pd.concat([c for c in sharers if len(c)] or [pd.DataFrame(columns=["kind", "sharers"])],
+                        ignore_index=True).set_index("kind")["sharers"]
+    attributes = attribute_kinds(holders, sharers, int(graph.read(ACCOUNT_COUNT)[0]["accounts"]))
+    incidence = {kind: _identifying(kind, graph.read_df(query, {"cap": caps[kind]}), attributes)
+                 for kind, query in INCIDENCE.items()}
     shared = [df.assign(kind=_held_kind(kind, df)) for kind, df in incidence.items() if kind in HELD_KINDS and len(df)]
     hosted = graph.read(DATACENTER_IPS)
     return Evidence(
@@ -186,7 +203,34 @@ def read_evidence(graph: Graph, caps: dict[str, int]) -> Evidence:
         releases=graph.read_df(MODEL_RELEASES),
         load_runs=[r["run_id"] for r in graph.read(LOAD_RUNS)],
         has_request_log=logstore.has("exchanges"),
+        attribute_kinds=attributes,
     )
+
+
+def attribute_kinds(holders: pd.Series, sharers: pd.Series, accounts: int) -> frozenset[str]:
+    """Kinds that describe an account's software or network rather than identify its holder.
+
+    The null of an identifier: its values tell entities apart, and most entities run one account, so
+    most holders hold a value no other account holds. A kind that most accounts hold (so what it records
+    is not chosen by where the platform looks) and whose holders mostly share their value with another
+    account contradicts that null: a TLS client hello or a browser configuration is shared by everyone
+    running the same software (on the blind scenario, 40 TLS hellos among 19,727 holders: every holder
+    shares). Such a kind is no identifying evidence: it neither links accounts nor counts as shared;
+    a kind held by few accounts (payout accounts, wallets) is judged per item as before."""
+    if accounts <= 0:
+        return frozenset()
+    share = sharers.reindex(holders.index, fill_value=0) / holders.clip(lower=1)
+    return frozenset(k for k in holders.index
+                     if holders[k] > accounts / 2 and share[k] > 0.5 and k not in ("ip", "key_ip"))
+
+
+def _identifying(kind: str, df: pd.DataFrame, attributes: frozenset[str]) -> pd.DataFrame:
+    """Incidence rows of `kind` without the attribute kinds' items."""
+    if not attributes or kind not in HELD_KINDS or not len(df):
+        return df
+    if kind != "identifier":
+        return df.iloc[0:0] if kind in attributes else df
+    return df[~_held_kind(kind, df).isin(attributes).to_numpy()].reset_index(drop=True)
 
 
 def member_holdings(graph: Graph, accounts: list[str]) -> pd.DataFrame:

@@ -136,6 +136,14 @@ class ScoredCluster:
         return [asdict(c) for c in self.contributions]
 
 
+UNDECLARED_PREFIX = "domain:"  # an undeclared organisation, known by its email domain
+
+
+def _org_key(names: pd.Series) -> pd.Series:
+    """Organisation names compared as letters and digits only ('Oakhaven Consulting' = 'oakhaven-consulting')."""
+    return names.str.lower().str.replace(r"[^a-z0-9]", "", regex=True).replace("", np.nan)
+
+
 def _clip01(x: float) -> float:
     return float(min(1.0, max(0.0, x)))
 
@@ -426,17 +434,26 @@ class Scorer:
 
         An account names an organisation openly when at least OPEN_IDENTITY_MIN_SIGNALS of its
         email domain, its stated organisation and its cards' billing point to it: one card
-        billed to a company is an operational slip, not an open identity."""
+        billed to a company is an operational slip, not an open identity. An undeclared organisation
+        counts when the account's email domain is named after the organisation it states."""
         names: list[str | None] = [None] * len(sizes)
         shares = np.zeros(len(sizes))
-        claimed = acc["claimed_org"].where(acc["claimed_org"].map(lambda v: isinstance(v, str)))
-        claimed = claimed.str.strip().str.lower().map(self.org_names)
+        stated = acc["claimed_org"].where(acc["claimed_org"].map(lambda v: isinstance(v, str)))
+        claimed = stated.str.strip().str.lower().map(self.org_names)
         cards = self.cards[self.cards["account"].isin(label.index) & self.cards["billed_org"].notna()]
+        # an organisation nobody declared is named openly too: an email domain whose name is the
+        # organisation the account states (pixellabs.example and "Pixellabs")
+        domain = acc["email_domain"].where(acc["domain_org"].isna()
+                                           & acc["email_domain"].map(lambda v: isinstance(v, str)))
+        undeclared = domain.where(_org_key(domain.str.split(".").str[0]) == _org_key(stated))
+        undeclared = UNDECLARED_PREFIX + undeclared
         signals = pd.concat([
             pd.DataFrame({"account": acc.index, "org": acc["domain_org"].to_numpy(), "source": "domain"}),
             pd.DataFrame({"account": acc.index, "org": claimed.to_numpy(), "source": "claimed"}),
             pd.DataFrame({"account": cards["account"].to_numpy(), "org": cards["billed_org"].to_numpy(),
                           "source": "card"}),
+            pd.DataFrame({"account": acc.index, "org": undeclared.to_numpy(), "source": "domain"}),
+            pd.DataFrame({"account": acc.index, "org": undeclared.to_numpy(), "source": "claimed"}),
         ], ignore_index=True).dropna(subset=["org"]).drop_duplicates()
         if signals.empty:
             return names, shares
@@ -448,6 +465,6 @@ class Scorer:
         counts = per.groupby(["group", "org"]).size().reset_index(name="k") \
             .sort_values(["group", "k", "org"], ascending=[True, False, True]).drop_duplicates("group")
         for g, org, k in counts.itertuples(index=False):
-            names[int(g)] = self.display_names.get(org, org)
+            names[int(g)] = self.display_names.get(org, org.removeprefix(UNDECLARED_PREFIX))
             shares[int(g)] = k / sizes[int(g)]
         return names, shares

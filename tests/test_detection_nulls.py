@@ -213,3 +213,28 @@ def test_sign_up_timing_alone_never_flags():
     friends = cluster("creation_burst", 8.0)  # as strong, but only in time
     decide([ring, friends, *(cluster("shared_evidence", 6.0) for _ in range(5))], q=0.05, threshold=1.0)
     assert ring.flagged and not friends.flagged
+
+
+def test_a_kind_everyone_holds_and_shares_describes_software_not_a_holder():
+    """The identifier null (most holders hold a value of their own) fails for a TLS-hello-like kind, holds
+    for phones, and is not judged on a kind few accounts hold (a ring's payout wallets: all shared)."""
+    from detection.evidence import attribute_kinds
+
+    accounts = 20_000
+    holders = pd.Series({"identifier:tls_fingerprint": 19_700, "identifier:phone": 13_400,
+                         "identifier:payment_instrument": 10, "device": 17_500, "ip": 19_000})
+    sharers = pd.Series({"identifier:tls_fingerprint": 19_700, "identifier:phone": 800,
+                         "identifier:payment_instrument": 10, "device": 1_200, "ip": 18_000})
+    assert attribute_kinds(holders, sharers, accounts) == {"identifier:tls_fingerprint"}
+    # the trap: a fleet that wants its phones ignored must make more than half of all phone holders share
+    # (here 6,000 sharers still count as identifying; 6,800 of 13,400 no longer do)
+    assert "identifier:phone" not in attribute_kinds(holders, sharers.replace(800, 6_000), accounts)
+    assert attribute_kinds(holders, sharers.replace(800, 6_800), accounts) >= {"identifier:phone"}
+
+
+def test_an_undeclared_organisation_is_named_by_a_domain_after_the_organisation_stated():
+    from detection.scoring import _org_key
+
+    stated = pd.Series(["Oakhaven Consulting", "Pixellabs", None, "Pixellabs", ""])
+    domain = pd.Series(["oakhaven-consulting", "pixellabs", "pixellabs", "gmail", "gmail"])
+    assert (_org_key(domain) == _org_key(stated)).tolist() == [True, True, False, False, False]
