@@ -45,8 +45,10 @@ def test_lfr_nmi_at_least_095(mu):
     score = nmi(truth, labels)
     log.warning("LFR requested mu=%.2f realised mu=%.3f NMI=%.4f", mu, realised, score)
     print(f"LFR requested mu={mu:.2f} realised mu={realised:.3f} NMI={score:.4f}")
-    if realised <= 0.5:
-        assert score >= 0.95
+    assert abs(realised - mu) <= 0.03, "the generator did not give the mixing asked for"
+    # past mu = 0.5 a community has more links out than in and stops being one in the strong sense; the
+    # bound is looser there, never absent (measured 0.985 at realised 0.507)
+    assert score >= (0.95 if realised <= 0.5 else 0.9)
 
 
 def test_same_input_and_seed_give_same_clusters():
