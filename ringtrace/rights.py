@@ -14,6 +14,7 @@ WRITE_ACTIONS = {
     "save_query": ("investigator", "admin"),
     "case_write": ("investigator", "admin"),
     "intel": ("investigator", "admin"),
+    "manage_users": ("admin",),
 }
 
 
@@ -36,7 +37,8 @@ def require(actor: Actor, action: str) -> None:
     """Refuse an action the actor's role does not allow, saying which roles may."""
     if not can(actor.role, action):
         allowed = " or ".join(WRITE_ACTIONS.get(action, ROLES))
-        raise RingtraceError(f"{actor.name} is a {actor.role}: only an {allowed} may do that ({action}).")
+        article = "an" if actor.role[:1] in ("a", "e", "i", "o", "u") else "a"
+        raise RingtraceError(f"{actor.name} is {article} {actor.role}: only an {allowed} may do that ({action}).")
 
 
 def users_path():

@@ -79,3 +79,44 @@ def test_export_without_a_user_is_the_local_operator(home, tmp_path):
     assert code == 0, out
     entry = audit.entries()[-1]
     assert entry["action"] == "export" and entry["user"].startswith("cli:") and entry["analyst"] == "Jo Analyst"
+
+
+@pytest.fixture()
+def users_home(tmp_path, monkeypatch):
+    """A fresh ringtrace home with a viewer and an investigator (user management needs no server)."""
+    from workbench import auth
+
+    monkeypatch.setenv("RINGTRACE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("RINGTRACE_USER", raising=False)
+    auth.add_user("vic", "viewer-password", "viewer")
+    auth.add_user("ivy", "investigator-pw", "investigator")
+    return tmp_path / "home"
+
+
+def test_user_management_is_for_admins_and_audited_under_the_actor(users_home):
+    """Issue 26, item 8 (rest): a viewer must not make itself or anyone an admin, and every change of a user
+    (made or refused) is in the audit log under whoever made it, never with the password."""
+    users = users_home / "users.json"
+    code, out = _run("user", "add", "mallory", "--role", "admin", "--password", "mallory-password", user="vic")
+    assert code == 1 and "vic is a viewer" in out, out
+    assert "mallory" not in json.loads(users.read_text())
+    entry = audit.entries()[-1]
+    assert (entry["user"], entry["action"], entry["name"], entry["role"]) == ("vic", "user_add_refused", "mallory",
+                                                                             "admin")
+    code, out = _run("user", "add", "vic", "--role", "admin", "--password", "viewer-password", user="ivy")
+    assert code == 1 and "ivy is an investigator" in out, out
+    assert json.loads(users.read_text())["vic"]["role"] == "viewer"
+    assert (audit.entries()[-1]["user"], audit.entries()[-1]["action"]) == ("ivy", "user_add_refused")
+
+    code, out = _run("user", "add", "ada", "--role", "admin", "--password", "admin-password")
+    assert code == 0, out
+    entry = audit.entries()[-1]
+    assert entry["action"] == "user_add" and entry["user"].startswith("cli:"), entry
+    assert (entry["name"], entry["role"], entry["previous_role"]) == ("ada", "admin", None)
+    code, out = _run("user", "add", "ivy", "--role", "admin", "--password", "new-investigator-pw", user="ada")
+    assert code == 0, out
+    entry = audit.entries()[-1]
+    assert (entry["user"], entry["action"], entry["name"], entry["role"], entry["previous_role"]) == \
+        ("ada", "user_update", "ivy", "admin", "investigator")
+    log_text = (users_home / "audit.log").read_text()
+    assert "password" not in log_text.replace("_password", "") and "new-investigator-pw" not in log_text

@@ -32,18 +32,37 @@ def _read() -> dict[str, dict[str, str]]:
         return {}
 
 
-def add_user(name: str, password: str, role: str) -> None:
+def add_user(name: str, password: str, role: str) -> str | None:
+    """Add or update a user; returns the role it had before (None for a new user). Unchecked: callers that
+    act for someone go through `manage_user`."""
     if role not in ROLES:
         raise RingtraceError(f"Role must be one of {', '.join(ROLES)}.")
     if len(password) < 8:
         raise RingtraceError("Use a password of at least 8 characters.")
     users = _read()
+    previous = users.get(name, {}).get("role")
     users[name] = {"hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode(), "role": role}
     path = users_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(users, fh, indent=1)
+    return previous
+
+
+def manage_user(actor: rights.Actor, name: str, password: str, role: str) -> str | None:
+    """Add or update a user for `actor` (admins only), audited under the actor whether made or refused."""
+    from ringtrace import audit
+
+    try:
+        rights.require(actor, "manage_users")
+        previous = add_user(name, password, role)
+    except RingtraceError as exc:
+        audit.record(actor.name, "user_add_refused", {"name": name, "role": role, "reason": str(exc)})
+        raise
+    audit.record(actor.name, "user_add" if previous is None else "user_update",
+                 {"name": name, "role": role, "previous_role": previous})
+    return previous
 
 
 def check(name: str, password: str) -> str | None:

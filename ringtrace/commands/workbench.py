@@ -76,8 +76,13 @@ def user() -> None:
 @click.option("--role", type=click.Choice(["viewer", "investigator", "admin"]), required=True)
 @click.password_option(help="Asked for when not given.")
 def user_add(name: str, role: str, password: str) -> None:
-    """Add or update a user (bcrypt hash in the ringtrace home)."""
+    """Add or update a user (bcrypt hash in the ringtrace home; admins only, audited)."""
+    friendly_errors(_user_add)(name, password, role)
+
+
+def _user_add(name: str, password: str, role: str) -> None:
+    from ringtrace.rights import cli_actor
     from workbench import auth
 
-    friendly_errors(auth.add_user)(name, password, role)
+    auth.manage_user(cli_actor(), name, password, role)
     click.echo(f"User {name} ({role}) saved in {auth.users_file()}")
