@@ -186,6 +186,35 @@ def test_data_is_never_rendered_as_markdown(investigated):
         st.cache_data.clear()
 
 
+_UNESCAPED_LINK = re.compile(r"(?<!\\)!\[|(?<!\\)\]\(")
+
+
+def test_a_case_assignee_is_never_rendered_as_markdown(investigated):
+    """Issue 26, item 9: an assignee (free text any investigator types) shown by `st.metric`, and the message
+    after saving it, rendered a markdown image: every viewer's browser fetched the URL."""
+    from cases import store
+    from ringtrace.rights import Actor
+
+    g, result = investigated
+    hostile = "![b](http://127.0.0.1:8799/x.png)"
+    ivy = Actor("ivy", "investigator")
+    case_id = store.open_case(g, ivy, "Markup test case", result.campaigns[0].campaign_id)
+    try:
+        at = _open("Cases")
+        at.selectbox(key="case-pick").set_value(case_id).run()
+        at.text_input(key=f"case-assignee-{case_id}").set_value(hostile)
+        at.button(key=f"FormSubmitter:case-edit-{case_id}-Save case").click().run()
+        assert store.show(g, case_id).case["assignee"] == hostile
+        at.selectbox(key="case-pick").set_value(case_id).run()
+        shown = [str(m.value) for m in at.metric] + [str(m.label) for m in at.metric]
+        shown += [str(m.value) for m in at.success] + [str(m.value) for m in at.markdown]
+        shown += [str(c.value) for c in at.caption] + [str(c.value) for c in at.sidebar.caption]
+        assert any("8799" in s for s in shown), "the assignee is shown"
+        assert not [s for s in shown if _UNESCAPED_LINK.search(s)], shown
+    finally:
+        store.update(g, ivy, case_id, status="closed")
+
+
 def test_a_bind_address_decides_the_login_and_fails_closed(investigated, listen_address):
     for address, needs_login in (("127.0.0.1", False), ("::1", False), ("0.0.0.0", True), ("", True),
                                  (None, True), ("192.0.2.10", True)):

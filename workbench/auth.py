@@ -152,3 +152,29 @@ def record_success(name: str, client: str | None) -> None:
     with _failures() as state:
         for key in _keys(name, client):
             state.pop(key, None)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of one sign-in: the role when signed in, else how long the user or client is locked out."""
+
+    role: str | None
+    wait_s: float = 0.0
+
+
+def sign_in(name: str, password: str, client: str | None, throttle: Throttle = Throttle()) -> SignIn:
+    """One sign-in attempt from `client`: throttled, checked and audited."""
+    from ringtrace import audit
+
+    wait = locked_for(name, client, throttle)
+    if wait > 0:
+        audit.record(name, "login_refused", {"client": client, "locked_for_s": round(wait)})
+        return SignIn(None, wait)
+    role = check(name, password)
+    if role:
+        record_success(name, client)
+        audit.record(name, "login", {"role": role, "client": client})
+        return SignIn(role)
+    record_failure(name, client, throttle=throttle)
+    audit.record(name, "login_failed", {"client": client})
+    return SignIn(None)

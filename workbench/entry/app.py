@@ -15,6 +15,7 @@ import streamlit as st
 
 from workbench import auth
 from workbench.session import PAGE_FILES, user
+from workbench.text import md
 
 
 def listen_address() -> str | None:
@@ -31,8 +32,6 @@ def client_address() -> str | None:
 
 def login() -> bool:
     """Show only the login form until valid credentials are given (any bind but loopback)."""
-    from ringtrace import audit as audit_log
-
     if not auth.login_required(listen_address()) or st.session_state.get("user"):
         return True
     st.title("ringtrace")
@@ -40,21 +39,14 @@ def login() -> bool:
         name = st.text_input("User", key="login-user")
         password = st.text_input("Password", type="password", key="login-password")
         if st.form_submit_button("Sign in"):
-            client = client_address()
-            wait = auth.locked_for(name, client)
-            if wait > 0:
-                audit_log.record(name, "login_refused", {"client": client, "locked_for_s": round(wait)})
+            result = auth.sign_in(name, password, client_address())
+            if result.wait_s > 0:
                 st.error(f"Too many failed sign-ins for this user or from this address; try again in "
-                         f"{wait / 60:.0f} min.")
+                         f"{result.wait_s / 60:.0f} min.")
                 return False
-            role = auth.check(name, password)
-            if role:
-                auth.record_success(name, client)
-                st.session_state["user"], st.session_state["role"] = name, role
-                audit_log.record(name, "login", {"role": role, "client": client})
+            if result.role:
+                st.session_state["user"], st.session_state["role"] = name, result.role
                 st.rerun()
-            auth.record_failure(name, client)
-            audit_log.record(name, "login_failed", {"client": client})
             st.error("Wrong user or password.")
     return False
 
@@ -70,7 +62,7 @@ def main() -> None:
     pages = [st.Page(path, title=title, default=(title == "Overview")) for title, path in PAGE_FILES.items()]
     navigation = st.navigation(pages, position="sidebar")
     st.sidebar.title("ringtrace")
-    st.sidebar.caption(f"Signed in as {name} ({role})")
+    st.sidebar.caption(md(f"Signed in as {name} ({role})"))
     navigation.run()
 
 

@@ -50,9 +50,9 @@ def case_detail(case_id: str) -> None:
     c = view.case
     st.subheader(md(f"{case_id}: {c['title']}"))
     cols = st.columns(4)
-    cols[0].metric("Status", c["status"])
-    cols[1].metric("Priority", c["priority"])
-    cols[2].metric("Assignee", c.get("assignee") or "-")
+    cols[0].metric("Status", md(c["status"]))
+    cols[1].metric("Priority", md(c["priority"]))
+    cols[2].metric("Assignee", md(c.get("assignee") or "-"))  # st.metric renders its value as markdown
     cols[3].metric("Accounts", f"{view.accounts:,}")
     st.caption(md(f"Opened from {view.origin or 'accounts'} by {c['created_by']} on {when(c['created_at'])}"))
     if view.origin:
@@ -92,7 +92,7 @@ def _edit_form(case_id: str, c: dict) -> None:
                                    assignee=assignee.strip() or None)
             if note.strip():
                 store.add_note(graph(), actor(), case_id, note)
-            st.success("Saved: " + (", ".join(f"{k} {v}" for k, v in changes.items()) or "note") + ".")
+            st.success(md("Saved: " + (", ".join(f"{k} {v}" for k, v in changes.items()) or "note") + "."))
             st.rerun()
 
 

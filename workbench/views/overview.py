@@ -33,7 +33,7 @@ def render() -> None:
                                                                 and k not in INTERNAL_KINDS)
     for start in range(0, len(shown), METRICS_PER_ROW):
         for col, kind in zip(st.columns(METRICS_PER_ROW), shown[start:start + METRICS_PER_ROW]):
-            col.metric(kind, f"{counts[kind]:,}")
+            col.metric(md(kind), f"{counts[kind]:,}")
     span = read(data.DATA_SPAN)[0]
     st.caption(md(f"Requests from {when(span['first_request'])} to {when(span['last_request'])}; "
                   f"sign-ups from {when(span['first_signup'])} to {when(span['last_signup'])}"))
