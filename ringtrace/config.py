@@ -25,8 +25,13 @@ def sample_dir() -> Path:
 
 
 def workbench_script() -> Path:
-    """The Streamlit entry script `ringtrace app` runs (the top-level app.py of a checkout is a shim over it)."""
+    """The Streamlit entry script of the workbench (the top-level app.py of a checkout is a shim over it)."""
     return shipped("workbench.entry", "app.py")
+
+
+def workbench_server() -> Path:
+    """The file `ringtrace app` gives `streamlit run`: the entry script as an ASGI app behind the gate."""
+    return shipped("workbench.entry", "server.py")
 
 
 NEO4J_VERSION = "5.26.30"
@@ -141,6 +146,23 @@ def taxii_settings() -> TaxiiSettings | None:
 LOGIN_MAX_FAILURES = int(os.environ.get("RINGTRACE_LOGIN_MAX_FAILURES", "10"))
 LOGIN_FAILURE_WINDOW_S = 15 * 60.0
 LOGIN_LOCKOUT_S = float(os.environ.get("RINGTRACE_LOGIN_LOCKOUT", str(15 * 60)))
+# Longest user name a user may have and a sign-in may send (longer ones are refused before anything is written).
+LOGIN_NAME_MAX_CHARS = 64
+# bcrypt reads only a password's first 72 bytes: longer ones are refused when a user is added and at sign-in.
+PASSWORD_MAX_BYTES = 72
+
+
+# Largest file the workbench takes (a partner's STIX bundle on the Alerts page), in MB: Streamlit's
+# server.maxUploadSize, and the gate's own check (workbench/gate.py), which refuses any upload before sign-in.
+WORKBENCH_MAX_UPLOAD_MB = int(os.environ.get("RINGTRACE_WORKBENCH_MAX_UPLOAD_MB", "10"))
+# A signed-in workbench session unused this long is signed out.
+WORKBENCH_IDLE_SIGN_OUT_S = 8 * 3600.0
+
+
+def trusted_proxy_header() -> str | None:
+    """The header a reverse proxy puts the client's address in (e.g. X-Forwarded-For; its last address is
+    taken): sign-ins are throttled per that address. Unset: the socket's peer, when Streamlit reports one."""
+    return os.environ.get("RINGTRACE_TRUSTED_PROXY_HEADER") or None
 
 
 def default_home() -> Path:

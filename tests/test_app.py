@@ -154,6 +154,16 @@ def test_login_required_beyond_loopback_and_viewer_cannot_export(investigated, m
     assert at.text_input(key="login-user") is not None
     assert not _signed_in(at), "pages must not show before login"
     at.text_input(key="login-user").set_value("vera")
+    at.text_input(key="login-password").set_value("viewer-password")
+    at.button[0].click().run()
+    assert any("not started behind ringtrace's gate" in e.value for e in at.error), "no browser cookie: fail closed"
+    assert not _signed_in(at)
+    # AppTest has no HTTP request: the gate's signed cookie is what a browser's websocket handshake would carry
+    from workbench import gate
+    from workbench.entry import app as entry_app
+
+    monkeypatch.setattr(entry_app, "browser", lambda cookie=gate.new_cookie(): cookie)
+    at.text_input(key="login-user").set_value("vera")
     at.text_input(key="login-password").set_value("wrong-password")
     at.button[0].click().run()
     assert any("Wrong user or password" in e.value for e in at.error)

@@ -10,7 +10,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import bcrypt
 
@@ -37,8 +37,12 @@ def add_user(name: str, password: str, role: str) -> str | None:
     act for someone go through `manage_user`."""
     if role not in ROLES:
         raise RingtraceError(f"Role must be one of {', '.join(ROLES)}.")
+    if not name.strip() or len(name) > config.LOGIN_NAME_MAX_CHARS:
+        raise RingtraceError(f"A user name has 1 to at most {config.LOGIN_NAME_MAX_CHARS} characters.")
     if len(password) < 8:
         raise RingtraceError("Use a password of at least 8 characters.")
+    if len(password.encode()) > config.PASSWORD_MAX_BYTES:
+        raise RingtraceError(f"Use a password of at most {config.PASSWORD_MAX_BYTES} bytes (bcrypt reads no more).")
     users = _read()
     previous = users.get(name, {}).get("role")
     users[name] = {"hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode(), "role": role}
@@ -65,13 +69,18 @@ def manage_user(actor: rights.Actor, name: str, password: str, role: str) -> str
     return previous
 
 
+_DUMMY_HASH = bcrypt.hashpw(b"no such user", bcrypt.gensalt()).decode()
+
+
 def check(name: str, password: str) -> str | None:
-    """The user's role when the password is right, else None."""
+    """The user's role when the password is right, else None. An unknown name and a password longer than
+    bcrypt reads cost the same bcrypt work as a wrong password (nothing tells them apart)."""
     user = _read().get(name)
-    if not user:
-        bcrypt.checkpw(b"timing", bcrypt.hashpw(b"x", bcrypt.gensalt(4)))  # same work for unknown users
+    secret = password.encode()
+    if not user or len(secret) > config.PASSWORD_MAX_BYTES:
+        bcrypt.checkpw(b"timing", _DUMMY_HASH.encode())
         return None
-    return user["role"] if bcrypt.checkpw(password.encode(), user["hash"].encode()) else None
+    return user["role"] if bcrypt.checkpw(secret, user["hash"].encode()) else None
 
 
 def is_loopback(address: str | None) -> bool:
@@ -88,8 +97,9 @@ def is_loopback(address: str | None) -> bool:
 
 
 def login_required(address: str | None) -> bool:
-    """A login is needed unless the workbench listens on loopback only (fails closed)."""
-    return not is_loopback(address)
+    """A login is needed unless the workbench listens on loopback only (fails closed), and always behind a
+    reverse proxy (a trusted proxy header is configured): the proxy brings other machines' clients."""
+    return not is_loopback(address) or config.trusted_proxy_header() is not None
 
 
 @dataclass(frozen=True)
@@ -121,37 +131,84 @@ def _failures() -> Iterator[dict[str, list[float]]]:
         json.dump(state, fh)
 
 
-def _keys(name: str, client: str | None) -> list[str]:
-    return [f"user:{name}", f"client:{client or 'unknown'}"]
+def _keys(name: str | None, client: str | None) -> list[str]:
+    """The throttle keys of an attempt: its user, and its client when its address is known (an unknown client
+    is never one key for everybody)."""
+    return ([f"user:{name}"] if name is not None else []) + ([f"client:{client}"] if client else [])
+
+
+def client_of(headers: Mapping[str, str], peer: str | None) -> str | None:
+    """The client's address: the last one in the configured proxy header when the request has it, else the
+    socket's peer; None when that is no valid address."""
+    header = config.trusted_proxy_header()
+    candidate = peer
+    if header:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        if lowered.get(header.lower()) is not None:
+            candidate = lowered[header.lower()].split(",")[-1].strip() or None
+    try:
+        return str(ipaddress.ip_address(candidate)) if candidate else None
+    except ValueError:
+        return None
+
+
+def _locked(state: dict[str, list[float]], keys: list[str], throttle: Throttle, now: float) -> float:
+    wait = 0.0
+    for key in keys:
+        times = state.get(key, [])
+        # locked when the last `max_failures` failures all fell within one window
+        if len(times) >= throttle.max_failures and times[-1] - times[-throttle.max_failures] <= throttle.window_s:
+            wait = max(wait, times[-1] + throttle.lockout_s - now)
+    return max(0.0, wait)
+
+
+def _forget_old(state: dict[str, list[float]], throttle: Throttle, now: float) -> None:
+    for key in [k for k, times in state.items() if not times or now - times[-1] > throttle.window_s + throttle.lockout_s]:
+        del state[key]  # forgotten once they can no longer lock anyone out
 
 
 def locked_for(name: str, client: str | None, throttle: Throttle = Throttle(), now: float | None = None) -> float:
     """Seconds until `name` may try again from `client` (0 when not locked out)."""
     now = time.time() if now is None else now
     with _failures() as state:
-        wait = 0.0
-        for key in _keys(name, client):
-            times = state.get(key, [])
-            # locked when the last `max_failures` failures all fell within one window
-            if len(times) >= throttle.max_failures and times[-1] - times[-throttle.max_failures] <= throttle.window_s:
-                wait = max(wait, times[-1] + throttle.lockout_s - now)
-        return max(0.0, wait)
+        return _locked(state, _keys(name, client), throttle, now)
+
+
+def _count(state: dict[str, list[float]], keys: list[str], now: float, throttle: Throttle) -> None:
+    for key in keys:
+        state[key] = (state.get(key, []) + [now])[-throttle.max_failures * 2:]
 
 
 def record_failure(name: str, client: str | None, now: float | None = None,
                    throttle: Throttle = Throttle()) -> None:
     now = time.time() if now is None else now
     with _failures() as state:
-        for key in [k for k, times in state.items() if now - times[-1] > throttle.window_s + throttle.lockout_s]:
-            del state[key]  # forgotten once they can no longer lock anyone out
-        for key in _keys(name, client):
-            state[key] = (state.get(key, []) + [now])[-config.LOGIN_MAX_FAILURES * 2:]
+        _forget_old(state, throttle, now)
+        _count(state, _keys(name, client), now, throttle)
 
 
-def record_success(name: str, client: str | None) -> None:
+def claim_attempt(name: str | None, client: str | None, throttle: Throttle = Throttle(),
+                  now: float | None = None) -> tuple[float, float]:
+    """Check the lockout and count this attempt as a failure in one step under the lock, before any password
+    is checked: (seconds locked out, else 0; the time the attempt was counted at)."""
+    now = time.time() if now is None else now
     with _failures() as state:
-        for key in _keys(name, client):
-            state.pop(key, None)
+        _forget_old(state, throttle, now)
+        keys = _keys(name, client)
+        wait = _locked(state, keys, throttle, now)
+        if wait == 0:
+            _count(state, keys, now, throttle)
+        return wait, now
+
+
+def record_success(name: str, client: str | None, counted_at: float | None = None) -> None:
+    """A right password: the user's failures are forgotten, and the client's count loses this attempt only
+    (a client's own account cannot reset the count of its guesses at others)."""
+    with _failures() as state:
+        state.pop(f"user:{name}", None)
+        times = state.get(f"client:{client}") if client else None
+        if times and counted_at in times:
+            times.remove(counted_at)
 
 
 @dataclass(frozen=True)
@@ -162,19 +219,34 @@ class SignIn:
     wait_s: float = 0.0
 
 
+def _shown_name(name: str) -> str:
+    """A user name as the audit log may hold it: capped, so an attacker's huge name writes almost nothing."""
+    cap = config.LOGIN_NAME_MAX_CHARS
+    return name if len(name) <= cap else name[:cap] + "…"
+
+
 def sign_in(name: str, password: str, client: str | None, throttle: Throttle = Throttle()) -> SignIn:
-    """One sign-in attempt from `client`: throttled, checked and audited."""
+    """One sign-in attempt from `client`: refused while the user or client is locked out, else counted as a
+    failure before the password is checked (concurrent attempts check no more guesses than the throttle
+    allows), and audited. A name longer than any user's counts against the client only; a password longer
+    than bcrypt reads fails like a wrong one, for every name."""
     from ringtrace import audit
 
-    wait = locked_for(name, client, throttle)
+    too_long = len(name) > config.LOGIN_NAME_MAX_CHARS
+    details: dict[str, object] = {"client": client}
+    if too_long:
+        details["name_chars"] = len(name)
+    if len(password) > config.PASSWORD_MAX_BYTES or len(password.encode()) > config.PASSWORD_MAX_BYTES:
+        details["password_over_bytes"] = config.PASSWORD_MAX_BYTES
+    shown = _shown_name(name)
+    wait, counted_at = claim_attempt(None if too_long else name, client, throttle)
     if wait > 0:
-        audit.record(name, "login_refused", {"client": client, "locked_for_s": round(wait)})
+        audit.record(shown, "login_refused", {**details, "locked_for_s": round(wait)})
         return SignIn(None, wait)
-    role = check(name, password)
+    role = None if too_long else check(name, password[:config.PASSWORD_MAX_BYTES + 1])
     if role:
-        record_success(name, client)
+        record_success(name, client, counted_at)
         audit.record(name, "login", {"role": role, "client": client})
         return SignIn(role)
-    record_failure(name, client, throttle=throttle)
-    audit.record(name, "login_failed", {"client": client})
+    audit.record(shown, "login_failed", details)
     return SignIn(None)

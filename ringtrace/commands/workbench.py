@@ -28,9 +28,10 @@ def _app(host: str, port: int) -> None:
         raise RingtraceError(f"Listening on {host} needs a login, and there are no users yet: create one with "
                              "`ringtrace user add NAME --role investigator`.")
     env = dict(os.environ)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(config.workbench_script()),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(config.workbench_server()),
            "--server.address", host, "--server.port", str(port), "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "false",
+           "--server.maxUploadSize", str(config.WORKBENCH_MAX_UPLOAD_MB),
            # no source watching and no full garbage collection after every page run: both cost seconds
            "--server.fileWatcherType", "none", "--runner.postScriptGC", "false", "--client.toolbarMode", "minimal"]
     click.echo(f"Workbench on http://{host}:{port} (Ctrl-C to stop)")
