@@ -6,7 +6,7 @@ starting it are the same app. Run as a script of its own (Streamlit's AppTest), 
 """
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-if get_script_run_ctx() is None:  # imported by `streamlit run` to be served
+if get_script_run_ctx(suppress_warning=True) is None:  # imported by `streamlit run` to be served
     import streamlit as st
 
     from ringtrace import config

@@ -51,6 +51,7 @@ def test_what_the_commands_read_is_found_through_the_installed_packages():
     assert config.NEO4J_POM.is_file() and config.GDS_POM.is_file()
     assert (config.sample_dir() / "accounts.csv").is_file()
     assert config.workbench_script().is_file()
+    assert config.workbench_server().is_file()  # what `ringtrace app` gives `streamlit run` (the gate in front)
     assert not (config.workbench_script().parent / "pages").exists()  # Streamlit would run it as old-style pages
 
 
