@@ -20,11 +20,15 @@ XSRF_COOKIE = "_streamlit_xsrf"
 
 
 @pytest.fixture()
-def workbench(tmp_path):
-    """`ringtrace app` on a free loopback port behind a (pretended) proxy, with one investigator; yields
-    (url, home)."""
+def workbench(neo4j_server, tmp_path):
+    """`ringtrace app` on a free loopback port behind a (pretended) proxy, with one investigator, on the test
+    server; yields (url, home)."""
+    from graph.db import server_settings
+
+    server = server_settings()
     home = tmp_path / "home"
-    env = dict(os.environ, RINGTRACE_HOME=str(home), RINGTRACE_TRUSTED_PROXY_HEADER="X-Forwarded-For")
+    env = dict(os.environ, RINGTRACE_HOME=str(home), RINGTRACE_TRUSTED_PROXY_HEADER="X-Forwarded-For",
+               NEO4J_URI=server.uri, NEO4J_USER=server.user, NEO4J_PASSWORD=server.password)
     env.pop("RINGTRACE_USER", None)
     subprocess.run([sys.executable, "-m", "ringtrace.cli", "user", "add", "ivan", "--role", "investigator",
                     "--password", "right-password"], env=env, check=True, capture_output=True)
@@ -163,16 +167,26 @@ def test_another_sessions_id_does_not_carry_its_sign_in(workbench):
         browser.close()
 
 
-def test_a_signed_in_browser_uploads_up_to_the_cap(workbench):
+def test_a_signed_in_browser_uploads_up_to_the_cap(workbench, tmp_path):
     pw = pytest.importorskip("playwright.sync_api")
     url, _ = workbench
     with pw.sync_playwright() as p:
-        browser, victim, _, session = _signed_in_victim(p, url)
+        browser, victim, page, session = _signed_in_victim(p, url)
         cookies = {c["name"]: c["value"] for c in victim.cookies()}
         client = Client(url)
         assert client.upload(session, 1 << 10, cookies) in (200, 204), "the signed-in browser may upload"
         assert client.upload(session, 11 << 20, cookies) == 413, "but not past the cap"
         assert client.upload(session, 1 << 10) == 403, "another client may not upload to that session"
+
+        # and the browser's own file uploader (a partner's STIX bundle on the Alerts page) goes through the gate
+        from browser_helpers import nav
+
+        bundle = tmp_path / "partner-bundle.json"
+        bundle.write_text(json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": []}))
+        nav(page, "Alerts")
+        page.locator("input[type=file]").set_input_files(str(bundle))
+        page.get_by_role("button", name="Import report").wait_for()  # drawn only once the upload is stored
+        assert "403" not in page.inner_text("body")
         browser.close()
 
 
