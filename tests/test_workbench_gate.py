@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT_MS, free_port, wait_healthy
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT_MS, free_port, wait_healthy, wait_idle
 
 XSRF_COOKIE = "_streamlit_xsrf"
 
@@ -45,7 +45,8 @@ def workbench(neo4j_server, tmp_path):
 
 
 def _forward_msgs(ws, seconds: float) -> list:
-    """The ForwardMsgs a websocket receives until a script run finishes (or `seconds` pass)."""
+    """The ForwardMsgs a websocket receives until a script run finishes, not stopped for a rerun (or `seconds`
+    pass)."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     got, end = [], time.monotonic() + seconds
@@ -57,7 +58,8 @@ def _forward_msgs(ws, seconds: float) -> list:
         msg = ForwardMsg()
         msg.ParseFromString(frame)
         got.append(msg)
-        if msg.WhichOneof("type") == "script_finished":
+        if msg.WhichOneof("type") == "script_finished" and \
+                msg.script_finished != ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN:
             break
     return got
 
@@ -139,6 +141,7 @@ def _signed_in_victim(p, url: str):
     page.get_by_role("textbox", name="Password").fill("right-password")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Signed in as ivan", exact=False).wait_for()
+    wait_idle(page)
     assert seen, "the victim's session id was seen on its websocket"
     return browser, context, page, seen[-1]
 
