@@ -1,4 +1,4 @@
-"""Pieces more than one page draws: timelines, request tables, notes, graphs with their legend,
+"""Pieces more than one page draws: timelines, request tables, notes,
 attribution tables and the cluster picker."""
 from __future__ import annotations
 
@@ -80,38 +80,6 @@ def notes_panel(element_id: str, key: str) -> None:
                 st.success("Note saved.")
     else:
         st.caption("Viewers cannot write notes.")
-
-
-def draw(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]], key: str,
-         selected: str | None = None, height: int | None = None) -> str | None:
-    """Draw nodes and edges with vis-network (colour and shape by type, size by score, tooltips);
-    returns the id of the node the user clicked last, if any."""
-    from bundles.render import NODE_STYLE
-    from workbench.canvas import CANVAS_HEIGHT_PX
-    from workbench.canvas import canvas as canvas_component
-
-    vis_nodes = []
-    for nid, n in nodes.items():
-        colour, shape = NODE_STYLE.get(n["label"], ("#999", "dot"))
-        tip = "\n".join(f"{k}: {v}" for k, v in list(n["props"].items())[:8] if k not in ("contributions", "features"))
-        vis_nodes.append({"id": nid, "label": data.display_key(n["label"], n["props"]), "title": f"{n['label']}\n{tip}",
-                          "color": colour, "shape": shape,
-                          "size": 12 + min(30, float(n["props"].get("score") or 0) * 2)})
-    vis_edges = [{"from": u, "to": v, "title": t} for u, v, t in sorted(edges) if u in nodes and v in nodes]
-    return canvas_component(vis_nodes, vis_edges, selected, key=key, height=height or CANVAS_HEIGHT_PX)
-
-
-def legend(kinds: list[str]) -> None:
-    """Colour and shape of each kind drawn (our own labels and colours only, never data)."""
-    from bundles.render import NODE_STYLE
-
-    parts = []
-    for kind in kinds:
-        colour, shape = NODE_STYLE.get(kind, ("#999", "dot"))
-        parts.append(f'<span style="display:inline-block;width:.8em;height:.8em;background:{colour};'
-                     f'border-radius:{"50%" if shape in ("dot", "ellipse") else "0"};margin:0 .3em 0 .9em"></span>'
-                     f"{kind} ({shape})")
-    st.html('<div class="ringtrace-legend" style="font-size:.85em">Legend:' + "".join(parts) + "</div>")
 
 
 def attribution_tables(result) -> None:

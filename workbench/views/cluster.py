@@ -9,14 +9,12 @@ import streamlit as st
 
 from workbench import data
 from workbench.provenance import visit
-from workbench.session import frame, graph, read, saved_query, short_cluster_id, traced, user
+from workbench.session import frame, go, graph, read, saved_query, short_cluster_id, traced, user
 from workbench.text import md
 from workbench.widgets import (
     CANVAS_NODE_CAP,
     attribution_tables,
     bundle_button,
-    draw,
-    legend,
     notes_panel,
     pick_cluster,
     requests_table,
@@ -74,23 +72,144 @@ def render() -> None:
 
 
 def cluster_graph_view(cid: str) -> None:
-    """The cluster's evidence graph: nodes named by id, a legend, kinds that can be hidden, grouped accounts."""
+    """The cluster's evidence graph: accounts grouped, infrastructure collapsed per service, captions, a
+    legend, and a side panel for the clicked node (expand, hide, open its page, add to case)."""
     from workbench import cluster_graph
+    from workbench.canvas import canvas, legend
+    from workbench.node_panel import node_panel
 
     ev = saved_query("bundle_evidence_graph", cluster_id=cid, limit=EVIDENCE_EDGE_LIMIT)
-    everything = cluster_graph.build(ev.rows)
+    ids = {"Organisation": set(), "Person": set()}
+    for e in ev.rows:
+        for label, value in ((e["source_label"], e["source"]), (e["target_label"], e["target"])):
+            if label in ids:
+                ids[label].add(value)
+    names = {f"{r['label']}:{r['id']}": {"name": r["name"], "kind": r["kind"]}
+             for r in read(cluster_graph.NAMES, orgs=sorted(ids["Organisation"]), people=sorted(ids["Person"]))}
+    decisions = {r["account_id"]: r["decision"] for r in read(cluster_graph.DECISIONS_OF_CLUSTER, cluster_id=cid)}
+    flagged = bool(read(data.CLUSTER, cluster_id=cid)[0]["cluster"].get("flagged"))
+    state = st.session_state.setdefault(f"cluster-canvas-{cid}", {"expanded": set(), "hidden": set(),
+                                                                   "nodes": {}, "edges": set(), "note": ""})
+    everything = cluster_graph.build(ev.rows, names=names, expanded=state["expanded"], flagged=flagged,
+                                     decisions=decisions)
     kinds = everything.kinds()
-    hidden = st.multiselect("Hide kinds", kinds, key=f"hide-kinds-{cid}")
-    g = cluster_graph.build(ev.rows, set(hidden)) if hidden else everything
+    hidden_kinds = st.multiselect("Hide kinds", kinds, key=f"hide-kinds-{cid}")
+    g = cluster_graph.build(ev.rows, set(hidden_kinds), names=names, expanded=state["expanded"], flagged=flagged,
+                            decisions=decisions) if hidden_kinds else everything
+    for k, n in state["nodes"].items():
+        g.nodes.setdefault(k, n)
+    g.edges |= {e for e in state["edges"] if e[0] in g.nodes and e[1] in g.nodes}
     if g.grouped:
         st.caption(f"{g.accounts:,} accounts: accounts that pay with the same cards (else share the same "
-                   "identifiers or devices) are drawn as one AccountGroup node, and items only one account uses "
-                   "are left out; open Explore to see single accounts.")
-    shown = dict(list(g.nodes.items())[:CANVAS_NODE_CAP])
-    if len(g.nodes) > CANVAS_NODE_CAP:
-        st.caption(f"Showing {len(shown):,} of {len(g.nodes):,} nodes; hide kinds or open Explore for more.")
+                   "identifiers or devices) are drawn as one account group, and items only one account uses "
+                   "are left out.")
+    if g.collapsed:
+        st.caption("Infrastructure is grouped: " + md(", ".join(g.nodes[k]["caption"] for k in g.collapsed))
+                   + ". Click a group and Expand to draw its addresses.")
+    nodes = {k: n for k, n in g.nodes.items() if k not in state["hidden"]}
+    shown = dict(list(nodes.items())[:CANVAS_NODE_CAP])
+    if len(nodes) > CANVAS_NODE_CAP:
+        st.caption(f"Showing {len(shown):,} of {len(nodes):,} nodes; hide kinds or open Explore for more.")
+    if (state["expanded"] or state["nodes"]) and st.button("Group infrastructure again and drop expanded nodes",
+                                                           key=f"regroup-{cid}"):
+        state["expanded"].clear()
+        state["nodes"].clear()
+        state["edges"].clear()
+        state["note"] = ""
+        st.rerun()
+    if state["hidden"] and st.button(f"Show the {len(state['hidden'])} hidden node(s)", key=f"unhide-{cid}"):
+        state["hidden"].clear()
+        st.rerun()
     legend(sorted({n["label"] for n in shown.values()}))
-    draw(shown, g.edges, f"cluster-graph-{cid}")
+    left, right = st.columns([3, 2])
+    with left:
+        event = canvas(shown, g.edges, f"cluster-graph-{cid}")
+    if event and event.node_ids:
+        state["selected"] = event.node_ids[-1]
+        if event.action in ("expand", "remove"):
+            _cluster_action(cid, g, state, event.node_ids[-1], "expand" if event.action == "expand" else "hide")
+            st.rerun()
+    if state.get("note"):
+        left.caption(md(state["note"]))
+    selected = state.get("selected")
+    with right:
+        if selected not in shown:
+            st.caption("Click a node to see its properties, its case and what to do with it.")
+            return
+        node = shown[selected]
+        action = node_panel(graph(), selected, node, f"cluster-node-{cid}", _accounts_of(g, selected))
+    if action:
+        _cluster_action(cid, g, state, selected, action)
+        st.rerun()
+
+
+def _accounts_of(g, key: str) -> list[str]:
+    """The accounts a node of the cluster graph stands for (an account, a group) or that use it."""
+    n = g.nodes[key]
+    if n["label"] == "Account":
+        return [n["props"]["account_id"]]
+    if n["label"] == "AccountGroup":
+        return list(n["members"])
+    out: list[str] = []
+    for u, v, _ in g.edges:
+        other = u if v == key else v if u == key else None
+        if other and g.nodes[other]["label"] == "Account":
+            out.append(g.nodes[other]["props"]["account_id"])
+        elif other and g.nodes[other]["label"] == "AccountGroup":
+            out.extend(g.nodes[other]["members"])
+    return sorted(set(out))
+
+
+def _cluster_action(cid: str, g, state: dict, key: str, action: str) -> None:
+    """Expand (a group into its members; any other node into its most telling neighbours), hide or open."""
+    from graph.db import LABEL_KEYS
+    from workbench import cluster_graph
+
+    node = g.nodes.get(key)
+    if node is None:
+        return
+    if action == "hide":
+        state["hidden"].add(key)
+        return
+    if action == "open":
+        if node["label"] == "Cluster":
+            go("Cluster", open_cluster=node["props"]["cluster_id"])
+        element = cluster_graph.element_of(graph(), key)
+        if element:
+            from workbench.views.explore import open_in_explore
+
+            open_in_explore(element, node["label"], node["props"])
+        state["note"] = "Groups have no page of their own: expand them instead."
+        return
+    if key in g.collapsed:
+        state["expanded"].add(key)
+        state["note"] = f"Drew the {len(g.collapsed[key]):,} addresses of {node['caption']}."
+        return
+    if node["label"] == "AccountGroup":
+        members = node["members"]
+        for a in members[:cluster_graph.NEIGHBOUR_PAGE]:
+            state["nodes"][f"Account:{a}"] = {"label": "Account", "props": {"account_id": a}, "caption": a,
+                                              "flagged": node.get("flagged"), "users": 1}
+            state["edges"].add((f"Account:{a}", key, "IN_GROUP"))
+        state["note"] = (f"Showing {min(len(members), cluster_graph.NEIGHBOUR_PAGE):,} of {len(members):,} "
+                         "accounts of the group.")
+        return
+    element = cluster_graph.element_of(graph(), key)
+    if element is None:
+        return
+    rows, total = cluster_graph.telling_neighbours(graph(), element, [], cid)
+    added = 0
+    for r in rows:
+        label = r["label"]
+        nkey = f"{label}:{r['props'].get(LABEL_KEYS.get(label, 'id'))}"
+        if nkey not in g.nodes and nkey not in state["nodes"]:
+            added += 1
+            state["nodes"][nkey] = {"label": label, "props": r["props"], "users": 1,
+                                    "caption": cluster_graph.caption(label, r["props"])}
+        state["edges"].add((key, nkey, r["type"]) if r["outgoing"] else (nkey, key, r["type"]))
+    tied = sum(1 for r in rows if r["shared"])
+    state["note"] = (f"{node['caption']}: showing {len(rows):,} of {total:,} neighbours, most telling first "
+                     f"({tied:,} tied to this cluster, then the rarest); {added:,} new on the canvas.")
 
 
 def _export_button(cid: str) -> None:

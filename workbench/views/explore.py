@@ -9,13 +9,20 @@ from typing import Any
 
 import streamlit as st
 
-from workbench import auth, data
+from workbench import auth, cluster_graph, data
+from workbench.cluster_graph import caption
+from workbench.node_panel import node_panel
 from workbench.provenance import visit
 from workbench.session import audit, go, graph, latest_run, user
 from workbench.text import md
-from workbench.widgets import CANVAS_NODE_CAP, draw, notes_panel, requests_table
+from workbench.widgets import CANVAS_NODE_CAP, notes_panel, requests_table
 
 NEIGHBOUR_PAGE = 50
+ACCOUNT_USERS = """
+UNWIND $ids AS id
+MATCH (n) WHERE elementId(n) = id
+RETURN id AS element_id, COUNT { (n)--(:Account) } AS users
+"""
 
 
 def _export_canvas_button(canvas: dict[str, Any]) -> None:
@@ -74,19 +81,24 @@ def render() -> None:
         selected = ids[0]
     left, right = st.columns([2, 1])
     with left:
-        clicked = draw_canvas(canvas, selected)
-    if clicked in ids and clicked != st.session_state.get("last_clicked"):
-        st.session_state["last_clicked"] = clicked
-        selected = clicked  # clicking a node on the canvas selects it
+        event = draw_canvas(canvas, selected)
+    if event and event.node_ids and event.node_ids[-1] in ids:
+        selected = event.node_ids[-1]  # clicking a node on the canvas selects it
+        st.session_state["explore-pick"] = selected
+        if event.action == "expand":
+            _expand(canvas, selected, only, since, until)
+            st.rerun()
+        if event.action == "remove":
+            _hide(canvas, selected)
+            st.rerun()
     with right:
-        selected = st.selectbox("Selected node (or click one on the canvas)", ids, index=ids.index(selected),
+        if st.session_state.get("explore-pick") not in ids:
+            st.session_state["explore-pick"] = selected
+        selected = st.selectbox("Selected node (or click one on the canvas)", ids, key="explore-pick",
                                 format_func=lambda i: f"{canvas['nodes'][i]['label']} "
-                                                      f"{data.display_key(canvas['nodes'][i]['label'], canvas['nodes'][i]['props'])}")
+                                                      f"{caption(canvas['nodes'][i]['label'], canvas['nodes'][i]['props'])}")
     st.session_state["selected"] = selected
-    b1, b2, b3 = st.columns(3)
-    if b1.button("Expand selected", key="expand"):
-        _expand(canvas, selected, only, since, until)
-        st.rerun()
+    b2, b3 = st.columns(2)
     if b2.button("Collapse selected", key="collapse"):
         for nid in canvas["expanded"].pop(selected, []):
             canvas["nodes"].pop(nid, None)
@@ -104,28 +116,76 @@ def render() -> None:
             open_case_control("canvas", f"{len(on_canvas):,} accounts from the Explore canvas", accounts=on_canvas)
     node = canvas["nodes"][selected]
     with right:
-        st.markdown(f"**{md(node['label'])}**")
-        st.json({k: str(v) for k, v in node["props"].items() if k not in ("contributions", "features")},
-                expanded=True)
+        drawn = st.session_state.get("explore-drawn", {}).get(selected, node)
+        accounts = [node["props"]["account_id"]] if node["label"] == "Account" else [
+            canvas["nodes"][o]["props"]["account_id"] for u, v, _ in canvas["edges"] for o in (u, v)
+            if selected in (u, v) and o != selected and canvas["nodes"].get(o, {}).get("label") == "Account"]
+        action = node_panel(graph(), selected, {**node, **{k: drawn.get(k) for k in ("caption", "flagged",
+                                                                                      "decision", "users")}},
+                            "explore-node", accounts)
+        if action == "expand":
+            _expand(canvas, selected, only, since, until)
+            st.rerun()
+        if action == "hide":
+            _hide(canvas, selected)
+            st.rerun()
         if node["label"] == "Account":
             with st.expander("Requests of this account"):
                 requests_table([node["props"]["account_id"]])
             run = latest_run()
             rows = graph().read(data.ACCOUNT_CLUSTER, {"account_id": node["props"]["account_id"],
                                                        "run_id": run["run_id"]}) if run else []
-            if rows and st.button(f"Open cluster {md(rows[0]['cluster_id'])}", key="open-cluster"):
+            if rows and (action == "open" or st.button(f"Open cluster {md(rows[0]['cluster_id'])}",
+                                                       key="open-cluster")):
                 go("Cluster", open_cluster=rows[0]["cluster_id"])
-        if node["label"] == "Cluster" and st.button("Open this cluster", key="open-this-cluster"):
+            elif action == "open":
+                st.caption("This account is in no cluster of the latest run.")
+        elif node["label"] == "Cluster" and (action == "open" or st.button("Open this cluster",
+                                                                           key="open-this-cluster")):
             go("Cluster", open_cluster=node["props"]["cluster_id"])
+        elif action == "open":
+            st.caption(md(f"This is the page of the {node['label']}: expand it to see what it links to."))
         notes_panel(selected, f"node-{selected}")
 
 
-def draw_canvas(canvas: dict[str, Any], selected: str) -> str | None:
-    """The Explore canvas; returns the node the user clicked."""
-    st.caption(f"Showing {len(canvas['nodes']):,} nodes (cap {CANVAS_NODE_CAP}); click a node to select it.")
+def open_in_explore(element_id: str, label: str, props: dict[str, Any]) -> None:
+    """Put a node on the Explore canvas, select it and open Explore (another page's "open its page")."""
+    canvas = _canvas()
+    canvas["nodes"].setdefault(element_id, {"label": label, "props": props})
+    st.session_state["selected"] = element_id
+    st.session_state["explore-pick"] = element_id
+    go("Explore")
+
+
+def _hide(canvas: dict[str, Any], nid: str) -> None:
+    canvas["nodes"].pop(nid, None)
+    canvas["edges"] = {e for e in canvas["edges"] if e[0] in canvas["nodes"] and e[1] in canvas["nodes"]}
+    canvas["expanded"].pop(nid, None)
+
+
+def draw_canvas(canvas: dict[str, Any], selected: str):
+    """The Explore canvas, accounts of flagged clusters and decided accounts marked, with its legend;
+    returns what the user did on it (a CanvasEvent) or None."""
+    from workbench.canvas import canvas as draw
+    from workbench.canvas import legend
+
+    st.caption(f"Showing {len(canvas['nodes']):,} nodes (cap {CANVAS_NODE_CAP}); click a node to select it, "
+               "double-click to expand it.")
     if st.session_state.get("canvas_note"):
         st.info(md(st.session_state["canvas_note"]))
-    return draw(canvas["nodes"], canvas["edges"], "explore-canvas", selected)
+    run = latest_run()
+    accounts = {nid: n["props"]["account_id"] for nid, n in canvas["nodes"].items() if n["label"] == "Account"}
+    flags = cluster_graph.account_flags(graph(), list(accounts.values()), run["run_id"] if run else None)
+    users = {r["element_id"]: r["users"] for r in graph().read(ACCOUNT_USERS, {"ids": list(canvas["nodes"])})}
+    drawn = {}
+    for nid, n in canvas["nodes"].items():
+        f = flags.get(accounts.get(nid, ""), {})
+        drawn[nid] = {**n, "caption": caption(n["label"], n["props"]), "flagged": bool(f.get("flagged")),
+                      "decision": n["props"].get("decision") or f.get("decision"),
+                      "users": 1 if n["label"] == "Account" else max(users.get(nid, 0), 1)}
+    st.session_state["explore-drawn"] = drawn
+    legend(sorted({n["label"] for n in drawn.values()}))
+    return draw(drawn, canvas["edges"], "explore-canvas")
 
 
 def _expand(canvas: dict[str, Any], nid: str, only: list[str], since: str | None, until: str | None) -> None:
@@ -134,7 +194,8 @@ def _expand(canvas: dict[str, Any], nid: str, only: list[str], since: str | None
         st.session_state["canvas_note"] = (f"The canvas holds {len(canvas['nodes'])} nodes, its cap; "
                                            "collapse something first.")
         return
-    rows, total = data.neighbours(graph(), nid, only, since, until, min(room, NEIGHBOUR_PAGE))
+    rows, total = cluster_graph.telling_neighbours(graph(), nid, [k for k in canvas["nodes"] if k != nid], None,
+                                                   only, since, until, min(room, NEIGHBOUR_PAGE))
     added = []
     for r in rows:
         if r["element_id"] not in canvas["nodes"]:
@@ -143,6 +204,8 @@ def _expand(canvas: dict[str, Any], nid: str, only: list[str], since: str | None
         edge = (nid, r["element_id"], r["type"]) if r["outgoing"] else (r["element_id"], nid, r["type"])
         canvas["edges"].add(edge)
     canvas["expanded"].setdefault(nid, []).extend(added)
+    tied = sum(1 for r in rows if r["shared"])
     st.session_state["canvas_note"] = (
-        f"Showing {len(rows):,} of {total:,} neighbours of the node; expand again for more "
-        "(or narrow the types and time window)." if total > len(rows) else "")
+        f"Showing {len(rows):,} of {total:,} neighbours, most telling first ({tied:,} tied to the canvas, "
+        "then the rarest)" + ("; expand again for more (or narrow the types and time window)."
+                              if total > len(rows) else "."))

@@ -5,11 +5,12 @@ import streamlit as st
 
 from workbench import data
 from workbench.provenance import visit
-from workbench.session import graph, latest_run, traced
+from workbench.session import graph, latest_run, read, short_cluster_id, traced
 from workbench.text import md
-from workbench.widgets import attribution_tables, draw, pick_cluster
+from workbench.widgets import attribution_tables, pick_cluster
 
-TRACE_GRAPH_HEIGHT_PX = 420
+TRACE_GRAPH_HEIGHT_PX = 520
+CHAINS_DRAWN = 24
 
 
 def render() -> None:
@@ -32,15 +33,41 @@ def render() -> None:
     visit("Trace", open_cluster=cid)
     result = traced(cid)
     attribution_tables(result)
-    nodes = {f"Cluster:{cid}": {"label": "Cluster", "props": {"cluster_id": cid}}}
-    edges = set()
-    for c in result.organisations[:5] + result.people[:5]:
-        key = f"{'Organisation' if c.target_kind == 'organisation' else 'Person'}:{c.target_id}"
-        nodes[key] = {"label": "Organisation" if c.target_kind == "organisation" else "Person",
-                      "props": {"name": c.name, "confidence": c.confidence}}
-        for p in c.paths:
-            pk = f"Evidence:{c.target_id}:{p.kind}"
-            nodes[pk] = {"label": "Evidence", "props": {"name": p.kind, "accounts": p.accounts}}
-            edges.add((f"Cluster:{cid}", pk, p.kind))
-            edges.add((pk, key, f"{p.strength:.2f}"))
-    draw(nodes, edges, f"trace-graph-{cid}", height=TRACE_GRAPH_HEIGHT_PX)
+    trace_canvas(cid, result)
+
+
+def trace_canvas(cid: str, result) -> None:
+    """The actual chains from the cluster to each ranked candidate, strongest first, drawn left to right
+    (cluster -> items -> staff member -> organisation) and listed in words."""
+    from tracing.chains import chains
+    from workbench.canvas import canvas, legend
+
+    cluster = read(data.CLUSTER, cluster_id=cid)[0]["cluster"]
+    found = chains(result, f"Cluster {short_cluster_id(cid)}: {cluster['size']:,} accounts")
+    if not found:
+        st.caption("No evidence path to draw.")
+        return
+    st.subheader("Evidence paths, strongest first")
+    nodes: dict = {}
+    edges: set = set()
+    captions: dict = {}
+    widths: dict = {}
+    for ch in found[:CHAINS_DRAWN]:
+        for i, step in enumerate(ch.steps):
+            nodes.setdefault(step.key, {"label": step.label, "props": {}, "caption": step.caption,
+                                        "users": cluster["size"] if i == 0 else ch.accounts,
+                                        "flagged": bool(cluster.get("flagged")) and i == 0})
+        for (a, b), rel in zip(zip(ch.steps, ch.steps[1:]), ch.relations):
+            pair = (a.key, b.key)
+            edges.add((a.key, b.key, rel))
+            last = b is ch.steps[-1]
+            text = f"{rel} ({ch.evidence.replace('_', ' ')}, {ch.strength:.2f})" if last else rel
+            if pair not in captions or widths[pair] < 1 + 5 * ch.strength:
+                captions[pair], widths[pair] = text, round(1 + 5 * ch.strength, 2)
+    legend(sorted({n["label"] for n in nodes.values()}))
+    canvas(nodes, edges, f"trace-graph-{cid}", layout="hierarchy", height=TRACE_GRAPH_HEIGHT_PX,
+           edge_captions=captions, edge_widths=widths, actions=False)
+    if len(found) > CHAINS_DRAWN:
+        st.caption(f"Drawing the {CHAINS_DRAWN} strongest of {len(found):,} chains; all are listed below.")
+    for ch in found:
+        st.markdown(f"- **{md(ch.target.name)}** ({ch.target.target_kind}, rank {ch.target.rank}): {md(ch.text())}")
