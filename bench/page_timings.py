@@ -23,7 +23,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 READY = {
     "Overview": "text=Click a row to open its campaign or cluster",
     "Campaign": "text=Attribution across the campaign",
-    "Cluster": ".ringtrace-canvas canvas",
+    "Cluster": 'iframe[title*="st_link_analysis"]',
     "Explore": "text=Search and add a node to start the canvas",
     "Trace": "text=Top-ranked organisation",
     "Queries": "text=Ad-hoc read-only Cypher",

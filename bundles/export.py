@@ -11,7 +11,7 @@ import io
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,11 @@ class BundleData:
     timeline: pd.DataFrame
     releases: list[dict[str, Any]]
     people_names: list[str]
+    # captions of the graph's organisations and people ("Label:id" -> {name, kind}), decided accounts, and the
+    # attribution's evidence chains in words (strongest first)
+    names: dict[str, dict[str, Any]] = field(default_factory=dict)
+    decisions: dict[str, str] = field(default_factory=dict)
+    paths: list[str] = field(default_factory=list)
 
 
 def _plain(v: Any) -> Any:
@@ -110,10 +115,20 @@ def gather(graph: Graph, cluster_id: str) -> BundleData:
     members = [r["account_id"] for r in results["cluster_members"].rows]
     timeline = logstore.activity(members, "hour") if members else pd.DataFrame()
     people = graph.read("MATCH (p:Person) RETURN p.name AS name")
+    from tracing.attribution import trace_cluster
+    from tracing.chains import chains
+    from workbench import cluster_graph
+
+    cluster = info[0]["cluster"]
+    found = chains(trace_cluster(graph, cluster_id), f"Cluster {cluster_id}: {cluster.get('size')} accounts")
     return BundleData(cluster=_plain(info[0]["cluster"]), run_id=info[0]["run_id"],
                       parameters=json.loads(info[0]["parameters"] or "{}"), queries=results, query_params=used,
                       timeline=timeline, releases=[_plain(r) for r in graph.read(RELEASES)],
-                      people_names=[p["name"] for p in people if p["name"]])
+                      people_names=[p["name"] for p in people if p["name"]],
+                      names=cluster_graph.names_for(graph, results["bundle_evidence_graph"].rows),
+                      decisions=cluster_graph.decisions_of(graph, cluster_id),
+                      paths=[f"{c.target.name} ({c.target.target_kind}, rank {c.target.rank}): {c.text()}"
+                             for c in found])
 
 
 def _redacted_rows(rows: list[dict[str, Any]], red: Redactor) -> list[dict[str, Any]]:
@@ -140,14 +155,16 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
     return buf.getvalue().encode()
 
 
-def graph_files(g: nx.MultiDiGraph, title: str | None) -> dict[str, bytes]:
-    """graph.html (pyvis, offline), graph.graphml, nodes.csv and edges.csv of one evidence graph."""
+def graph_files(g: nx.MultiDiGraph, title: str | None, names: dict[str, dict[str, Any]] | None = None,
+                flagged: bool = False, decisions: dict[str, str] | None = None) -> dict[str, bytes]:
+    """graph.html (pyvis, offline; grouped, captioned, with a legend), graph.graphml, nodes.csv and edges.csv
+    of one evidence graph."""
     nodes = [{"id": n, "label": d["label"], "key": d["key"]} for n, d in g.nodes(data=True)]
     edges = [{"source": u, "target": v, "type": d["type"]} for u, v, d in g.edges(data=True)]
     graphml = io.BytesIO()
     nx.write_graphml(g, graphml)
     return {
-        "graph.html": render.graph_html(g, {"cluster_id": title}).encode(),
+        "graph.html": render.graph_html(g, {"cluster_id": title}, names, flagged, decisions).encode(),
         "graph.graphml": graphml.getvalue(),
         "nodes.csv": _csv(nodes, ["id", "label", "key"]),
         "edges.csv": _csv(edges, ["source", "target", "type"]),
@@ -162,10 +179,12 @@ def render_files(data: BundleData, redact: bool) -> dict[str, bytes]:
     q = {name: _redacted_rows(res.rows, red) for name, res in data.queries.items()}
     cluster = {k: red.value(k, v) for k, v in data.cluster.items()}
     g = evidence_graph(q["bundle_evidence_graph"])
+    names = {k: {**v, "name": red.name(v.get("name")) if k.startswith("Person:") else v.get("name")}
+             for k, v in data.names.items()}
     files: dict[str, bytes] = {
-        **graph_files(g, cluster.get("cluster_id")),
+        **graph_files(g, cluster.get("cluster_id"), names, bool(cluster.get("flagged")), data.decisions),
         "report.html": render.report_html(cluster, q, data.timeline, data.releases, data.run_id,
-                                          data.parameters, redact).encode(),
+                                          data.parameters, redact, [red.text(p) for p in data.paths]).encode(),
         "stix.json": json.dumps(stix.bundle(cluster, q), indent=1, sort_keys=True).encode(),
     }
     from queries import library

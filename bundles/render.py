@@ -18,7 +18,13 @@ NODE_STYLE = {  # label -> (colour, shape)
     "Person": ("#ff9da7", "ellipse"), "EmailDomain": ("#9c755f", "dot"), "APIKey": ("#edc948", "hexagon"),
     "Proxy": ("#bab0ac", "triangleDown"), "PromptTemplate": ("#d37295", "dot"), "Model": ("#8cd17d", "box"),
     "Identifier": ("#86bcb6", "square"), "AccountGroup": ("#4e79a7", "hexagon"), "Evidence": ("#79706e", "dot"),
+    "InfrastructureGroup": ("#bab0ac", "dot"),
 }
+KIND_NAMES = {"AccountGroup": "Account group", "InfrastructureGroup": "Infrastructure (grouped)",
+              "IPAddress": "IP address", "PaymentCard": "Payment card", "APIKey": "API key",
+              "EmailDomain": "Email domain", "PromptTemplate": "Prompt template"}
+MARKERS = (("#d62728", 3, "in a flagged cluster"), ("#000000", 6, "confirmed by a case"),
+           ("#2ca02c", 4, "cleared as a false positive"))
 STABILISATION_ITERATIONS = 200
 FREEZE_AFTER_MS = 4000
 # Once the layout has settled, physics stops: the drawing holds still (and costs no CPU) for reading.
@@ -81,7 +87,8 @@ def timeline_svg(timeline: pd.DataFrame, releases: list[dict[str, Any]]) -> str:
 
 
 def report_html(cluster: dict[str, Any], q: dict[str, list[dict[str, Any]]], timeline: pd.DataFrame,
-                releases: list[dict[str, Any]], run_id: str, parameters: dict[str, Any], redacted: bool) -> str:
+                releases: list[dict[str, Any]], run_id: str, parameters: dict[str, Any], redacted: bool,
+                paths: list[str] | None = None) -> str:
     contributions = json.loads(cluster.get("contributions") or "[]")
     contrib_rows = [{"feature": c["feature"], "points": c["points"], "reason": c["reason"]}
                     for c in sorted(contributions, key=lambda c: -abs(c["points"]))]
@@ -98,6 +105,9 @@ def report_html(cluster: dict[str, Any], q: dict[str, list[dict[str, Any]]], tim
         "<h2>Score breakdown</h2>", _table(contrib_rows, ["feature", "points", "reason"]),
         "<h2>Attribution</h2>",
         _table(q.get("cluster_attribution", []), ["target_kind", "rank", "target_id", "name", "confidence", "evidence"]),
+        "<h2>Evidence paths, strongest first</h2>",
+        ("<ol class='paths'>" + "".join(f"<li>{_e(p)}</li>" for p in paths) + "</ol>") if paths
+        else "<p>No evidence path from this cluster to an organisation or a person.</p>",
         "<h2>Infrastructure used</h2>",
         _table(q.get("cluster_infrastructure", []), ["service", "accounts", "exit_nodes", "events", "proxy_types"]),
         "<h2>Activity timeline</h2>", timeline_svg(timeline, releases),
@@ -111,32 +121,64 @@ def report_html(cluster: dict[str, Any], q: dict[str, list[dict[str, Any]]], tim
     return "\n".join(parts)
 
 
-def graph_html(g: nx.MultiDiGraph, cluster: dict[str, Any]) -> str:
-    """The evidence graph drawn by pyvis, with vis-network inlined (works offline)."""
+def graph_html(g: nx.MultiDiGraph, cluster: dict[str, Any], names: dict[str, dict[str, Any]] | None = None,
+               flagged: bool = False, decisions: dict[str, str] | None = None) -> str:
+    """The evidence graph drawn by pyvis as the workbench draws it (workbench/cluster_graph.py): accounts
+    grouped, infrastructure collapsed per service, every node captioned by name or short id and sized by the
+    accounts using it, flagged and decided accounts marked, with a legend; vis-network inlined (offline)."""
     from pyvis.network import Network
 
+    from workbench.cluster_graph import build, node_size
+
+    rows = [{"source_label": g.nodes[u]["label"], "source": g.nodes[u]["key"], "type": d["type"],
+             "target_label": g.nodes[v]["label"], "target": g.nodes[v]["key"]} for u, v, d in g.edges(data=True)]
+    drawn_graph = build(rows, names=names, flagged=flagged, decisions=decisions)
+    nodes = drawn_graph.nodes
+    if len(nodes) > MAX_DRAWN_NODES:  # keep the cluster, attribution targets and the most used items
+        keep = {k for k, n in nodes.items() if n["label"] in ("Cluster", "Organisation", "Person")}
+        keep |= set(sorted(nodes, key=lambda k: -nodes[k].get("users", 0))[: MAX_DRAWN_NODES - len(keep)])
+        nodes = {k: n for k, n in nodes.items() if k in keep}
     # pyvis prints its `heading` twice; the page gets one title of ours instead.
     net = Network(height="800px", width="100%", directed=True, cdn_resources="in_line")
     net.set_options(json.dumps({"layout": {"improvedLayout": False},
-                                "physics": {"stabilization": {"iterations": STABILISATION_ITERATIONS}}}))
-    nodes = list(g.nodes(data=True))
-    if len(nodes) > MAX_DRAWN_NODES:  # keep the cluster, attribution targets and the busiest items
-        degree = dict(g.degree())
-        keep = {n for n, d in nodes if d["label"] in ("Cluster", "Organisation", "Person")}
-        keep |= set(sorted((n for n, _ in nodes), key=lambda n: -degree[n])[: MAX_DRAWN_NODES - len(keep)])
-        nodes = [(n, d) for n, d in nodes if n in keep]
-    drawn = {n for n, _ in nodes}
-    for n, d in nodes:
-        colour, shape = NODE_STYLE.get(d["label"], ("#999", "dot"))
+                                "physics": {"barnesHut": {"gravitationalConstant": -6000, "springLength": 140},
+                                            "stabilization": {"iterations": STABILISATION_ITERATIONS}}}))
+    for k, n in nodes.items():
+        colour, shape = NODE_STYLE.get(n["label"], ("#999", "dot"))
+        border, width = "#555555", 1
+        for mark_colour, mark_width, _ in MARKERS:
+            if (mark_width == 3 and n.get("flagged")) or (mark_width == 6 and n.get("decision") == "confirmed") \
+                    or (mark_width == 4 and n.get("decision") == "false_positive"):
+                border, width = mark_colour, mark_width
         # data values are escaped: a crafted name must not become markup or script in the page
-        net.add_node(n, label=_e(d["key"]), title=_e(f"{d['label']}: {d['key']}"), color=colour, shape=shape,
-                     size=30 if d["label"] == "Cluster" else 12)
-    for u, v, d in g.edges(data=True):
-        if u in drawn and v in drawn:
-            net.add_edge(u, v, title=_e(d["type"]))
+        net.add_node(k, label=_e(n["caption"]), shape=shape, size=node_size(n.get("users", 1)) // 2,
+                     title=_e(f"{KIND_NAMES.get(n['label'], n['label'])}: {n['caption']} "
+                              f"({n.get('users', 0)} account(s))"),
+                     color={"background": colour, "border": border}, borderWidth=width)
+    for u, v, t in sorted(drawn_graph.edges):
+        if u in nodes and v in nodes:
+            net.add_edge(u, v, title=_e(t), color="#a0a0a0")
     page = net.generate_html(notebook=False)
     title = f"Cluster {cluster.get('cluster_id')}" if cluster.get("cluster_id") else "Evidence graph"
     page = re.sub(r"<h1>\s*</h1>", "", page)  # pyvis's empty heading slots
-    page = page.replace("<body>", f"<body>\n<h1 style=\"font-family:sans-serif\">{_e(title)}</h1>", 1)
+    grouped = [n["caption"] for n in nodes.values() if n["label"] in ("AccountGroup", "InfrastructureGroup")]
+    head = (f'<h1 style="font-family:sans-serif">{_e(title)}</h1>\n'
+            + legend_html(sorted({n["label"] for n in nodes.values()}), grouped))
+    page = page.replace("<body>", f"<body>\n{head}", 1)
     page = page.replace("</body>", FREEZE_AFTER_LAYOUT + "\n</body>", 1)
     return _REMOTE_TAG.sub("", page)
+
+
+def legend_html(kinds: list[str], grouped: list[str]) -> str:
+    """The legend of graph.html: colour per kind, the account markers, what was grouped (escaped)."""
+    parts = [f'<span style="white-space:nowrap;margin-right:1em"><span style="display:inline-block;width:.8em;'
+             f'height:.8em;background:{NODE_STYLE.get(k, ("#999", "dot"))[0]};margin-right:.3em"></span>'
+             f"{_e(KIND_NAMES.get(k, k))}</span>" for k in kinds]
+    parts += [f'<span style="white-space:nowrap;margin-right:1em"><span style="display:inline-block;width:.7em;'
+              f'height:.7em;border:3px solid {c};border-radius:50%;margin-right:.3em"></span>{_e(text)}</span>'
+              for c, _, text in MARKERS]
+    parts.append("<span>size: accounts using it</span>")
+    shown = "; ".join(grouped[:12]) + (f"; and {len(grouped) - 12} more" if len(grouped) > 12 else "")
+    note = f"<p>Grouped: {_e(shown)}. The nodes.csv and graph.graphml files list every node.</p>" if grouped else ""
+    return ('<div class="ringtrace-legend" style="font-family:sans-serif;font-size:.9em;margin:.5em 0">'
+            f"<b>Legend:</b> {''.join(parts)}{note}</div>")

@@ -101,3 +101,36 @@ def choose(page, label: str, option: str) -> None:
     """Pick `option` in the Streamlit selectbox labelled `label`."""
     page.get_by_label(label, exact=True).click()
     page.get_by_role("option", name=option, exact=True).click()
+
+
+CANVAS_FRAME = 'iframe[title*="st_link_analysis"]'
+
+
+def canvas_frame(page, index: int = 0):
+    """The `index`-th canvas (st-link-analysis iframe) once Cytoscape has drawn nodes in it: (element, frame)."""
+    el = page.locator(CANVAS_FRAME).nth(index)
+    el.wait_for()
+    el.scroll_into_view_if_needed()
+    frame = el.element_handle().content_frame()
+    frame.wait_for_function("() => { const c = document.getElementById('cy'); "
+                            "return c && c._cyreg && c._cyreg.cy && c._cyreg.cy.nodes().length > 0; }")
+    return el, frame
+
+
+def canvas_nodes(frame) -> list[dict]:
+    """Every node drawn on a canvas: its data (id, label = kind, name = caption, markers)."""
+    return frame.evaluate("() => document.getElementById('cy')._cyreg.cy.nodes().map(n => n.data())")
+
+
+def click_canvas_node(page, el, frame, node_id: str) -> None:
+    """Click a canvas node where it is drawn on screen (fitted into view first)."""
+    el.scroll_into_view_if_needed()
+    spot = frame.evaluate("""(id) => {
+        const cy = document.getElementById('cy')._cyreg.cy;
+        cy.fit(undefined, 30);
+        const r = document.getElementById('cy').getBoundingClientRect();
+        const p = cy.getElementById(id).renderedPosition();
+        return {x: r.left + p.x, y: r.top + p.y};
+    }""", node_id)
+    box = el.bounding_box()
+    page.mouse.click(box["x"] + spot["x"], box["y"] + spot["y"])

@@ -16,11 +16,16 @@ from browser_helpers import (
     CLICK_WAIT_MS,
     SCREENSHOT_DIR,
     STEP_TIMEOUT_MS,
+    canvas_frame,
+    canvas_nodes,
+    click_canvas_node,
     free_port,
     open_overview,
     running_workbench,
     wait_healthy,
 )
+
+from workbench.canvas import KIND_NAMES
 
 GRID_ROW_PX = 35  # Streamlit's dataframe: header and rows are 35 px high
 
@@ -67,12 +72,8 @@ def test_investigator_flow_in_a_real_browser(workbench, tmp_path):
         legend = page.locator(".ringtrace-legend").first
         legend.wait_for()
         assert "Account" in legend.inner_text()
-        page.locator(".ringtrace-canvas canvas").first.wait_for()
-        page.wait_for_timeout(1000)
-        labels = page.evaluate("""() => {
-            const net = document.querySelector('.ringtrace-canvas').ringtraceNetwork;
-            return Object.values(net.body.nodes).filter(n => n.options.label).map(n => n.options.label);
-        }""")
+        el, frame = canvas_frame(page)
+        labels = [n["name"] for n in canvas_nodes(frame)]
         kinds = {"Account", "IPAddress", "PaymentCard", "Device", "Cluster", "Organisation", "Person"}
         assert labels and not any(label in kinds for label in labels), labels[:10]
         assert any(label.startswith(("acc-", "card-fp-", "dev-")) or "accounts" in label for label in labels)
@@ -83,36 +84,17 @@ def test_investigator_flow_in_a_real_browser(workbench, tmp_path):
         search.fill(account[:-1])
         search.press("Enter")
         page.get_by_role("button", name=f"Add Account {account}").click()
-        page.get_by_role("button", name="Expand selected").click()
-        page.locator(".ringtrace-canvas canvas").first.wait_for()
+        page.get_by_role("button", name="Expand", exact=True).click()
+        page.get_by_text("most telling first", exact=False).first.wait_for()
+        el, frame = canvas_frame(page)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(SCREENSHOT_DIR / "workbench-explore.png"))
-        # clicking another node on the canvas makes it the selected node
-        page.evaluate("""() => {
-            const box = document.querySelector('.ringtrace-canvas');
-            box.scrollIntoView({block: 'center'});
-            box.ringtraceNetwork.stopSimulation();
-            box.ringtraceNetwork.fit();
-        }""")
+        # clicking another node on the canvas makes it the selected node: its kind heads the panel
+        other = next(n for n in canvas_nodes(frame) if n["label"] != "Account")  # the account is selected
+        kind = KIND_NAMES.get(other["label"], other["label"])
         for attempt in range(CLICK_ATTEMPTS):  # the page may still move while it settles: aim again
-            page.wait_for_timeout(500)
-            target = page.evaluate("""() => {
-                const box = document.querySelector('.ringtrace-canvas');
-                const net = box.ringtraceNetwork;
-                const chosen = net.getSelectedNodes()[0];
-                const r = box.querySelector('canvas').getBoundingClientRect();
-                const positions = net.getPositions();
-                const other = Object.keys(positions).find(id => {
-                    if (id === chosen || net.body.nodes[id].options.title.startsWith('Account')) return false;
-                    const p = net.canvasToDOM(positions[id]);
-                    return p.x > 20 && p.y > 20 && p.x < r.width - 20 && p.y < r.height - 20;
-                });
-                const p = net.canvasToDOM(positions[other]);
-                return {x: r.left + p.x, y: r.top + p.y, kind: net.body.nodes[other].options.title.split('\\n')[0]};
-            }""")
-            page.mouse.click(target["x"], target["y"])
-            # the selected node's kind heads its panel (a <strong>; the word in the Cypher panel does not count)
-            heading = page.locator("strong").filter(has_text=re.compile(rf"^{target['kind']}$")).first
+            click_canvas_node(page, el, frame, other["id"])
+            heading = page.locator("strong").filter(has_text=re.compile(rf"^{kind}$")).first
             try:
                 heading.wait_for(timeout=CLICK_WAIT_MS)
                 break

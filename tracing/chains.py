@@ -98,12 +98,12 @@ def chains(result: Attribution, cluster_caption: str, candidates: int = CANDIDAT
                 item_lists, did, leads = _path_steps(best)
                 for items in item_lists:
                     steps = [root, *items, _target_step(person), target]
-                    rels = ([f"{best.accounts} {did}"] + ([leads] if items else []) + ["works for"])
+                    rels = ([f"{best.accounts} account(s) {did}"] + ([leads] if items else []) + ["works for"])
                     out.append(Chain(c, path.kind, path.strength, path.accounts, steps, rels))
                 continue
             item_lists, did, leads = _path_steps(path)
             for items in item_lists:
                 steps = [root, *items, target]
-                rels = [f"{path.accounts} {did}"] + ([leads] if items else [])
+                rels = [f"{path.accounts} account(s) {did}"] + ([leads] if items else [])
                 out.append(Chain(c, path.kind, path.strength, path.accounts, steps, rels))
     return sorted(out, key=lambda ch: (-ch.strength, -ch.target.confidence, ch.target.target_id, ch.evidence))

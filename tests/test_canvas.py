@@ -1,0 +1,147 @@
+"""The investigation canvas: infrastructure grouped per service, captions, sizes and marks, typed properties in
+the side panel, neutralised data for the component, telling neighbours first, and the chains Trace draws."""
+from __future__ import annotations
+
+import datetime as dt
+
+from tracing.attribution import Attribution, Candidate, EvidencePath
+from workbench import cluster_graph
+
+PROXY = "Organisation:proxy-hydra"
+LAB = "Organisation:org-lab"
+PERSON = "Person:person-9"
+
+
+def _rows(accounts: int = 6, exits: int = 60) -> list[dict]:
+    """A cluster whose accounts share one card billed to a lab and reach `exits` proxy exit addresses."""
+    rows = []
+    for i in range(accounts):
+        a = f"acc-{i:03d}"
+        rows.append({"source_label": "Account", "source": a, "type": "MEMBER_OF", "target_label": "Cluster",
+                     "target": "c1"})
+        rows.append({"source_label": "Account", "source": a, "type": "PAID_WITH", "target_label": "PaymentCard",
+                     "target": "card-fp-1"})
+        rows.append({"source_label": "Account", "source": a, "type": "USED_DEVICE", "target_label": "Device",
+                     "target": "dev-staff"})
+    for j in range(exits):  # each exit address is used by two of the accounts
+        for a in {j % accounts, (j + 1) % accounts}:
+            rows.append({"source_label": "Account", "source": f"acc-{a:03d}", "type": "LOGGED_IN_FROM",
+                         "target_label": "IPAddress", "target": f"100.64.0.{j}"})
+        rows.append({"source_label": "IPAddress", "source": f"100.64.0.{j}", "type": "EXIT_NODE_OF",
+                     "target_label": "Organisation", "target": "proxy-hydra"})
+    rows.append({"source_label": "PaymentCard", "source": "card-fp-1", "type": "BILLED_TO",
+                 "target_label": "Organisation", "target": "org-lab"})
+    rows.append({"source_label": "Person", "source": "person-9", "type": "USES_DEVICE", "target_label": "Device",
+                 "target": "dev-staff"})
+    return rows
+
+
+NAMES = {PROXY: {"name": "HydraNet Proxies", "kind": "proxy_service"},
+         LAB: {"name": "Quillon Systems", "kind": "ai_lab"}, PERSON: {"name": "Bex Glenrock", "kind": "staff"}}
+
+
+def test_proxy_exit_addresses_collapse_into_one_captioned_node_per_service():
+    g = cluster_graph.build(_rows(), names=NAMES)
+    groups = [n for n in g.nodes.values() if n["label"] == cluster_graph.INFRA_GROUP]
+    assert [n["caption"] for n in groups] == ["HydraNet Proxies: 60 exit addresses"]
+    assert not any(n["label"] == "IPAddress" for n in g.nodes.values())
+    assert groups[0]["users"] == 6, "the group is used by the cluster's 6 accounts (each counted once)"
+    assert g.nodes[LAB]["caption"] == "Quillon Systems" and g.nodes[PERSON]["caption"] == "Bex Glenrock"
+
+
+def test_expanding_the_group_draws_its_addresses_again():
+    first = cluster_graph.build(_rows(), names=NAMES)
+    (key,) = first.collapsed
+    g = cluster_graph.build(_rows(), names=NAMES, expanded={key})
+    assert sum(1 for n in g.nodes.values() if n["label"] == "IPAddress") == 60
+    assert key not in g.nodes
+
+
+def test_every_node_is_captioned_sized_and_accounts_marked():
+    from workbench.canvas import elements
+
+    g = cluster_graph.build(_rows(), names=NAMES, flagged=True, decisions={"acc-001": "confirmed"})
+    els = elements(g.nodes, g.edges)
+    assert all(n["data"]["name"] for n in els["nodes"])
+    by_id = {n["data"]["id"]: n["data"] for n in els["nodes"]}
+    assert by_id["Account:acc-001"]["decision"] == "confirmed" and by_id["Account:acc-001"]["flagged"] is True
+    assert by_id["PaymentCard:card-fp-1"]["size"] > by_id["Account:acc-000"]["size"], "6 accounts outweigh 1"
+    long_id = cluster_graph.caption("PaymentCard", {"card_fingerprint": "f" * 64})
+    assert len(long_id) <= cluster_graph.SHORT_ID_CHARS and long_id.endswith("…")
+
+
+def test_large_cluster_groups_accounts_and_infrastructure():
+    g = cluster_graph.build(_rows(accounts=60, exits=120), names=NAMES)
+    assert g.grouped and len(g.nodes) < 10, sorted(g.nodes)
+    assert "HydraNet Proxies: 120 exit addresses" in {n["caption"] for n in g.nodes.values()}
+
+
+def test_crafted_names_reach_the_component_as_text_only():
+    """st-link-analysis writes node data into its info panel as HTML: no angle bracket or ampersand gets there."""
+    from workbench.canvas import elements
+
+    crafted = '<img src=x onerror="alert(1)">&amp;'
+    g = cluster_graph.build(_rows(), names={**NAMES, LAB: {"name": crafted, "kind": "ai_lab"}})
+    els = elements(g.nodes, g.edges)
+    blob = repr(els)
+    assert "<img" not in blob and "&amp;" not in blob
+    assert any("img src=x" in n["data"]["name"] for n in els["nodes"]), "the name is still readable"
+
+
+def test_properties_are_typed_values_not_python_reprs():
+    from neo4j.time import DateTime
+
+    from workbench.node_panel import format_value, properties_table
+
+    assert format_value(False) == "no" and format_value(True) == "yes"
+    assert format_value(["people.csv", "logins.parquet"]) == "people.csv, logins.parquet"
+    assert format_value(DateTime(2026, 9, 1, 12, 30, 5, 123456789, tzinfo=dt.timezone.utc)) == \
+        "2026-09-01 12:30:05 UTC"
+    assert format_value(1234567) == "1,234,567"
+    table = properties_table({"verified": False, "sources": ["a", "b"], "contributions": "[...]"})
+    assert list(table["value"]) == ["no", "a, b"]
+
+
+def test_telling_neighbours_come_first_tied_then_rare(graph):
+    """A device's neighbours: the account also tied to the canvas first, then the rare one before the common."""
+    graph.write("""
+    CREATE (d:Device {device_id: 'dev-x'}), (c:Card {id: 'canvas'})
+    CREATE (tied:Account {account_id: 'a-tied'}), (rare:Account {account_id: 'a-rare'}),
+           (common:Account {account_id: 'a-common'})
+    CREATE (tied)-[:USED_DEVICE]->(d), (rare)-[:USED_DEVICE]->(d), (common)-[:USED_DEVICE]->(d)
+    CREATE (tied)-[:PAID_WITH]->(c)
+    WITH common UNWIND range(1, 30) AS i CREATE (common)-[:LOGGED_IN_FROM]->(:IPAddress {ip: '10.9.9.' + i})
+    WITH common LIMIT 1 CREATE (common)-[:LOGGED_IN_FROM]->(:IPAddress {ip: '10.9.8.1'})
+    """)
+    dev = graph.read("MATCH (d:Device {device_id: 'dev-x'}) RETURN elementId(d) AS e")[0]["e"]
+    card = graph.read("MATCH (c:Card {id: 'canvas'}) RETURN elementId(c) AS e")[0]["e"]
+    rows, total = cluster_graph.telling_neighbours(graph, dev, [card], None, limit=2)
+    assert [r["props"]["account_id"] for r in rows] == ["a-tied", "a-rare"]
+    assert total == 3 and rows[0]["shared"] >= 1 and rows[1]["shared"] == 0
+
+
+def _attribution() -> Attribution:
+    person = Candidate("person", "person-9", "Bex Glenrock", [
+        EvidencePath("person_device", 46, ["dev-staff-004"], 62, 0.70),
+        EvidencePath("card_in_person_name", 24, ["card-fp-1"], 24, 0.44)], 0.83, 1)
+    org = Candidate("organisation", "org-lab", "Quillon Systems", [
+        EvidencePath("card_billed_to_org", 15, ["card-fp-2"], 15, 0.70),
+        EvidencePath("via_staff_member", 46, ["Bex Glenrock (person-9)"], 2, 0.66),
+        EvidencePath("api_key_from_network", 3, ["198.18.20.77"], 3, 0.48)], 0.95, 1)
+    return Attribution("c1", True, [org], [person], [])
+
+
+def test_trace_chains_run_through_the_real_items_strongest_first():
+    from tracing.chains import chains
+
+    found = chains(_attribution(), "Cluster c0001: 84 accounts")
+    strengths = [c.strength for c in found]
+    assert strengths == sorted(strengths, reverse=True)
+    staff = next(c for c in found if c.evidence == "via_staff_member")
+    assert [s.label for s in staff.steps] == ["Cluster", "Device", "Person", "Organisation"]
+    assert [s.caption for s in staff.steps[1:]] == ["dev-staff-004", "Bex Glenrock", "Quillon Systems"]
+    assert staff.relations[-1] == "works for"
+    card = next(c for c in found if c.evidence == "card_billed_to_org")
+    assert card.text().startswith("Cluster c0001: 84 accounts → 15 account(s) paid with → card-fp-2 → billed to → "
+                                  "Quillon Systems")
+    assert "strength 0.70" in card.text()
