@@ -34,6 +34,7 @@ def workbench(sample_detected):
 
 def _shot(page, el, name: str) -> Path:
     el.scroll_into_view_if_needed()
+    page.mouse.move(1, 1)  # no tooltip over the picture
     page.wait_for_timeout(500)
     box = el.bounding_box()
     path = SCREENSHOT_DIR / name
@@ -57,8 +58,8 @@ def test_canvases_caption_group_and_open_a_panel_with_expand(workbench):
         el, frame = canvas_frame(page)
         nodes = canvas_nodes(frame)
         assert nodes and all(n.get("name") for n in nodes), "every node is captioned"
-        kinds = {n["label"] for n in nodes}
-        assert "IPAddress" not in kinds, "addresses are grouped by default"
+        lone = [n["name"] for n in nodes if n["label"] == "IPAddress"]
+        assert len(lone) <= 2, f"addresses are grouped by default (only a lone one stays apart): {lone}"
         groups = [n for n in nodes if n["label"] == "InfrastructureGroup"]
         assert any(n["name"].startswith("HydraNet Proxies: ") and n["name"].endswith(" exit addresses")
                    for n in groups), [n["name"] for n in groups]

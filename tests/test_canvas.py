@@ -145,3 +145,26 @@ def test_trace_chains_run_through_the_real_items_strongest_first():
     assert card.text().startswith("Cluster c0001: 84 accounts → 15 account(s) paid with → card-fp-2 → billed to → "
                                   "Quillon Systems")
     assert "strength 0.70" in card.text()
+
+
+def test_groups_alike_on_the_canvas_are_drawn_once_and_private_items_counted():
+    """600 accounts in 20 card groups that all reach the same proxy and staff device: one node, not 20 stacked."""
+    rows = []
+    for i in range(600):
+        a = f"acc-{i:04d}"
+        rows += [{"source_label": "Account", "source": a, "type": "MEMBER_OF", "target_label": "Cluster",
+                  "target": "c1"},
+                 {"source_label": "Account", "source": a, "type": "PAID_WITH", "target_label": "PaymentCard",
+                  "target": f"card-{i // 30}"},
+                 {"source_label": "Account", "source": a, "type": "USED_DEVICE", "target_label": "Device",
+                  "target": "dev-staff"},
+                 {"source_label": "Account", "source": a, "type": "LOGGED_IN_FROM", "target_label": "IPAddress",
+                  "target": f"100.64.0.{i % 50}"}]
+    rows += [{"source_label": "IPAddress", "source": f"100.64.0.{j}", "type": "EXIT_NODE_OF",
+              "target_label": "Organisation", "target": "proxy-hydra"} for j in range(50)]
+    g = cluster_graph.build(rows, names=NAMES)
+    groups = [n for n in g.nodes.values() if n["label"] == cluster_graph.ACCOUNT_GROUP]
+    assert [n["caption"] for n in groups] == ["600 accounts in 20 groups"]
+    assert groups[0]["props"]["PaymentCard only its accounts use"] == 20
+    assert not any(n["label"] == "PaymentCard" for n in g.nodes.values())
+    assert len(g.nodes) == 4, sorted(g.nodes)  # the group, the device, the proxy group and its service

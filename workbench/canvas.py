@@ -38,7 +38,8 @@ CLEARED_COLOUR = "#2ca02c"
 LAYOUTS = {
     # exploration: a force layout computed once (no running physics), then still
     "force": {"name": "fcose", "animate": False, "randomize": True, "fit": True, "padding": 30,
-              "nodeDimensionsIncludeLabels": True, "nodeRepulsion": 9000, "idealEdgeLength": 90, "numIter": 2500},
+              "nodeDimensionsIncludeLabels": True, "nodeRepulsion": 25000, "idealEdgeLength": 120,
+              "nodeSeparation": 90, "numIter": 2500},
     # trace: accounts -> evidence -> organisation / person, left to right
     "hierarchy": {"name": "dagre", "rankDir": "LR", "animate": False, "fit": True, "padding": 30,
                   "nodeDimensionsIncludeLabels": True, "rankSep": 140, "nodeSep": 24, "edgeSep": 10},
