@@ -2,6 +2,7 @@
 graph, export and notes."""
 from __future__ import annotations
 
+import copy
 import json
 
 import pandas as pd
@@ -9,7 +10,7 @@ import streamlit as st
 
 from workbench import data
 from workbench.provenance import visit
-from workbench.session import frame, go, graph, read, saved_query, short_cluster_id, traced, user
+from workbench.session import frame, go, graph, read, saved_query, short_cluster_id, traced, user, version_key
 from workbench.text import md
 from workbench.widgets import (
     CANVAS_NODE_CAP,
@@ -25,6 +26,7 @@ MEMBER_PAGE = 100
 # Evidence rows read for the cluster graph: enough for every member's cards and devices at seed scale
 # (the drawing itself is grouped and capped at CANVAS_NODE_CAP nodes).
 EVIDENCE_EDGE_LIMIT = 50_000
+DRAWINGS_KEPT = 4
 
 
 def render() -> None:
@@ -90,12 +92,22 @@ def cluster_graph_view(cid: str) -> None:
     flagged = bool(read(data.CLUSTER, cluster_id=cid)[0]["cluster"].get("flagged"))
     state = st.session_state.setdefault(f"cluster-canvas-{cid}", {"expanded": set(), "hidden": set(),
                                                                    "nodes": {}, "edges": set(), "note": ""})
-    everything = cluster_graph.build(ev.rows, names=names, expanded=state["expanded"], flagged=flagged,
-                                     decisions=decisions)
-    kinds = everything.kinds()
+
+    def drawing(hidden: tuple[str, ...]):
+        # one build per cluster, expanded groups, hidden kinds and data version in this session (1-2 s at
+        # 8,000 accounts), not one per click; a copy, since expanded nodes are added to what it returns
+        memo = st.session_state.setdefault("cluster-drawings", {})
+        key = (cid, tuple(sorted(state["expanded"])), hidden, version_key(), tuple(sorted(decisions.items())))
+        if key not in memo:
+            while len(memo) >= DRAWINGS_KEPT:
+                memo.pop(next(iter(memo)))
+            memo[key] = cluster_graph.build(ev.rows, set(hidden), names=names, expanded=state["expanded"],
+                                            flagged=flagged, decisions=decisions)
+        return copy.deepcopy(memo[key])
+
+    kinds = drawing(()).kinds()
     hidden_kinds = st.multiselect("Hide kinds", kinds, key=f"hide-kinds-{cid}")
-    g = cluster_graph.build(ev.rows, set(hidden_kinds), names=names, expanded=state["expanded"], flagged=flagged,
-                            decisions=decisions) if hidden_kinds else everything
+    g = drawing(tuple(sorted(hidden_kinds)))
     for k, n in state["nodes"].items():
         g.nodes.setdefault(k, n)
     g.edges |= {e for e in state["edges"] if e[0] in g.nodes and e[1] in g.nodes}
