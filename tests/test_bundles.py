@@ -267,3 +267,25 @@ def test_graph_html_has_one_title_and_freezes_its_layout(bundle):
     html = _files(bundle[2])["graph.html"].decode()
     assert html.count("<h1") == 1
     assert "setOptions({physics: false})" in html and "stabilizationIterationsDone" in html
+
+
+def test_graph_html_is_grouped_captioned_and_has_a_legend(bundle):
+    """graph.html is drawn as the workbench draws it: proxy exits one node per service, names, legend, marks;
+    report.html lists the evidence chains strongest first."""
+    g, cid, out = bundle
+    files = _files(out)
+    html = files["graph.html"].decode()
+    assert 'class="ringtrace-legend"' in html and "Infrastructure (grouped)" in html
+    assert re.search(r'"label": "HydraNet Proxies: \d+ exit addresses"', html)
+    labels = re.findall(r'"label": "([^"]*)"', html)
+    assert not any(label.startswith(("person-", "org-")) for label in labels), "people and organisations by name"
+    person = g.read("MATCH (c:Cluster {cluster_id: $c})-[:ATTRIBUTED_TO]->(p:Person) RETURN p.name AS n",
+                    {"c": cid})[0]["n"]
+    assert person in labels
+    assert sum(1 for label in labels if re.fullmatch(r"\d+(\.\d+){3}", label)) <= 2, "addresses are grouped"
+    assert '"border": "#d62728"' in html, "the flagged cluster's accounts are marked"
+    report = files["report.html"].decode()
+    paths = re.search(r"<h2>Evidence paths, strongest first</h2>\s*<ol class='paths'>(.*?)</ol>", report, re.S)
+    assert paths and "→ billed to →" in paths.group(1) and "→ works for →" in paths.group(1)
+    strengths = [float(s) for s in re.findall(r"strength (\d\.\d\d)\)</li>", paths.group(1))]
+    assert strengths and strengths == sorted(strengths, reverse=True)

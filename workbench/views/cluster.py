@@ -190,7 +190,8 @@ def _cluster_action(cid: str, g, state: dict, key: str, action: str) -> None:
         if element:
             from workbench.views.explore import open_in_explore
 
-            open_in_explore(element, node["label"], node["props"])
+            full = graph().read(data.NODE, {"element_id": element})
+            open_in_explore(element, node["label"], full[0]["props"] if full else node["props"])
         state["note"] = "Groups have no page of their own: expand them instead."
         return
     if key in g.collapsed:
