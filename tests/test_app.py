@@ -118,7 +118,7 @@ def test_explore_search_add_expand_collapse(investigated):
     add = [b for b in at.button if b.label.startswith("Add Account")]
     assert add, _texts(at)
     add[0].click().run()
-    at.button(key="expand").click().run()
+    at.button(key="explore-node-expand").click().run()
     assert not at.error, [e.value for e in at.error]
     canvas = at.session_state["canvas"]
     assert len(canvas["nodes"]) > 1 and canvas["edges"]
@@ -302,15 +302,22 @@ def test_large_clusters_draw_accounts_grouped_and_kinds_can_be_hidden():
                      "target": f"card-{i % 3}"})
         rows.append({"source_label": "Account", "source": a, "type": "USED_DEVICE", "target_label": "Device",
                      "target": "dev-1"})
+    rows.append({"source_label": "PaymentCard", "source": "card-0", "type": "BILLED_TO",
+                 "target_label": "Organisation", "target": "org-1"})
     g = cluster_graph.build(rows)
     assert g.grouped and g.accounts == 60
     groups = [n for n in g.nodes.values() if n["label"] == cluster_graph.ACCOUNT_GROUP]
-    assert len(groups) == 3 and sum(n["props"]["accounts"] for n in groups) == 60
-    assert {n["props"]["id"] for n in g.nodes.values() if n["label"] == "PaymentCard"} == {"card-0", "card-1", "card-2"}
+    # card-0 leads on to an organisation, so its group is drawn with it; the two groups whose cards lead nowhere
+    # else are alike on the canvas (both reach only dev-1): one node, their cards counted in its properties
+    assert sorted(n["caption"] for n in groups) == ["20 accounts", "40 accounts in 2 groups"]
+    assert sum(n["props"]["accounts"] for n in groups) == 60
+    assert {n["props"]["card_fingerprint"] for n in g.nodes.values() if n["label"] == "PaymentCard"} == {"card-0"}
+    merged = next(n for n in groups if n["props"].get("groups") == 2)
+    assert merged["props"]["PaymentCard only its accounts use"] == 2
     hidden = cluster_graph.build(rows, {"Device"})
     assert "Device" not in hidden.kinds() and all(not v.startswith("Device:") for _, v, _ in hidden.edges)
     small = cluster_graph.build(rows[:30])
-    assert not small.grouped and all(n["props"]["id"] != n["label"] for n in small.nodes.values())
+    assert not small.grouped and all(n["caption"] != n["label"] for n in small.nodes.values())
 
 
 def test_cluster_page_has_a_legend_and_hides_kinds(investigated):
