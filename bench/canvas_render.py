@@ -46,7 +46,8 @@ def rows_for(accounts: int, cards_per: int) -> list[dict]:
     rows = []
     for i in range(accounts):
         a = f"acc-{i:06d}"
-        rows += [{"source_label": "Account", "source": a, "type": "MEMBER_OF", "target_label": "Cluster", "target": "c"},
+        rows += [{"source_label": "Account", "source": a, "type": "MEMBER_OF", "target_label": "Cluster",
+                  "target": "c"},
                  {"source_label": "Account", "source": a, "type": "PAID_WITH", "target_label": "PaymentCard",
                   "target": f"card-{i // cards_per}"},
                  {"source_label": "Account", "source": a, "type": "USED_DEVICE", "target_label": "Device",

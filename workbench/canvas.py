@@ -38,7 +38,7 @@ CLEARED_COLOUR = "#2ca02c"
 LAYOUTS = {
     # exploration: a force layout computed once (no running physics), then still
     "force": {"name": "fcose", "animate": False, "randomize": True, "fit": True, "padding": 30,
-              "nodeDimensionsIncludeLabels": True, "nodeRepulsion": 25000, "idealEdgeLength": 120,
+              "nodeDimensionsIncludeLabels": True, "nodeRepulsion": 15000, "idealEdgeLength": 100,
               "nodeSeparation": 90, "numIter": 2500},
     # trace: accounts -> evidence -> organisation / person, left to right
     "hierarchy": {"name": "dagre", "rankDir": "LR", "animate": False, "fit": True, "padding": 30,
@@ -69,7 +69,7 @@ def neutral(value: Any) -> Any:
 def styles(edge_captions: bool = False) -> list[_Style]:
     """Cytoscape styles: caption under every node, size from `size`, colour and shape by kind, markers."""
     out = [_Style("node", {"label": "data(name)", "width": "data(size)", "height": "data(size)",
-                           "font-size": 12, "text-valign": "bottom", "text-margin-y": 3, "text-wrap": "ellipsis",
+                           "font-size": 15, "text-valign": "bottom", "text-margin-y": 3, "text-wrap": "ellipsis",
                            "text-max-width": "160px", "min-zoomed-font-size": 6, "border-width": 1,
                            "border-color": "#555", "text-background-color": "#ffffff",
                            "text-background-opacity": 0.75, "text-background-padding": 1})]
@@ -133,7 +133,8 @@ def canvas(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]] | 
     # the component lays out again only when its layout changes: a digest of what is drawn makes a changed
     # drawing a new layout (Cytoscape ignores the extra option), an unchanged one keeps its positions
     drawn = hashlib.sha256(json.dumps([sorted(nodes), sorted(map(list, edges))], default=str).encode())
-    value = st_link_analysis(els, layout={**LAYOUTS[layout], "ringtrace_drawn": drawn.hexdigest()[:16]}, node_styles=styles(edge_captions is not None),
+    value = st_link_analysis(els, layout={**LAYOUTS[layout], "ringtrace_drawn": drawn.hexdigest()[:16]},
+                             node_styles=styles(edge_captions is not None),
                              height=height, key=key, node_actions=["remove", "expand"] if actions else [],
                              events=[Event("select", "tap", "node")])
     if not value or value.get("timestamp") == st.session_state.get(f"{key}-seen"):

@@ -94,9 +94,9 @@ def render() -> None:
     with right:
         if st.session_state.get("explore-pick") not in ids:
             st.session_state["explore-pick"] = selected
+        nodes = canvas["nodes"]
         selected = st.selectbox("Selected node (or click one on the canvas)", ids, key="explore-pick",
-                                format_func=lambda i: f"{canvas['nodes'][i]['label']} "
-                                                      f"{caption(canvas['nodes'][i]['label'], canvas['nodes'][i]['props'])}")
+                                format_func=lambda i: f"{nodes[i]['label']} {caption(nodes[i]['label'], nodes[i]['props'])}")
     st.session_state["selected"] = selected
     b2, b3 = st.columns(2)
     if b2.button("Collapse selected", key="collapse"):
