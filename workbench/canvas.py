@@ -81,7 +81,7 @@ def styles(edge_captions: bool = False) -> list[_Style]:
                                               "border-color": CONFIRMED_COLOUR}),
         _Style("node[decision='false_positive']", {"border-width": 4, "border-style": "dashed",
                                                    "border-color": CLEARED_COLOUR}),
-        _Style("node[?group]", {"font-weight": "bold", "text-max-width": "240px"}),
+        _Style("node[?group]", {"font-weight": "bold", "text-max-width": "420px"}),
         _Style("edge", {"width": 1.5, "line-color": "#a0a0a0", "target-arrow-color": "#a0a0a0",
                         "target-arrow-shape": "triangle", "curve-style": "bezier", "arrow-scale": 0.8}),
     ]
