@@ -69,7 +69,7 @@ STALE_LOAD_RUN_S = 24 * 3600.0
 DETECT_MIN_GROUP = 2
 DETECT_FLAG_THRESHOLD = 1.0    # decades of evidence per account (and behaviour points) a flagged cluster needs at least (README: the flag rule)
 # `ringtrace sample --scenario` (ringtrace/synthetic.py)
-SAMPLE_SCENARIOS = ("campaigns", "marketplace", "fragmented", "households")
+SAMPLE_SCENARIOS = ("campaigns", "marketplace", "fragmented", "households", "stealth")
 # Expected share of false discoveries among flagged clusters (Benjamini-Hochberg over a run's clusters).
 DETECT_FDR = float(os.environ.get("RINGTRACE_DETECT_FDR", "0.05"))
 # ...and among joins of clusters into campaigns: stricter, since a wrong join hands one operator's
