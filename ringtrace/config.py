@@ -75,6 +75,11 @@ DETECT_FDR = float(os.environ.get("RINGTRACE_DETECT_FDR", "0.05"))
 # ...and among joins of clusters into campaigns: stricter, since a wrong join hands one operator's
 # attribution to another (detection/campaigns.py)
 CAMPAIGN_FDR = float(os.environ.get("RINGTRACE_CAMPAIGN_FDR", "0.01"))
+# Synchronised activity as linking evidence (detection/cosync.py): accounts x time buckets of this width; two
+# accounts link when co-active beyond chance at this family-wise error rate over every pair of active accounts.
+COSYNC_BUCKET_S = 900
+COSYNC_FWER = float(os.environ.get("RINGTRACE_COSYNC_FWER", "0.05"))
+COSYNC_PEERS = 8               # candidate partners per account in each bucket (blocking keeps candidates near-linear)
 DETECT_TOP_K = 25              # strongest links kept per account (detection/projection.py)
 # Load batching: rows per UNWIND transaction.
 LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))
