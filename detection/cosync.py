@@ -325,8 +325,8 @@ def describe(members: list[str], linked: list[str], links: Links, decades: float
             col = f"switch_{model}"
             if col in prof and prof[col].notna().any():
                 moved = prof[col].dropna()
-                words.append(f"{len(moved) / n:.0%} on {model}, 90 % of them within {moved.quantile(0.9):.0f} h "
-                             "of its release")
+                words.append(f"{len(moved) / n:.0%} on {model}: the first {moved.min():.0f} h after its release, "
+                             f"half of them within {moved.median():.0f} h")
     return "; ".join(words)
 
 
