@@ -101,7 +101,8 @@ def candidate_pairs(m: csr_matrix, peers: int, seed: int = 0) -> tuple[np.ndarra
         vs.append(np.maximum(u, v))
     if not us:
         return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
-    pair = np.unique(np.concatenate(us) * m.shape[0] + np.concatenate(vs))
+    pair = np.sort(np.concatenate(us) * m.shape[0] + np.concatenate(vs))
+    pair = pair[np.concatenate([[True], pair[1:] != pair[:-1]])] if len(pair) else pair  # sorted, distinct
     return pair // m.shape[0], pair % m.shape[0]
 
 

@@ -149,3 +149,15 @@ def test_stealth_scenario_end_to_end(graph, tmp_path):
     hits = [r.account in set(fleet[10:]) for r in ranked]
     assert sum(hits) / len(hits) >= 0.95
     assert "co-active in" in ranked[0].reasons
+
+    from click.testing import CliRunner
+
+    from ringtrace.cli import main
+
+    out = CliRunner().invoke(main, ["similar", "--accounts", ",".join(fleet[:10]), "--top", "5", "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    rows = out.output.strip().splitlines()
+    assert rows[0].startswith("rank,account_id,decades") and len(rows) == 6
+    assert all(r.split(",")[1] in set(fleet) for r in rows[1:])
+    both = CliRunner().invoke(main, ["similar", "--accounts", fleet[0], "--cluster", "c0001"])
+    assert both.exit_code == 1 and "exactly one of" in both.output
