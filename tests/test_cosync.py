@@ -161,3 +161,34 @@ def test_stealth_scenario_end_to_end(graph, tmp_path):
     assert all(r.split(",")[1] in set(fleet) for r in rows[1:])
     both = CliRunner().invoke(main, ["similar", "--accounts", fleet[0], "--cluster", "c0001"])
     assert both.exit_code == 1 and "exactly one of" in both.output
+
+
+def _tiny_log_store(home, monkeypatch) -> None:
+    """A request log of three accounts in a throwaway home (no server)."""
+    monkeypatch.setenv("RINGTRACE_HOME", str(home))
+    store = home / "logstore" / "exchanges"
+    store.mkdir(parents=True)
+    ts = pd.to_datetime(["2026-09-01T10:00:00Z", "2026-09-01T10:05:00Z", "2026-09-02T03:00:00Z"] * 3, utc=True)
+    pd.DataFrame({"request_id": [f"r{i}" for i in range(9)], "account_id": ["a1"] * 3 + ["a2"] * 3 + ["b' OR '1'='1"] * 3,
+                  "ts": ts.as_unit("us"), "ip": "100.64.0.1", "model": "sol-3", "category": "chat",
+                  "prompt_fingerprint": "t", "input_tokens": 100, "output_tokens": 200, "user_agent": "ua",
+                  "tls_fingerprint": "tls-1", "_row": range(9)}).to_parquet(store / "x.parquet", index=False)
+
+
+def test_fingerprints_and_similar_take_account_ids_as_data(tmp_path, monkeypatch):
+    """An account id that looks like SQL is one account's id, never a filter: the seeds' own rows only."""
+    from detection import behaviour, similar
+
+    _tiny_log_store(tmp_path, monkeypatch)
+    prof = behaviour.profiles(["x' OR '1'='1"], pd.DataFrame(columns=["model", "released"]))
+    assert prof.empty
+    prof = behaviour.profiles(["b' OR '1'='1"], pd.DataFrame(columns=["model", "released"]))
+    assert list(prof["account_id"]) == ["b' OR '1'='1"] and prof["client_tls_fingerprint"].iloc[0] == "tls-1"
+    import pytest
+
+    from ringtrace.errors import RingtraceError
+
+    with pytest.raises(RingtraceError, match="None of the given accounts"):
+        similar.rank(["x' OR '1'='1"], pd.DataFrame(columns=["model", "released"]))
+    ranked = similar.rank(["a1"], pd.DataFrame(columns=["model", "released"]), top=5)
+    assert {r.account for r in ranked} == {"a2", "b' OR '1'='1"}
