@@ -39,6 +39,7 @@ from ringtrace import config
 
 LN10 = np.log(10.0)
 PAIR_CHUNK = 200_000
+BLOCK_CELLS = 1_000_000    # active cells whose candidates are made and tested at once
 OPEN_IDENTITY_MIN_SIGNALS = 2
 NETWORK_SHARE = 0.5        # most of an account's requests from an organisation's network is one signal
 WAVE_MIN_SHARE = 0.1       # a bucket is one of the group's waves when a tenth of its members act in it
@@ -126,7 +127,7 @@ class Links:
     expected: np.ndarray
     log10_p: np.ndarray
     pairs_searched: float          # M: every pair of active accounts
-    candidates: int
+    candidates: int                # pairs tested (a pair met again in a later block of buckets counts again)
     explained: int = 0
     groups: list[list[str]] = field(default_factory=list)
     matrix: csr_matrix | None = None  # accounts x buckets, for describing groups
@@ -144,43 +145,79 @@ def continued(m: csr_matrix, buckets: np.ndarray | None = None) -> csr_matrix:
     return m.multiply(m @ shift).tocsr()
 
 
-def pair_tests(m: csr_matrix, u: np.ndarray, v: np.ndarray, buckets: np.ndarray | None = None,
-               hours: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(shared runs, their mean under the null, log10 p) for the pairs (u, v).
+class PairNull:
+    """The null's per-account and per-bucket parts, computed once; `test` scores any pairs against them.
 
     A session running over several buckets is one act, not several: the count is of shared *runs* (maximal
     stretches of consecutive buckets both are active in), and the mean is scaled from buckets to runs by
     (L_u + L_v - 1) / (L_u L_v), L the account's mean run length (two runs of lengths L_u, L_v overlap when
     their starts lie within L_u + L_v - 1 buckets of each other). With `hours` the null also keeps each
     account's hours of the day (hour_profiles)."""
-    a, s2 = expected_overlap(m)
-    cont = continued(m, buckets)
-    shared = pair_counts(m, u, v) - pair_counts(cont, u, v)
-    runs = np.maximum(a - np.asarray(cont.sum(axis=1)).ravel(), 1)
-    length = np.maximum(a / runs, 1.0)
-    scale = (length[u] + length[v] - 1) / (length[u] * length[v])
-    if not hours:
-        lam = a[u] * a[v] * s2 * scale
-    else:
-        r, s2h = hour_profiles(m, bucket_hours(np.arange(m.shape[1]) if buckets is None else buckets))
-        lam = scale * (np.concatenate([a[u[i:i + PAIR_CHUNK]] * a[v[i:i + PAIR_CHUNK]]
-                                       * ((r[u[i:i + PAIR_CHUNK]] * r[v[i:i + PAIR_CHUNK]]) @ s2h)
-                                       for i in range(0, len(u), PAIR_CHUNK)]) if len(u) else np.zeros(0))
-    return shared, lam, log10_tail(shared, lam)
+
+    def __init__(self, m: csr_matrix, buckets: np.ndarray | None = None, hours: bool = False) -> None:
+        self.m = m
+        self.a, self.s2 = expected_overlap(m)
+        self.cont = continued(m, buckets)
+        runs = np.maximum(self.a - np.asarray(self.cont.sum(axis=1)).ravel(), 1)
+        self.length = np.maximum(self.a / runs, 1.0)
+        self.hours = hours
+        if hours:
+            self.r, self.s2h = hour_profiles(m, bucket_hours(np.arange(m.shape[1]) if buckets is None else buckets))
+
+    def test(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(shared runs, their mean under the null, log10 p) for the pairs (u, v)."""
+        a, length = self.a, self.length
+        shared = pair_counts(self.m, u, v) - pair_counts(self.cont, u, v)
+        scale = (length[u] + length[v] - 1) / (length[u] * length[v])
+        if not self.hours:
+            lam = a[u] * a[v] * self.s2 * scale
+        else:
+            lam = scale * (np.concatenate([a[u[i:i + PAIR_CHUNK]] * a[v[i:i + PAIR_CHUNK]]
+                                           * ((self.r[u[i:i + PAIR_CHUNK]] * self.r[v[i:i + PAIR_CHUNK]]) @ self.s2h)
+                                           for i in range(0, len(u), PAIR_CHUNK)]) if len(u) else np.zeros(0))
+        return shared, lam, log10_tail(shared, lam)
+
+
+def pair_tests(m: csr_matrix, u: np.ndarray, v: np.ndarray, buckets: np.ndarray | None = None,
+               hours: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(shared runs, their mean under the null, log10 p) for the pairs (u, v) (PairNull)."""
+    return PairNull(m, buckets, hours).test(u, v)
+
+
+def _column_blocks(m: csr_matrix, cells: int) -> list[np.ndarray]:
+    """Consecutive runs of columns holding about `cells` active cells each."""
+    per = np.diff(m.tocsc().indptr)
+    edges = np.searchsorted(np.cumsum(per), np.arange(cells, per.sum() + cells, cells), side="right")
+    edges = np.unique(np.concatenate([[0], np.minimum(edges, len(per))]))
+    return [np.arange(lo, hi) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
 
 
 def co_activity_links(accounts: np.ndarray, m: csr_matrix, fwer: float = config.COSYNC_FWER,
                       peers: int = config.COSYNC_PEERS, org_of: pd.Series | None = None, seed: int = 0,
-                      buckets: np.ndarray | None = None, hours: bool = False) -> Links:
-    """The pairs co-active beyond chance at family-wise error `fwer` over all pairs (pair_tests), less those an
+                      buckets: np.ndarray | None = None, hours: bool = False, block_cells: int = BLOCK_CELLS) -> Links:
+    """The pairs co-active beyond chance at family-wise error `fwer` over all pairs (PairNull), less those an
     open identity explains (`org_of`: account -> the organisation it openly identifies). `buckets`: each
-    column's bucket number (default: consecutive)."""
+    column's bucket number (default: consecutive). Candidates are made and tested a block of buckets at a
+    time (`block_cells` active cells), so memory holds one block's candidates and the links found."""
     n = m.shape[0]
     pairs = n * (n - 1) / 2
-    u, v = candidate_pairs(m, peers, seed)
-    shared, lam, lp = pair_tests(m, u, v, buckets, hours)
-    keep = lp <= np.log10(fwer) - np.log10(max(pairs, 1.0))
-    links = Links(accounts, u[keep], v[keep], shared[keep], lam[keep], lp[keep], pairs, len(u))
+    null = PairNull(m, buckets, hours)
+    bar = np.log10(fwer) - np.log10(max(pairs, 1.0))
+    found, candidates, linked = [], 0, np.zeros(0, dtype=np.int64)
+    for i, cols in enumerate(_column_blocks(m, block_cells)):
+        bu, bv = candidate_pairs(m[:, cols], peers, seed + i)
+        fresh = ~np.isin(bu * n + bv, linked)  # a pair linked in an earlier block is not tested again
+        bu, bv = bu[fresh], bv[fresh]
+        candidates += len(bu)
+        shared, lam, lp = null.test(bu, bv)
+        ok = lp <= bar
+        found.append(pd.DataFrame({"u": bu[ok], "v": bv[ok], "shared": shared[ok], "lam": lam[ok], "lp": lp[ok]}))
+        linked = np.union1d(linked, bu[ok] * n + bv[ok])
+    got = pd.concat(found, ignore_index=True).drop_duplicates(["u", "v"]) if found else \
+        pd.DataFrame({"u": [], "v": [], "shared": [], "lam": [], "lp": []})
+    u, v = got["u"].to_numpy(np.int64), got["v"].to_numpy(np.int64)
+    shared, lam, lp = got["shared"].to_numpy(), got["lam"].to_numpy(), got["lp"].to_numpy()
+    links = Links(accounts, u, v, shared, lam, lp, pairs, candidates)
     if org_of is not None and len(links.u):
         org = org_of.reindex(accounts).to_numpy(dtype=object)
         ou, ov = org[links.u], org[links.v]
