@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import coo_matrix, csr_matrix, hstack
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.special import gammaln
 
@@ -107,12 +107,13 @@ def candidate_pairs(m: csr_matrix, peers: int, seed: int = 0) -> tuple[np.ndarra
     return pair // m.shape[0], pair % m.shape[0]
 
 
-def pair_counts(m: csr_matrix, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Buckets both accounts of each pair were active in."""
+def pair_counts(m: csr_matrix, u: np.ndarray, v: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Buckets both accounts of each pair were active in (each bucket counted by `weights`, default 1)."""
     out = np.empty(len(u), dtype=np.int64)
     for s in range(0, len(u), PAIR_CHUNK):
-        a, b = m[u[s:s + PAIR_CHUNK]], m[v[s:s + PAIR_CHUNK]]
-        out[s:s + PAIR_CHUNK] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+        both = m[u[s:s + PAIR_CHUNK]].multiply(m[v[s:s + PAIR_CHUNK]])
+        out[s:s + PAIR_CHUNK] = np.rint(np.asarray(both.sum(axis=1)).ravel() if weights is None
+                                        else both @ weights).astype(np.int64)
     return out
 
 
@@ -158,16 +159,19 @@ class PairNull:
         self.m = m
         self.a, self.s2 = expected_overlap(m)
         self.cont = continued(m, buckets)
-        runs = np.maximum(self.a - np.asarray(self.cont.sum(axis=1)).ravel(), 1)
-        self.length = np.maximum(self.a / runs, 1.0)
+        self.runs = np.maximum(self.a - np.asarray(self.cont.sum(axis=1)).ravel(), 1)
+        self.length = np.maximum(self.a / self.runs, 1.0)
+        self.both: csr_matrix | None = None
         self.hours = hours
         if hours:
             self.r, self.s2h = hour_profiles(m, bucket_hours(np.arange(m.shape[1]) if buckets is None else buckets))
 
-    def test(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(shared runs, their mean under the null, log10 p) for the pairs (u, v)."""
+    def test(self, u: np.ndarray, v: np.ndarray, bar: float | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(shared runs, their mean under the null, log10 p) for the pairs (u, v). With `bar`, pairs that could
+        not reach it even if every bucket of the less active one were shared are not counted (their shared runs
+        and log10 p are reported as 0)."""
         a, length = self.a, self.length
-        shared = pair_counts(self.m, u, v) - pair_counts(self.cont, u, v)
         scale = (length[u] + length[v] - 1) / (length[u] * length[v])
         if not self.hours:
             lam = a[u] * a[v] * self.s2 * scale
@@ -175,7 +179,15 @@ class PairNull:
             lam = scale * (np.concatenate([a[u[i:i + PAIR_CHUNK]] * a[v[i:i + PAIR_CHUNK]]
                                            * ((self.r[u[i:i + PAIR_CHUNK]] * self.r[v[i:i + PAIR_CHUNK]]) @ self.s2h)
                                            for i in range(0, len(u), PAIR_CHUNK)]) if len(u) else np.zeros(0))
-        return shared, lam, log10_tail(shared, lam)
+        shared = np.zeros(len(u), dtype=np.int64)
+        need = np.ones(len(u), dtype=bool) if bar is None else \
+            log10_tail(np.minimum(a[u], a[v]), lam) <= bar  # shared runs <= shared buckets <= either's buckets
+        if need.any():
+            if self.both is None:  # active and continued side by side: one row gather counts runs
+                self.both = hstack([self.m, self.cont]).tocsr()
+                self.sign = np.concatenate([np.ones(self.m.shape[1]), -np.ones(self.m.shape[1])])
+            shared[need] = pair_counts(self.both, u[need], v[need], self.sign)
+        return shared, lam, np.where(need, log10_tail(shared, lam), 0.0)
 
 
 def pair_tests(m: csr_matrix, u: np.ndarray, v: np.ndarray, buckets: np.ndarray | None = None,
@@ -209,7 +221,7 @@ def co_activity_links(accounts: np.ndarray, m: csr_matrix, fwer: float = config.
         fresh = ~np.isin(bu * n + bv, linked)  # a pair linked in an earlier block is not tested again
         bu, bv = bu[fresh], bv[fresh]
         candidates += len(bu)
-        shared, lam, lp = null.test(bu, bv)
+        shared, lam, lp = null.test(bu, bv, bar)
         ok = lp <= bar
         found.append(pd.DataFrame({"u": bu[ok], "v": bv[ok], "shared": shared[ok], "lam": lam[ok], "lp": lp[ok]}))
         linked = np.union1d(linked, bu[ok] * n + bv[ok])
