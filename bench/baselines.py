@@ -11,7 +11,12 @@
   accounts they share it with; `best single kind` is the one with the highest F1, chosen with the truth
   table (an oracle's choice: a ceiling for that family of rules, not something a user could pick).
 
-Exchanges (the request log) are not read: request addresses at real scale are mostly proxy exits.
+* `synchrony (SynchroTrap-style)`: accounts x 15-minute activity buckets from the request log; two accounts
+  are linked when they share at least 5 buckets with Jaccard >= 0.1, and every account in a connected
+  component of two or more is flagged, ranked by component size (Cao et al., CCS 2014, simplified; no
+  infrastructure at all). Only where the dataset has a request log.
+
+Request addresses are not read: at real scale they are mostly proxy exits.
 """
 from __future__ import annotations
 
@@ -85,6 +90,42 @@ def _components(inc: pd.DataFrame, accounts: pd.Index) -> pd.Series:
     return pd.Series(sizes[label[:n]], index=accounts)
 
 
+SYNC_BUCKET_S, SYNC_MIN_SHARED, SYNC_MIN_JACCARD = 900, 5, 0.1
+SYNC_ROWS = 2000  # accounts per block of the pair product
+
+
+def synchrony_baseline(dataset: Path, accounts: pd.Index) -> pd.Series | None:
+    """Per account: the size of its component of synchronised pairs (0 when in none)."""
+    path = next((dataset / f"exchanges{s}" for s in (".parquet", ".csv", ".csv.gz") if (dataset / f"exchanges{s}").exists()),
+                None)
+    if path is None:
+        return None
+    import duckdb
+    reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
+    df = duckdb.connect().execute(f"SELECT DISTINCT account_id, epoch(ts::TIMESTAMPTZ)::BIGINT // {SYNC_BUCKET_S} AS b "
+                                  f"FROM {reader}(?)", [str(path)]).df()
+    a = accounts.get_indexer(df["account_id"].astype(str))
+    keep = a >= 0
+    _, b = np.unique(df["b"].to_numpy()[keep], return_inverse=True)
+    n = len(accounts)
+    m = coo_matrix((np.ones(keep.sum(), dtype=np.float32), (a[keep], b)), shape=(n, b.max() + 1)).tocsr()
+    m.data[:] = 1
+    deg = np.asarray(m.sum(axis=1)).ravel()
+    us, vs = [], []
+    mt = m.T.tocsc()
+    for s in range(0, n, SYNC_ROWS):
+        block = (m[s:s + SYNC_ROWS] @ mt).tocoo()
+        u, v, shared = block.row + s, block.col, block.data
+        jac = shared / (deg[u] + deg[v] - shared)
+        ok = (u < v) & (shared >= SYNC_MIN_SHARED) & (jac >= SYNC_MIN_JACCARD)
+        us.append(u[ok])
+        vs.append(v[ok])
+    u, v = np.concatenate(us), np.concatenate(vs)
+    _, label = connected_components(coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n)), directed=False)
+    sizes = np.bincount(label, minlength=n)[label]
+    return pd.Series(np.where(sizes >= 2, sizes, 0).astype(float), index=accounts)
+
+
 def baselines(dataset: Path) -> dict[str, pd.Series]:
     """Per method: a score per account (0 = not flagged, higher = more suspicious)."""
     truth = read_truth(dataset)
@@ -98,6 +139,9 @@ def baselines(dataset: Path) -> dict[str, pd.Series]:
     for name, part in (("components", shared), ("components (rare items)", rare)):
         size = _components(part, accounts)
         out[name] = size.where(size >= 2, 0).astype(float)
+    sync = synchrony_baseline(dataset, accounts)
+    if sync is not None:
+        out["synchrony (SynchroTrap-style)"] = sync
     for kind, part in shared.groupby("kind"):
         out[f"shares {kind}"] = (part.groupby("account")["df"].max() - 1).reindex(accounts, fill_value=0).astype(float)
     return out

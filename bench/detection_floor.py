@@ -35,7 +35,7 @@ from metrics_table import PRECISION_AT, account_metrics  # noqa: E402
 from score_detection import read_results, read_truth, score  # noqa: E402
 
 PORT = os.environ.get("FLOOR_PORT", "7696")
-SCENARIOS = ("campaigns", "marketplace", "fragmented", "households")
+SCENARIOS = ("campaigns", "marketplace", "fragmented", "households", "stealth")
 SEED = "11"  # not the seed the scenarios were written with
 SHUFFLED = {"logins": ("ip", "device_id"), "account_cards": ("card_fingerprint",), "api_keys": ("created_from_ip",),
             "account_identifiers": ("value",), "accounts": ("signup_ip",)}
@@ -151,6 +151,14 @@ def households_check(data: Path, results: Path) -> str:
             f"{int(in_flag.sum())} of {len(homes)} household accounts flagged")
 
 
+def lookalikes_check(data: Path, results: Path) -> str:
+    """Per look-alike group of the stealth scenario: how many of its accounts are flagged."""
+    groups = pd.read_csv(data / "lookalikes.csv", dtype=str)
+    flagged = set(pd.read_csv(results / "flagged_accounts.csv", dtype=str)["account_id"])
+    per = groups.assign(f=groups["account_id"].isin(flagged)).groupby("group")["f"].agg(["sum", "size"])
+    return "look-alikes flagged: " + ", ".join(f"{g} {int(r['sum'])} of {int(r['size'])}" for g, r in per.iterrows())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=Path("/tmp/ringtrace-floor"))
@@ -194,6 +202,8 @@ def main() -> None:
               f"detect {seconds:.0f} s", flush=True)
         if (data / "households.csv").exists():
             print(f"{name} | {households_check(data, results)}", flush=True)
+        if (data / "lookalikes.csv").exists():
+            print(f"{name} | {lookalikes_check(data, results)}", flush=True)
         if args.shuffle:
             sdata = base / "shuffled"
             shuffled_copy(data, sdata)

@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from score_detection import score  # noqa: E402
 
 RUNS = (("campaigns", 10_000), ("campaigns", 30_000), ("marketplace", 10_000), ("marketplace", 30_000),
-        ("fragmented", 20_000), ("fragmented", 50_000))
+        ("fragmented", 20_000), ("fragmented", 50_000),
+        ("stealth", 10_000), ("stealth", 50_000))
 PORT = "7695"
 SEED = "11"  # not the seed the scenarios were written with
 

@@ -13,7 +13,7 @@ import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cases import feedback
-from detection import RUN_ID_TIME, campaigns, communities, evidence, gds_louvain, projection, scoring
+from detection import RUN_ID_TIME, campaigns, communities, cosync, evidence, gds_louvain, projection, scoring
 from graph.db import Graph, ensure_schema
 from ringtrace import __version__, config, safecsv
 from ringtrace.errors import RingtraceError
@@ -149,6 +149,9 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
                           params.resolution, params.seed, params.min_group, all_edges)
             nodes, links = g.number_of_nodes(), g.number_of_edges()
         del all_edges
+        # issue 29: synchronised activity links accounts beside shared items (detection/cosync.py)
+        synced = step("linking accounts by synchronised activity", cosync.find, graph, ev, params.min_group)
+        groups, synced_idx = cosync.merge_groups(groups, synced.groups, params.min_group)
         members = sorted({a for grp in groups for a in grp})
         ev.holdings = step("reading what the clustered accounts hold", evidence.member_holdings, graph, members)
         activity = step("reading member activity from the request log", evidence.request_activity,
@@ -156,6 +159,7 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
         popularity = step("counting prompt template users", evidence.template_popularity)
         scorer = scoring.Scorer(ev, activity, popularity)
         scored = step("scoring clusters", scorer.score_all, groups)
+        cosync.strengthen(scored, groups, synced_idx, synced, ev.releases)  # issue 29
         p_cut = scoring.decide(scored, params.fdr, params.flag_threshold)
         verdicts = step("checking decisions of earlier cases", feedback.review, graph,
                         [(str(i), c.members) for i, c in enumerate(scored) if c.flagged])
@@ -172,6 +176,7 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
             dict(zip(popularity["prompt_fingerprint"], popularity["users"])),
             scorer.tests.shared[["account", "kind", "item", "df"]], set(ev.proxy_exits["ip"]) | ev.datacenter_ips,
             {cid: c.facts for cid, c in result.flagged}, ev.holders)
+        cosync.campaign_reasons(result.campaigns, {cid: c.facts for cid, c in result.flagged})  # issue 29
         step("saving the run to Neo4j", _save, graph, result, params, started, engine, ev.load_runs)
     return result
 

@@ -35,6 +35,7 @@ POINTS = {
     "model_switch": 1.0,
     "verified": -1.5,
     "open_identity": -4.0,
+    "co_activity": 1.0,       # issue 29: per decade of synchronised activity per account (see cosync.py)
 }
 FLAG_THRESHOLD = config.DETECT_FLAG_THRESHOLD
 KINDS_NAMED = 4                       # kinds named in the shared-evidence reason
@@ -65,7 +66,8 @@ RING_BEHAVIOUR_POINTS = 1.0  # behaviour points (proxy, lockstep, templates, vol
 
 
 # contributions whose points are a density per account after the first (their totals are decades)
-TOTAL_OVER_ACCOUNTS = ("shared_evidence", "creation_burst", "open_identity")
+TOTAL_OVER_ACCOUNTS = ("shared_evidence", "creation_burst", "open_identity", "co_activity")  # issue 29: co_activity
+LINKING = ("shared_evidence", "co_activity")  # evidence that links accounts against chance (issue 29: co_activity)
 BEHAVIOUR = ("proxy_traffic", "datacenter_traffic", "lockstep", "template_concentration", "distillation_categories",
              "request_volume", "model_switch")
 
@@ -90,7 +92,7 @@ def decide(clusters: list[ScoredCluster], q: float = FDR, threshold: float = FLA
     for c, k, qq in zip(clusters, keep, qv):
         c.q_value = float(qq)
         # sign-up timing alone never flags: two friends tied by a referral who signed up hours apart are not a ring
-        shares = any(ct.feature == "shared_evidence" and ct.points > 0 for ct in c.contributions)
+        shares = any(ct.feature in LINKING and ct.points > 0 for ct in c.contributions)
         c.flagged = bool(k) and shares and c.against_chance() >= threshold and c.multi_account is None
     return cut
 

@@ -69,12 +69,17 @@ STALE_LOAD_RUN_S = 24 * 3600.0
 DETECT_MIN_GROUP = 2
 DETECT_FLAG_THRESHOLD = 1.0    # decades of evidence per account (and behaviour points) a flagged cluster needs at least (README: the flag rule)
 # `ringtrace sample --scenario` (ringtrace/synthetic.py)
-SAMPLE_SCENARIOS = ("campaigns", "marketplace", "fragmented", "households")
+SAMPLE_SCENARIOS = ("campaigns", "marketplace", "fragmented", "households", "stealth")
 # Expected share of false discoveries among flagged clusters (Benjamini-Hochberg over a run's clusters).
 DETECT_FDR = float(os.environ.get("RINGTRACE_DETECT_FDR", "0.05"))
 # ...and among joins of clusters into campaigns: stricter, since a wrong join hands one operator's
 # attribution to another (detection/campaigns.py)
 CAMPAIGN_FDR = float(os.environ.get("RINGTRACE_CAMPAIGN_FDR", "0.01"))
+# Synchronised activity as linking evidence (detection/cosync.py): accounts x time buckets of this width; two
+# accounts link when co-active beyond chance at this family-wise error rate over every pair of active accounts.
+COSYNC_BUCKET_S = 900
+COSYNC_FWER = float(os.environ.get("RINGTRACE_COSYNC_FWER", "0.05"))
+COSYNC_PEERS = 8               # candidate partners per account in each bucket (blocking keeps candidates near-linear)
 DETECT_TOP_K = 25              # strongest links kept per account (detection/projection.py)
 # Load batching: rows per UNWIND transaction.
 LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))

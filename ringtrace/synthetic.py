@@ -441,13 +441,18 @@ def generate(out: Path, n_accounts: int = 5000, seed: int = 7, truth: bool = Tru
     marketplace: rings of 2-10 accounts among people who share innocently, no request log;
     fragmented: the same campaigns, each run as many card groups of about 30 accounts with cards and
     devices of their own, two of them through the same proxy service;
-    households: homes of 2-3 accounts sharing a card, a device and a home address among small rings."""
+    households: homes of 2-3 accounts sharing a card, a device and a home address among small rings;
+    stealth: fleets sharing no infrastructure, only how they call the API (ringtrace/synthetic_stealth.py)."""
     if n_accounts < MIN_ACCOUNTS:
         raise ValueError(f"a synthetic dataset needs at least {MIN_ACCOUNTS} accounts to hold every group")
     if scenario in ("marketplace", "households"):
         from ringtrace.synthetic_marketplace import Households, Marketplace
 
         tables = (Marketplace if scenario == "marketplace" else Households)(n_accounts, seed).build()
+    elif scenario == "stealth":
+        from ringtrace.synthetic_stealth import Stealth
+
+        tables = Stealth(n_accounts, seed).build()
     elif scenario in ("campaigns", "fragmented"):
         tables = Gen(n_accounts, seed, fragmented=scenario == "fragmented").build()
     else:

@@ -1,0 +1,92 @@
+"""Behavioural fingerprints per account, computed in the log store (DuckDB) from the request log.
+
+A fingerprint is how an account calls the API, not what infrastructure it uses: the time buckets it was
+active in (an accounts x buckets 0/1 matrix, `activity_matrix`), its category mix, its token shape (median
+input tokens, median output/input ratio), its client metadata (most common user agent and the most common
+value of every extra `exchanges` column, such as a TLS fingerprint) and, for each released model, how many
+hours after the release it first used it. Only per-account aggregates leave DuckDB; the log never does.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+
+from loaders import logstore
+from loaders.contract import CATEGORIES, TABLE_BY_NAME
+from loaders.validate import ROW
+
+EXCHANGE_COLUMNS = {c.name for c in TABLE_BY_NAME["exchanges"].columns} | {ROW, "filename"}
+CATEGORY_SHARES = ", ".join(f"avg((category = '{c}')::INT)::DOUBLE AS cat_{c}" for c in CATEGORIES)
+
+
+def _members_table(con, accounts: list[str] | None) -> str:
+    """A WHERE clause restricting to `accounts` (a temp table), or nothing for every account."""
+    if accounts is None:
+        return ""
+    con.execute("CREATE OR REPLACE TEMP TABLE fp_members AS SELECT unnest(?::VARCHAR[]) AS account_id", [accounts])
+    return "WHERE account_id IN (SELECT account_id FROM fp_members)"
+
+
+def activity_matrix(bucket_s: int, accounts: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, csr_matrix]:
+    """(account ids, bucket numbers, accounts x buckets 0/1 CSR matrix): which buckets each account was
+    active in. Only the distinct (account, bucket) pairs are read out of DuckDB."""
+    empty = (np.array([], dtype=object), np.array([], dtype=np.int64), csr_matrix((0, 0)))
+    if not logstore.has("exchanges"):
+        return empty
+    con = logstore.connect()
+    try:
+        view = logstore.source_view(con, "exchanges")
+        where = _members_table(con, accounts)
+        df = con.execute(f"""
+            SELECT account_id, epoch(ts::TIMESTAMPTZ)::BIGINT // ? AS bucket FROM {view} {where}
+            GROUP BY ALL""", [bucket_s]).df()
+    finally:
+        con.close()
+    if df.empty:
+        return empty
+    acc_codes, ids = pd.factorize(df["account_id"], sort=True)
+    b_codes, buckets = pd.factorize(df["bucket"], sort=True)
+    m = csr_matrix((np.ones(len(df), dtype=np.float32), (acc_codes, b_codes)), shape=(len(ids), len(buckets)))
+    return np.asarray(ids, dtype=object), np.asarray(buckets, dtype=np.int64), m
+
+
+def extra_columns(con, view: str) -> list[str]:
+    """Columns of the stored request log beyond the contract's (a TLS or header fingerprint...)."""
+    cols = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()]
+    return [c for c in cols if c not in EXCHANGE_COLUMNS and c.replace("_", "").isalnum()]
+
+
+def profiles(accounts: list[str] | None, releases: pd.DataFrame) -> pd.DataFrame:
+    """One row per account: requests, active days, category shares (cat_*), token shape (in_median,
+    ratio_median), top user agent and its share, the top value of each extra column (client_*), and hours
+    from each release to the account's first request on that model (switch_<model>; NaN when never)."""
+    if not logstore.has("exchanges"):
+        return pd.DataFrame(columns=["account_id", "requests"])
+    con = logstore.connect()
+    try:
+        view = logstore.source_view(con, "exchanges")
+        where = _members_table(con, accounts)
+        extras = extra_columns(con, view)
+        client = "".join(f", mode({c}) AS client_{c}" for c in extras)
+        base = con.execute(f"""
+            SELECT account_id, count(*) AS requests, count(DISTINCT CAST(ts AS DATE)) AS active_days,
+                   {CATEGORY_SHARES},
+                   median(input_tokens)::DOUBLE AS in_median,
+                   median(output_tokens::DOUBLE / greatest(input_tokens, 1)) AS ratio_median,
+                   mode(user_agent) AS user_agent {client}
+            FROM {view} {where} GROUP BY account_id""").df()
+        ua_share = con.execute(f"""
+            SELECT account_id, max(n)::DOUBLE / sum(n) AS user_agent_share FROM
+              (SELECT account_id, user_agent, count(*) AS n FROM {view} {where} GROUP BY ALL) GROUP BY account_id
+            """).df()
+        base = base.merge(ua_share, on="account_id", how="left")
+        for model, released in zip(releases.get("model", []), releases.get("released", [])):
+            first = con.execute(f"""
+                SELECT account_id, (min(epoch(ts::TIMESTAMPTZ)) - ?) / 3600.0 AS hours FROM {view}
+                {where + ' AND' if where else 'WHERE'} model = ? AND epoch(ts::TIMESTAMPTZ) >= ?
+                GROUP BY account_id""", [float(released), str(model), float(released)]).df()
+            base = base.merge(first.rename(columns={"hours": f"switch_{model}"}), on="account_id", how="left")
+    finally:
+        con.close()
+    return base

@@ -1,0 +1,403 @@
+"""Synchronised activity as linking evidence: accounts co-active in more time buckets than chance allows.
+
+SynchroTrap (Cao et al., CCS 2014) and CopyCatch (Beutel et al., WWW 2013) find fleets by loosely
+synchronised actions. Here the rule is a test with a stated null. Accounts x time buckets (15 minutes) is a
+0/1 matrix; account u was active in ``a_u`` buckets and bucket t holds ``c_t`` active accounts, a share
+``w_t = c_t / sum(c)`` of all activity. **Null** (independent activity given each account's activity and each
+bucket's busyness): u is active in bucket t with probability ``a_u w_t``, independently of v. The number X of
+buckets both are active in is then a sum of independent Bernoullis with mean ``lambda = a_u a_v sum_t w_t^2``,
+and for k >= lambda + 1 its tail is at most the Poisson tail (Hoeffding 1956, Anderson & Samuels 1967), itself
+bounded by ``pmf(k) / (1 - lambda / (k + 1))``: the test is the **Poisson tail of co-activity counts**, conservative.
+
+Links are decided family-wise: a pair links when its p-value is at most ``alpha / M``, ``M = N (N - 1) / 2``
+every pair of the N active accounts (Bonferroni over all pairs, tested or not, so choosing candidates by their
+overlap costs nothing): Benjamini-Hochberg would be lenient exactly where a fleet brings 100,000 true links,
+and one false link hangs an innocent account on a fleet. The clusters these links form are then tested like
+every other cluster (BH over the run's clusters, detection/fdr.py), their evidence being the decades each link
+of a maximum spanning tree carries beyond the charge ``log10 M`` for having searched every pair.
+
+Candidates without all pairs (blocking): in each bucket its accounts are put in a random order and each is paired
+with the next ``COSYNC_PEERS`` (all pairs when the bucket is that small), so candidates grow with the activity,
+not its square; a fleet pair co-active in 20 busy buckets is almost surely a candidate in one of them, and the
+overlap of every candidate is then counted over all buckets.
+
+Open identity: a link between two accounts that openly identify the same organisation (at least two of: an email
+domain it controls, its name typed at sign-up, a card billed to it, most requests from its network) is explained,
+not evidence: one company's nightly jobs or one course's lab hours are synchronised by design.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix, csr_matrix, hstack
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
+from scipy.special import gammaln
+
+from ringtrace import config
+
+LN10 = np.log(10.0)
+PAIR_CHUNK = 200_000
+BLOCK_CELLS = 1_000_000    # active cells whose candidates are made and tested at once
+OPEN_IDENTITY_MIN_SIGNALS = 2
+NETWORK_SHARE = 0.5        # most of an account's requests from an organisation's network is one signal
+WAVE_MIN_SHARE = 0.1       # a bucket is one of the group's waves when a tenth of its members act in it
+WAVE_MIN_ACCOUNTS = 5
+
+
+def expected_overlap(m: csr_matrix) -> tuple[np.ndarray, float]:
+    """Per account its active buckets a_u, and S2 = sum_t w_t^2 (lambda_uv = a_u a_v S2)."""
+    a = np.asarray(m.sum(axis=1)).ravel()
+    c = np.asarray(m.sum(axis=0)).ravel()
+    total = c.sum()
+    s2 = float(((c / total) ** 2).sum()) if total else 0.0
+    return a, s2
+
+
+def hour_profiles(m: csr_matrix, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per account its activity by hour of day relative to everyone's (R, accounts x 24), and per hour
+    S2_h = sum over that hour's buckets of w_t^2: with p_ut = a_u w_t R_u[h(t)] (still summing to a_u),
+    lambda_uv = a_u a_v sum_h R_u[h] R_v[h] S2_h, so two people who both work afternoons are not in step."""
+    c = np.asarray(m.sum(axis=0)).ravel()
+    w = c / max(c.sum(), 1)
+    onehot = csr_matrix((np.ones(len(hours)), (np.arange(len(hours)), hours)), shape=(len(hours), 24))
+    share = np.asarray(onehot.T @ w).ravel()
+    s2h = np.asarray(onehot.T @ (w ** 2)).ravel()
+    per_hour = np.asarray((m @ onehot).todense())
+    a = per_hour.sum(axis=1, keepdims=True)
+    r = np.divide(per_hour / np.maximum(a, 1), share[None, :], out=np.zeros_like(per_hour), where=share[None, :] > 0)
+    return r, s2h
+
+
+def log10_tail(k: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """An upper bound on log10 P(X >= k) for X a sum of independent Bernoullis of mean lam (0 where k < lam + 1)."""
+    k = np.asarray(k, dtype=float)
+    lam = np.maximum(np.asarray(lam, dtype=float), 1e-300)
+    ok = k >= lam + 1
+    kk = np.where(ok, k, 1.0)
+    log_pmf = kk * np.log(lam) - lam - gammaln(kk + 1)
+    bound = (log_pmf - np.log1p(-np.minimum(lam / (kk + 1), 1 - 1e-12))) / LN10
+    return np.where(ok, np.minimum(bound, 0.0), 0.0)
+
+
+def candidate_pairs(m: csr_matrix, peers: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (u < v) pairs: in every bucket, each account with the next `peers` in a random order."""
+    col = m.tocsc()
+    rng = np.random.default_rng(seed)
+    rows = col.indices.astype(np.int64)
+    counts = np.diff(col.indptr).astype(np.int64)
+    bucket = np.repeat(np.arange(len(counts)), counts)
+    order = np.lexsort((rng.random(len(rows)), bucket))
+    rows = rows[order]
+    start = np.repeat(col.indptr[:-1].astype(np.int64), counts)
+    size = np.repeat(counts, counts)
+    pos = np.arange(len(rows)) - start
+    us, vs = [], []
+    for s in range(1, peers + 1):
+        keep = size > s  # a bucket of c accounts has c - 1 partners per account
+        partner = start + (pos + s) % np.maximum(size, 1)
+        u, v = rows[keep], rows[partner[keep]]
+        us.append(np.minimum(u, v))
+        vs.append(np.maximum(u, v))
+    if not us:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+    pair = np.sort(np.concatenate(us) * m.shape[0] + np.concatenate(vs))
+    pair = pair[np.concatenate([[True], pair[1:] != pair[:-1]])] if len(pair) else pair  # sorted, distinct
+    return pair // m.shape[0], pair % m.shape[0]
+
+
+def pair_counts(m: csr_matrix, u: np.ndarray, v: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Buckets both accounts of each pair were active in (each bucket counted by `weights`, default 1)."""
+    out = np.empty(len(u), dtype=np.int64)
+    for s in range(0, len(u), PAIR_CHUNK):
+        both = m[u[s:s + PAIR_CHUNK]].multiply(m[v[s:s + PAIR_CHUNK]])
+        out[s:s + PAIR_CHUNK] = np.rint(np.asarray(both.sum(axis=1)).ravel() if weights is None
+                                        else both @ weights).astype(np.int64)
+    return out
+
+
+@dataclass
+class Links:
+    """Significant, unexplained co-activity links between accounts (indices into `accounts`)."""
+
+    accounts: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    shared: np.ndarray
+    expected: np.ndarray
+    log10_p: np.ndarray
+    pairs_searched: float          # M: every pair of active accounts
+    candidates: int                # pairs tested (a pair met again in a later block of buckets counts again)
+    explained: int = 0
+    groups: list[list[str]] = field(default_factory=list)
+    matrix: csr_matrix | None = None  # accounts x buckets, for describing groups
+
+    @property
+    def charge(self) -> float:
+        return float(np.log10(max(self.pairs_searched, 1.0)))
+
+
+def continued(m: csr_matrix, buckets: np.ndarray | None = None) -> csr_matrix:
+    """1 where an account is active in a bucket and in the one just before it (a session going on)."""
+    b = np.arange(m.shape[1]) if buckets is None else np.asarray(buckets)
+    adjacent = np.flatnonzero(np.diff(b) == 1) + 1  # column j follows column j - 1 in time
+    shift = csr_matrix((np.ones(len(adjacent)), (adjacent - 1, adjacent)), shape=(m.shape[1], m.shape[1]))
+    return m.multiply(m @ shift).tocsr()
+
+
+class PairNull:
+    """The null's per-account and per-bucket parts, computed once; `test` scores any pairs against them.
+
+    A session running over several buckets is one act, not several: the count is of shared *runs* (maximal
+    stretches of consecutive buckets both are active in), and the mean is scaled from buckets to runs by
+    (L_u + L_v - 1) / (L_u L_v), L the account's mean run length (two runs of lengths L_u, L_v overlap when
+    their starts lie within L_u + L_v - 1 buckets of each other). With `hours` the null also keeps each
+    account's hours of the day (hour_profiles)."""
+
+    def __init__(self, m: csr_matrix, buckets: np.ndarray | None = None, hours: bool = False) -> None:
+        self.m = m
+        self.a, self.s2 = expected_overlap(m)
+        self.cont = continued(m, buckets)
+        self.runs = np.maximum(self.a - np.asarray(self.cont.sum(axis=1)).ravel(), 1)
+        self.length = np.maximum(self.a / self.runs, 1.0)
+        self.both: csr_matrix | None = None
+        self.hours = hours
+        if hours:
+            self.r, self.s2h = hour_profiles(m, bucket_hours(np.arange(m.shape[1]) if buckets is None else buckets))
+
+    def test(self, u: np.ndarray, v: np.ndarray, bar: float | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(shared runs, their mean under the null, log10 p) for the pairs (u, v). With `bar`, pairs that could
+        not reach it even if every bucket of the less active one were shared are not counted (their shared runs
+        and log10 p are reported as 0)."""
+        a, length = self.a, self.length
+        scale = (length[u] + length[v] - 1) / (length[u] * length[v])
+        if not self.hours:
+            lam = a[u] * a[v] * self.s2 * scale
+        else:
+            lam = scale * (np.concatenate([a[u[i:i + PAIR_CHUNK]] * a[v[i:i + PAIR_CHUNK]]
+                                           * ((self.r[u[i:i + PAIR_CHUNK]] * self.r[v[i:i + PAIR_CHUNK]]) @ self.s2h)
+                                           for i in range(0, len(u), PAIR_CHUNK)]) if len(u) else np.zeros(0))
+        shared = np.zeros(len(u), dtype=np.int64)
+        need = np.ones(len(u), dtype=bool) if bar is None else \
+            log10_tail(np.minimum(a[u], a[v]), lam) <= bar  # shared runs <= shared buckets <= either's buckets
+        if need.any():
+            if self.both is None:  # active and continued side by side: one row gather counts runs
+                self.both = hstack([self.m, self.cont]).tocsr()
+                self.sign = np.concatenate([np.ones(self.m.shape[1]), -np.ones(self.m.shape[1])])
+            shared[need] = pair_counts(self.both, u[need], v[need], self.sign)
+        return shared, lam, np.where(need, log10_tail(shared, lam), 0.0)
+
+
+def pair_tests(m: csr_matrix, u: np.ndarray, v: np.ndarray, buckets: np.ndarray | None = None,
+               hours: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(shared runs, their mean under the null, log10 p) for the pairs (u, v) (PairNull)."""
+    return PairNull(m, buckets, hours).test(u, v)
+
+
+def _column_blocks(m: csr_matrix, cells: int) -> list[np.ndarray]:
+    """Consecutive runs of columns holding about `cells` active cells each."""
+    per = np.diff(m.tocsc().indptr)
+    edges = np.searchsorted(np.cumsum(per), np.arange(cells, per.sum() + cells, cells), side="right")
+    edges = np.unique(np.concatenate([[0], np.minimum(edges, len(per))]))
+    return [np.arange(lo, hi) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
+
+
+def co_activity_links(accounts: np.ndarray, m: csr_matrix, fwer: float = config.COSYNC_FWER,
+                      peers: int = config.COSYNC_PEERS, org_of: pd.Series | None = None, seed: int = 0,
+                      buckets: np.ndarray | None = None, hours: bool = False, block_cells: int = BLOCK_CELLS) -> Links:
+    """The pairs co-active beyond chance at family-wise error `fwer` over all pairs (PairNull), less those an
+    open identity explains (`org_of`: account -> the organisation it openly identifies). `buckets`: each
+    column's bucket number (default: consecutive). Candidates are made and tested a block of buckets at a
+    time (`block_cells` active cells), so memory holds one block's candidates and the links found."""
+    n = m.shape[0]
+    pairs = n * (n - 1) / 2
+    null = PairNull(m, buckets, hours)
+    bar = np.log10(fwer) - np.log10(max(pairs, 1.0))
+    found, candidates, linked = [], 0, np.zeros(0, dtype=np.int64)
+    for i, cols in enumerate(_column_blocks(m, block_cells)):
+        bu, bv = candidate_pairs(m[:, cols], peers, seed + i)
+        fresh = ~np.isin(bu * n + bv, linked)  # a pair linked in an earlier block is not tested again
+        bu, bv = bu[fresh], bv[fresh]
+        candidates += len(bu)
+        shared, lam, lp = null.test(bu, bv, bar)
+        ok = lp <= bar
+        found.append(pd.DataFrame({"u": bu[ok], "v": bv[ok], "shared": shared[ok], "lam": lam[ok], "lp": lp[ok]}))
+        linked = np.union1d(linked, bu[ok] * n + bv[ok])
+    got = pd.concat(found, ignore_index=True).drop_duplicates(["u", "v"]) if found else \
+        pd.DataFrame({"u": [], "v": [], "shared": [], "lam": [], "lp": []})
+    u, v = got["u"].to_numpy(np.int64), got["v"].to_numpy(np.int64)
+    shared, lam, lp = got["shared"].to_numpy(), got["lam"].to_numpy(), got["lp"].to_numpy()
+    links = Links(accounts, u, v, shared, lam, lp, pairs, candidates)
+    if org_of is not None and len(links.u):
+        org = org_of.reindex(accounts).to_numpy(dtype=object)
+        ou, ov = org[links.u], org[links.v]
+        same = pd.notna(ou) & (ou == ov)
+        links.explained = int(same.sum())
+        for name in ("u", "v", "shared", "expected", "log10_p"):
+            setattr(links, name, getattr(links, name)[~same])
+    return links
+
+
+def bucket_hours(buckets: np.ndarray, bucket_s: int = config.COSYNC_BUCKET_S) -> np.ndarray:
+    """Each bucket's hour of the day (UTC)."""
+    return (np.asarray(buckets, dtype=np.int64) * bucket_s // 3600 % 24).astype(np.int64)
+
+
+def components(links: Links, min_group: int) -> list[list[str]]:
+    """Connected components of the links with at least `min_group` accounts, largest first."""
+    n = len(links.accounts)
+    if not len(links.u):
+        return []
+    g = coo_matrix((np.ones(len(links.u)), (links.u, links.v)), shape=(n, n))
+    _, label = connected_components(g, directed=False)
+    linked = np.unique(np.concatenate([links.u, links.v]))
+    groups = pd.Series(links.accounts[linked]).groupby(label[linked]).agg(list)
+    out = [sorted(g_) for g_ in groups if len(g_) >= min_group]
+    return sorted(out, key=lambda g_: (-len(g_), g_[0]))
+
+
+def tree_decades(links: Links, members: list[str]) -> float:
+    """Decades a maximum spanning tree of the members' links carries beyond the search charge log10 M."""
+    index = pd.Index(links.accounts)
+    inside = np.zeros(len(links.accounts), dtype=bool)
+    inside[index.get_indexer(members)] = True
+    keep = inside[links.u] & inside[links.v]
+    if not keep.any():
+        return 0.0
+    beyond = np.maximum(-links.log10_p[keep] - links.charge, 1e-9)
+    n = len(links.accounts)
+    # scipy has only a minimum spanning tree: weights M - beyond keep the order reversed and positive
+    top = float(beyond.max()) + 1.0
+    g = csr_matrix((top - beyond, (links.u[keep], links.v[keep])), shape=(n, n))
+    t = minimum_spanning_tree(g).tocoo()
+    return float((top - t.data).sum())
+
+
+def open_identity(accounts: pd.DataFrame, cards: pd.DataFrame, organisations: pd.DataFrame,
+                  network: pd.DataFrame) -> pd.Series:
+    """account -> the organisation it openly identifies by at least two of: an email domain the organisation
+    controls, its name typed at sign-up, a card billed to it, most of its requests from its network.
+    `network`: (account, org, requests) from the organisation's netblocks or ASNs."""
+    names = dict(zip(organisations["name"].astype(str).str.strip().str.lower(), organisations["org_id"]))
+    acc = accounts.drop_duplicates("account")
+    claimed = acc["claimed_org"].where(acc["claimed_org"].map(lambda x: isinstance(x, str)))
+    parts = [pd.DataFrame({"account": acc["account"], "org": acc["domain_org"], "source": "domain"}),
+             pd.DataFrame({"account": acc["account"], "org": claimed.str.strip().str.lower().map(names),
+                           "source": "claimed"}),
+             pd.DataFrame({"account": cards["account"], "org": cards["billed_org"], "source": "card"})]
+    if len(network):
+        req = acc.set_index("account")["requests"]
+        share = network["requests"].to_numpy(float) / np.maximum(req.reindex(network["account"]).to_numpy(float), 1)
+        net = network[share >= NETWORK_SHARE]
+        parts.append(pd.DataFrame({"account": net["account"], "org": net["org"], "source": "network"}))
+    sig = pd.concat(parts, ignore_index=True).dropna(subset=["org"]).drop_duplicates()
+    per = sig.groupby(["account", "org"])["source"].nunique().reset_index()
+    per = per[per["source"] >= OPEN_IDENTITY_MIN_SIGNALS].sort_values(["account", "source"], ascending=[True, False])
+    return per.drop_duplicates("account").set_index("account")["org"]
+
+
+def merge_groups(groups: list[list[str]], synced: list[list[str]], min_group: int) -> tuple[list[list[str]], set[int]]:
+    """The community step's groups with the synchronised groups laid over them: a group mostly inside a
+    synchronised group joins it (a fleet's leaked card or device group is the fleet's), other groups lose the
+    synchronised accounts. Returns the groups and the indices of the synchronised ones."""
+    owner = {a: i for i, g in enumerate(synced) for a in g}
+    merged = [set(g) for g in synced]
+    rest = []
+    for g in groups:
+        hits = pd.Series([owner[a] for a in g if a in owner], dtype="int64")
+        if len(hits) and hits.value_counts().iloc[0] * 2 >= len(g):
+            merged[int(hits.value_counts().index[0])].update(g)
+            continue
+        left = [a for a in g if a not in owner]
+        if len(left) >= min_group:
+            rest.append(left)
+    seen: set[str] = set()
+    out = []
+    for g in merged:  # an account absorbed twice stays in the first (largest) synchronised group
+        g = sorted(g - seen)
+        seen.update(g)
+        out.append(g)
+    rest = [[a for a in g if a not in seen] for g in rest]
+    return out + [g for g in rest if len(g) >= min_group], set(range(len(out)))
+
+
+# --- the detection run's use of the links (hooked into detection/run.py) ------------------------------------
+NETWORK_REQUESTS = """
+MATCH (a:Account)-[r:REQUESTED_FROM]->(:IPAddress)-[:IN_NETWORK_OF]->(o:Organisation)
+RETURN a.account_id AS account, o.org_id AS org, sum(r.requests) AS requests
+"""
+
+
+def find(graph, ev, min_group: int) -> Links:
+    """Co-activity links over every account of the request log, and the synchronised groups they form."""
+    from detection import behaviour
+
+    ids, buckets, m = behaviour.activity_matrix(config.COSYNC_BUCKET_S)
+    if not len(ids):
+        return Links(ids, *(np.array([], dtype=np.int64) for _ in range(2)), *(np.array([]) for _ in range(3)),
+                     0.0, 0)
+    network = graph.read_df(NETWORK_REQUESTS)
+    if not len(network.columns):
+        network = pd.DataFrame(columns=["account", "org", "requests"])
+    org = open_identity(ev.accounts, ev.cards, ev.organisations, network)
+    links = co_activity_links(ids, m, org_of=org, buckets=buckets, hours=True)
+    links.groups = components(links, min_group)
+    links.matrix = m
+    return links
+
+
+def describe(members: list[str], linked: list[str], links: Links, decades: float, releases: pd.DataFrame) -> str:
+    """The synchronised group in words: waves, category mix, token shape, move to the newest model."""
+    from detection import behaviour
+
+    index = pd.Index(links.accounts)
+    rows = index.get_indexer(linked)
+    sub = links.matrix[rows[rows >= 0]]
+    per_bucket = np.asarray(sub.sum(axis=0)).ravel()
+    need = max(WAVE_MIN_ACCOUNTS, int(np.ceil(WAVE_MIN_SHARE * len(linked))))
+    waves = int((per_bucket >= need).sum())
+    active = int((per_bucket > 0).sum())
+    n = len(members)
+    words = [f"{len(linked):,} of the {n:,} accounts co-active beyond chance ({decades / max(n - 1, 1):.1f} decades "
+             f"per account beyond the charge for searching {links.pairs_searched:,.0f} pairs): active together, at "
+             f"least {need} at a time, in {waves:,} of the {active:,} {config.COSYNC_BUCKET_S // 60}-minute windows "
+             "they used"]
+    prof = behaviour.profiles(members, releases)
+    if len(prof):
+        cats = prof[[c for c in prof.columns if c.startswith("cat_")]].mul(prof["requests"], axis=0).sum()
+        top = cats.idxmax()
+        words.append(f"{cats[top] / max(cats.sum(), 1):.0%} {top[4:].replace('_', ' ')}")
+        words.append(f"median {prof['in_median'].median():,.0f} input tokens, output {prof['ratio_median'].median():.1f}x")
+        if len(releases):
+            model = str(releases.sort_values("released")["model"].iloc[-1])
+            col = f"switch_{model}"
+            if col in prof and prof[col].notna().any():
+                moved = prof[col].dropna()
+                words.append(f"{len(moved) / n:.0%} on {model}: the first {moved.min():.0f} h after its release, "
+                             f"half of them within {moved.median():.0f} h")
+    return "; ".join(words)
+
+
+def strengthen(scored: list, groups: list[list[str]], synced: set[int], links: Links, releases: pd.DataFrame) -> None:
+    """Add the co-activity evidence (decades per account after the first) to the synchronised groups' scores."""
+    from detection.scoring import Contribution
+
+    linked = set(links.accounts[np.unique(np.concatenate([links.u, links.v]))]) if len(links.u) else set()
+    for i in synced:
+        c, members = scored[i], groups[i]
+        n = len(members)
+        decades = tree_decades(links, members)
+        density = decades / max(n - 1, 1)
+        reason = describe(members, [a for a in members if a in linked], links, decades, releases)
+        c.contributions.append(Contribution("co_activity", density, round(density, 3), reason))
+        c.score = round(c.score + density, 3)
+        c.evidence = round(c.evidence + decades, 3)
+        c.facts["co_activity"] = reason
+
+
+def campaign_reasons(found: list, facts: dict[str, dict]) -> None:
+    """A campaign of synchronised clusters says how they act together."""
+    for k in found:
+        k.reasons.extend(facts[cid]["co_activity"] for cid in k.cluster_ids if "co_activity" in facts.get(cid, {}))

@@ -1,0 +1,202 @@
+"""Synchronised activity as linking evidence (detection/cosync.py): the test's calibration under its null
+(pure, no server), blocking, explanation by an open identity, and the stealth scenario end to end."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+
+from detection import cosync
+
+
+def _null_matrix(n: int, t: int, seed: int, hours: bool = False) -> tuple[csr_matrix, np.ndarray]:
+    """Accounts active independently: bucket t with probability a_u w_t (busy and quiet buckets), and with
+    `hours`, each account keeping to its own hours of the day."""
+    rng = np.random.default_rng(seed)
+    w = rng.gamma(0.7, 1.0, t)
+    hour = np.arange(t) // 4 % 24
+    w = w * (1 + np.sin(hour / 24 * 2 * np.pi))  # a day's rhythm
+    w /= w.sum()
+    a = rng.integers(3, 80, n)
+    p = a[:, None] * w[None, :]
+    if hours:  # each account prefers a few hours of the day
+        pref = rng.gamma(0.5, 1.0, (n, 24))[:, hour]
+        p = p * pref / (p * pref).sum(axis=1, keepdims=True) * a[:, None]
+    p = np.minimum(p, 1.0)
+    return csr_matrix((rng.random((n, t)) < p).astype(np.float32)), hour
+
+
+def _all_pair_log10_p(m: csr_matrix, hours: bool) -> np.ndarray:
+    u, v = np.triu_indices(m.shape[0], 1)
+    return cosync.pair_tests(m, u, v, hours=hours)[2]
+
+
+def test_co_activity_test_is_calibrated_under_its_null():
+    """Under independent activity, P(p <= alpha) <= alpha at every level (the Poisson bound is conservative),
+    also with uneven busyness."""
+    m, _ = _null_matrix(1500, 2000, seed=1)
+    lp = _all_pair_log10_p(m, False)
+    for alpha in (1e-1, 1e-2, 1e-3, 1e-4):
+        assert (lp <= np.log10(alpha)).mean() <= alpha, alpha
+
+
+def test_hour_profiles_keep_people_with_the_same_working_hours_apart():
+    """Accounts that keep to their own hours of the day: the busyness-only null calls too many pairs
+    synchronised, the null that keeps each account's hours stays calibrated."""
+    m, hour = _null_matrix(1500, 2000, seed=2, hours=True)
+    plain = _all_pair_log10_p(m, False)
+    kept = _all_pair_log10_p(m, True)
+    assert (plain <= -4).mean() > 1e-4, "the plain null is fooled by shared hours"
+    for alpha in (1e-2, 1e-3, 1e-4):
+        assert (kept <= np.log10(alpha)).mean() <= alpha, alpha
+
+
+def _fleet_among_people(seed: int = 3) -> tuple[np.ndarray, csr_matrix, np.ndarray, list[str], list[str]]:
+    rng = np.random.default_rng(seed)
+    t, people, fleet, org = 96 * 28, 1500, 40, 30
+    rows = []
+    for _ in range(people):  # a few sessions of two buckets at their own times
+        start = rng.integers(0, t - 2, rng.poisson(8) + 1)
+        rows.append(np.unique(np.concatenate([start, start + 1])))
+    waves = np.sort(rng.choice(t, 120, replace=False))
+    for _ in range(fleet):  # a dispatcher's waves, each account in about a third of them
+        rows.append(waves[rng.random(len(waves)) < 0.33])
+    nightly = np.arange(8, t, 96)
+    for _ in range(org):  # one company's nightly jobs
+        rows.append(nightly[rng.random(len(nightly)) < 0.95])
+    ids = np.array([f"p{i:05d}" for i in range(people)] + [f"f{i:03d}" for i in range(fleet)]
+                   + [f"o{i:03d}" for i in range(org)], dtype=object)
+    r = np.concatenate([np.full(len(x), i) for i, x in enumerate(rows)])
+    c = np.concatenate(rows)
+    m = csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(ids), t))
+    m.data[:] = 1
+    return ids, m, np.arange(t) // 4 % 24, [a for a in ids if a.startswith("f")], [a for a in ids if a.startswith("o")]
+
+
+def test_sessions_over_several_buckets_count_once():
+    """People whose sessions run over two buckets: counting buckets calls pairs who met in a few sessions
+    synchronised; counting runs does not."""
+    ids, m, _, fleet, org = _fleet_among_people()
+    people = np.flatnonzero(np.char.startswith(ids.astype(str), "p"))
+    u, v = np.triu_indices(len(people), 1)
+    u, v = people[u], people[v]
+    shared_buckets = cosync.pair_counts(m, u, v)
+    a, s2 = cosync.expected_overlap(m)
+    by_bucket = cosync.log10_tail(shared_buckets, a[u] * a[v] * s2)
+    by_run = cosync.pair_tests(m, u, v)[2]
+    bar = np.log10(0.05 / len(u))
+    assert (by_bucket <= bar).sum() > 0 and (by_run <= bar).sum() == 0
+
+
+def test_a_fleet_is_one_group_and_an_open_identity_explains_its_nightly_jobs():
+    ids, m, _, fleet, org = _fleet_among_people()
+    plain = cosync.co_activity_links(ids, m)
+    groups = cosync.components(plain, 2)
+    assert sorted(map(sorted, groups)) == sorted([sorted(fleet), sorted(org)])
+    explained = cosync.co_activity_links(ids, m, org_of=pd.Series("org-corvid", index=org))
+    assert cosync.components(explained, 2) == [sorted(fleet)]
+    assert explained.explained > 0
+    assert cosync.tree_decades(explained, fleet) > 0
+
+
+def test_candidates_grow_with_activity_not_its_square():
+    ids, m, _, fleet, _ = _fleet_among_people()
+    u, v = cosync.candidate_pairs(m, peers=4)
+    assert len(u) <= 4 * m.nnz
+    assert (u < v).all()
+    inside = np.isin(ids[u], fleet) & np.isin(ids[v], fleet)
+    assert inside.sum() >= 0.5 * len(fleet) * (len(fleet) - 1) / 2, "most fleet pairs meet in some bucket"
+
+
+def test_merge_groups_lays_synchronised_groups_over_the_community_step():
+    groups = [["f1", "f2", "x9"], ["a", "b"], ["c", "f3", "d"]]
+    merged, synced = cosync.merge_groups(groups, [["f1", "f2", "f3", "f4"]], min_group=2)
+    assert merged[0] == ["f1", "f2", "f3", "f4", "x9"]  # the leaked group is the fleet's
+    assert ["a", "b"] in merged and ["c", "d"] in merged
+    assert synced == {0}
+
+
+def test_stealth_scenario_end_to_end(graph, tmp_path):
+    """Small stealth scenario on a real Neo4j: the fleets are flagged, each one campaign, no look-alike group is
+    flagged, and `similar` from ten of a fleet's accounts lists that fleet's other accounts first."""
+    from ringtrace.synthetic import generate
+
+    data = tmp_path / "stealth"
+    generate(data, 3000, seed=5, scenario="stealth")
+    try:
+        _stealth_checks(graph, data, tmp_path)
+    finally:  # fresh exits make many relationships: remove them in small transactions for the next test's wipe
+        graph.run_autocommit("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 2000 ROWS")
+
+
+def _stealth_checks(graph, data, tmp_path) -> None:
+    from detection import similar
+    from detection.run import detect, write_results
+    from loaders.load import load_dataset
+
+    load_dataset(graph, data, progress=False)
+    result = detect(graph, progress=False)
+    write_results(result, tmp_path / "results")
+    flagged = pd.read_csv(tmp_path / "results" / "flagged_accounts.csv")
+    truth = pd.read_csv(data / "truth.csv", keep_default_na=False).set_index("account_id")
+    fraud = set(truth.index[truth["is_fraud"].astype(str).str.lower() == "true"])
+    got = set(flagged["account_id"])
+    assert len(got & fraud) / len(got) >= 0.95
+    assert len(got & fraud) / len(fraud) >= 0.9
+    look = pd.read_csv(data / "lookalikes.csv")
+    assert not (set(look["account_id"]) & got), look[look["account_id"].isin(got)]["group"].value_counts()
+    flagged = flagged.join(truth["campaign_id"].rename("true"), on="account_id")
+    for camp, rows in flagged[flagged["true"] != ""].groupby("true"):
+        assert rows["campaign_id"].value_counts().iloc[0] / len(rows) >= 0.9, camp
+    campaigns = pd.read_csv(tmp_path / "results" / "campaigns.csv")
+    assert campaigns["reasons"].str.contains("co-active beyond chance").any()
+
+    fleet = sorted(truth.index[truth["campaign_id"] == "fleet-halcyon"])
+    ranked = similar.rank(fleet[:10], graph.read_df("MATCH (e:Event)-[r:CONCERNS_MODEL]->(m:Model) WHERE r.release "
+                                                    "RETURN m.name AS model, e.ts.epochSeconds AS released"), 50)
+    hits = [r.account in set(fleet[10:]) for r in ranked]
+    assert sum(hits) / len(hits) >= 0.95
+    assert "co-active in" in ranked[0].reasons
+
+    from click.testing import CliRunner
+
+    from ringtrace.cli import main
+
+    out = CliRunner().invoke(main, ["similar", "--accounts", ",".join(fleet[:10]), "--top", "5", "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    rows = out.output.strip().splitlines()
+    assert rows[0].startswith("rank,account_id,decades") and len(rows) == 6
+    assert all(r.split(",")[1] in set(fleet) for r in rows[1:])
+    both = CliRunner().invoke(main, ["similar", "--accounts", fleet[0], "--cluster", "c0001"])
+    assert both.exit_code == 1 and "exactly one of" in both.output
+
+
+def _tiny_log_store(home, monkeypatch) -> None:
+    """A request log of three accounts in a throwaway home (no server)."""
+    monkeypatch.setenv("RINGTRACE_HOME", str(home))
+    store = home / "logstore" / "exchanges"
+    store.mkdir(parents=True)
+    ts = pd.to_datetime(["2026-09-01T10:00:00Z", "2026-09-01T10:05:00Z", "2026-09-02T03:00:00Z"] * 3, utc=True)
+    pd.DataFrame({"request_id": [f"r{i}" for i in range(9)], "account_id": ["a1"] * 3 + ["a2"] * 3 + ["b' OR '1'='1"] * 3,
+                  "ts": ts.as_unit("us"), "ip": "100.64.0.1", "model": "sol-3", "category": "chat",
+                  "prompt_fingerprint": "t", "input_tokens": 100, "output_tokens": 200, "user_agent": "ua",
+                  "tls_fingerprint": "tls-1", "_row": range(9)}).to_parquet(store / "x.parquet", index=False)
+
+
+def test_fingerprints_and_similar_take_account_ids_as_data(tmp_path, monkeypatch):
+    """An account id that looks like SQL is one account's id, never a filter: the seeds' own rows only."""
+    from detection import behaviour, similar
+
+    _tiny_log_store(tmp_path, monkeypatch)
+    prof = behaviour.profiles(["x' OR '1'='1"], pd.DataFrame(columns=["model", "released"]))
+    assert prof.empty
+    prof = behaviour.profiles(["b' OR '1'='1"], pd.DataFrame(columns=["model", "released"]))
+    assert list(prof["account_id"]) == ["b' OR '1'='1"] and prof["client_tls_fingerprint"].iloc[0] == "tls-1"
+    import pytest
+
+    from ringtrace.errors import RingtraceError
+
+    with pytest.raises(RingtraceError, match="None of the given accounts"):
+        similar.rank(["x' OR '1'='1"], pd.DataFrame(columns=["model", "released"]))
+    ranked = similar.rank(["a1"], pd.DataFrame(columns=["model", "released"]), top=5)
+    assert {r.account for r in ranked} == {"a2", "b' OR '1'='1"}
