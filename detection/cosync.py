@@ -318,7 +318,8 @@ def merge_groups(groups: list[list[str]], synced: list[list[str]], min_group: in
     for g in merged:  # an account absorbed twice stays in the first (largest) synchronised group
         g = sorted(g - seen)
         seen.update(g)
-        out.append(g)
+        if len(g) >= min_group:
+            out.append(g)
     rest = [[a for a in g if a not in seen] for g in rest]
     return out + [g for g in rest if len(g) >= min_group], set(range(len(out)))
 
@@ -328,6 +329,12 @@ NETWORK_REQUESTS = """
 MATCH (a:Account)-[r:REQUESTED_FROM]->(:IPAddress)-[:IN_NETWORK_OF]->(o:Organisation)
 RETURN a.account_id AS account, o.org_id AS org, sum(r.requests) AS requests
 """
+
+
+def no_links() -> Links:
+    """No co-activity links (linking switched off, or no request log)."""
+    empty = np.array([], dtype=np.int64)
+    return Links(np.array([], dtype=object), empty, empty, np.array([]), np.array([]), np.array([]), 0.0, 0)
 
 
 def find(graph, ev, min_group: int) -> Links:

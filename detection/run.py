@@ -150,7 +150,8 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
             nodes, links = g.number_of_nodes(), g.number_of_edges()
         del all_edges
         # issue 29: synchronised activity links accounts beside shared items (detection/cosync.py)
-        synced = step("linking accounts by synchronised activity", cosync.find, graph, ev, params.min_group)
+        synced = step("linking accounts by synchronised activity", cosync.find, graph, ev, params.min_group) \
+            if config.co_activity_linking() else cosync.no_links()
         groups, synced_idx = cosync.merge_groups(groups, synced.groups, params.min_group)
         members = sorted({a for grp in groups for a in grp})
         ev.holdings = step("reading what the clustered accounts hold", evidence.member_holdings, graph, members)

@@ -79,6 +79,12 @@ CAMPAIGN_FDR = float(os.environ.get("RINGTRACE_CAMPAIGN_FDR", "0.01"))
 # accounts link when co-active beyond chance at this family-wise error rate over every pair of active accounts.
 COSYNC_BUCKET_S = 900
 COSYNC_FWER = float(os.environ.get("RINGTRACE_COSYNC_FWER", "0.05"))
+def co_activity_linking() -> bool:
+    """Whether detection links accounts by synchronised activity (off by default: on the blind scenario it
+    chains ordinary users to a lab's accounts and lowers F1 below the shares-device baseline; README)."""
+    return os.environ.get("RINGTRACE_CO_ACTIVITY", "off").strip().lower() in ("on", "1", "true", "yes")
+
+
 COSYNC_PEERS = 8               # candidate partners per account in each bucket (blocking keeps candidates near-linear)
 DETECT_TOP_K = 25              # strongest links kept per account (detection/projection.py)
 # Load batching: rows per UNWIND transaction.

@@ -116,9 +116,11 @@ def test_merge_groups_lays_synchronised_groups_over_the_community_step():
     assert synced == {0}
 
 
-def test_stealth_scenario_end_to_end(graph, tmp_path):
-    """Small stealth scenario on a real Neo4j: the fleets are flagged, each one campaign, no look-alike group is
-    flagged, and `similar` from ten of a fleet's accounts lists that fleet's other accounts first."""
+def test_stealth_scenario_end_to_end(graph, tmp_path, monkeypatch):
+    """Small stealth scenario on a real Neo4j with co-activity linking on (RINGTRACE_CO_ACTIVITY): the fleets
+    are flagged, each one campaign, no look-alike group is flagged, and `similar` from ten of a fleet's
+    accounts lists that fleet's other accounts first."""
+    monkeypatch.setenv("RINGTRACE_CO_ACTIVITY", "on")
     from ringtrace.synthetic import generate
 
     data = tmp_path / "stealth"
