@@ -25,7 +25,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph.db import Graph, ensure_schema
-from loaders import bulk, bulk_model, cells, cypher, logstore, reading
+from loaders import bulk, bulk_model, cells, cypher, logstore, reading, reserved
 from loaders.aggregates import AggregateWriter
 from loaders.bulk import BulkSink
 from loaders.contract import LOAD_ORDER, TABLE_BY_NAME, Table
@@ -33,13 +33,11 @@ from loaders.networks import network_rows
 from loaders.rows import props_and_times, stream
 from loaders.validate import ROW, Reject, check_chunk
 from loaders.writer import BatchWriter
-from ringtrace import __version__, config, local_import, local_neo4j, safecsv
+from ringtrace import __version__, config, home_lock, local_import, local_neo4j, safecsv
 from ringtrace.errors import RingtraceError
 from ringtrace.memory import release_freed_memory
 
 REJECT_COLUMNS = ("file", "row", "column", "reason", "values")
-PROVENANCE_KEYS = {"load_runs", "sources"}
-EXTRA_PREFIX = "extra_"
 
 
 @dataclass
@@ -54,6 +52,7 @@ class TableSummary:
     tokenised: dict[str, int] = field(default_factory=dict)  # id column -> card-number-like ids tokenised
     shared_emails: int = 0  # accounts: sign-up addresses two or more accounts share, made identifiers
     top_reject: tuple[str, str, int] | None = None  # the commonest reject reason: (column, reason, rows)
+    renamed: dict[str, str] = field(default_factory=dict)  # extra column -> the property it is stored as
 
     @property
     def poor(self) -> bool:
@@ -145,16 +144,19 @@ class RejectsWriter:
 
 # --- rows for Cypher -----------------------------------------------------------------
 
-def _extra_name(name: str) -> str:
-    return EXTRA_PREFIX + name if name in PROVENANCE_KEYS or name.startswith("_") else name
+def extra_columns(table: Table, columns: Iterable[str]) -> list[str]:
+    """The columns of a file the contract does not define (stored as properties, see loaders/reserved.py)."""
+    contract = {c.name for c in table.columns}
+    return [c for c in columns if c not in contract and c != ROW]
 
 
 def _node_rows(table: Table, good: pd.DataFrame, prop_cols: list[str], extras: list[str],
                add: Callable[[dict[str, Any], dict[str, Any]], None] | None = None) -> Iterator[dict[str, Any]]:
     key = table.key[0]
+    extra_name = reserved.extra_names(extras, set(good.columns)).__getitem__
     for rec in stream(good):
         props, times = props_and_times(rec, prop_cols)
-        extra_props, extra_times = props_and_times(rec, extras, _extra_name)
+        extra_props, extra_times = props_and_times(rec, extras, extra_name)
         row = {"key": rec[key], "props": {**props, **extra_props}, "times": {**times, **extra_times}}
         if add:
             add(row, rec)
@@ -313,13 +315,13 @@ class Loader:
 
     def _write_table(self, table: Table, good: pd.DataFrame, source: str, progress: Progress,
                      task: Any) -> None:
-        contract = {c.name for c in table.columns}
-        extras = [c for c in good.columns if c not in contract and c != ROW]
+        extras = extra_columns(table, good.columns)
+        extra_name = reserved.extra_names(extras, set(good.columns)).__getitem__
         if table.name == "account_cards":
             def card_rows() -> Iterator[dict[str, Any]]:
                 for rec in stream(good):
                     props, times = props_and_times(rec, ("first_used", "last_used"))
-                    extra_props, extra_times = props_and_times(rec, extras, _extra_name)
+                    extra_props, extra_times = props_and_times(rec, extras, extra_name)
                     yield {"account_id": rec["account_id"], "card_fingerprint": rec["card_fingerprint"],
                            "props": {**props, **extra_props}, "times": {**times, **extra_times}}
             self._write_batches(cypher.UPSERT_ACCOUNT_CARDS, card_rows(), source, progress, task)
@@ -328,7 +330,7 @@ class Loader:
             def identifier_rows() -> Iterator[dict[str, Any]]:
                 for rec in stream(good):
                     props, times = props_and_times(rec, ("first_seen", "last_seen"))
-                    extra_props, extra_times = props_and_times(rec, extras, _extra_name)
+                    extra_props, extra_times = props_and_times(rec, extras, extra_name)
                     value = identifier_value(rec["kind"], rec["value"])
                     yield {"account_id": rec["account_id"], "kind": rec["kind"], "value": value,
                            "identifier_id": f"{rec['kind']}:{value}",
@@ -339,7 +341,7 @@ class Loader:
             def link_rows() -> Iterator[dict[str, Any]]:
                 for rec in stream(good):
                     props, times = props_and_times(rec, ("ts", "amount", "currency"))
-                    extra_props, extra_times = props_and_times(rec, extras, _extra_name)
+                    extra_props, extra_times = props_and_times(rec, extras, extra_name)
                     yield {"src_account_id": rec["src_account_id"], "dst_account_id": rec["dst_account_id"],
                            "kind": rec["kind"], "link_key": times.get("ts") or "",
                            "props": {**props, **extra_props}, "times": {**times, **extra_times}}
@@ -400,7 +402,8 @@ class Loader:
         refs = self._reference_checks()
         task = progress.add_task(f"{table.name}: validating", total=None)
         goods: list[pd.DataFrame] = []
-        stager = logstore.Stager(table, reading.file_digest(path)) if table.event_log else None
+        staging = logstore.pending_dir(self.run_id) / table.name if self.mode == "bulk" else None
+        stager = logstore.Stager(table, reading.file_digest(path), staging) if table.event_log else None
         file_rejects: list[Reject] = []
         try:
             for chunk in reading.read_chunks(table, path, tolerant=tolerant):
@@ -437,6 +440,7 @@ class Loader:
         elif table.graph:
             good = pd.concat(goods) if goods else pd.DataFrame()
             summary.loaded = len(good)
+            summary.renamed = reserved.renamed(extra_columns(table, good.columns), set(good.columns))
             if len(good):
                 wtask = progress.add_task(f"{table.name}: writing", total=len(good))
                 self._write_table(table, good, path.name, progress, wtask)
@@ -570,10 +574,13 @@ class Loader:
                     "server stops meanwhile)...", highlight=False)
                 task = progress.add_task("importing", total=None)
                 stopping.join()
+                logs = [(log.path, logstore.store_dir(log.table) / log.path.name) for log in self.writer.logs]
                 if plan.nodes:
-                    result = local_import.import_database(plan.nodes, plan.relationships, plan.multiline)
+                    result = local_import.import_database(plan.nodes, plan.relationships, plan.multiline,
+                                                          logs=logs)
                     summary.import_seconds, summary.import_peak_rss = result.seconds, result.peak_rss_bytes
                 else:  # nothing valid to import: the database stays as it was
+                    logstore.commit_pending([(str(a), str(b)) for a, b in logs])
                     local_neo4j.start(quiet=True)
                 progress.remove_task(task)
         except bulk.BulkUnsupported:
@@ -587,6 +594,10 @@ class Loader:
         finally:
             rejects.close()
             shutil.rmtree(stage, ignore_errors=True)
+            if not any(Path(a).is_relative_to(logstore.pending_dir(self.run_id))
+                       for a, _ in local_import.journal_logs(config.local_paths())):
+                # committed, or never to be: a refused or failed load's logs stay out of the store
+                shutil.rmtree(logstore.pending_dir(self.run_id), ignore_errors=True)
         clock = time.monotonic()
         self.graph.reconnect()
         ensure_schema(self.graph)
@@ -672,7 +683,16 @@ def choose_mode(graph: Graph, dataset: Path, requested: str = "auto") -> tuple[s
 
 def load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None = None,
                  progress: bool = True, mode: str = "incremental") -> LoadSummary:
-    """Load a dataset directory; see `Loader` (`mode`: auto, bulk or incremental; see `choose_mode`)."""
+    """Load a dataset directory; see `Loader` (`mode`: auto, bulk or incremental; see `choose_mode`). One load
+    at a time per ringtrace home (ringtrace/home_lock.py): a bulk load stops and starts the server."""
+    with home_lock.hold("ringtrace load"):
+        return _load_dataset(graph, dataset, rejects_path, progress, mode)
+
+
+def _load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None, progress: bool, mode: str
+                  ) -> LoadSummary:
+    # the log files of bulk loads killed before they committed
+    logstore.drop_pending(a for a, _ in local_import.journal_logs(config.local_paths()))
     chosen, why = ("incremental", "asked for") if mode == "incremental" else choose_mode(graph, dataset, mode)
     loader = Loader(graph, dataset, rejects_path, progress=progress, mode=chosen)
     try:

@@ -8,6 +8,7 @@ accounts a load touched, so loading a file twice changes nothing.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Iterable
 
@@ -22,10 +23,36 @@ from ringtrace import config
 
 DUCKDB_THREADS = 2
 STAGING_PREFIX = ".staging-"
+PENDING = ".pending"  # under the store: a bulk load's log files, moved in only when its import is swapped in
 
 
 def store_dir(table: str) -> Path:
     return config.home() / "logstore" / table
+
+
+def pending_dir(run_id: str) -> Path:
+    """Where a bulk load stages its log files until its import commits (ringtrace.local_import's journal
+    moves them into the store with the database); a refused or killed load leaves nothing in the store."""
+    return config.home() / "logstore" / PENDING / run_id
+
+
+def commit_pending(moves: list[tuple[str, str]]) -> None:
+    """Move staged log files into the store (each move can be repeated after a kill)."""
+    for src, dst in moves:
+        if Path(src).exists():
+            Path(dst).parent.mkdir(parents=True, exist_ok=True)
+            Path(src).replace(dst)
+
+
+def drop_pending(keep: Iterable[str] = ()) -> None:
+    """Remove the staged log files of bulk loads that never committed, except the runs holding a file of `keep`
+    (a swap's journal still to move them in)."""
+    root = config.home() / "logstore" / PENDING
+    kept = [Path(k) for k in keep]
+    if root.exists():
+        for run in root.iterdir():
+            if not any(k.is_relative_to(run) for k in kept):
+                shutil.rmtree(run, ignore_errors=True)
 
 
 def _sql_text(path: Path) -> str:
@@ -48,9 +75,9 @@ def connect(memory: str = config.DUCKDB_MEMORY) -> duckdb.DuckDBPyConnection:
 class Stager:
     """Collects a file's validated chunks into one staging Parquet file."""
 
-    def __init__(self, table: Table, digest: str) -> None:
+    def __init__(self, table: Table, digest: str, directory: Path | None = None) -> None:
         self.table = table
-        self.dir = store_dir(table.name)
+        self.dir = directory or store_dir(table.name)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / f"{STAGING_PREFIX}{digest}.parquet"
         self.final = self.dir / f"{digest}.parquet"
@@ -124,7 +151,7 @@ def _file_list(files: list[Path]) -> str:
 
 def _first_row_wins(key: str) -> str:
     """The QUALIFY clause keeping one row per key: the first file's, then the first row's."""
-    return f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY filename, {ROW}) = 1"
+    return f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY parse_filename(filename), {ROW}) = 1"
 
 
 def source_view(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -152,6 +179,7 @@ TOUCHED = "touched"  # the temp table of the accounts in the file being loaded
 def _scoped(table: Table, new_file: Path) -> duckdb.DuckDBPyConnection:
     """A connection holding, as temp table SCOPED, the stored rows (one per key) of the accounts in `new_file`
     and, for the request log, of its API keys: read once, so each aggregate groups these rows, not the store.
+    `new_file` is in the store, or a bulk load's staged file (`pending_dir`) read as if it were.
 
     When `new_file` is the whole store, SCOPED is a view of it. Across files a key's first row wins
     (`source_view`). When the key holds the account, all rows of a key share it and the filter comes first;
@@ -159,6 +187,8 @@ def _scoped(table: Table, new_file: Path) -> duckdb.DuckDBPyConnection:
     then the winners filtered: exactly the rows of the deduplicated view that are in scope."""
     con = connect()
     files = _stored_files(table.name)
+    if new_file not in files:  # a bulk load's file, not yet in the store: ordered as it will be there
+        files = sorted([*files, new_file], key=lambda p: p.name)
     con.execute(f"CREATE TEMP TABLE {TOUCHED} AS SELECT DISTINCT account_id FROM read_parquet(?)", [str(new_file)])
     scope = f"account_id IN (SELECT account_id FROM {TOUCHED})"
     if table.name == "exchanges":

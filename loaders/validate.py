@@ -15,6 +15,7 @@ from loaders.contract import Column, Kind, Table
 
 ROW = "_row"  # the row number in the source file (header is row 1 in CSV)
 SHAPE = "_shape"  # a structural problem of the row found while reading (loaders/reading.py)
+SHAPE_COLUMN = "_shape_column"  # ... and the column it is reported on
 REPLACEMENT_CHAR = "\ufffd"
 
 
@@ -159,6 +160,7 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
     """Validate one chunk of `table` read from `file_name`; `references` tests ids exist."""
     rows = frame[ROW].to_numpy()
     shape = frame.pop(SHAPE).to_numpy(dtype=object) if SHAPE in frame.columns else None
+    shape_column = frame.pop(SHAPE_COLUMN).to_numpy(dtype=object) if SHAPE_COLUMN in frame.columns else None
     data = frame.drop(columns=[ROW])
     # Timestamps typed by the file (Parquet) need no text: no cell check can fail on their ISO form, and
     # they are written as they are. Their text is made only for the rejects file.
@@ -167,7 +169,8 @@ def check_chunk(table: Table, frame: pd.DataFrame, file_name: str,
     text = pd.DataFrame({c: _as_text(data[c]) for c in data.columns if c not in typed_times}, index=data.index)
     flags = RowFlags(len(frame))
     if shape is not None:
-        flags.flag(shape != "", "(row)", shape)
+        for column in sorted(set(shape_column[shape != ""])):
+            flags.flag((shape != "") & (shape_column == column), column, shape)
     ids = token_columns(table)
     tokenised: dict[str, int] = {}
     for name in text.columns:  # whole-row checks first: they decide what may be written anywhere

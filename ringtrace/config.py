@@ -56,6 +56,8 @@ NEO4J_PAGECACHE = os.environ.get("RINGTRACE_NEO4J_PAGECACHE", "1g")
 NEO4J_TX_MEMORY_MAX = os.environ.get("RINGTRACE_NEO4J_TX_MEMORY") or None
 START_TIMEOUT_S = float(os.environ.get("RINGTRACE_NEO4J_START_TIMEOUT", "120"))
 STOP_TIMEOUT_S = 60.0
+# How long `load`, `neo4j start` and `neo4j stop` wait for another of them to release the home (home_lock.py).
+HOME_LOCK_WAIT_S = float(os.environ.get("RINGTRACE_LOCK_WAIT", "30"))
 # How long `ringtrace app` waits for the Streamlit child to stop after passing a signal on.
 CHILD_STOP_TIMEOUT_S = 10.0
 MIN_FREE_DISK_BYTES = 1 << 30  # Neo4j refuses to run well with less than ~1 GB free.

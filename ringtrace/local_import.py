@@ -47,7 +47,8 @@ def finish_interrupted_import(paths: config.LocalPaths) -> str | None:
     if owner.exists() and local_neo4j.pid_alive(int(owner.read_text() or 0)):
         return None  # another process is importing right now
     if journal.exists():
-        _swap(paths, json.loads(journal.read_text())["database"])
+        entry = json.loads(journal.read_text())
+        _swap(paths, entry["database"], entry.get("logs", []))
         return "finished an interrupted swap of an imported database"
     if work.exists():
         shutil.rmtree(work, ignore_errors=True)
@@ -55,8 +56,17 @@ def finish_interrupted_import(paths: config.LocalPaths) -> str | None:
     return None
 
 
-def _swap(paths: config.LocalPaths, database: str) -> None:
-    """Move the staged store into place (each step can be repeated after a kill), then drop the old one."""
+def journal_logs(paths: config.LocalPaths) -> list[tuple[str, str]]:
+    """The (staged, stored) log files a swap not yet finished moves into the log store."""
+    journal = _work(paths) / JOURNAL
+    return [tuple(m) for m in json.loads(journal.read_text()).get("logs", [])] if journal.exists() else []
+
+
+def _swap(paths: config.LocalPaths, database: str, logs: list[tuple[str, str]] = ()) -> None:
+    """Move the staged store into place (each step can be repeated after a kill), then drop the old one; the
+    load's staged log files move into the log store with it (loaders/logstore.py pending_dir)."""
+    from loaders.logstore import commit_pending  # the log store is the loader's; imported only here
+
     work = _work(paths)
     for sub in STORE_DIRS:
         new, live, old = work / "data" / sub / database, paths.data_dir / sub / database, work / "replaced" / sub
@@ -67,6 +77,7 @@ def _swap(paths: config.LocalPaths, database: str) -> None:
             live.rename(old / f"{database}-{time.time_ns()}")
         live.parent.mkdir(parents=True, exist_ok=True)
         new.rename(live)
+    commit_pending(logs)
     (work / JOURNAL).unlink()
     shutil.rmtree(work, ignore_errors=True)
 
@@ -87,8 +98,10 @@ def _peak_rss(pid: int, peak: list[int], done: threading.Event) -> None:
 
 
 def import_database(nodes: list[tuple[str, Path, Path]], relationships: list[tuple[str, Path, Path]],
-                    multiline: bool, database: str = config.DEFAULT_DATABASE) -> ImportResult:
-    """Replace the local server's `database` with the given CSV files (label or type, header, data).
+                    multiline: bool, database: str = config.DEFAULT_DATABASE,
+                    logs: list[tuple[Path, Path]] = ()) -> ImportResult:
+    """Replace the local server's `database` with the given CSV files (label or type, header, data); the
+    `logs` (staged file, place in the log store) move in with it, through the same journal.
 
     The server is stopped for the import and started again after it, whether the import succeeded or not."""
     paths = config.local_paths()
@@ -134,7 +147,8 @@ def import_database(nodes: list[tuple[str, Path, Path]], relationships: list[tup
                                  f"Its last lines:\n{tail}\nRun the load again with --mode incremental to write "
                                  "through the server instead.")
         pending = work / (JOURNAL + ".tmp")  # written whole, then renamed: a kill never leaves half a journal
-        pending.write_text(json.dumps({"database": database}), encoding="utf-8")
+        pending.write_text(json.dumps({"database": database, "logs": [[str(a), str(b)] for a, b in logs]}),
+                           encoding="utf-8")
         pending.replace(work / JOURNAL)
         (work / OWNER).unlink()  # from here the journal decides: a later start finishes the swap
         kept = paths.root / "loads" / "last-import.report"
@@ -142,7 +156,7 @@ def import_database(nodes: list[tuple[str, Path, Path]], relationships: list[tup
         if report.exists():
             shutil.copyfile(report, kept)
         shutil.copyfile(log, kept.with_suffix(".log"))  # the importer's own account of its stages
-        _swap(paths, database)
+        _swap(paths, database, [(str(a), str(b)) for a, b in logs])
     finally:
         if not (work / JOURNAL).exists():
             shutil.rmtree(work, ignore_errors=True)

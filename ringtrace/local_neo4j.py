@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ringtrace import config
+from ringtrace import config, home_lock
 from ringtrace.errors import RingtraceError
 
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
@@ -386,7 +386,15 @@ def _diagnose(paths: config.LocalPaths) -> str:
 
 
 def start(port: int | None = None, quiet: bool = False) -> LocalStatus:
-    """Start the local server (a no-op when it already runs) and return once Bolt answers."""
+    """Start the local server (a no-op when it already runs) and return once Bolt answers; under the home's
+    lock (ringtrace/home_lock.py), as `stop` and `ringtrace load` are."""
+    if _read_pid(config.local_paths()) is not None:  # already running: nothing to change, nothing to wait for
+        return status()
+    with home_lock.hold("ringtrace neo4j start"):
+        return _start(port, quiet)
+
+
+def _start(port: int | None, quiet: bool) -> LocalStatus:
     paths = config.local_paths()
     existing = _read_pid(paths)
     if existing is not None:
@@ -441,6 +449,11 @@ def start(port: int | None = None, quiet: bool = False) -> LocalStatus:
 
 def stop() -> bool:
     """Shut the local server down cleanly (SIGTERM, then wait); return whether one was running."""
+    with home_lock.hold("ringtrace neo4j stop"):
+        return _stop()
+
+
+def _stop() -> bool:
     paths = config.local_paths()
     pid = _read_pid(paths)
     if pid is None:

@@ -39,6 +39,10 @@ def print_load_summary(summary) -> None:
                                  "the Luhn check) and are stored as keyed tokens (tok-...), never as numbers; the "
                                  "same id gives the same token in every table (docs/input-format.md)"),
                           highlight=False)
+        if t.renamed:
+            console.print(escape(f"{t.file}: extra column(s) named like a property ringtrace writes are stored "
+                                 "renamed, so they cannot pass for it: " +
+                                 ", ".join(f"{c} as {n}" for c, n in t.renamed.items())), highlight=False)
         if t.shared_emails:
             console.print(escape(f"{t.file}: {t.shared_emails:,} sign-up email address(es) shared by two or more "
                                  "accounts became identifiers of kind email (evidence, as account_identifiers "
@@ -79,8 +83,10 @@ def _load(dataset: Path, rejects: Path | None, progress: bool, mode: str = "auto
     from graph.db import connect
     from loaders.load import load_dataset
     from monitoring.alerts import check_load
+    from ringtrace import home_lock
 
-    with connect() as g:
+    # the lock before the connection: a bulk load in another process may have stopped the server
+    with home_lock.hold("ringtrace load"), connect() as g:
         summary = load_dataset(g, dataset, rejects, progress=progress, mode=mode)
         raised = check_load(g, summary.run_id)
     print_load_summary(summary)
