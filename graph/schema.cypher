@@ -32,7 +32,12 @@ CREATE INDEX account_decision IF NOT EXISTS FOR (n:Account) ON (n.decision);
 CREATE INDEX case_status IF NOT EXISTS FOR (n:Case) ON (n.status);
 CREATE INDEX identifier_value IF NOT EXISTS FOR (n:Identifier) ON (n.value);
 CREATE CONSTRAINT alert_id IF NOT EXISTS FOR (n:Alert) REQUIRE n.alert_id IS UNIQUE;
-CREATE CONSTRAINT intel_report_id IF NOT EXISTS FOR (n:IntelReport) REQUIRE n.report_id IS UNIQUE;
+// A report is kept under its sender and id (intel/reports.py): two senders may use one report id.
+DROP CONSTRAINT intel_report_id IF EXISTS;
+// (reports imported before that carry no key: they are kept as sent by nobody known)
+MATCH (r:IntelReport) WHERE r.report_key IS NULL SET r.report_key = 'anonymous|' + r.report_id;
+CREATE CONSTRAINT intel_report_key IF NOT EXISTS FOR (n:IntelReport) REQUIRE n.report_key IS UNIQUE;
+CREATE INDEX intel_report_id_lookup IF NOT EXISTS FOR (n:IntelReport) ON (n.report_id);
 CREATE CONSTRAINT indicator_id IF NOT EXISTS FOR (n:Indicator) REQUIRE n.indicator_id IS UNIQUE;
 CREATE CONSTRAINT intel_feed_id IF NOT EXISTS FOR (n:IntelFeed) REQUIRE n.feed_id IS UNIQUE;
 CREATE INDEX alert_case IF NOT EXISTS FOR (n:Alert) ON (n.case_id);

@@ -1,8 +1,12 @@
 """Partner reports in the graph: a parsed STIX bundle becomes an IntelReport naming Indicators, and every
 account that touches one of them raises an alert naming the report.
 
-    (:IntelReport {report_id, name, partner, source, imported_at, imported_by, objects, skipped, loose})
+    (:IntelReport {report_key, report_id, sender, name, partner, tlp, source, imported_at, imported_by,
+                   objects, skipped, loose})
       -[:NAMES {stix_id}]->(:Indicator {indicator_id: 'kind:value', kind, value})
+
+A report is kept under its sender and its STIX id (`report_key`, `Report.key`): a bundle from another sender
+that reuses the id is another report, and cannot rewrite the first one's partner, TLP or indicators.
 
 Indicators stay on the watchlist: a later load whose new accounts touch one alerts too
 (`monitoring.alerts.check_load`).
@@ -21,8 +25,8 @@ from ringtrace import audit
 from ringtrace.rights import Actor, require
 
 SAVE_REPORT = """
-MERGE (r:IntelReport {report_id: $report_id})
-SET r.name = $name, r.partner = $partner, r.tlp = $tlp, r.source = $source, r.imported_at = datetime(),
+MERGE (r:IntelReport {report_key: $report_key})
+SET r.report_id = $report_id, r.sender = $sender, r.name = $name, r.partner = $partner, r.tlp = $tlp, r.source = $source, r.imported_at = datetime(),
     r.imported_by = $by,
     r.objects = $objects, r.skipped = $skipped, r.loose = $loose
 WITH r
@@ -34,7 +38,7 @@ SET n.stix_id = item.stix_id
 """
 LIST_REPORTS = """
 MATCH (r:IntelReport)
-RETURN r.report_id AS report_id, r.name AS name, r.partner AS partner, r.tlp AS tlp, r.source AS source,
+RETURN r.report_key AS report_key, r.report_id AS report_id, r.name AS name, r.partner AS partner, r.tlp AS tlp, r.source AS source,
        r.imported_at AS imported_at, COUNT { (r)-[:NAMES]->() } AS indicators,
        COUNT { (:Alert)-[:FROM_REPORT]->(r) } AS alerts
 ORDER BY imported_at DESC
@@ -52,7 +56,7 @@ def import_report(graph: Graph, actor: Actor, report: Report, source: str) -> Im
     """Save the report and its indicators, match them against the whole graph and raise alerts."""
     require(actor, "intel")
     graph.write(SAVE_REPORT, {
-        "report_id": report.report_id, "name": report.name, "partner": report.partner, "tlp": report.tlp,
+        "report_key": report.key, "report_id": report.report_id, "sender": report.sender, "name": report.name, "partner": report.partner, "tlp": report.tlp,
         "source": source,
         "by": actor.name, "objects": report.objects, "skipped": [f"{i}: {why}" for i, why in report.skipped],
         "loose": [f"{i}: {why}" for i, why in report.loose],
@@ -64,7 +68,7 @@ def import_report(graph: Graph, actor: Actor, report: Report, source: str) -> Im
     for kind, values in by_kind.items():
         for value, accounts in accounts_touching(graph, kind, values).items():
             matched[(kind, value)] = sorted(accounts)
-    hits = [(Watched("intel", report.report_id, report.name, kind, value, partner=report.partner), accounts)
+    hits = [(Watched("intel", report.key, report.name, kind, value, partner=report.partner), accounts)
             for (kind, value), accounts in sorted(matched.items())]
     alerts = raise_alerts(graph, hits, f"report {report.name}")
     audit.record(actor.name, "intel_import", {"report_id": report.report_id, "source": source,

@@ -22,6 +22,7 @@ another pattern language, is skipped and listed, not refused.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
@@ -59,10 +60,16 @@ class Report:
     name: str
     partner: str | None
     tlp: str | None = None  # the report's Traffic Light Protocol level, when it carries one
+    sender: str | None = None  # the STIX identity that created it (its created_by_ref)
     items: list[Item] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     loose: list[tuple[str, str]] = field(default_factory=list)  # (indicator, what of its pattern is matched loosely)
     objects: int = 0
+
+    @property
+    def key(self) -> str:
+        """What a report is kept under: its sender and its id (another sender reusing the id is another report)."""
+        return f"{self.sender or 'anonymous'}|{self.report_id}"
 
 
 def _normal(kind: str, value: str) -> str:
@@ -230,25 +237,150 @@ def _sco_items(obj: dict[str, Any]) -> list[tuple[str, str]]:
     t = obj["type"]
     if t == CUSTOM_TYPE:
         if not isinstance(obj.get("kind"), str) or not isinstance(obj.get("value"), str):
-            raise ValueError(f"{CUSTOM_TYPE} needs string properties kind and value")
+            raise _Malformed(f"{CUSTOM_TYPE} needs string properties kind and value")
         return [_custom(obj["kind"], obj["value"])]
-    found = [(kind, _normal(kind, str(obj[p]))) for (st, p), kind in SCO_PATHS.items() if st == t and obj.get(p)]
+    paths = [p for (st, p) in SCO_PATHS if st == t]
+    wrong = [p for p in paths if obj.get(p) is not None and not isinstance(obj[p], str)]
+    if wrong:
+        raise _Malformed(f"{t} {wrong[0]} must be a string")
+    found = [(kind, _normal(kind, obj[p])) for (st, p), kind in SCO_PATHS.items() if st == t and obj.get(p)]
     if not found:
-        raise ValueError(f"{t} has none of the properties " + ", ".join(p for (st, p) in SCO_PATHS if st == t))
+        raise _Malformed(f"{t} has none of the properties " + ", ".join(paths))
     return found[:1]
 
 
-def parse(text: str | bytes, source: str) -> Report:
-    """Parse and check a STIX 2.1 bundle; RingtraceError names the object and the reason if it is malformed."""
+MAX_JSON_DEPTH = 64  # STIX objects are shallow; deeper JSON is refused before anything walks it
+MAX_PATTERN_CHARS = 20_000
+ADDRESS_KINDS = ("ip", "key_ip")
+
+
+class _Malformed(Exception):
+    """One object ringtrace cannot read: the bundle is refused (a file) or the object skipped (a TAXII pull)."""
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether parsed JSON nests lists and objects deeper than `limit` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def canonical_item(kind: str, value: str) -> tuple[str, str] | str:
+    """The item with an address in `ipaddress`'s canonical form (as the loader stores it), or why it is not
+    matched: a range wider than one address, or no address at all."""
+    if kind not in ADDRESS_KINDS:
+        return kind, value
+    text = value.strip()
+    try:
+        if "/" in text:
+            network = ipaddress.ip_network(text, strict=False)
+            if network.num_addresses != 1:
+                return f"the range {text} is not matched (ringtrace matches single addresses, not ranges)"
+            return kind, str(network.network_address)
+        return kind, str(ipaddress.ip_address(text))
+    except ValueError:
+        return f"{text!r} is not an IP address"
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _header(bundle: dict[str, Any], objects: list[Any], source: str) -> Report:
+    """The report a bundle is: its id, name, sender (the identity that created it), partner and TLP, read
+    from its one `report` object (wrongly typed properties are ignored, the objects themselves checked later)."""
+    dicts = [o for o in objects if isinstance(o, dict)]
+    identities = {o["id"]: _string(o.get("name")) for o in dicts
+                  if o.get("type") == "identity" and isinstance(o.get("id"), str)}
+    found = [o for o in dicts if o.get("type") == "report"]
+    first = found[0] if len(found) == 1 else {}
+    sender = _string(first.get("created_by_ref")) or next(iter(identities), None)
+    partner = identities.get(sender) if sender else None
+    levels = {o["id"]: _string((o.get("definition") or {}).get("tlp")) for o in dicts
+              if o.get("type") == "marking-definition" and isinstance(o.get("id"), str)
+              and isinstance(o.get("definition") or {}, dict)}
+    levels.update({v: k for k, v in TLP_MARKING_IDS.items()})
+    refs = first.get("object_marking_refs")
+    marked = [levels[m] for m in (refs if isinstance(refs, list) else [])
+              if isinstance(m, str) and levels.get(m) in TLP_MARKING_IDS]
+    report_id = _string(first.get("id"))
+    report_id = report_id if report_id and STIX_ID.match(report_id) else bundle["id"]
+    return Report(report_id, _string(first.get("name")) or f"{source} ({bundle['id']})", partner,
+                  marked[0] if marked else None, sender=sender, objects=len(objects))
+
+
+def _indicator_items(obj: dict[str, Any], report: Report) -> list[tuple[str, str]]:
+    """The items an indicator names (its loose parts noted on the report); [] when it is skipped."""
     from stix2patterns.validator import run_validator
+
+    pattern, pattern_type = obj.get("pattern"), obj.get("pattern_type")
+    if not isinstance(pattern, str) or not isinstance(pattern_type, str):
+        raise _Malformed("an indicator needs a pattern and a pattern_type")
+    if pattern_type != "stix":
+        report.skipped.append((obj["id"], f"pattern_type {pattern_type} (only stix patterns are matched)"))
+        return []
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise _Malformed(f"its pattern is longer than {MAX_PATTERN_CHARS:,} characters")
+    try:
+        errors = run_validator(pattern)
+        found = None if errors else pattern_items(pattern)
+    except RecursionError:
+        raise _Malformed("its pattern is nested too deeply to parse") from None
+    if errors:
+        raise _Malformed(f"invalid STIX pattern {pattern!r}: {errors[0]}")
+    if isinstance(found, str):
+        report.skipped.append((obj["id"], found))
+        return []
+    items, notes = found
+    report.loose += [(obj["id"], note) for note in notes]
+    narrowed = _string(obj.get("x_ringtrace_kind"))
+    return [(narrowed if narrowed and narrowed in KIND_OVERRIDES.get(kind, ()) else kind, value)
+            for kind, value in items]
+
+
+def _object_items(obj: Any, i: int) -> tuple[str, list[tuple[str, str]] | None]:
+    """The object's id and, for an observable or custom item, its items (None for other objects); raises
+    _Malformed for an object ringtrace cannot read."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) or not isinstance(obj.get("id"), str):
+        raise _Malformed(f"object {i + 1} needs a string type and id")
+    where = f"object {i + 1} ({obj['id']})"
+    match = STIX_ID.match(obj["id"])
+    if not match or match.group(1) != obj["type"]:
+        raise _Malformed(f"{where}: its id must be {obj['type']}--<uuid>")
+    if obj.get("spec_version", "2.1") != "2.1":
+        raise _Malformed(f"{where}: spec_version {obj['spec_version']!r} is not 2.1")
+    if obj["type"] == CUSTOM_TYPE or obj["type"] in {t for t, _ in SCO_PATHS}:
+        try:
+            return obj["id"], _sco_items(obj)
+        except _Malformed as exc:
+            raise _Malformed(f"{where}: {exc}") from None
+    return obj["id"], None
+
+
+def parse(text: str | bytes, source: str, lenient: bool = False) -> Report:
+    """Parse and check a STIX 2.1 bundle; RingtraceError names the object and the reason if it is malformed.
+
+    `lenient` (a TAXII pull): a malformed object is skipped and listed in `Report.skipped` instead, so one
+    bad object neither hides the good ones beside it nor blocks later pulls."""
 
     def refuse(reason: str) -> RingtraceError:
         return RingtraceError(f"{source}: not a usable STIX 2.1 bundle: {reason}. Nothing was imported.")
 
     try:
         bundle = json.loads(text)
+    except RecursionError:
+        raise refuse("its JSON is nested too deeply to read") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise refuse(f"not JSON ({exc})") from None
+    if too_deep(bundle):
+        raise refuse(f"its JSON is nested deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(bundle, dict) or bundle.get("type") != "bundle":
         raise refuse('the top level must be an object with "type": "bundle"')
     if not isinstance(bundle.get("id"), str) or not STIX_ID.match(bundle["id"]):
@@ -256,53 +388,27 @@ def parse(text: str | bytes, source: str) -> Report:
     objects = bundle.get("objects")
     if not isinstance(objects, list):
         raise refuse('"objects" must be a list')
-    identities = {o.get("id"): o.get("name") for o in objects if isinstance(o, dict) and o.get("type") == "identity"}
-    reports = [o for o in objects if isinstance(o, dict) and o.get("type") == "report"]
-    first = reports[0] if len(reports) == 1 else {}
-    partner = identities.get(first.get("created_by_ref")) or next(iter(identities.values()), None)
-    levels = {o.get("id"): (o.get("definition") or {}).get("tlp") for o in objects
-              if isinstance(o, dict) and o.get("type") == "marking-definition"}
-    levels.update({v: k for k, v in TLP_MARKING_IDS.items()})
-    marked = [levels[m] for m in first.get("object_marking_refs", []) if levels.get(m)]
-    report = Report(first.get("id") or bundle["id"], str(first.get("name") or f"{source} ({bundle['id']})"),
-                    partner, marked[0] if marked else None, objects=len(objects))
+    report = _header(bundle, objects, source)
     for i, obj in enumerate(objects):
-        where = f"object {i + 1}"
-        if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) or not isinstance(obj.get("id"), str):
-            raise refuse(f"{where} needs a string type and id")
-        where = f"object {i + 1} ({obj['id']})"
-        match = STIX_ID.match(obj["id"])
-        if not match or match.group(1) != obj["type"]:
-            raise refuse(f"{where}: its id must be {obj['type']}--<uuid>")
-        if obj.get("spec_version", "2.1") != "2.1":
-            raise refuse(f"{where}: spec_version {obj['spec_version']!r} is not 2.1")
-        if obj["type"] == "indicator":
-            pattern, pattern_type = obj.get("pattern"), obj.get("pattern_type")
-            if not isinstance(pattern, str) or not isinstance(pattern_type, str):
-                raise refuse(f"{where}: an indicator needs a pattern and a pattern_type")
-            if pattern_type != "stix":
-                report.skipped.append((obj["id"], f"pattern_type {pattern_type} (only stix patterns are matched)"))
-                continue
-            errors = run_validator(pattern)
-            if errors:
-                raise refuse(f"{where}: invalid STIX pattern {pattern!r}: {errors[0]}")
-            found = pattern_items(pattern)
-            if isinstance(found, str):
-                report.skipped.append((obj["id"], found))
-                continue
-            items, notes = found
-            report.loose += [(obj["id"], note) for note in notes]
-            narrowed = obj.get("x_ringtrace_kind")
-            for kind, value in items:
-                if narrowed and narrowed in KIND_OVERRIDES.get(kind, ()):
-                    kind = narrowed
-                report.items.append(Item(kind, value, obj["id"]))
-        elif obj["type"] == CUSTOM_TYPE or obj["type"] in {t for t, _ in SCO_PATHS}:
-            try:
-                items = _sco_items(obj)
-            except ValueError as exc:
-                raise refuse(f"{where}: {exc}") from None
-            report.items += [Item(kind, value, obj["id"]) for kind, value in items]
+        try:
+            stix_id, items = _object_items(obj, i)
+            if items is None and obj["type"] == "indicator":
+                try:
+                    items = _indicator_items(obj, report)
+                except _Malformed as exc:
+                    raise _Malformed(f"object {i + 1} ({stix_id}): {exc}") from None
+        except _Malformed as exc:
+            if not lenient:
+                raise refuse(str(exc)) from None
+            ident = obj["id"] if isinstance(obj, dict) and isinstance(obj.get("id"), str) else f"object {i + 1}"
+            report.skipped.append((ident, f"malformed, not imported: {exc}"))
+            continue
+        for kind, value in items or []:
+            usable = canonical_item(kind, value)
+            if isinstance(usable, str):
+                report.skipped.append((stix_id, usable))
+            else:
+                report.items.append(Item(*usable, stix_id))
     seen: set[tuple[str, str]] = set()
     report.items = [it for it in report.items if (it.kind, it.value) not in seen and not seen.add((it.kind, it.value))]
     return report

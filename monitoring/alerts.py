@@ -1,6 +1,7 @@
 """Alerts: accounts that touch a watched item (a confirmed case's infrastructure, or a partner's indicator).
 
-    (:Alert {alert_id, raised_at, source, case_id, report_id, report, kind, value, accounts, trigger, summary})
+    (:Alert {alert_id, raised_at, source, case_id, report_key, report_id, report, kind, value, accounts, trigger,
+             summary, webhook})
       -[:ON]->(:Account)
     (:Alert)-[:FROM_CASE]->(:Case)        source 'case': the item is on the case's watchlist
     (:Alert)-[:FROM_REPORT]->(:IntelReport)  source 'intel': a partner's report names the item
@@ -35,7 +36,8 @@ RETURN c.case_id AS case_id, [(c)-[:COVERS]->(a:Account) | a.account_id] AS cove
 """
 WATCHED_BY_REPORTS = """
 MATCH (r:IntelReport)-[:NAMES]->(i:Indicator)
-RETURN r.report_id AS report_id, r.name AS report, r.partner AS partner, i.kind AS kind, i.value AS value
+RETURN r.report_key AS report_key, r.report_id AS report_id, r.name AS report, r.partner AS partner,
+       i.kind AS kind, i.value AS value
 """
 NEXT_ALERT_NUMBERS = """
 MERGE (s:AlertSequence {name: 'alerts'})
@@ -47,8 +49,9 @@ RETURN n
 CREATE_ALERTS = """
 UNWIND $rows AS row
 CREATE (al:Alert {alert_id: row.alert_id, raised_at: datetime(), source: row.source, case_id: row.case_id,
-        report_id: row.report_id, report: row.report, partner: row.partner, kind: row.kind, value: row.value,
-        accounts: row.accounts, trigger: $trigger, summary: row.summary, webhook: 'not configured'})
+        report_key: row.report_key, report_id: row.report_id, report: row.report, partner: row.partner,
+        kind: row.kind, value: row.value, accounts: row.accounts, trigger: $trigger, summary: row.summary,
+        webhook: 'not configured'})
 WITH al, row
 CALL (al, row) {
   UNWIND row.accounts AS id
@@ -61,14 +64,14 @@ CALL (al, row) {
   CREATE (al)-[:FROM_CASE]->(c)
 }
 CALL (al, row) {
-  WITH al, row WHERE row.report_id IS NOT NULL
-  MATCH (r:IntelReport {report_id: row.report_id})
+  WITH al, row WHERE row.report_key IS NOT NULL
+  MATCH (r:IntelReport {report_key: row.report_key})
   CREATE (al)-[:FROM_REPORT]->(r)
 }
 """
 ALREADY_ALERTED = """
 MATCH (al:Alert)-[:ON]->(a:Account)
-RETURN coalesce(al.case_id, al.report_id) AS origin, al.kind AS kind, al.value AS value,
+RETURN coalesce(al.case_id, al.report_key, al.report_id) AS origin, al.kind AS kind, al.value AS value,
        collect(a.account_id) AS accounts
 """
 SET_DELIVERY = """
@@ -92,7 +95,7 @@ class Watched:
     """A watched item and who watches it: a case (source 'case') or a partner's report (source 'intel')."""
 
     source: str
-    origin: str  # the case id or the report id
+    origin: str  # the case id or the report's key (sender and id, intel.reports)
     origin_name: str
     kind: str
     value: str
@@ -105,7 +108,7 @@ def watched_items(graph: Graph) -> list[Watched]:
     covered = {r["case_id"]: frozenset(r["covered"]) for r in graph.read(COVERED_BY_WATCHING_CASES)}
     out = [Watched("case", r["case_id"], r["title"], r["kind"], str(r["value"]), covered=covered[r["case_id"]])
            for r in graph.read(WATCHED_BY_CASES)]
-    out += [Watched("intel", r["report_id"], r["report"], r["kind"], str(r["value"]), partner=r["partner"])
+    out += [Watched("intel", r["report_key"], r["report"], r["kind"], str(r["value"]), partner=r["partner"])
             for r in graph.read(WATCHED_BY_REPORTS)]
     return out
 
@@ -129,7 +132,8 @@ def raise_alerts(graph: Graph, hits: list[tuple[Watched, list[str]]], trigger: s
         fresh = sorted(set(accounts) - w.covered - seen.get((w.origin, w.kind, w.value), set()))
         if fresh:
             rows.append({"source": w.source, "case_id": w.origin if w.source == "case" else None,
-                         "report_id": w.origin if w.source == "intel" else None,
+                         "report_key": w.origin if w.source == "intel" else None,
+                         "report_id": w.origin.rsplit("|", 1)[-1] if w.source == "intel" else None,
                          "report": w.origin_name if w.source == "intel" else None, "partner": w.partner,
                          "kind": w.kind, "value": w.value, "accounts": fresh, "summary": _summary(w, fresh)})
     if not rows:

@@ -110,6 +110,9 @@ BULK_MIN_INPUT_BYTES = int(os.environ.get("RINGTRACE_BULK_MIN_BYTES", str(64 << 
 # outside the heap for its caches (neo4j-admin's --max-off-heap-memory; its default is 90 % of the machine).
 IMPORT_HEAP = os.environ.get("RINGTRACE_IMPORT_HEAP", "1g")
 IMPORT_OFF_HEAP = os.environ.get("RINGTRACE_IMPORT_MEMORY", "2G")
+# `ringtrace verify`: a manifest.json inflating beyond this is refused unread (a bundle's manifest is a few KB
+# per hundred files; a ZIP bomb's is gigabytes).
+BUNDLE_MANIFEST_MAX_BYTES = 8 << 20
 # Query safety defaults for user-supplied Cypher.
 QUERY_TIMEOUT_S = float(os.environ.get("RINGTRACE_QUERY_TIMEOUT", "30"))
 QUERY_ROW_CAP = int(os.environ.get("RINGTRACE_QUERY_ROW_CAP", "10000"))
@@ -145,6 +148,14 @@ class TaxiiSettings:
     collection: str
     user: str | None
     password: str | None
+
+
+# One TAXII pull: at most this many pages (the pull is refused beyond it, nothing imported), this many
+# bytes of answers in all (pages together), and each request answered within this many seconds (connecting,
+# each read, and the whole answer).
+TAXII_MAX_PAGES = int(os.environ.get("RINGTRACE_TAXII_MAX_PAGES", "200"))
+TAXII_MAX_BYTES = int(os.environ.get("RINGTRACE_TAXII_MAX_BYTES", str(64 << 20)))
+TAXII_TIMEOUT_S = float(os.environ.get("RINGTRACE_TAXII_TIMEOUT", "30"))
 
 
 def taxii_settings() -> TaxiiSettings | None:

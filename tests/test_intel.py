@@ -239,12 +239,12 @@ def test_publish_then_pull_round_trips_a_cases_indicators_through_taxii(sample_d
     assert checked.is_valid, [str(e) for r in checked.object_results for e in r.errors][:5]
     published = taxii.publish(g, ADMIN, case_id)
     assert published.status == "complete" and published.failed == 0 and published.succeeded == published.objects
-    pulled = taxii.pull(g, ADMIN)
+    pulled = taxii.pull(g, ADMIN).results
     assert len(pulled) == 1
     report = pulled[0].report
     assert case_id in report.name and report.partner and report.tlp == "amber"
     assert {(it.kind, it.value) for it in report.items} == watched
-    assert taxii.pull(g, ADMIN) == []  # only what was added since the last pull
+    assert taxii.pull(g, ADMIN).results == []  # only what was added since the last pull
     env = dict(os.environ)
     cli = subprocess.run([sys.executable, "-m", "ringtrace.cli", "intel", "pull"], capture_output=True, text=True,
                          env=env)

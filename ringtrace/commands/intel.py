@@ -100,7 +100,8 @@ def intel_pull() -> None:
     """Import every report added to the configured TAXII 2.1 collection since the last pull.
 
     Each report's items are matched against the graph (alerts name the report) and stay watched for later
-    loads. The server: RINGTRACE_TAXII_URL, RINGTRACE_TAXII_COLLECTION, RINGTRACE_TAXII_USER and
+    loads. A malformed object is skipped and listed (the rest is imported); more than RINGTRACE_TAXII_MAX_PAGES
+    pages or RINGTRACE_TAXII_MAX_BYTES, a paging loop, a redirect or a timeout refuses the pull whole. The server: RINGTRACE_TAXII_URL, RINGTRACE_TAXII_COLLECTION, RINGTRACE_TAXII_USER and
     RINGTRACE_TAXII_PASSWORD."""
     friendly_errors(_pull)()
 
@@ -110,9 +111,13 @@ def _pull() -> None:
     from intel import taxii
     from ringtrace.rights import cli_actor
 
+    from ringtrace.terminal import console, escape
+
     with connect() as g:
-        results = taxii.pull(g, cli_actor())
-    if not results:
+        pulled = taxii.pull(g, cli_actor())
+    if not pulled.results and not pulled.skipped:
         click.echo("Nothing new in the TAXII collection.")
-    for result in results:
+    for result in pulled.results:
         print_import(result)
+    for why in pulled.skipped:
+        console().print(escape(f"Skipped {why}"))
