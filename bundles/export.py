@@ -23,7 +23,7 @@ from bundles import manifest, render, stix
 from graph.db import Graph, node_key, plain
 from loaders import logstore
 from queries import runner
-from ringtrace import __version__, safecsv
+from ringtrace import __version__, outbound, safecsv
 from ringtrace.errors import RingtraceError
 
 BUNDLE_QUERIES = ("cluster_members", "cluster_attribution", "cluster_infrastructure", "cluster_top_templates",
@@ -209,11 +209,14 @@ def export_cluster(graph: Graph, cluster_id: str, out: Path, analyst: str, redac
 
 
 def _meta(graph: Graph, analyst: str, redact: bool, **subject: Any) -> dict[str, Any]:
-    """The manifest's description of a bundle: id, time, analyst, versions, server, and what it is of."""
+    """The manifest's description of a bundle: id, time, analyst, versions, server, and what it is of. A
+    redacted bundle leaves for outside the team: it names no server address; otherwise the URI is named
+    without any user info or query values it carries."""
+    server = {"version": graph.server_version(), "database": graph.database}
+    if not redact:
+        server["uri"] = outbound.redact(graph.settings.uri)
     return {"bundle_id": str(uuid.uuid4()), "created_at": datetime.now(timezone.utc).isoformat(), "analyst": analyst,
-            "ringtrace_version": __version__,
-            "neo4j": {"version": graph.server_version(), "database": graph.database, "uri": graph.settings.uri},
-            **subject, "redacted": redact}
+            "ringtrace_version": __version__, "neo4j": server, **subject, "redacted": redact}
 
 
 CAMPAIGN_INFO = """

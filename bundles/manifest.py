@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ringtrace import config
 from ringtrace.errors import RingtraceError
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 HASH_BLOCK = 1 << 20
+SIGNATURE_MAX_BYTES = 4096  # an Ed25519 signature in base64 is 89 bytes
 
 
 def canonical(obj: Any) -> bytes:
@@ -107,13 +109,27 @@ def _subject(manifest: dict[str, Any]) -> str:
 
 
 def _entry_digest(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, str]:
-    """Size and SHA-256 of one entry, read in blocks (a large entry never sits in memory)."""
+    """Size and SHA-256 of one entry, read in blocks (a large entry never sits in memory), never more than
+    one byte past the size the ZIP directory gives."""
     h, size = hashlib.sha256(), 0
     with z.open(info) as fh:
-        for block in iter(lambda: fh.read(HASH_BLOCK), b""):
+        while size <= info.file_size:
+            block = fh.read(min(HASH_BLOCK, info.file_size + 1 - size))
+            if not block:
+                break
             h.update(block)
             size += len(block)
     return size, h.hexdigest()
+
+
+def _read_bounded(z: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+    """The entry's bytes if it inflates to at most `limit` bytes (the ZIP directory's size is checked first,
+    then at most `limit` + 1 bytes are inflated whatever the directory says); None beyond it."""
+    if info.file_size > limit:
+        return None
+    with z.open(info) as fh:
+        data = fh.read(limit + 1)
+    return data if len(data) <= limit else None
 
 
 def _manifest_problem(manifest: Any) -> str | None:
@@ -153,10 +169,17 @@ def verify(path: Path, public_key: Path | None = None) -> Verification:
         names = set(seen)
         if MANIFEST not in names:
             return Verification(ok=False, missing=[MANIFEST])
+        raw = _read_bounded(z, seen[MANIFEST], config.BUNDLE_MANIFEST_MAX_BYTES)
+        if raw is None:
+            return Verification(ok=False, changed=[MANIFEST], problems=[
+                f"manifest.json inflates to {seen[MANIFEST].file_size:,} bytes, more than a manifest may hold "
+                f"({config.BUNDLE_MANIFEST_MAX_BYTES:,}): refused unread"])
         try:
-            manifest = json.loads(z.read(MANIFEST))
+            manifest = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return Verification(ok=False, changed=[MANIFEST], problems=[f"manifest.json is not JSON: {exc}"])
+        except RecursionError:
+            return Verification(ok=False, changed=[MANIFEST], problems=["manifest.json is nested too deeply"])
         problem = _manifest_problem(manifest)
         if problem:
             return Verification(ok=False, changed=[MANIFEST], problems=[problem])
@@ -169,6 +192,11 @@ def verify(path: Path, public_key: Path | None = None) -> Verification:
             if name not in names:
                 v.missing.append(name)
                 continue
+            if seen[name].file_size != entry["size"]:  # from the ZIP directory: nothing is inflated
+                v.changed.append(name)
+                v.problems.append(f"{name}: the ZIP directory gives {seen[name].file_size:,} bytes, the manifest "
+                                  f"{entry['size']:,}")
+                continue
             size, digest = _entry_digest(z, seen[name])
             if size != entry["size"] or digest != entry["sha256"]:
                 v.changed.append(name)
@@ -179,7 +207,12 @@ def verify(path: Path, public_key: Path | None = None) -> Verification:
             if SIGNATURE not in names:
                 v.missing.append(SIGNATURE)
             else:
-                v.signed = _check_signature(z.read(SIGNATURE), signed_form, public_key, v)
+                sig = _read_bounded(z, seen[SIGNATURE], SIGNATURE_MAX_BYTES)
+                if sig is None:
+                    v.changed.append(SIGNATURE)
+                    v.problems.append(f"manifest.sig is larger than a signature ({SIGNATURE_MAX_BYTES:,} bytes)")
+                else:
+                    v.signed = _check_signature(sig, signed_form, public_key, v)
                 v.authenticated = v.signed and public_key is not None
         if public_key is not None and not v.signed and SIGNATURE not in v.changed:
             v.problems.append(f"the bundle is not signed, but --public-key {public_key} was given: a bundle "
