@@ -26,8 +26,8 @@ from ringtrace.rights import Actor, require
 
 SAVE_REPORT = """
 MERGE (r:IntelReport {report_key: $report_key})
-SET r.report_id = $report_id, r.sender = $sender, r.name = $name, r.partner = $partner, r.tlp = $tlp, r.source = $source, r.imported_at = datetime(),
-    r.imported_by = $by,
+SET r.report_id = $report_id, r.sender = $sender, r.name = $name, r.partner = $partner, r.tlp = $tlp,
+    r.source = $source, r.imported_at = datetime(), r.imported_by = $by,
     r.objects = $objects, r.skipped = $skipped, r.loose = $loose
 WITH r
 UNWIND $items AS item
@@ -38,7 +38,8 @@ SET n.stix_id = item.stix_id
 """
 LIST_REPORTS = """
 MATCH (r:IntelReport)
-RETURN r.report_key AS report_key, r.report_id AS report_id, r.name AS name, r.partner AS partner, r.tlp AS tlp, r.source AS source,
+RETURN r.report_key AS report_key, r.report_id AS report_id, r.name AS name, r.partner AS partner, r.tlp AS tlp,
+       r.source AS source,
        r.imported_at AS imported_at, COUNT { (r)-[:NAMES]->() } AS indicators,
        COUNT { (:Alert)-[:FROM_REPORT]->(r) } AS alerts
 ORDER BY imported_at DESC
@@ -56,8 +57,8 @@ def import_report(graph: Graph, actor: Actor, report: Report, source: str) -> Im
     """Save the report and its indicators, match them against the whole graph and raise alerts."""
     require(actor, "intel")
     graph.write(SAVE_REPORT, {
-        "report_key": report.key, "report_id": report.report_id, "sender": report.sender, "name": report.name, "partner": report.partner, "tlp": report.tlp,
-        "source": source,
+        "report_key": report.key, "report_id": report.report_id, "sender": report.sender, "name": report.name,
+        "partner": report.partner, "tlp": report.tlp, "source": source,
         "by": actor.name, "objects": report.objects, "skipped": [f"{i}: {why}" for i, why in report.skipped],
         "loose": [f"{i}: {why}" for i, why in report.loose],
         "items": [{"kind": it.kind, "value": it.value, "stix_id": it.stix_id} for it in report.items]})

@@ -215,8 +215,8 @@ def pull(graph: Graph, actor: Actor) -> PullResult:
             result.skipped.append(str(exc))
             continue
         result.results.append(reports.import_report(graph, actor, report, f"taxii:{source.id}"))
-    graph.write(SAVE_FEED_STATE, {"feed_id": feed_id, "api_root": outbound.redact(found.api_root), "collection": source.id,
-                                  "last_added": started})
+    graph.write(SAVE_FEED_STATE, {"feed_id": feed_id, "api_root": outbound.redact(found.api_root),
+                                  "collection": source.id, "last_added": started})
     audit.record(actor.name, "intel_pull", {"collection": source.id, "objects": len(pulled),
                                             "reports": len(result.results), "skipped": len(result.skipped)})
     return result

@@ -120,6 +120,17 @@ class _Taxii(http.server.BaseHTTPRequestHandler):
         if cls.mode == "silent":
             time.sleep(15)
             return self._send(json.dumps({"more": False, "objects": []}).encode())
+        if cls.mode == "drip":  # a valid answer, one byte every 0.2 s: each read is quick, the whole is not
+            body = json.dumps({"more": False, "objects": [], "pad": " " * 60}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", TAXII_MEDIA)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.2)
+            return None
         if cls.mode == "deep":
             return self._send(b"[" * 200_000 + b"]" * 200_000)
         if cls.mode == "huge":
@@ -224,6 +235,16 @@ def test_taxii_pull_times_out_on_a_server_that_never_answers(graph, hostile_taxi
     monkeypatch.setattr("ringtrace.config.TAXII_TIMEOUT_S", 1.0, raising=False)
     started = time.monotonic()
     with pytest.raises(RingtraceError, match="did not answer|timed out"):
+        taxii.pull(graph, ADMIN)
+    assert time.monotonic() - started < 6
+
+
+def test_taxii_pull_times_out_on_an_answer_dripped_byte_by_byte(graph, hostile_taxii, monkeypatch):
+    server, _ = hostile_taxii
+    server.mode = "drip"  # about 20 s for the whole answer
+    monkeypatch.setattr("ringtrace.config.TAXII_TIMEOUT_S", 1.0, raising=False)
+    started = time.monotonic()
+    with pytest.raises(RingtraceError, match="did not finish its answer within 1 s"):
         taxii.pull(graph, ADMIN)
     assert time.monotonic() - started < 6
 

@@ -101,8 +101,8 @@ def intel_pull() -> None:
 
     Each report's items are matched against the graph (alerts name the report) and stay watched for later
     loads. A malformed object is skipped and listed (the rest is imported); more than RINGTRACE_TAXII_MAX_PAGES
-    pages or RINGTRACE_TAXII_MAX_BYTES, a paging loop, a redirect or a timeout refuses the pull whole. The server: RINGTRACE_TAXII_URL, RINGTRACE_TAXII_COLLECTION, RINGTRACE_TAXII_USER and
-    RINGTRACE_TAXII_PASSWORD."""
+    pages or RINGTRACE_TAXII_MAX_BYTES, a paging loop, a redirect or a timeout refuses the pull whole. The
+    server: RINGTRACE_TAXII_URL, RINGTRACE_TAXII_COLLECTION, RINGTRACE_TAXII_USER and RINGTRACE_TAXII_PASSWORD."""
     friendly_errors(_pull)()
 
 
