@@ -52,7 +52,10 @@ def _emptied():
     from ringtrace import config
 
     g = connect()
-    g.run_autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+    # relationships first, in bounded batches: a node with thousands of them (a Model) made one DETACH DELETE
+    # batch outgrow a 512 MB heap
+    g.run_autocommit("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS")
+    g.run_autocommit("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS")
     ensure_schema(g)
     for sub in ("logstore", "truth"):
         shutil.rmtree(config.home() / sub, ignore_errors=True)
