@@ -80,6 +80,9 @@ CAMPAIGN_FDR = float(os.environ.get("RINGTRACE_CAMPAIGN_FDR", "0.01"))
 COSYNC_BUCKET_S = 900
 COSYNC_FWER = float(os.environ.get("RINGTRACE_COSYNC_FWER", "0.05"))
 COSYNC_PEERS = 8               # candidate partners per account in each bucket (blocking keeps candidates near-linear)
+# A false-positive decision keeps a later cluster unflagged only when the cluster is (nearly) the group decided:
+# Jaccard overlap of their accounts at least this, no new account and no new shared evidence (cases/feedback.py).
+FEEDBACK_MIN_OVERLAP = float(os.environ.get("RINGTRACE_FEEDBACK_MIN_OVERLAP", "0.9"))
 DETECT_TOP_K = 25              # strongest links kept per account (detection/projection.py)
 # Load batching: rows per UNWIND transaction.
 LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))
