@@ -183,8 +183,8 @@ def group_campaigns(run_id: str, flagged: list[tuple[str, list[str], float]], ac
         accounts = sum(len(members[c]) for c in clusters)
         campaigns.append(Campaign(f"{run_id}-k{i + 1:04d}", clusters, accounts,
                                   round(max(scores[c] for c in clusters), 3),
-                                  _why(clusters, accounts, scores, facts or {}) + _reasons(clusters, accounts, kits, ids)[1:]
-                                  + _fact_reasons(clusters, facts or {})))
+                                  _why(clusters, accounts, scores, facts or {})
+                                  + _reasons(clusters, accounts, kits, ids)[1:] + _fact_reasons(clusters, facts or {})))
     return campaigns
 
 

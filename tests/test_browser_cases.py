@@ -72,6 +72,7 @@ def test_saving_a_case_twice_never_reverts_status_priority_or_assignee(cases_wor
         note = "Only a note: nothing else changes."
         page.get_by_label("Add a note").fill(note)
         page.get_by_role("button", name="Save case").click()
+        page.get_by_text("Saved: a note.", exact=True).wait_for()  # the note box holds the text till then
         page.get_by_text(note, exact=True).filter(visible=True).first.wait_for()
         wait_idle(page)
         assert "investigating" in _shown(page, f"case-status-{case_id}")
