@@ -41,6 +41,7 @@ SYNC_MIN_MEMBERS = 2   # a cluster acts in a time bucket when at least this many
 MIN_SHARED_KIT = 3
 TEMPLATE_EXCLUSIVE_SHARE = 0.9
 KIT_NAMES_SHOWN = 3
+WHY_SHOWN = 3  # the strongest cluster's reasons a campaign repeats
 INFRASTRUCTURE_KINDS = ("ip", "key_ip")  # kinds whose items may be rented exit nodes
 
 
@@ -182,8 +183,21 @@ def group_campaigns(run_id: str, flagged: list[tuple[str, list[str], float]], ac
         accounts = sum(len(members[c]) for c in clusters)
         campaigns.append(Campaign(f"{run_id}-k{i + 1:04d}", clusters, accounts,
                                   round(max(scores[c] for c in clusters), 3),
-                                  _reasons(clusters, accounts, kits, ids) + _fact_reasons(clusters, facts or {})))
+                                  _why(clusters, accounts, scores, facts or {})
+                                  + _reasons(clusters, accounts, kits, ids)[1:] + _fact_reasons(clusters, facts or {})))
     return campaigns
+
+
+def _why(clusters: list[str], accounts: int, scores: dict[str, float], facts: dict[str, dict]) -> list[str]:
+    """Why the campaign is suspicious, first: its size, then what its strongest cluster was flagged for (its
+    strongest positive reasons, `facts[cluster]["why"]`), so a one-cluster campaign says more than its size."""
+    size = f"{len(clusters)} flagged cluster{'s' if len(clusters) > 1 else ''}, {accounts:,} accounts"
+    top = max(clusters, key=lambda c: (scores[c], c))
+    why = list(facts.get(top, {}).get("why") or [])[:WHY_SHOWN]
+    if not why:
+        return [size]
+    where = "" if len(clusters) == 1 else f" (in its strongest cluster, score {scores[top]:.1f})"
+    return [f"{size}: {why[0]}{where}"] + why[1:]
 
 
 def _reasons(clusters: list[str], accounts: int, kits: dict[str, set[str]],

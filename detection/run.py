@@ -176,7 +176,7 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
             [(cid, c.members, c.score) for cid, c in result.flagged], activity,
             dict(zip(popularity["prompt_fingerprint"], popularity["users"])),
             scorer.tests.shared[["account", "kind", "item", "df"]], set(ev.proxy_exits["ip"]) | ev.datacenter_ips,
-            {cid: c.facts for cid, c in result.flagged}, ev.holders)
+            {cid: {**c.facts, "why": c.why()} for cid, c in result.flagged}, ev.holders)
         cosync.campaign_reasons(result.campaigns, {cid: c.facts for cid, c in result.flagged})  # issue 29
         step("saving the run to Neo4j", _save, graph, result, params, started, engine, ev.load_runs)
     return result

@@ -97,6 +97,31 @@ def decide(clusters: list[ScoredCluster], q: float = FDR, threshold: float = FLA
     return cut
 
 
+def flag_explanation(flagged: bool, contributions: list[dict[str, Any]], q_value: float | None,
+                     multi_account: str | None, reasons: list[str], fdr_level: float | None,
+                     threshold: float = FLAG_THRESHOLD) -> str:
+    """The flag rule of `decide` applied to a stored cluster, in words: why it is flagged, or each part of the
+    rule it missed and by how much (an earlier false-positive decision first)."""
+    against = sum(c["points"] for c in contributions if c["feature"] in TOTAL_OVER_ACCOUNTS or c["points"] < 0)
+    shares = any(c["feature"] == "shared_evidence" and c["points"] > 0 for c in contributions)
+    level = FDR if fdr_level is None else fdr_level
+    q = 1.0 if q_value is None else q_value
+    if flagged:
+        return (f"flagged: {against:.2f} decades against chance per account (at least {threshold:g} needed) and a "
+                f"q-value of {q:.3g} (at most the run's false-discovery rate {level:g})")
+    missed = [r for r in reasons[:1] if r.startswith("not flagged:")]
+    missed = [missed[0][len("not flagged: "):]] if missed else []
+    if multi_account:
+        missed.append(f"it looks like one household or one person ({multi_account})")
+    if not shares:
+        missed.append("its accounts share no evidence beyond chance (sign-up timing alone never flags)")
+    if against < threshold:
+        missed.append(f"{against:.2f} decades against chance per account, below the {threshold:g} needed")
+    if q > level:
+        missed.append(f"a q-value of {q:.3g}, above the run's false-discovery rate {level:g}")
+    return "not flagged: " + ("; ".join(missed) if missed else "below the flag rule")
+
+
 @dataclass
 class Contribution:
     feature: str
@@ -125,6 +150,10 @@ class ScoredCluster:
         return (([self.decision] if self.decision else [])
                 + [c.reason for c in sorted(self.contributions, key=lambda c: -abs(c.points)) if c.points != 0]
                 + [f"not available: {a}" for a in self.absent])
+
+    def why(self) -> list[str]:
+        """What makes the group suspicious: its positive contributions' reasons, strongest first."""
+        return [c.reason for c in sorted(self.contributions, key=lambda c: -c.points) if c.points > 0]
 
     def against_chance(self) -> float:
         """Decades against chance per account after the first (shared evidence and sign-up synchrony), less

@@ -88,6 +88,9 @@ def co_activity_linking() -> bool:
 
 
 COSYNC_PEERS = 8               # candidate partners per account in each bucket (blocking keeps candidates near-linear)
+# A false-positive decision keeps a later cluster unflagged only when the cluster is (nearly) the group decided:
+# Jaccard overlap of their accounts at least this, no new account and no new shared evidence (cases/feedback.py).
+FEEDBACK_MIN_OVERLAP = float(os.environ.get("RINGTRACE_FEEDBACK_MIN_OVERLAP", "0.9"))
 DETECT_TOP_K = 25              # strongest links kept per account (detection/projection.py)
 # Load batching: rows per UNWIND transaction.
 LOAD_BATCH_ROWS = int(os.environ.get("RINGTRACE_LOAD_BATCH", "5000"))

@@ -212,7 +212,7 @@ def test_a_case_assignee_is_never_rendered_as_markdown(investigated):
     try:
         at = _open("Cases")
         at.selectbox(key="case-pick").set_value(case_id).run()
-        at.text_input(key=f"case-assignee-{case_id}").set_value(hostile)
+        next(t for t in at.text_input if t.label == "Assignee").set_value(hostile)  # its key ends in a digest
         at.button(key=f"FormSubmitter:case-edit-{case_id}-Save case").click().run()
         assert store.show(g, case_id).case["assignee"] == hostile
         at.selectbox(key="case-pick").set_value(case_id).run()
@@ -359,9 +359,9 @@ def test_cases_page_investigators_change_a_case_viewers_only_read(investigated):
     at = _open("Cases")
     assert case_id in _texts(at) or any(case_id in str(df.value) for df in at.dataframe)
     at.selectbox(key="case-pick").set_value(case_id).run()
-    at.selectbox(key=f"case-status-{case_id}").set_value("investigating")
-    at.text_input(key=f"case-assignee-{case_id}").set_value("ivy")
-    at.text_area(key=f"case-note-{case_id}").set_value("Checked the billing names.")
+    next(s for s in at.selectbox if s.label == "Set status").set_value("investigating")
+    next(t for t in at.text_input if t.label == "Assignee").set_value("ivy")
+    at.text_area(key=f"case-note-{case_id}-0").set_value("Checked the billing names.")
     at.button(key=f"FormSubmitter:case-edit-{case_id}-Save case").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     view = store.show(g, case_id)
@@ -441,3 +441,36 @@ def test_neo4j_down_is_a_helpful_message(neo4j_server, monkeypatch):
     assert errors and "Cannot reach Neo4j" in errors[0]
     assert "Traceback" not in "\n".join(errors)
 
+
+
+def test_cluster_page_says_which_part_of_the_flag_rule_a_cluster_missed_and_members_read_to_the_second(investigated):
+    """Issue 27 item 7: "not flagged" is no green up-arrow and names the threshold it missed; the member table shows
+    times to the second and no repeated cluster id; the score breakdown's reasons are not cut off."""
+    _, result = investigated
+    cid = next(cid for cid, c in zip(result.cluster_ids, result.clusters) if not c.flagged and c.multi_account is None)
+    at = _open("Cluster")
+    at.selectbox(key="cluster-pick").set_value(cid).run()
+    assert not at.exception, [e.value for e in at.exception]
+    score = next(m for m in at.metric if m.label == "Score")
+    assert not score.delta, f"a delta draws an arrow: {score.delta!r}"
+    text = _texts(at).replace("\\", "")  # shown as escaped Markdown
+    assert re.search(r"not flagged: .*(below the 1 needed|above the run's false-discovery rate 0\.05)", text), text
+    members = next(df.value for df in at.dataframe if "account_id" in df.value.columns)
+    assert "cluster_id" not in members.columns
+    assert members["created_at"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC").all(), members["created_at"][:3]
+    breakdown = [t.value for t in at.table]
+    assert breakdown and "reason" in breakdown[0].columns, "the score breakdown is a table whose cells wrap"
+
+
+def test_campaign_reasons_say_why_and_tables_show_reasons_in_full(investigated):
+    _, result = investigated
+    campaign = result.campaigns[0]
+    top = max(campaign.cluster_ids, key=lambda c: dict(result.flagged)[c].score)
+    assert campaign.reasons[0].startswith(f"{len(campaign.cluster_ids)} flagged cluster")
+    assert dict(result.flagged)[top].why()[0] in campaign.reasons[0], campaign.reasons[0]
+    at = _open("Overview")
+    text = _texts(at)
+    assert md(campaign.reasons[0]) in text, "the campaign table's reasons are shown in full below it"
+    assert md(result.flagged[0][1].reasons[1]) in text, "...and the flagged clusters' too"
+    at = _open("Campaign")
+    assert md(campaign.reasons[0]) in _texts(at)

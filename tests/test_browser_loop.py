@@ -48,6 +48,8 @@ def test_case_to_alert_to_changes_loop_in_a_real_browser(loop_workbench, tmp_pat
         page.get_by_label("Add a note").fill(note)
         choose(page, "Set status", "confirmed")
         page.get_by_role("button", name="Save case").click()
+        # the note box keeps its text until the save is done: wait for the page to say so
+        page.get_by_text("Saved: status confirmed", exact=False).first.wait_for()
         page.get_by_text(note, exact=True).filter(visible=True).first.wait_for()  # not the grid's hidden cell
         page.get_by_role("button", name="Prepare case bundle").click()
         with page.expect_download() as download:

@@ -133,3 +133,97 @@ def test_a_false_positive_stays_cleared_until_the_group_shares_something_new(sam
         g.write("MATCH (d:Device {device_id: 'dev-fp-new'}) DETACH DELETE d")
         store.update(g, INVESTIGATOR, case_id, status="closed")
         detect(g, progress=False)  # later tests of this module's graph see an ordinary latest run
+
+
+def _lift(g, case_id: str) -> None:
+    """Take a test case's decision off its accounts and close it (closing alone keeps a decision)."""
+    store.update(g, INVESTIGATOR, case_id, status="investigating")
+    store.update(g, INVESTIGATOR, case_id, status="closed")
+
+
+def _small_unflagged(result) -> str:
+    return min(((cid, c) for cid, c in zip(result.cluster_ids, result.clusters) if not c.flagged),
+               key=lambda x: (len(x[1].members), x[0]))[0]
+
+
+def test_a_false_positive_on_a_small_group_plus_a_ring_leaves_the_ring_flagged(sample_detected):
+    """The attack of issue 26 item 4: a case "from" a small unflagged cluster plus an 84-account ring's accounts,
+    marked a false positive, must not clear the ring; nor may a case of the ring's accounts beside another group's
+    (given one by one), whose overlap with the ring is below the rule's 0.9."""
+    g, result, _ = sample_detected
+    ring_id, ring = result.flagged[0]
+    assert len(ring.members) == 84
+    small = _small_unflagged(result)
+    other_id, other = max(((cid, c) for cid, c in zip(result.cluster_ids, result.clusters) if not c.flagged),
+                          key=lambda x: (len(x[1].members), x[0]))
+    overlap = len(ring.members) / (len(ring.members) + len(other.members))
+    assert overlap < 0.9
+    from_small = store.open_case(g, INVESTIGATOR, "a company, surely", small, accounts=ring.members)
+    given = store.open_case(g, INVESTIGATOR, "two companies, surely", accounts=ring.members + other.members)
+    store.update(g, INVESTIGATOR, from_small, status="false_positive")
+    store.update(g, INVESTIGATOR, given, status="false_positive")
+    try:
+        again = detect(g, progress=False)
+        same = next(c for c in again.clusters if set(c.members) == set(ring.members))
+        assert same.flagged, same.reasons
+        assert not same.reasons[0].startswith("not flagged"), same.reasons[0]
+        assert (f"84 of its 84 accounts were marked a false positive in {given}" in same.reasons[0]
+                and f"account overlap {overlap:.2f}, below the 0.9" in same.reasons[0]), same.reasons[0]
+        assert from_small not in same.reasons[0], "the small group's case decided nothing about the ring"
+    finally:
+        _lift(g, from_small)
+        _lift(g, given)
+        detect(g, progress=False)
+
+
+def test_a_false_positive_never_overwrites_a_confirmed_decision_on_the_same_accounts(sample_detected):
+    g, result, _ = sample_detected
+    ring_id, ring = result.flagged[0]
+    confirmed = store.open_case(g, INVESTIGATOR, "the ring", ring_id)
+    store.update(g, INVESTIGATOR, confirmed, status="confirmed")
+    attack = store.open_case(g, INVESTIGATOR, "a company, surely", _small_unflagged(result), accounts=ring.members)
+    again = store.open_case(g, INVESTIGATOR, "the ring, again", ring_id)
+    try:
+        with pytest.raises(RingtraceError, match=f"{len(ring.members)} decided confirmed in {confirmed}"):
+            store.update(g, INVESTIGATOR, attack, status="false_positive")
+        assert store.show(g, attack).case["status"] == "new", "the refused decision changed nothing"
+        decided = "MATCH (a:Account) WHERE a.account_id IN $ids RETURN DISTINCT a.decision AS d, a.decision_case AS c"
+        assert [dict(r) for r in g.read(decided, {"ids": ring.members})] == [{"d": "confirmed", "c": confirmed}]
+        # a second confirmation keeps the first case's stamp, and lifting it leaves the first's decision in place
+        store.update(g, INVESTIGATOR, again, status="confirmed")
+        store.update(g, INVESTIGATOR, again, status="investigating")
+        assert [dict(r) for r in g.read(decided, {"ids": ring.members})] == [{"d": "confirmed", "c": confirmed}]
+        # lifting the first hands the accounts to the other decided case, never to nothing
+        store.update(g, INVESTIGATOR, again, status="confirmed")
+        store.update(g, INVESTIGATOR, confirmed, status="investigating")
+        assert [dict(r) for r in g.read(decided, {"ids": ring.members})] == [{"d": "confirmed", "c": again}]
+    finally:
+        for case_id in (again, confirmed, attack):
+            _lift(g, case_id)
+
+
+def test_a_cleared_group_that_shares_new_templates_and_transfers_is_flagged_again(sample_detected):
+    g, result, _ = sample_detected
+    cid, cluster = result.flagged[-1]
+    case_id = store.open_case(g, INVESTIGATOR, "looks like a company", cid)
+    store.update(g, INVESTIGATOR, case_id, status="false_positive")
+    members = sorted(cluster.members)
+    g.write("UNWIND range(1, 5) AS i MERGE (t:PromptTemplate {prompt_fingerprint: 'tpl-fp-new-' + i}) "
+            "WITH t MATCH (a:Account) WHERE a.account_id IN $ids MERGE (a)-[:USED_TEMPLATE]->(t)",
+            {"ids": members[:10]})
+    g.write("UNWIND range(0, 8) AS i MATCH (a:Account {account_id: $ids[i]}), (b:Account {account_id: $ids[i + 1]}) "
+            "MERGE (a)-[:LINKED_TO {kind: 'transfer', link_key: 'fp-test-' + i}]->(b)", {"ids": members[:10]})
+    try:
+        again = detect(g, progress=False)
+        grown = next(c for c in again.clusters if set(cluster.members) <= set(c.members))
+        assert grown.flagged, grown.reasons
+        assert "flagged again" in grown.reasons[0] and "14 newly shared items (link 9, template 5: " in \
+            grown.reasons[0], grown.reasons[0]
+        new_items = store.shared_evidence_keys(g, members)
+        assert sum(k.startswith("template:tpl-fp-new-") for k in new_items) == 5
+        assert sum(k.startswith("link:") for k in new_items) >= 9
+    finally:
+        g.write("MATCH (t:PromptTemplate) WHERE t.prompt_fingerprint STARTS WITH 'tpl-fp-new-' DETACH DELETE t")
+        g.write("MATCH ()-[r:LINKED_TO]->() WHERE r.link_key STARTS WITH 'fp-test-' DELETE r")
+        _lift(g, case_id)
+        detect(g, progress=False)

@@ -157,12 +157,24 @@ def bundle_button(key: str, prepare: str, download: str, file_name: str,
                            on_click="ignore")
 
 
+def _reasons_in_full(table: pd.DataFrame) -> None:
+    """A grid cell cuts long text off: each row's reasons in full, below the table (the row named by its first
+    column)."""
+    with st.expander("Reasons in full"):
+        for _, row in table.iterrows():
+            reasons = [r for r in str(row["reasons"] or "").split(" | ") if r]
+            if reasons:
+                st.markdown(f"**{md(row.iloc[0])}**\n\n" + "\n".join(f"- {md(r)}" for r in reasons))
+
+
 def opening_table(table: pd.DataFrame, key: str, id_column: str, page: str, state_key: str) -> None:
     """A table whose selected row opens `page` on that row's `id_column` (the id column itself is hidden)."""
     event = st.dataframe(
         table, width="stretch", hide_index=True, on_select="rerun", selection_mode="single-row", key=key,
         column_order=[c for c in table.columns if c != id_column],
         column_config={"reasons": st.column_config.TextColumn(width="large")})
+    if "reasons" in table.columns:
+        _reasons_in_full(table)
     picked = event.selection.rows if event is not None else []
     if picked:
         st.session_state.pop(key, None)  # coming back must not open it again

@@ -107,7 +107,10 @@ def _open(title: str, campaign_id: str | None, cluster_id: str | None, accounts:
         listed = [a.strip() for a in (accounts or "").split(",") if a.strip()]
         case_id = store.open_case(g, actor, title, origin, listed, priority, assignee)
         view = store.show(g, case_id)
+        others = [c for c in store.cases_covering(g, store.accounts_of(g, case_id)) if c["case_id"] != case_id]
     click.echo(f"Opened {case_id} ({view.accounts:,} accounts) as {actor.name}.")
+    for c in others:
+        click.echo(f"Note: {store.case_text(c)} already covers {c['shared']:,} of these accounts.")
 
 
 @case.command("set")

@@ -23,6 +23,9 @@ def render() -> None:
     cols[0].metric("Accounts", f"{campaign['accounts']:,}")
     cols[1].metric("Clusters", f"{len(campaign['clusters']):,}")
     cols[2].metric("Score", f"{campaign['score']:.2f}")
+    from workbench.views.cases import cases_here
+
+    cases_here(f"campaign-{kid}", campaign["members"])
     st.subheader("Reasons")
     for r in campaign["reasons"] or []:
         st.markdown(f"- {md(r)}")

@@ -3,6 +3,8 @@ and bundles, and the controls to change them (investigators; viewers read). The 
 `ringtrace case` (cases/store.py)."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -78,22 +80,70 @@ def case_detail(case_id: str) -> None:
     _export(case_id, view.origin)
 
 
+FORM_FIELDS = ("status", "priority", "assignee")
+
+
+def _stored(c: dict) -> dict[str, str]:
+    return {"status": c["status"], "priority": c["priority"], "assignee": c.get("assignee") or ""}
+
+
 def _edit_form(case_id: str, c: dict) -> None:
-    with st.form(f"case-edit-{case_id}", clear_on_submit=True):
+    """Status, priority, assignee and a note. The form shows the stored values: its widgets are keyed by them, so
+    after every save, and whenever someone else changed the case, it is drawn afresh from what is stored. A save
+    writes only the fields the user changed from what the form showed: an untouched field never writes back an
+    older value."""
+    import hashlib
+
+    stored = _stored(c)
+    version = hashlib.sha256(json.dumps(stored, sort_keys=True).encode()).hexdigest()[:10]
+    keys = _field_keys(case_id, version)
+    with st.form(f"case-edit-{case_id}"):
         cols = st.columns(3)
-        status = cols[0].selectbox("Set status", store.STATUSES, index=store.STATUSES.index(c["status"]),
-                                   key=f"case-status-{case_id}")
-        priority = cols[1].selectbox("Set priority", store.PRIORITIES, index=store.PRIORITIES.index(c["priority"]),
-                                     key=f"case-priority-{case_id}")
-        assignee = cols[2].text_input("Assignee", value=c.get("assignee") or "", key=f"case-assignee-{case_id}")
-        note = st.text_area("Add a note", key=f"case-note-{case_id}")
-        if st.form_submit_button("Save case"):
-            changes = store.update(graph(), actor(), case_id, status=status, priority=priority,
-                                   assignee=assignee.strip() or None)
-            if note.strip():
-                store.add_note(graph(), actor(), case_id, note)
-            st.success(md("Saved: " + (", ".join(f"{k} {v}" for k, v in changes.items()) or "note") + "."))
-            st.rerun()
+        cols[0].selectbox("Set status", store.STATUSES, index=store.STATUSES.index(stored["status"]),
+                          key=keys["status"])
+        cols[1].selectbox("Set priority", store.PRIORITIES, index=store.PRIORITIES.index(stored["priority"]),
+                          key=keys["priority"])
+        cols[2].text_input("Assignee", value=stored["assignee"], key=keys["assignee"])
+        st.text_area("Add a note", key=_note_key(case_id))
+        st.form_submit_button("Save case", on_click=_save, args=(case_id, version, stored))
+    kind, message = st.session_state.pop(f"case-saved-{case_id}", (None, None))
+    if kind:
+        (st.success if kind == "success" else st.error)(md(message))
+
+
+def _field_keys(case_id: str, version: str) -> dict[str, str]:
+    return {f: f"case-{f}-{case_id}-{version}" for f in FORM_FIELDS}
+
+
+def _note_key(case_id: str) -> str:
+    return f"case-note-{case_id}-{st.session_state.get(f'case-notes-saved-{case_id}', 0)}"
+
+
+def _save(case_id: str, version: str, shown: dict[str, str]) -> None:
+    """The form's submit callback (it runs before the page is drawn again): `shown` is what the form showed."""
+    from ringtrace.errors import RingtraceError
+
+    state = st.session_state
+    chosen = {f: state.get(key, shown[f]) for f, key in _field_keys(case_id, version).items()}
+    chosen["assignee"] = (chosen["assignee"] or "").strip()
+    changed = {f: v for f, v in chosen.items() if v != shown.get(f)}
+    note = (state.get(_note_key(case_id)) or "").strip()
+    try:
+        changes = store.update(graph(), actor(), case_id, **changed) if changed else {}
+        if note:
+            store.add_note(graph(), actor(), case_id, note)
+        said = ", ".join(f"{k} {v or '(none)'}" for k, v in changes.items())
+        state[f"case-saved-{case_id}"] = ("success", "Saved: " + (said + (" and a note" if note else "") if said
+                                                                 else "a note" if note else "nothing changed") + ".")
+        state[f"case-notes-saved-{case_id}"] = state.get(f"case-notes-saved-{case_id}", 0) + 1  # a new, empty box
+    except RingtraceError as exc:
+        state[f"case-saved-{case_id}"] = ("error", str(exc))
+    except Exception as exc:  # never a stack trace for a user: the server log has it
+        import logging
+
+        logging.getLogger(__name__).exception("saving %s failed", case_id)
+        state[f"case-saved-{case_id}"] = ("error", f"The case was not saved ({type(exc).__name__}); the details "
+                                                   "are in the server log.")
 
 
 def _export(case_id: str, origin: str | None) -> None:
@@ -102,13 +152,43 @@ def _export(case_id: str, origin: str | None) -> None:
                       lambda out, redact: store.export(graph(), actor(), case_id, out, redact), {"case_id": case_id})
 
 
+def cases_here(key: str, accounts: list[str]) -> list[dict]:
+    """The cases that cover some of these accounts, each with its status (decision), assignee and a button to
+    open it; returns them (open cases first)."""
+    covering = store.cases_covering(graph(), accounts)
+    for c in covering:
+        line = f"**{md(store.case_text(c))}** " + md(f"covers {c['shared']:,} of these {len(set(accounts)):,} "
+                                                      f"accounts: {c['title']}")
+        box = st.warning if c["status"] in store.OPEN_STATUSES else st.info
+        cols = st.columns([5, 1])
+        with cols[0]:
+            box(line)
+        if cols[1].button(f"Open {c['case_id']}", key=f"case-here-{key}-{c['case_id']}"):
+            go("Cases", open_case=c["case_id"], **{"cases-filter": "All"})
+    return covering
+
+
 def open_case_control(key: str, default_title: str, origin_id: str | None = None,
                       accounts: list[str] | None = None) -> None:
-    """A small form that opens a case from a campaign, cluster or accounts, then shows it (investigators)."""
+    """A small form that opens a case from a campaign, cluster or accounts, then shows it (investigators).
+    When another open case already covers some of these accounts it says so and offers to add them to it."""
     if not auth.can(actor().role, "case_write"):
         return
+    wanted = set(accounts or []) | (set(store.origin_accounts(graph(), origin_id)) if origin_id else set())
+    covering = store.cases_covering(graph(), sorted(wanted))
+    open_ones = [c for c in covering if c["status"] in store.OPEN_STATUSES]
+    if open_ones:
+        target = open_ones[0]
+        st.warning(md(f"Another open case, {store.case_text(target)}, already covers {target['shared']:,} of "
+                      f"these {len(wanted):,} accounts: add them to it rather than opening a second case."))
+        if st.button(f"Add these accounts to {target['case_id']}", key=f"add-to-case-{key}"):
+            store.add_accounts(graph(), actor(), target["case_id"], origin_id, accounts)
+            go("Cases", open_case=target["case_id"], **{"cases-filter": "All"})
+    elif covering:
+        st.caption(md("Already decided here: " + "; ".join(store.case_text(c) for c in covering) + "."))
+    label = "Open a separate case" if open_ones else "Open another case" if covering else "Open a case"
     with st.form(f"open-case-{key}"):
         title = st.text_input("Case title", value=default_title, key=f"open-case-title-{key}")
-        if st.form_submit_button("Open a case"):
+        if st.form_submit_button(label):
             case_id = store.open_case(graph(), actor(), title, origin_id, accounts)
             go("Cases", open_case=case_id, **{"cases-filter": "All"})

@@ -36,7 +36,13 @@ def render() -> None:
         return
     visit("Cluster", open_cluster=cid)
     cluster = read(data.CLUSTER, cluster_id=cid)[0]["cluster"]
-    st.metric("Score", f"{cluster['score']:.2f}", "flagged" if cluster["flagged"] else "not flagged")
+    from cases.store import origin_accounts
+    from workbench.explain import flag_verdict, member_table
+    from workbench.views.cases import cases_here
+
+    st.metric("Score", f"{cluster['score']:.2f}")  # no delta: an arrow would say "up" for "not flagged"
+    st.markdown(md(flag_verdict(cid, cluster)))
+    cases_here(f"cluster-{cid}", origin_accounts(graph(), cid))
     st.subheader("Reasons")
     for r in cluster.get("reasons") or []:
         st.markdown(f"- {md(r)}")
@@ -44,9 +50,9 @@ def render() -> None:
     contrib = pd.DataFrame(json.loads(cluster.get("contributions") or "[]"))
     if not contrib.empty:
         st.bar_chart(contrib.set_index("feature")["points"])
-        st.dataframe(contrib[["feature", "points", "reason"]], width="stretch", hide_index=True)
+        st.table(contrib[["feature", "points", "reason"]].set_index("feature"))  # a table wraps its reasons
     members = saved_query("cluster_members", cluster_id=cid, limit=100000)
-    mdf = frame(members.rows)
+    mdf = member_table(frame(members.rows))
     st.subheader(f"Members ({len(mdf):,})")
     pages = max(1, (len(mdf) + MEMBER_PAGE - 1) // MEMBER_PAGE)
     page = st.number_input("Page", 1, pages, 1, key="member-page") if pages > 1 else 1

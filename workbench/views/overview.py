@@ -7,7 +7,7 @@ import streamlit as st
 
 from workbench import data
 from workbench.provenance import visit
-from workbench.session import latest_run, read, short_cluster_id, when
+from workbench.session import graph, latest_run, read, short_cluster_id, when
 from workbench.text import md
 from workbench.widgets import opening_table, timeline
 
@@ -64,7 +64,9 @@ def campaigns_table(run_id: str) -> None:
     if not rows:
         return
     st.markdown("**Campaigns** (flagged clusters joined by operator-level evidence)")
-    table = pd.DataFrame([{"campaign": short_cluster_id(k["campaign_id"]), "clusters": k["clusters"],
+    cases = _cases(run_id, "campaign")
+    table = pd.DataFrame([{"campaign": short_cluster_id(k["campaign_id"]), "case": cases.get(k["campaign_id"], ""),
+                           "clusters": k["clusters"],
                            "accounts": k["accounts"], "score": round(k["score"], 2), "top attribution": k["top_name"],
                            "confidence": k["top_confidence"], "reasons": " | ".join(k["reasons"] or []),
                            "campaign_id": k["campaign_id"]} for k in rows])
@@ -89,8 +91,16 @@ def flagged_clusters_table(run_id: str) -> None:
         st.info("No cluster of this run is flagged.")
         return
     st.markdown("**Flagged clusters**")
-    table = pd.DataFrame([{"cluster": short_cluster_id(c["cluster_id"]), "rank": c["rank"], "accounts": c["size"],
+    cases = _cases(run_id, "cluster")
+    table = pd.DataFrame([{"cluster": short_cluster_id(c["cluster_id"]), "case": cases.get(c["cluster_id"], ""),
+                           "rank": c["rank"], "accounts": c["size"],
                            "score": round(c["score"], 2), "top organisation": c["top_org"],
                            "confidence": c["org_confidence"], "reasons": " | ".join(c["top_reasons"] or []),
                            "cluster_id": c["cluster_id"]} for c in rows])
     opening_table(table, "overview-clusters", "cluster_id", "Cluster", "open_cluster")
+
+
+def _cases(run_id: str, kind: str) -> dict[str, str]:
+    from cases import store
+
+    return store.cases_in_words(graph(), run_id, kind)
