@@ -68,6 +68,40 @@ def test_every_page_renders_without_errors(investigated, page):
     assert page in _texts(at)
 
 
+# before the tests that empty the database: the module's detection result must still be in it
+def test_cluster_page_says_which_part_of_the_flag_rule_a_cluster_missed_and_members_read_to_the_second(investigated):
+    """Issue 27 item 7: "not flagged" is no green up-arrow and names the threshold it missed; the member table shows
+    times to the second and no repeated cluster id; the score breakdown's reasons are not cut off."""
+    _, result = investigated
+    cid = next(cid for cid, c in zip(result.cluster_ids, result.clusters) if not c.flagged and c.multi_account is None)
+    at = _open("Cluster")
+    at.selectbox(key="cluster-pick").set_value(cid).run()
+    assert not at.exception, [e.value for e in at.exception]
+    score = next(m for m in at.metric if m.label == "Score")
+    assert not score.delta, f"a delta draws an arrow: {score.delta!r}"
+    text = _texts(at).replace("\\", "")  # shown as escaped Markdown
+    assert re.search(r"not flagged: .*(below the 1 needed|above the run's false-discovery rate 0\.05)", text), text
+    members = next(df.value for df in at.dataframe if "account_id" in df.value.columns)
+    assert "cluster_id" not in members.columns
+    assert members["created_at"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC").all(), members["created_at"][:3]
+    breakdown = [t.value for t in at.table]
+    assert breakdown and "reason" in breakdown[0].columns, "the score breakdown is a table whose cells wrap"
+
+
+def test_campaign_reasons_say_why_and_tables_show_reasons_in_full(investigated):
+    _, result = investigated
+    campaign = result.campaigns[0]
+    top = max(campaign.cluster_ids, key=lambda c: dict(result.flagged)[c].score)
+    assert campaign.reasons[0].startswith(f"{len(campaign.cluster_ids)} flagged cluster")
+    assert dict(result.flagged)[top].why()[0] in campaign.reasons[0], campaign.reasons[0]
+    at = _open("Overview")
+    text = _texts(at)
+    assert md(campaign.reasons[0]) in text, "the campaign table's reasons are shown in full below it"
+    assert md(result.flagged[0][1].reasons[1]) in text, "...and the flagged clusters' too"
+    at = _open("Campaign")
+    assert md(campaign.reasons[0]) in _texts(at)
+
+
 def test_overview_shows_counts_runs_and_flagged_clusters(investigated):
     at = _open("Overview")
     labels = {m.label for m in at.metric}
@@ -440,37 +474,3 @@ def test_neo4j_down_is_a_helpful_message(neo4j_server, monkeypatch):
     errors = [e.value for e in at.error]
     assert errors and "Cannot reach Neo4j" in errors[0]
     assert "Traceback" not in "\n".join(errors)
-
-
-
-def test_cluster_page_says_which_part_of_the_flag_rule_a_cluster_missed_and_members_read_to_the_second(investigated):
-    """Issue 27 item 7: "not flagged" is no green up-arrow and names the threshold it missed; the member table shows
-    times to the second and no repeated cluster id; the score breakdown's reasons are not cut off."""
-    _, result = investigated
-    cid = next(cid for cid, c in zip(result.cluster_ids, result.clusters) if not c.flagged and c.multi_account is None)
-    at = _open("Cluster")
-    at.selectbox(key="cluster-pick").set_value(cid).run()
-    assert not at.exception, [e.value for e in at.exception]
-    score = next(m for m in at.metric if m.label == "Score")
-    assert not score.delta, f"a delta draws an arrow: {score.delta!r}"
-    text = _texts(at).replace("\\", "")  # shown as escaped Markdown
-    assert re.search(r"not flagged: .*(below the 1 needed|above the run's false-discovery rate 0\.05)", text), text
-    members = next(df.value for df in at.dataframe if "account_id" in df.value.columns)
-    assert "cluster_id" not in members.columns
-    assert members["created_at"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC").all(), members["created_at"][:3]
-    breakdown = [t.value for t in at.table]
-    assert breakdown and "reason" in breakdown[0].columns, "the score breakdown is a table whose cells wrap"
-
-
-def test_campaign_reasons_say_why_and_tables_show_reasons_in_full(investigated):
-    _, result = investigated
-    campaign = result.campaigns[0]
-    top = max(campaign.cluster_ids, key=lambda c: dict(result.flagged)[c].score)
-    assert campaign.reasons[0].startswith(f"{len(campaign.cluster_ids)} flagged cluster")
-    assert dict(result.flagged)[top].why()[0] in campaign.reasons[0], campaign.reasons[0]
-    at = _open("Overview")
-    text = _texts(at)
-    assert md(campaign.reasons[0]) in text, "the campaign table's reasons are shown in full below it"
-    assert md(result.flagged[0][1].reasons[1]) in text, "...and the flagged clusters' too"
-    at = _open("Campaign")
-    assert md(campaign.reasons[0]) in _texts(at)
