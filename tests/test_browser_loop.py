@@ -64,7 +64,10 @@ def test_case_to_alert_to_changes_loop_in_a_real_browser(loop_workbench, tmp_pat
         search.fill(account)
         search.press("Enter")
         page.get_by_role("button", name=f"Add Account {account}").click()
-        page.get_by_text('"confirmed"', exact=False).first.wait_for()  # the account's decision in its properties
+        # the node panel names the case and its decision (its properties are a data grid, drawn, not text)
+        page.get_by_text("decision: confirmed", exact=False).first.wait_for()
+        assert "**" not in page.get_by_text(f"{case_id}: confirmed", exact=False).first.inner_text(), \
+            "the case line's bold markup is rendered, not escaped"
 
         loaded = _cli("load", str(second), "--no-progress")  # the operator's next wave arrives
         assert case_id in loaded.stdout, loaded.stdout[-3000:]

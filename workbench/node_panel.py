@@ -79,8 +79,9 @@ def node_panel(graph, node_key: str, node: dict[str, Any], key: str, accounts: l
     found = cases_of(graph, accounts)
     if found:
         for c in found:
-            st.markdown(md(f"Case **{c['case_id']}**: {c['status']}, {c['priority']}, "
-                           f"assignee {c['assignee'] or '-'} ({c['accounts']:,} of its accounts)"))
+            st.markdown(f"Case **{md(c['case_id'])}**: " + md(f"{c['status']}, {c['priority']}, "
+                                                             f"assignee {c['assignee'] or '-'} "
+                                                             f"({c['accounts']:,} of its accounts)"))
     else:
         st.caption("No case covers its accounts." if accounts else "No accounts of its own.")
     action = None
