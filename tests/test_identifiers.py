@@ -86,10 +86,12 @@ def test_an_unseen_identifier_kind_links_accounts_and_a_small_device_ring_cluste
 def test_a_constant_created_at_is_no_burst(graph, tmp_path):
     d = tmp_path / "constant"
     d.mkdir()
+    # 30 accounts on 5 devices beside 40 with devices of their own: were every account a sharer, devices
+    # would describe, not identify (detection/evidence.py attribute_kinds) and nothing would cluster
     (d / "accounts.csv").write_text("account_id,created_at\n" + "".join(
-        f"k{i:02d},2026-01-01T00:00:00Z\n" for i in range(30)))
+        f"k{i:02d},2026-01-01T00:00:00Z\n" for i in range(70)))
     (d / "logins.csv").write_text("account_id,ts,device_id\n" + "".join(
-        f"k{i:02d},2026-03-01T10:00:00Z,dev-{i // 6}\n" for i in range(30)))
+        f"k{i:02d},2026-03-01T10:00:00Z,dev-{i // 6 if i < 30 else i}\n" for i in range(70)))
     load_dataset(graph, d, tmp_path / "rejects.csv", progress=False)
     result = detect(graph, DetectionParams(min_group=2), progress=False)
     assert result.clusters
