@@ -134,3 +134,20 @@ def click_canvas_node(page, el, frame, node_id: str) -> None:
     }""", node_id)
     box = el.bounding_box()
     page.mouse.click(box["x"] + spot["x"], box["y"] + spot["y"])
+
+
+GRID_ROW_PX = 35  # Streamlit's dataframe: header and rows are 35 px high
+
+
+def click_first_grid_row(page, key: str) -> None:
+    """Click the first data row of the Streamlit dataframe with widget key `key` (a canvas grid: its row marker)."""
+    grid = page.locator(f'.st-key-{key} [data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    deadline = time.monotonic() + 30
+    box = grid.bounding_box()
+    while (box is None or box["height"] < 2 * GRID_ROW_PX) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)  # the grid grows as its rows arrive
+        box = grid.bounding_box()
+    page.wait_for_timeout(500)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + GRID_ROW_PX * 1.5)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from browser_helpers import (
+    click_first_grid_row,
     CHROMIUM,
     CHROMIUM_ARGS,
     CLICK_ATTEMPTS,
@@ -27,9 +28,6 @@ from browser_helpers import (
 
 from workbench.canvas import KIND_NAMES
 
-GRID_ROW_PX = 35  # Streamlit's dataframe: header and rows are 35 px high
-
-
 @pytest.fixture(scope="module")
 def workbench(sample_detected):
     from tracing.report import trace_all
@@ -38,20 +36,6 @@ def workbench(sample_detected):
     trace_all(g, result.run_id)
     with running_workbench() as url:
         yield url, result
-
-
-def _click_first_grid_row(page, key: str) -> None:
-    """Click the first data row of the Streamlit dataframe with widget key `key` (a canvas grid: its row marker)."""
-    grid = page.locator(f'.st-key-{key} [data-testid="stDataFrame"]').first
-    grid.scroll_into_view_if_needed()
-    deadline = time.monotonic() + 30
-    box = grid.bounding_box()
-    while (box is None or box["height"] < 2 * GRID_ROW_PX) and time.monotonic() < deadline:
-        page.wait_for_timeout(200)  # the grid grows as its rows arrive
-        box = grid.bounding_box()
-    page.wait_for_timeout(500)
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 14, box["y"] + GRID_ROW_PX * 1.5)
 
 
 def test_investigator_flow_in_a_real_browser(workbench, tmp_path):
@@ -65,7 +49,7 @@ def test_investigator_flow_in_a_real_browser(workbench, tmp_path):
     with pw.sync_playwright() as p:
         browser, page = open_overview(p, url)
         page.wait_for_timeout(1000)
-        _click_first_grid_row(page, "overview-clusters")
+        click_first_grid_row(page, "overview-clusters")
         page.get_by_text("Reasons", exact=True).wait_for()
         page.get_by_text("Top-ranked organisation", exact=False).wait_for()
         assert top.reasons[0][:40] in page.inner_text("body")

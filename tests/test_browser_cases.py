@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_helpers import choose, nav, open_overview, running_workbench, wait_idle
+from browser_helpers import choose, click_first_grid_row, nav, open_overview, running_workbench, wait_idle
 
 from cases import store
 from ringtrace.rights import Actor
@@ -105,23 +105,6 @@ def test_saving_a_case_twice_never_reverts_status_priority_or_assignee(cases_wor
     assert [n["text"] for n in view.notes] == [note]
 
 
-GRID_ROW_PX = 35  # Streamlit's dataframe: header and rows are 35 px high
-
-
-def _click_first_grid_row(page, key: str) -> None:
-    """Click the first data row of the Streamlit dataframe with widget key `key` (a canvas grid: its row marker)."""
-    grid = page.locator(f'.st-key-{key} [data-testid="stDataFrame"]').first
-    grid.scroll_into_view_if_needed()
-    deadline = time.monotonic() + 30
-    box = grid.bounding_box()
-    while (box is None or box["height"] < 2 * GRID_ROW_PX) and time.monotonic() < deadline:
-        page.wait_for_timeout(200)  # the grid grows as its rows arrive
-        box = grid.bounding_box()
-    page.wait_for_timeout(500)
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 14, box["y"] + GRID_ROW_PX * 1.5)
-
-
 def _close_every_case(g) -> None:
     for c in store.list_cases(g):
         if c["status"] != "closed":
@@ -155,7 +138,7 @@ def test_a_second_case_on_covered_accounts_is_warned_and_offered_the_open_case(c
         assert "Open a case" not in buttons and "Open a separate case" in buttons, buttons
         assert f"Open {first}" in buttons, buttons
 
-        _click_first_grid_row(page, "campaign-clusters")
+        click_first_grid_row(page, "campaign-clusters")
         page.get_by_text("Score breakdown", exact=True).wait_for()
         page.get_by_text(f"{first} (new, assigned ivy) covers", exact=False).first.wait_for()
         page.get_by_role("button", name=f"Open {first}").first.wait_for()
