@@ -3,7 +3,7 @@ make each node and relationship, and which of their fields become properties.
 
 A *statement* is the rows one loader statement receives (`BulkSink` keeps them, flattened: `p:` columns are
 the row's `props`, `t:` columns its `times`), or one aggregate of a log (`exchanges:ip`, computed from the log
-store). The incremental path and the bulk path must write the same graph; tests/test_bulk.py compares them.
+store). The incremental path and the bulk path must write the same graph; tests/integration/test_bulk.py compares them.
 """
 from __future__ import annotations
 

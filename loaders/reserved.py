@@ -4,7 +4,7 @@ extra column (one the data contract does not define) is stored under so it never
 An extra column named like one of ringtrace's own properties would forge it: `decision=false_positive`
 would read as an investigator's decision, `requests` stored as text would break detection. Such a column is
 kept, renamed `extra_<name>`, on both load paths (they share loaders/load.py's row building), and the load
-summary says so. tests/test_hardening_loader.py checks every property a load, detection and a case decision
+summary says so. tests/integration/test_hardening_loader.py checks every property a load, detection and a case decision
 write is a contract column or named here.
 """
 from __future__ import annotations

@@ -18,7 +18,7 @@ class IsoTime(str):
 
 def py_value(value: Any) -> Any:
     """A value the Bolt driver accepts (no pandas / numpy scalars, no NaN), one cell at a time: the
-    definition `records` must match column by column (tests/test_loaders.py checks it)."""
+    definition `records` must match column by column (tests/integration/test_loaders.py checks it)."""
     if value is None:
         return None
     if isinstance(value, pd.Timestamp):

@@ -1,4 +1,5 @@
-"""Shared fixtures: every test talks to a real Neo4j over Bolt.
+"""Shared fixtures. Integration tests (tests/integration/) talk to a real Neo4j over Bolt; unit tests
+(tests/unit/) may use none of the server fixtures below (checked at collection).
 
 With NEO4J_URI set, tests use that server (and wipe its database: point it at a
 scratch server). Otherwise they run the project's local Neo4j in a separate
@@ -21,6 +22,19 @@ if not os.environ.get("NEO4J_URI"):
     os.environ.setdefault("RINGTRACE_NEO4J_PORT", TEST_PORT)
     os.environ.setdefault("RINGTRACE_NEO4J_HEAP", "1g")
     os.environ.setdefault("RINGTRACE_NEO4J_PAGECACHE", "512m")
+
+
+SERVER_FIXTURES = {"neo4j_server", "graph", "sample_loaded", "sample_detected", "first_batch_detected"}
+UNIT_DIR = Path(__file__).resolve().parent / "unit"
+
+
+def pytest_collection_modifyitems(config, items):
+    """A unit test that asks for a server is a mistake of tier: stop before anything runs."""
+    wrong = [i.nodeid for i in items
+             if Path(str(i.path)).is_relative_to(UNIT_DIR) and SERVER_FIXTURES & set(i.fixturenames)]
+    if wrong:
+        raise pytest.UsageError("unit tests may not use a server fixture; move them to tests/integration/: "
+                                + ", ".join(wrong[:5]))
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """Attack texts of issue 26, item 1, and a systematic generator of placements around `LOAD CSV` and
-`reduce(` (tests/test_guard_unit.py runs them without a server, tests/test_query_guard.py against one)."""
+`reduce(` (tests/unit/test_guard_unit.py runs them without a server, tests/integration/test_query_guard.py against one)."""
 from __future__ import annotations
 
 import itertools

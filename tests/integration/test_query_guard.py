@@ -2,7 +2,7 @@
 layer refuses what the text layer might miss, deep nesting never reaches the server, and EXPLAIN runs
 under the query's own timeout.
 
-The pure tokenizer tests (no server) are in tests/test_guard_unit.py.
+The pure tokenizer tests (no server) are in tests/unit/test_guard_unit.py.
 """
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_the_queries_page_refuses_the_issue_texts_for_a_viewer(sample_loaded, li
 
     from workbench.session import PAGE_FILES
 
-    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    app = str(Path(__file__).resolve().parents[2] / "app.py")
     st_config.set_option("server.address", "127.0.0.1")
     try:
         # the harness's wait for one script run, not a bound under test: in the full suite the server may

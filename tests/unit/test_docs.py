@@ -6,8 +6,8 @@ from pathlib import Path
 
 from loaders.contract import TABLES
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "input-format.md"
-README = Path(__file__).resolve().parent.parent / "README.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "input-format.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _documented() -> dict[str, dict[str, tuple[bool, str]]]:

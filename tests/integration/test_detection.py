@@ -11,7 +11,7 @@ import pandas as pd
 from detection.run import DetectionParams, detect
 from loaders.load import load_dataset
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from score_detection import score  # noqa: E402
 
 from conftest import SAMPLE, _emptied  # noqa: E402

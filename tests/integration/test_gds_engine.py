@@ -22,11 +22,11 @@ from detection.run import DetectionParams, detect, write_results
 from ringtrace import config
 from ringtrace.errors import RingtraceError
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from score_detection import score  # noqa: E402
 
 from conftest import SAMPLE  # noqa: E402
-from test_communities import lfr  # noqa: E402
+from lfr import lfr  # noqa: E402
 
 log = logging.getLogger(__name__)
 CREATE_ACCOUNTS = "UNWIND $ids AS id CREATE (:Account {account_id: id})"

@@ -80,7 +80,7 @@ def test_an_unseen_identifier_kind_links_accounts_and_a_small_device_ring_cluste
     assert {"m00", "m01", "m02"} in groups, groups
     assert {"m10", "m11"} in groups, groups
     # Twelve accounts are too few to measure how rare sharing a fingerprint is: the three holders
-    # are clustered, and tests/test_chance_calibration.py scores an unseen kind in a population.
+    # are clustered, and tests/integration/test_chance_calibration.py scores an unseen kind in a population.
 
 
 def test_a_constant_created_at_is_no_burst(graph, tmp_path):

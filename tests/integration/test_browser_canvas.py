@@ -19,7 +19,7 @@ from browser_helpers import (
 )
 
 # Set RINGTRACE_DOCS_SCREENSHOTS=1 to refresh the README's pictures in docs/screenshots from this run.
-DOCS_SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ringtrace import config
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SETUPTOOLS = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
 NOT_SHIPPED = ("tests", "bench", "build", "dist")
 

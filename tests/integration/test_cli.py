@@ -5,13 +5,11 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from ringtrace.cli import main as cli
+from cli_helpers import run_cli
+
 
 HOSTILE = "[bold]Evil[/bold] [link=http://127.0.0.1:8799/x]click[/link] [/] [red]x"
 
@@ -25,11 +23,6 @@ def traced(sample_detected):
     return g, result
 
 
-def _run(*args: str, columns: int = 80) -> tuple[int, str]:
-    res = CliRunner().invoke(cli, list(args), env={"COLUMNS": str(columns)})
-    return res.exit_code, res.output
-
-
 def test_trace_prints_bracketed_evidence_ids_and_data_markup_literally(traced):
     g, result = traced
     cid = result.flagged[0][0]
@@ -37,7 +30,7 @@ def test_trace_prints_bracketed_evidence_ids_and_data_markup_literally(traced):
                  "RETURN o.org_id AS id, o.name AS name ORDER BY r.rank LIMIT 1", {"c": cid})[0]
     g.write("MATCH (o:Organisation {org_id: $id}) SET o.name = $n", {"id": org["id"], "n": HOSTILE})
     try:
-        code, out = _run("trace", "--cluster", cid, columns=400)
+        code, out = run_cli("trace", "--cluster", cid, columns=400)
     finally:
         g.write("MATCH (o:Organisation {org_id: $id}) SET o.name = $name", org)
     assert code == 0, out
@@ -49,11 +42,11 @@ def test_short_cluster_ids_work_in_every_command(traced, tmp_path):
     g, result = traced
     cid = result.flagged[0][0]
     short = cid.rsplit("-", 1)[1]
-    code, out = _run("trace", "--cluster", short)
+    code, out = run_cli("trace", "--cluster", short)
     assert code == 0 and cid in out, out
-    code, out = _run("query", "cluster_members", "--param", f"cluster_id={short}", "--format", "csv")
+    code, out = run_cli("query", "cluster_members", "--param", f"cluster_id={short}", "--format", "csv")
     assert code == 0 and len(out.strip().splitlines()) == len(result.flagged[0][1].members) + 1
-    code, out = _run("export", "--cluster", short, "--out", str(tmp_path / "b.zip"))
+    code, out = run_cli("export", "--cluster", short, "--out", str(tmp_path / "b.zip"))
     assert code == 0 and (tmp_path / "b.zip").exists(), out
 
 
@@ -62,14 +55,14 @@ def test_campaigns_are_queried_attributed_and_exported_by_short_id(traced, tmp_p
     top = result.campaigns[0]
     short = top.campaign_id.rsplit("-", 1)[1]
     assert short == "k0001"
-    code, out = _run("query", "campaigns", "--format", "csv", columns=400)
+    code, out = run_cli("query", "campaigns", "--format", "csv", columns=400)
     assert code == 0 and top.campaign_id in out, out
-    code, out = _run("query", "campaign_attribution", "--param", f"campaign_id={short}", "--format", "csv",
+    code, out = run_cli("query", "campaign_attribution", "--param", f"campaign_id={short}", "--format", "csv",
                      columns=400)
     assert code == 0 and "person" in out, out
-    code, out = _run("export", "--campaign", short, "--out", str(tmp_path / "k.zip"))
+    code, out = run_cli("export", "--campaign", short, "--out", str(tmp_path / "k.zip"))
     assert code == 0, out
-    code, out = _run("verify", str(tmp_path / "k.zip"))
+    code, out = run_cli("verify", str(tmp_path / "k.zip"))
     assert code == 0 and f"campaign {top.campaign_id}" in out, out
     import zipfile
 
@@ -77,32 +70,27 @@ def test_campaigns_are_queried_attributed_and_exported_by_short_id(traced, tmp_p
     assert "campaign.json" in names
     assert {n.split("/")[1] for n in names if n.startswith("clusters/")} == \
         {c.rsplit("-", 1)[1] for c in top.cluster_ids}
-    code, out = _run("export", "--campaign", "k9999", "--out", str(tmp_path / "x.zip"))
+    code, out = run_cli("export", "--campaign", "k9999", "--out", str(tmp_path / "x.zip"))
     assert code != 0 and "No campaign k9999" in out, out
-    code, out = _run("export", "--out", str(tmp_path / "x.zip"))
+    code, out = run_cli("export", "--out", str(tmp_path / "x.zip"))
     assert code != 0 and "--cluster ID or --campaign ID" in out, out
 
 
 def test_an_unknown_cluster_is_an_error_not_an_empty_result(traced):
     for given in ("c9999", "det-nothing-c0001"):
-        code, out = _run("query", "cluster_members", "--param", f"cluster_id={given}")
+        code, out = run_cli("query", "cluster_members", "--param", f"cluster_id={given}")
         assert code == 1 and "cluster" in out.lower(), out
-        code, out = _run("trace", "--cluster", given)
+        code, out = run_cli("trace", "--cluster", given)
         assert code == 1 and "Traceback" not in out
 
 
 def test_query_tables_never_cut_ids(traced):
     g, result = traced
-    code, out = _run("query", "cluster_members", "--param", f"cluster_id={result.flagged[0][0]}")
+    code, out = run_cli("query", "cluster_members", "--param", f"cluster_id={result.flagged[0][0]}")
     assert code == 0
     for account in result.flagged[0][1].members[:20]:
         assert account in out, f"{account} is cut in the table"
     assert "…" not in out
-
-
-def test_query_help_shows_its_options():
-    code, out = _run("query", "--help")
-    assert code == 0 and "--param" in out and "--format" in out and "--timeout" in out
 
 
 def _piped(*args: str) -> subprocess.CompletedProcess:
@@ -152,25 +140,13 @@ def test_piped_case_list_shows_whole_titles_and_ids_and_every_list_command_write
                 assert isinstance(json.loads(done.stdout), list)
 
 
-def test_sample_writes_exactly_the_accounts_asked_for(tmp_path):
-    for n in (1234, 2001):
-        code, out = _run("sample", str(tmp_path / f"s{n}"), "--accounts", str(n))
-        assert code == 0, out
-        assert len(pd.read_csv(tmp_path / f"s{n}" / "accounts.csv")) == n
-
-
-def test_load_help_names_the_load_paths():
-    code, out = _run("load", "--help")
-    assert code == 0 and "--mode" in out and "bulk" in out and "incremental" in out and "--profile" in out
-
-
 def test_load_names_the_files_it_does_not_read(graph, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "accounts.csv").write_text("account_id,email,created_at\na1,x@mail.test,2026-01-01T00:00:00Z\n")
     (data / "device_reputation.csv").write_text("device_id,score\nd1,0.9\n")
     (data / "notes.txt").write_text("hello")
-    code, out = _run("load", str(data), "--no-progress")
+    code, out = run_cli("load", str(data), "--no-progress")
     assert code == 0, out
     assert "Ignored device_reputation.csv" in out and "Ignored notes.txt" in out
 
@@ -179,19 +155,8 @@ def test_load_shows_progress_per_table(graph, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "accounts.csv").write_text("account_id,email,created_at\na1,x@mail.test,2026-01-01T00:00:00Z\n")
-    code, out = _run("load", str(data))
+    code, out = run_cli("load", str(data))
     assert code == 0 and "accounts.csv: loading" in out and "accounts.csv: 1 rows read, 1 loaded" in out
-
-
-def test_the_home_does_not_depend_on_the_current_folder(tmp_path, monkeypatch):
-    from ringtrace import config
-
-    monkeypatch.delenv("RINGTRACE_HOME", raising=False)
-    homes = set()
-    for d in (tmp_path, Path("/")):
-        monkeypatch.chdir(d)
-        homes.add(config.home())
-    assert len(homes) == 1 and homes == {config.default_home().resolve()}
 
 
 @pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="exercises the project-run local server")
@@ -204,30 +169,3 @@ def test_a_port_held_by_another_ringtrace_server_names_its_home(neo4j_server, tm
     assert proc.returncode == 1
     assert f"whose home is {config.home()}" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
-
-
-@pytest.mark.parametrize("scenario", ["marketplace", "fragmented"])
-def test_scenarios_write_their_tables(tmp_path, scenario):
-    n = 3000 if scenario == "marketplace" else 10000  # enough fraud for several ~30-account card groups
-    code, out = _run("sample", str(tmp_path / scenario), "--accounts", str(n), "--scenario", scenario)
-    assert code == 0, out
-    d = tmp_path / scenario
-    truth = pd.read_csv(d / "truth.csv", dtype=str, keep_default_na=False)
-    assert len(pd.read_csv(d / "accounts.csv")) == n and len(truth) == n
-    if scenario == "marketplace":
-        assert not list(d.glob("exchanges.*")), "no request log"
-        rings = truth[truth["is_fraud"] == "true"].groupby("campaign_id").size()
-        assert rings.between(2, 10).all() and len(rings) > 10
-        assert (d / "account_identifiers.csv").exists() and (d / "account_links.csv").exists()
-    else:
-        cards = pd.read_csv(d / "account_cards.csv").merge(truth, on="account_id")
-        per_campaign = cards[cards["is_fraud"] == "true"].groupby("campaign_id")["card_fingerprint"].nunique()
-        assert (per_campaign >= 8).all()  # several card groups per campaign, each with its own cards
-
-
-@pytest.mark.parametrize("command", [("changes",), ("alerts",), ("intel",), ("intel", "import"), ("intel", "export"),
-                                     ("intel", "publish"), ("intel", "pull")])
-def test_monitoring_and_intel_commands_have_help(command):
-    done = subprocess.run([sys.executable, "-m", "ringtrace.cli", *command, "--help"], capture_output=True, text=True)
-    assert done.returncode == 0 and "Usage:" in done.stdout and len(done.stdout) > 200, done.stderr
-

@@ -127,7 +127,7 @@ def test_non_loopback_bind_shows_only_the_login_and_locks_out_after_failures(neo
     subprocess.run([sys.executable, "-m", "ringtrace.cli", "user", "add", "ivan", "--role", "investigator",
                     "--password", "right-password"], env=env, check=True, capture_output=True)
     port = free_port()
-    app = Path(__file__).resolve().parent.parent / "app.py"  # the checkout's shim over workbench/entry/app.py
+    app = Path(__file__).resolve().parents[2] / "app.py"  # the checkout's shim over workbench/entry/app.py
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app),
                              "--server.address", "0.0.0.0", "--server.port", str(port), "--server.headless", "true",
                              "--browser.gatherUsageStats", "false"],

@@ -9,7 +9,7 @@ import pytest
 from tracing import attribution
 from tracing.attribution import REPORTING_THRESHOLD, trace_cluster
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 BASE = """
 CREATE (run:DetectionRun {run_id: 'det-test'})

@@ -1,0 +1,1 @@
+"""Tests against a real Neo4j server and a real browser."""
