@@ -72,6 +72,39 @@ def _reference(table: str, new_file: Path) -> dict[str, list[tuple]]:
     return _results(con, queries)
 
 
+def _oracle_exchanges(files: list[dict[str, list]], new: dict[str, list]) -> dict[str, list[tuple]]:
+    """Three of the aggregates worked out in Python from the rows themselves, none of the module's SQL:
+    files in name order, the first row of a request id wins, then the new file's accounts and keys."""
+    seen: set[str] = set()
+    winners = []
+    for rows in files:
+        for i, request in enumerate(rows["request_id"]):
+            if request not in seen:
+                seen.add(request)
+                winners.append({c: rows[c][i] for c in rows})
+    accounts, keys = set(new["account_id"]), {k for k in new["api_key_id"] if k is not None}
+
+    def grouped(rows, key, extra=lambda r: ()):
+        out: dict[tuple, list] = {}
+        for r in rows:
+            out.setdefault(key(r), []).append(r)
+        return sorted(((*k, len(rs), min(r["ts"] for r in rs), max(r["ts"] for r in rs), *extra(rs))
+                       for k, rs in out.items()), key=repr)
+
+    mine = [r for r in winners if r["account_id"] in accounts]
+    return {
+        "ip": grouped([r for r in mine if r["ip"] is not None], lambda r: (r["account_id"], r["ip"])),
+        "model": grouped([r for r in mine if r["model"] is not None], lambda r: (r["account_id"], r["model"]),
+                         lambda rs: (sum(r["input_tokens"] or 0 for r in rs), sum(r["output_tokens"] for r in rs))),
+        "api_key": grouped([r for r in winners if r["api_key_id"] in keys], lambda r: (r["api_key_id"],)),
+    }
+
+
+def _utc(rows: list[tuple]) -> list[tuple]:
+    return sorted((tuple(v.astimezone(timezone.utc) if isinstance(v, datetime) else v for v in r) for r in rows),
+                  key=repr)
+
+
 @pytest.fixture()
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("RINGTRACE_HOME", str(tmp_path))
@@ -83,14 +116,20 @@ def test_exchange_aggregates_of_a_new_file_equal_the_whole_store_restricted(home
     rng = random.Random(seed)
     accounts = [f"a{i}" for i in range(12)]
     ids = [f"r{i}" for i in range(400)]
-    _store("exchanges", "a-older", _exchange_rows(rng, accounts[:8], rng.sample(ids, 250)))
-    _store("exchanges", "c-other", _exchange_rows(rng, accounts, rng.sample(ids, 150)))
+    older = _exchange_rows(rng, accounts[:8], rng.sample(ids, 250))
+    other = _exchange_rows(rng, accounts, rng.sample(ids, 150))
     # the new file names requests stored before under other accounts: the older file's rows win
-    new = _store("exchanges", "b-new", _exchange_rows(rng, accounts[5:], rng.sample(ids, 200)))
+    fresh = _exchange_rows(rng, accounts[5:], rng.sample(ids, 200))
+    _store("exchanges", "a-older", older)
+    _store("exchanges", "c-other", other)
+    new = _store("exchanges", "b-new", fresh)
     con, queries = logstore.aggregate_queries("exchanges", new)
     found = _results(con, queries)
     assert found == _reference("exchanges", new)
     assert found["account"] and found["api_key"]
+    oracle = _oracle_exchanges([older, fresh, other], fresh)
+    for part in ("ip", "model", "api_key"):
+        assert _utc(found[part]) == oracle[part], part
 
 
 @pytest.mark.parametrize("seed", [4, 5])
