@@ -256,7 +256,11 @@ def test_load_interrupted_by_restart_then_rerun_matches_clean_load(graph, tiny_d
 
     worker = threading.Thread(target=interrupted_load)
     worker.start()
-    time.sleep(2.0)
+    deadline = time.monotonic() + 120
+    while not graph.read("MATCH (n) RETURN count(n) > 0 AS any")[0]["any"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # the restart must land while the load is writing, or this test proves nothing
+    assert "result" not in outcome, "the load finished before the restart: make the dataset bigger"
     local_neo4j.stop()
     local_neo4j.start(quiet=True)
     worker.join(timeout=600)
