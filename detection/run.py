@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cases import feedback
 from detection import RUN_ID_TIME, campaigns, communities, cosync, evidence, gds_louvain, projection, scoring
 from graph.db import Graph, ensure_schema
 from ringtrace import __version__, config, safecsv
 from ringtrace.errors import RingtraceError
+from ringtrace.progress import Progress, reporter
 
 WRITE_BATCH = 5000
 
@@ -100,7 +100,7 @@ class DetectionResult:
 
 
 def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "python",
-           progress: bool = True) -> DetectionResult:
+           progress: Progress | None = None) -> DetectionResult:
     """Run detection over the whole graph and save the run; never reads the truth table."""
     params = params or DetectionParams()
     if engine not in config.DETECTION_ENGINES:
@@ -114,71 +114,70 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
     started = datetime.now(timezone.utc)
     run_id = started.strftime(RUN_ID_TIME + "-") + uuid.uuid4().hex[:6]
     timings: dict[str, float] = {}
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(),
-                  disable=not progress, transient=True) as bar:
-        def step(name: str, fn, *args):
-            task = bar.add_task(name)
-            t0 = time.monotonic()
-            out = fn(*args)
-            timings[name] = round(time.monotonic() - t0, 2)
-            bar.remove_task(task)
-            return out
+    bar = reporter(progress)
 
-        ev = step("reading evidence from Neo4j", evidence.read_evidence, graph, params.df_cap)
-        if ev.accounts.empty:
-            raise RingtraceError("No accounts in the graph: load a dataset first (`ringtrace load DIR`).")
-        shared_exits = set(ev.proxy_exits["ip"]) | ev.vpn_ips
-        all_edges = step("building the account projection", projection.pair_weights,
-                         projection.without_shared_exits(ev.incidence, shared_exits), params.kind_weight)
-        edges = step("keeping each account's strongest links", projection.sparsify, all_edges, params.top_k)
-        if engine == "gds":
-            tasks: dict[str, Any] = {}
+    def step(name: str, fn, *args):
+        task = bar.add_task(name)
+        t0 = time.monotonic()
+        out = fn(*args)
+        timings[name] = round(time.monotonic() - t0, 2)
+        bar.remove_task(task)
+        return out
 
-            def report(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
-                bar.update(tasks[stage], completed=done, total=total)
+    ev = step("reading evidence from Neo4j", evidence.read_evidence, graph, params.df_cap)
+    if ev.accounts.empty:
+        raise RingtraceError("No accounts in the graph: load a dataset first (`ringtrace load DIR`).")
+    shared_exits = set(ev.proxy_exits["ip"]) | ev.vpn_ips
+    all_edges = step("building the account projection", projection.pair_weights,
+                     projection.without_shared_exits(ev.incidence, shared_exits), params.kind_weight)
+    edges = step("keeping each account's strongest links", projection.sparsify, all_edges, params.top_k)
+    if engine == "gds":
+        tasks: dict[str, Any] = {}
 
-            groups = step("running Louvain in Neo4j (GDS)", gds_louvain.louvain_communities, graph, run_id, edges,
-                          params.min_group, all_edges, None, report)
-            nodes, links = int(pd.unique(edges[["u", "v"]].to_numpy().ravel()).size), len(edges)
-        else:
-            g = step("building the graph", communities.build_graph, edges)
-            groups = step("running Louvain per component", communities.louvain_communities, g,
-                          params.resolution, params.seed, params.min_group, all_edges)
-            nodes, links = g.number_of_nodes(), g.number_of_edges()
-        del all_edges
-        # issue 29: synchronised activity links accounts beside shared items (detection/cosync.py)
-        synced = step("linking accounts by synchronised activity", cosync.find, graph, ev, params.min_group) \
-            if config.co_activity_linking() else cosync.no_links()
-        groups, synced_idx = cosync.merge_groups(groups, synced.groups, params.min_group)
-        members = sorted({a for grp in groups for a in grp})
-        ev.holdings = step("reading what the clustered accounts hold", evidence.member_holdings, graph, members)
-        activity = step("reading member activity from the request log", evidence.request_activity,
-                        members, scoring.LOCKSTEP_BUCKET_S)
-        popularity = step("counting prompt template users", evidence.template_popularity)
-        scorer = scoring.Scorer(ev, activity, popularity)
-        scored = step("scoring clusters", scorer.score_all, groups)
-        cosync.strengthen(scored, groups, synced_idx, synced, ev.releases)  # issue 29
-        p_cut = scoring.decide(scored, params.fdr, params.flag_threshold)
-        verdicts = step("checking decisions of earlier cases", feedback.review, graph,
-                        [(str(i), c.members) for i, c in enumerate(scored) if c.flagged])
-        for i, verdict in verdicts.items():
-            scored[int(i)].decision = verdict.note
-            scored[int(i)].flagged = not verdict.suppressed
-        scored.sort(key=lambda c: (-c.score, c.members[0]))
-        cluster_ids = [f"{run_id}-c{i + 1:04d}" for i in range(len(scored))]
-        result = DetectionResult(run_id, scored, cluster_ids, timings, nodes, links, p_value_cut=p_cut,
-                                 fdr=params.fdr)
-        result.campaigns = step(
-            "grouping flagged clusters into campaigns", campaigns.group_campaigns, run_id,
-            [(cid, c.members, c.score) for cid, c in result.flagged], activity,
-            dict(zip(popularity["prompt_fingerprint"], popularity["users"])),
-            scorer.tests.shared[["account", "kind", "item", "df"]], set(ev.proxy_exits["ip"]) | ev.datacenter_ips,
-            {cid: {**c.facts, "why": c.why()} for cid, c in result.flagged}, ev.holders)
-        cosync.campaign_reasons(result.campaigns, {cid: c.facts for cid, c in result.flagged})  # issue 29
-        step("saving the run to Neo4j", _save, graph, result, params, started, engine, ev.load_runs)
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        groups = step("running Louvain in Neo4j (GDS)", gds_louvain.louvain_communities, graph, run_id, edges,
+                      params.min_group, all_edges, None, report)
+        nodes, links = int(pd.unique(edges[["u", "v"]].to_numpy().ravel()).size), len(edges)
+    else:
+        g = step("building the graph", communities.build_graph, edges)
+        groups = step("running Louvain per component", communities.louvain_communities, g,
+                      params.resolution, params.seed, params.min_group, all_edges)
+        nodes, links = g.number_of_nodes(), g.number_of_edges()
+    del all_edges
+    # issue 29: synchronised activity links accounts beside shared items (detection/cosync.py)
+    synced = step("linking accounts by synchronised activity", cosync.find, graph, ev, params.min_group) \
+        if config.co_activity_linking() else cosync.no_links()
+    groups, synced_idx = cosync.merge_groups(groups, synced.groups, params.min_group)
+    members = sorted({a for grp in groups for a in grp})
+    ev.holdings = step("reading what the clustered accounts hold", evidence.member_holdings, graph, members)
+    activity = step("reading member activity from the request log", evidence.request_activity,
+                    members, scoring.LOCKSTEP_BUCKET_S)
+    popularity = step("counting prompt template users", evidence.template_popularity)
+    scorer = scoring.Scorer(ev, activity, popularity)
+    scored = step("scoring clusters", scorer.score_all, groups)
+    cosync.strengthen(scored, groups, synced_idx, synced, ev.releases)  # issue 29
+    p_cut = scoring.decide(scored, params.fdr, params.flag_threshold)
+    verdicts = step("checking decisions of earlier cases", feedback.review, graph,
+                    [(str(i), c.members) for i, c in enumerate(scored) if c.flagged])
+    for i, verdict in verdicts.items():
+        scored[int(i)].decision = verdict.note
+        scored[int(i)].flagged = not verdict.suppressed
+    scored.sort(key=lambda c: (-c.score, c.members[0]))
+    cluster_ids = [f"{run_id}-c{i + 1:04d}" for i in range(len(scored))]
+    result = DetectionResult(run_id, scored, cluster_ids, timings, nodes, links, p_value_cut=p_cut,
+                             fdr=params.fdr)
+    result.campaigns = step(
+        "grouping flagged clusters into campaigns", campaigns.group_campaigns, run_id,
+        [(cid, c.members, c.score) for cid, c in result.flagged], activity,
+        dict(zip(popularity["prompt_fingerprint"], popularity["users"])),
+        scorer.tests.shared[["account", "kind", "item", "df"]], set(ev.proxy_exits["ip"]) | ev.datacenter_ips,
+        {cid: {**c.facts, "why": c.why()} for cid, c in result.flagged}, ev.holders)
+    cosync.campaign_reasons(result.campaigns, {cid: c.facts for cid, c in result.flagged})  # issue 29
+    step("saving the run to Neo4j", _save, graph, result, params, started, engine, ev.load_runs)
     return result
 
 

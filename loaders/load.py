@@ -21,8 +21,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph.db import Graph, ensure_schema
 from loaders import bulk, bulk_model, cells, cypher, logstore, reading, reserved
@@ -36,6 +34,7 @@ from loaders.writer import BatchWriter
 from ringtrace import __version__, config, home_lock, local_import, local_neo4j, safecsv
 from ringtrace.errors import RingtraceError
 from ringtrace.memory import release_freed_memory
+from ringtrace.progress import Progress, reporter
 
 REJECT_COLUMNS = ("file", "row", "column", "reason", "values")
 
@@ -237,15 +236,15 @@ class Loader:
     """One load run: validates each table, writes good rows, records rejects and a LoadRun."""
 
     def __init__(self, graph: Graph, dataset: Path, rejects_path: Path | None = None,
-                 batch_rows: int = config.LOAD_BATCH_ROWS, progress: bool = True, mode: str = "incremental"
-                 ) -> None:
+                 batch_rows: int = config.LOAD_BATCH_ROWS, progress: Progress | None = None,
+                 mode: str = "incremental") -> None:
         self.graph = graph
         self.mode = mode
         self.dataset = dataset
         self.run_id = datetime.now(timezone.utc).strftime("load-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
         self.rejects_path = rejects_path or config.home() / "loads" / self.run_id / "rejects.csv"
         self.batch_rows = batch_rows
-        self.show_progress = progress
+        self.progress = reporter(progress)
         self.known: dict[str, set[str]] = {}  # referenced ids known to exist (loaded by this run or found)
         self.missing: dict[str, set[str]] = {}  # referenced ids looked up and not found
         self.known_arrays: dict[str, tuple[int, pa.Array]] = {}  # Arrow copies of `known`, by its size
@@ -383,16 +382,14 @@ class Loader:
 
     # -- one table -------------------------------------------------------------------------
     def load_table(self, table: Table, path: Path, rejects: RejectsWriter, progress: Progress) -> TableSummary:
-        if self.show_progress:  # one line per table, readable in a log as well as on a terminal
-            progress.console.print(escape(f"{path.name}: loading..."), highlight=False)
+        progress.note(f"{path.name}: loading...")  # one line per table, readable in a log as on a terminal
         try:
             summary = self._load_table(table, path, rejects, progress, tolerant=False)
         except reading.MalformedCSV:  # nothing of the file was written yet: read it again, tolerantly
             summary = self._load_table(table, path, rejects, progress, tolerant=True)
-        if self.show_progress:
-            outcome = f"stopped: {summary.error}" if summary.error else \
-                f"{summary.read:,} rows read, {summary.loaded:,} loaded, {summary.rejected:,} rejected"
-            progress.console.print(escape(f"{path.name}: {outcome} ({summary.seconds:.1f} s)"), highlight=False)
+        outcome = f"stopped: {summary.error}" if summary.error else \
+            f"{summary.read:,} rows read, {summary.loaded:,} loaded, {summary.rejected:,} rejected"
+        progress.note(f"{path.name}: {outcome} ({summary.seconds:.1f} s)")
         return summary
 
     def _load_table(self, table: Table, path: Path, rejects: RejectsWriter, progress: Progress,
@@ -487,9 +484,8 @@ class Loader:
         status = "failed"
         self.writer = BatchWriter(self.graph)
         try:
-            with self._progress() as progress:
-                self._load_tables(files, summary, rejects, progress)
-                self.link_networks(every_address="organisations" in files)
+            self._load_tables(files, summary, rejects, self.progress)
+            self.link_networks(every_address="organisations" in files)
             status = "completed_with_errors" if summary.failed_files else "completed"
         finally:
             self.writer.close()
@@ -497,10 +493,6 @@ class Loader:
             self._finish_run(summary, status)
             summary.statements = statement_times(self.writer)
         return summary
-
-    def _progress(self) -> Progress:
-        return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        disable=not self.show_progress, transient=True)
 
     def _load_tables(self, files: dict[str, Path], summary: LoadSummary, rejects: RejectsWriter,
                      progress: Progress) -> None:
@@ -558,31 +550,30 @@ class Loader:
         stopping = threading.Thread(target=local_neo4j.stop, name="ringtrace-stop-neo4j")
         stopping.start()
         try:
-            with self._progress() as progress:
-                self._load_tables(files, summary, rejects, progress)
-                rejects.close()
-                clock = time.monotonic()
-                summary.phases["validate"] = clock - started
-                say = progress.console.print if self.show_progress else (lambda *a, **k: None)
-                say("Converting the rows for neo4j-admin import (DuckDB)...", highlight=False)
-                task = progress.add_task("converting", total=None)
-                self._forget_ids()
-                plan = bulk.convert(self.writer, self.run_id, stage / "import")
-                summary.phases["convert"] = time.monotonic() - clock
-                progress.remove_task(task)
-                say(f"Importing {sum(plan.counts.values()):,} nodes and relationships offline (the local "
-                    "server stops meanwhile)...", highlight=False)
-                task = progress.add_task("importing", total=None)
-                stopping.join()
-                logs = [(log.path, logstore.store_dir(log.table) / log.path.name) for log in self.writer.logs]
-                if plan.nodes:
-                    result = local_import.import_database(plan.nodes, plan.relationships, plan.multiline,
-                                                          logs=logs)
-                    summary.import_seconds, summary.import_peak_rss = result.seconds, result.peak_rss_bytes
-                else:  # nothing valid to import: the database stays as it was
-                    logstore.commit_pending([(str(a), str(b)) for a, b in logs])
-                    local_neo4j.start(quiet=True)
-                progress.remove_task(task)
+            progress = self.progress
+            self._load_tables(files, summary, rejects, progress)
+            rejects.close()
+            clock = time.monotonic()
+            summary.phases["validate"] = clock - started
+            progress.note("Converting the rows for neo4j-admin import (DuckDB)...")
+            task = progress.add_task("converting", total=None)
+            self._forget_ids()
+            plan = bulk.convert(self.writer, self.run_id, stage / "import")
+            summary.phases["convert"] = time.monotonic() - clock
+            progress.remove_task(task)
+            progress.note(f"Importing {sum(plan.counts.values()):,} nodes and relationships offline (the local "
+                          "server stops meanwhile)...")
+            task = progress.add_task("importing", total=None)
+            stopping.join()
+            logs = [(log.path, logstore.store_dir(log.table) / log.path.name) for log in self.writer.logs]
+            if plan.nodes:
+                result = local_import.import_database(plan.nodes, plan.relationships, plan.multiline,
+                                                      logs=logs)
+                summary.import_seconds, summary.import_peak_rss = result.seconds, result.peak_rss_bytes
+            else:  # nothing valid to import: the database stays as it was
+                logstore.commit_pending([(str(a), str(b)) for a, b in logs])
+                local_neo4j.start(quiet=True)
+            progress.remove_task(task)
         except bulk.BulkUnsupported:
             stopping.join()
             local_neo4j.start(quiet=True)
@@ -682,14 +673,14 @@ def choose_mode(graph: Graph, dataset: Path, requested: str = "auto") -> tuple[s
 
 
 def load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None = None,
-                 progress: bool = True, mode: str = "incremental") -> LoadSummary:
+                 progress: Progress | None = None, mode: str = "incremental") -> LoadSummary:
     """Load a dataset directory; see `Loader` (`mode`: auto, bulk or incremental; see `choose_mode`). One load
     at a time per ringtrace home (ringtrace/home_lock.py): a bulk load stops and starts the server."""
     with home_lock.hold("ringtrace load"):
         return _load_dataset(graph, dataset, rejects_path, progress, mode)
 
 
-def _load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None, progress: bool, mode: str
+def _load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None, progress: Progress | None, mode: str
                   ) -> LoadSummary:
     # the log files of bulk loads killed before they committed
     logstore.drop_pending(a for a, _ in local_import.journal_logs(config.local_paths()))
@@ -705,8 +696,7 @@ def _load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None, progre
                                  "to the graph; load it with --mode incremental.") from exc
         if rejects_path is None:  # the incremental run writes its own rejects file
             shutil.rmtree(loader.rejects_path.parent, ignore_errors=True)
-        if progress:
-            print(f"Bulk import not possible ({exc}); loading incrementally instead.", flush=True)
+        reporter(progress).note(f"Bulk import not possible ({exc}); loading incrementally instead.")
         summary = Loader(graph, dataset, rejects_path, progress=progress, mode="incremental").run()
         summary.mode_reason = f"the bulk import cannot carry this dataset: {exc}"
         return summary

@@ -14,6 +14,9 @@ WRITE_ACTIONS = {
     "save_query": ("investigator", "admin"),
     "case_write": ("investigator", "admin"),
     "intel": ("investigator", "admin"),
+    "load": ("investigator", "admin"),
+    "detect": ("investigator", "admin"),
+    "trace": ("investigator", "admin"),
     "manage_users": ("admin",),
 }
 
@@ -27,7 +30,8 @@ class Actor:
 
 
 def can(role: str, action: str) -> bool:
-    """viewers read; investigators also export, write notes and change cases; admins do everything."""
+    """viewers read; investigators also load, detect, trace, export, write notes and change cases and intel;
+    admins do everything."""
     if action in WRITE_ACTIONS:
         return role in WRITE_ACTIONS[action]
     return role in ROLES

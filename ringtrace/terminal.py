@@ -2,19 +2,21 @@
 terminal (a pipe, a file) is never cropped or folded; every list command also writes CSV and JSON."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterator, Iterable, Sequence
 
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.segment import Segments
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["console", "emit", "escape", "print_table"]
+__all__ = ["console", "emit", "escape", "print_table", "rich_progress"]
 
 
 def console(**kwargs: Any) -> Console:
@@ -73,3 +75,36 @@ def emit(fmt: str, records: Sequence[dict[str, Any]], table: Callable[[], None],
     w.writeheader()
     for r in rows:
         w.writerow({k: _cell(r.get(k)) for k in names})
+
+
+class RichProgress:
+    """A job's progress (ringtrace.progress.Progress) drawn as Rich bars, its notes printed as plain lines."""
+
+    def __init__(self, bar: Progress) -> None:
+        self._bar = bar
+
+    def add_task(self, description: str, total: float | None = None) -> Any:
+        return self._bar.add_task(description, total=total)
+
+    def advance(self, task: Any, amount: float = 1) -> None:
+        self._bar.advance(task, amount)
+
+    def update(self, task: Any, completed: float | None = None, total: float | None = None) -> None:
+        self._bar.update(task, completed=completed, total=total)
+
+    def remove_task(self, task: Any) -> None:
+        self._bar.remove_task(task)
+
+    def note(self, text: str) -> None:
+        self._bar.console.print(escape(text), highlight=False)
+
+
+@contextlib.contextmanager
+def rich_progress(enabled: bool = True) -> Iterator[RichProgress | None]:
+    """Bars on the terminal while a job runs (None when `enabled` is false: the job reports to nothing)."""
+    if not enabled:
+        yield None
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console(), transient=True) as bar:
+        yield RichProgress(bar)

@@ -1,64 +1,48 @@
-"""Printing and exporting attributions (the CLI and the workbench share these)."""
+"""Tracing a whole detection run and writing its attributions as CSV (the CLI and the workbench share these)."""
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from rich.console import Console
-
+from graph.cluster_ids import short_cluster_id
 from graph.db import Graph
 from ringtrace import safecsv
-from ringtrace.terminal import escape, print_table
-from graph.cluster_ids import short_cluster_id
+from ringtrace.progress import Progress, reporter
 from tracing import attribution, campaigns
 from tracing.attribution import Attribution
 
 CSV_COLUMNS = ("cluster_id", "rank", "target_kind", "target_id", "confidence", "evidence", "campaign_id")
 CAMPAIGN_CSV_COLUMNS = ("campaign_id", "rank", "target_kind", "target_id", "confidence", "clusters", "evidence")
-TOP_SHOWN = 5
 
 
-def print_attribution(console: Console, result: Attribution) -> None:
-    state = "flagged" if result.flagged else f"not flagged: confidence capped at {attribution.NOT_FLAGGED_CAP}"
-    console.print(f"[bold]Cluster {escape(result.cluster_id)}[/bold] ({escape(state)})")
-    for title, cands in (("Organisations", result.organisations), ("People", result.people)):
-        print_table(console, title, ("rank", "id", "name", "confidence", "evidence"),
-                    [(c.rank, c.target_id, c.name, f"{c.confidence:.2f}", c.evidence_text()) for c in cands[:TOP_SHOWN]],
-                    id_columns=("id",))
-    if result.infrastructure:
-        infra = ", ".join(f"{r['service']} ({r['accounts']} accounts, {r['exit_nodes']} exit nodes)"
-                          for r in result.infrastructure)
-        console.print(f"Infrastructure used (not the originator): {escape(infra)}")
-
-
-def trace_all(graph: Graph, run_id: str, console: Console | None = None) -> list[Attribution]:
-    """Trace and save every flagged cluster of a detection run, then rank per campaign (saved too)."""
+def trace_all(graph: Graph, run_id: str, progress: Progress | None = None) -> list[Attribution]:
+    """Trace and save every flagged cluster of a detection run, then rank per campaign (saved too); each
+    cluster's and campaign's top candidates are reported to `progress` as lines."""
+    out = reporter(progress)
     started = time.monotonic()
     results = []
     campaign_of = campaigns.campaign_of(graph, run_id)
-    for cid in attribution.flagged_clusters(graph, run_id):
+    flagged = attribution.flagged_clusters(graph, run_id)
+    task = out.add_task("tracing flagged clusters", total=len(flagged))
+    for cid in flagged:
         result = attribution.trace_cluster(graph, cid)
         result.campaign_id = campaign_of.get(cid)
         attribution.save(graph, result)
         results.append(result)
-        if console:
-            top = result.organisations[0] if result.organisations else None
-            person = result.people[0] if result.people else None
-            console.print(escape(f"{cid}: organisation {top.name} ({top.confidence:.2f})" if top
-                                 else f"{cid}: no organisation"), end="")
-            if console and person:
-                console.print(escape(f"; person {person.name} ({person.confidence:.2f})"))
-            elif console:
-                console.print("")
+        out.advance(task)
+        top = result.organisations[0] if result.organisations else None
+        person = result.people[0] if result.people else None
+        line = f"{cid}: organisation {top.name} ({top.confidence:.2f})" if top else f"{cid}: no organisation"
+        out.note(line + (f"; person {person.name} ({person.confidence:.2f})" if person else ""))
+    out.remove_task(task)
     for k in campaigns.combine(results, campaign_of):
         campaigns.save(graph, k)
-        if console and len(k.cluster_ids) > 1 and k.candidates:
+        if len(k.cluster_ids) > 1 and k.candidates:
             top = k.candidates[0]
-            console.print(escape(f"campaign {short_cluster_id(k.campaign_id)} ({len(k.cluster_ids)} clusters): "
-                                 f"{top.target_kind} {top.name} ({top.confidence:.2f}, from "
-                                 f"{len(top.by_cluster)} of its clusters)"))
-    if console:
-        console.print(f"Traced {len(results)} flagged clusters in {time.monotonic() - started:.1f} s")
+            out.note(f"campaign {short_cluster_id(k.campaign_id)} ({len(k.cluster_ids)} clusters): "
+                     f"{top.target_kind} {top.name} ({top.confidence:.2f}, from {len(top.by_cluster)} of its "
+                     "clusters)")
+    out.note(f"Traced {len(results)} flagged clusters in {time.monotonic() - started:.1f} s")
     return results
 
 

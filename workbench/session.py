@@ -13,7 +13,10 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
+from ringtrace.progress import Progress
+from ringtrace.rights import Actor, can
 from workbench import auth, data, provenance
+from workflows import trace as tracing
 from workbench.text import md
 
 log = logging.getLogger("ringtrace.workbench")
@@ -34,8 +37,10 @@ OPTIONAL MATCH (l:LoadRun) WITH max(l.started_at) AS loaded
 OPTIONAL MATCH (d:DetectionRun) WITH loaded, max(d.started_at) AS detected
 OPTIONAL MATCH (c:Case) WITH loaded, detected, max(c.updated_at) AS decided
 OPTIONAL MATCH (al:Alert) WITH loaded, detected, decided, max(al.raised_at) AS alerted
+OPTIONAL MATCH ()-[at:ATTRIBUTED_TO]->() WITH loaded, detected, decided, alerted, max(at.traced_at) AS traced
 RETURN coalesce(toString(loaded), '-') + '|' + coalesce(toString(detected), '-') + '|'
-       + coalesce(toString(decided), '-') + '|' + coalesce(toString(alerted), '-') AS v
+       + coalesce(toString(decided), '-') + '|' + coalesce(toString(alerted), '-') AS v,
+       coalesce(toString(traced), '-') AS traced
 """
 
 
@@ -112,16 +117,32 @@ def user() -> tuple[str, str]:
     return st.session_state.get("user", auth.LOCAL_USER), st.session_state.get("role", "admin")
 
 
+def actor() -> Actor:
+    """The signed-in user as the workflows see them (name for the audit log, role for rights)."""
+    name, role = user()
+    return Actor(name, role)
+
+
 def audit(action: str, details: dict[str, Any]) -> None:
     from ringtrace import audit as audit_log
 
     audit_log.record(user()[0], action, details)
 
 
+def _versions() -> tuple[str, str]:
+    row = _connection().read(VERSION_KEY)[0]
+    return row["v"] or "empty", row["traced"]
+
+
+def data_version() -> str:
+    """Changes when a new load, detection run, case decision or alert lands (what a trace depends on)."""
+    return _versions()[0]
+
+
 def version_key() -> str:
-    """Changes when a new load, detection run or case decision lands; cached reads are keyed on it."""
-    rows = _connection().read(VERSION_KEY)
-    return rows[0]["v"] or "empty"
+    """Changes when a new load, detection run, case decision, alert or saved attribution lands; cached reads
+    are keyed on it (a trace saved on one page shows on the others at once)."""
+    return "|".join(_versions())
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
@@ -160,23 +181,29 @@ def saved_query(name: str, **params: Any):
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def cached_trace(cluster_id: str, version: str):
-    """A cluster's attribution, computed once per run (tracing.attribution.trace_cluster, as `ringtrace trace`)."""
-    from tracing.attribution import trace_cluster
-
-    return trace_cluster(_connection(), cluster_id)
+def cached_preview(cluster_id: str, version: str):
+    """A cluster's attribution computed and not saved (workflows.trace.preview_cluster), once per run."""
+    return tracing.preview_cluster(_connection(), cluster_id)
 
 
 TRACE_QUERIES = ("trace_organisation_evidence", "trace_person_evidence", "cluster_infrastructure")
 
 
-def traced(cluster_id: str):
-    """A cluster's attribution (cached per run), with the saved queries behind it recorded."""
+def traced(cluster_id: str, progress: Progress | None = None):
+    """A cluster's attribution, with the saved queries behind it recorded. For a user who may trace, it is
+    traced and saved (workflows.trace, as `ringtrace trace`) once per run and session, so the Overview, bundles
+    and STIX show what this page shows; for a viewer, computed only."""
     from queries import library
 
     for name in TRACE_QUERIES:
         provenance.record(library.get(name).text, {"cluster_id": cluster_id}, saved=name)
-    return cached_trace(cluster_id, version_key())
+    version = data_version()  # not the saved attributions': saving one must not call for another trace
+    if not can(user()[1], "trace"):
+        return cached_preview(cluster_id, version)
+    key = f"traced-{cluster_id}-{version}"
+    if key not in st.session_state:
+        st.session_state[key] = tracing.trace_cluster(_connection(), actor(), cluster_id, progress)
+    return st.session_state[key]
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)

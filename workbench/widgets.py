@@ -11,7 +11,7 @@ import streamlit as st
 
 from workbench import auth, data
 from workbench.session import (
-    audit,
+    actor,
     cached_activity,
     cached_requests,
     go,
@@ -19,10 +19,10 @@ from workbench.session import (
     latest_run,
     read,
     short_cluster_id,
-    user,
     version_key,
 )
 from workbench.text import md
+from workflows import notes
 
 CANVAS_NODE_CAP = 300
 
@@ -70,13 +70,11 @@ def notes_panel(element_id: str, key: str) -> None:
     for n in rows:
         st.caption(f"{md(n['author'])} · {md(str(n['created_at'])[:16])}")
         st.text(n["text"])
-    name, role = user()
-    if auth.can(role, "note"):
+    if auth.can(actor().role, "note"):
         with st.form(f"note-{key}", clear_on_submit=True):
             text = st.text_area("Add a note", key=f"note-text-{key}")
             if st.form_submit_button("Save note") and text.strip():
-                data.add_note(graph(), element_id, text.strip(), name)
-                audit("note", {"element_id": element_id})
+                notes.add_note(graph(), actor(), element_id, text)
                 st.success("Note saved.")
     else:
         st.caption("Viewers cannot write notes.")
@@ -134,21 +132,20 @@ def preset_selectbox(label: str, options: list[str], key: str, preset_key: str, 
 
 
 def bundle_button(key: str, prepare: str, download: str, file_name: str,
-                  make: Callable[[Path, bool], dict[str, Any]], audit_details: dict[str, Any]) -> None:
-    """A `prepare` button that writes a bundle with `make(out, redact)` and a `download` button for it
-    (investigators only); the prepared bundle stays downloadable across reruns."""
+                  make: Callable[[Path, bool], dict[str, Any]]) -> None:
+    """A `prepare` button that writes a bundle with `make(out, redact)` (a workflows.export function, which
+    checks rights and audits) and a `download` button for it (investigators only); the prepared bundle stays
+    downloadable across reruns."""
     import shutil
     import tempfile
 
-    name, role = user()
-    if not auth.can(role, "export"):
+    if not auth.can(actor().role, "export"):
         st.caption("Viewers cannot export evidence bundles.")
         return
     redact = st.checkbox("Redact personal data", key=f"redact-{key}")
     if st.button(prepare, key=f"export-{key}"):
         out = Path(tempfile.mkdtemp()) / file_name
-        manifest = make(out, redact)
-        audit("export", {**audit_details, "bundle_id": manifest["bundle_id"], "redacted": redact})
+        make(out, redact)
         st.session_state[f"bundle-{key}"] = (out.name, out.read_bytes())
         shutil.rmtree(out.parent, ignore_errors=True)
     if f"bundle-{key}" in st.session_state:

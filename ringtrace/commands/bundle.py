@@ -28,32 +28,19 @@ def export(cluster_id: str | None, campaign_id: str | None, out: Path, redact: b
 
 def _export(cluster_id: str | None, campaign_id: str | None, out: Path, redact: bool, analyst: str | None,
             signing_key: Path | None) -> None:
-    from bundles.export import export_campaign, export_cluster
-    from graph.cluster_ids import resolve_campaign_id, resolve_cluster_id
     from graph.db import connect
-    from ringtrace import audit
     from ringtrace.errors import RingtraceError
-    from ringtrace.rights import cli_actor, require
+    from ringtrace.rights import cli_actor
+    from workflows import export as bundles
 
     actor = cli_actor()
-    try:
-        require(actor, "export")
-    except RingtraceError as exc:
-        audit.record(actor.name, "export_refused", {"cluster_id": cluster_id, "campaign_id": campaign_id,
-                                                    "reason": str(exc)})
-        raise
-    analyst = analyst or actor.name
     if bool(cluster_id) == bool(campaign_id):
         raise RingtraceError("Give either --cluster ID or --campaign ID.")
     with connect() as g:
         if campaign_id:
-            subject = {"campaign_id": resolve_campaign_id(g, campaign_id)}
-            manifest = export_campaign(g, subject["campaign_id"], out, analyst, redact, signing_key)
+            manifest = bundles.export_campaign(g, actor, campaign_id, out, redact, signing_key, analyst)
         else:
-            subject = {"cluster_id": resolve_cluster_id(g, cluster_id)}
-            manifest = export_cluster(g, subject["cluster_id"], out, analyst, redact, signing_key)
-    audit.record(actor.name, "export", {**subject, "out": str(out), "redacted": redact, "analyst": analyst,
-                                        "bundle_id": manifest["bundle_id"]})
+            manifest = bundles.export_cluster(g, actor, cluster_id, out, redact, signing_key, analyst)
     click.echo(f"Wrote {out}: {len(manifest['files'])} files, bundle {manifest['bundle_id']}, "
                f"manifest sha256 {manifest['manifest_sha256']}")
 

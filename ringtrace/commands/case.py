@@ -7,9 +7,7 @@ from pathlib import Path
 import click
 
 from ringtrace.commands.common import format_option, friendly_errors
-
-STATUSES = ("new", "investigating", "confirmed", "false_positive", "closed")
-PRIORITIES = ("low", "medium", "high", "critical")
+from workflows.cases import PRIORITIES, STATUSES
 
 
 @click.group()
@@ -93,19 +91,18 @@ def case_open(title: str, campaign_id: str | None, cluster_id: str | None, accou
 def _open(title: str, campaign_id: str | None, cluster_id: str | None, accounts: str | None, priority: str,
           assignee: str | None) -> None:
     from cases import store
-    from graph.cluster_ids import resolve_campaign_id, resolve_cluster_id
     from graph.db import connect
     from ringtrace.errors import RingtraceError
     from ringtrace.rights import cli_actor
+    from workflows import cases
 
     if campaign_id and cluster_id:
         raise RingtraceError("Give --campaign or --cluster, not both.")
     actor = cli_actor()
+    listed = [a.strip() for a in (accounts or "").split(",") if a.strip()]
     with connect() as g:
-        origin = resolve_campaign_id(g, campaign_id) if campaign_id else \
-            resolve_cluster_id(g, cluster_id) if cluster_id else None
-        listed = [a.strip() for a in (accounts or "").split(",") if a.strip()]
-        case_id = store.open_case(g, actor, title, origin, listed, priority, assignee)
+        case_id = cases.open_case(g, actor, title, cases.resolve_origin(g, campaign_id, cluster_id), listed,
+                                  priority, assignee)
         view = store.show(g, case_id)
         others = [c for c in store.cases_covering(g, store.accounts_of(g, case_id)) if c["case_id"] != case_id]
     click.echo(f"Opened {case_id} ({view.accounts:,} accounts) as {actor.name}.")
@@ -129,10 +126,11 @@ def _set(case_id: str, status: str | None, assignee: str | None, priority: str |
     from cases import store
     from graph.db import connect
     from ringtrace.rights import cli_actor
+    from workflows import cases
 
     with connect() as g:
+        changes = cases.update(g, cli_actor(), case_id, status, assignee, priority, title)
         case_id = store.resolve_case_id(g, case_id)
-        changes = store.update(g, cli_actor(), case_id, status, assignee, priority, title)
     click.echo(f"{case_id}: " + (", ".join(f"{k} -> {v}" for k, v in changes.items()) if changes else "no change"))
 
 
@@ -145,13 +143,12 @@ def case_note(case_id: str, text: str) -> None:
 
 
 def _note(case_id: str, text: str) -> None:
-    from cases import store
     from graph.db import connect
     from ringtrace.rights import cli_actor
+    from workflows import cases
 
     with connect() as g:
-        case_id = store.resolve_case_id(g, case_id)
-        store.add_note(g, cli_actor(), case_id, text)
+        case_id = cases.add_note(g, cli_actor(), case_id, text)
     click.echo(f"{case_id}: note added")
 
 
@@ -168,12 +165,11 @@ def case_export(case_id: str, out: Path, redact: bool, signing_key: Path | None)
 
 
 def _export(case_id: str, out: Path, redact: bool, signing_key: Path | None) -> None:
-    from cases import store
     from graph.db import connect
     from ringtrace.rights import cli_actor
+    from workflows import export as bundles
 
     with connect() as g:
-        case_id = store.resolve_case_id(g, case_id)
-        manifest = store.export(g, cli_actor(), case_id, out, redact, signing_key)
+        manifest = bundles.export_case(g, cli_actor(), case_id, out, redact, signing_key)
     click.echo(f"Wrote {out}: {len(manifest['files'])} files, bundle {manifest['bundle_id']}, "
                f"manifest sha256 {manifest['manifest_sha256']}")

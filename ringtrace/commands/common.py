@@ -1,4 +1,4 @@
-"""What every command group shares: errors shown as instructions, and who runs a command."""
+"""What every command group shares: errors shown as instructions, and the --format option."""
 from __future__ import annotations
 
 import functools
@@ -50,10 +50,3 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     return wrapper
 
-
-def cli_user() -> str:
-    """Who runs a CLI command, for the audit log: the workbench user RINGTRACE_USER names, else the local
-    operator (ringtrace.rights.cli_actor)."""
-    from ringtrace.rights import cli_actor
-
-    return cli_actor().name

@@ -80,15 +80,13 @@ def load(dataset: Path, rejects: Path | None, no_progress: bool, mode: str, prof
 
 
 def _load(dataset: Path, rejects: Path | None, progress: bool, mode: str = "auto", profile: bool = False) -> None:
-    from graph.db import connect
-    from loaders.load import load_dataset
-    from monitoring.alerts import check_load
-    from ringtrace import home_lock
+    from ringtrace.rights import cli_actor
+    from ringtrace.terminal import rich_progress
+    from workflows.load import load as run_load
 
-    # the lock before the connection: a bulk load in another process may have stopped the server
-    with home_lock.hold("ringtrace load"), connect() as g:
-        summary = load_dataset(g, dataset, rejects, progress=progress, mode=mode)
-        raised = check_load(g, summary.run_id)
+    with rich_progress(progress) as bars:
+        loaded = run_load(cli_actor(), dataset, rejects, mode, bars)
+    summary, raised = loaded.summary, loaded.alerts
     print_load_summary(summary)
     if profile:
         for name, (seconds, rows) in summary.statements.items():

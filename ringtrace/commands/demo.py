@@ -5,7 +5,8 @@ import click
 
 from ringtrace import config
 from ringtrace.commands.common import friendly_errors
-from ringtrace.commands.data import print_load_summary
+from ringtrace.commands.data import print_alerts, print_load_summary
+from ringtrace.commands.monitor import print_changes
 from ringtrace.commands.workbench import _app
 
 
@@ -22,32 +23,36 @@ MATCH (l:LoadRun {dataset: $dataset}) WHERE l.status = 'completed' RETURN count(
 
 
 def _demo(no_app: bool) -> None:
-    from detection.run import DetectionParams, write_results
-    from detection.run import detect as run_detection
     from graph.db import connect
-    from loaders.load import load_dataset
-    from tracing.report import trace_all, write_campaign_csv, write_csv
+    from ringtrace.rights import cli_actor
+    from ringtrace.terminal import rich_progress
+    from workflows.detect import detect
+    from workflows.load import load
+    from workflows.trace import trace_run
 
     if not config.external_server():
         from ringtrace import local_neo4j
 
         st = local_neo4j.start()
         click.echo(f"Neo4j {st.version} running at {st.uri}")
+    actor = cli_actor()
     sample = config.sample_dir()  # package data: the same wherever ringtrace is installed and run from
     results = config.home() / "results"
     with connect() as g:
         if g.read(SAMPLE_LOADED, {"dataset": str(sample.resolve())})[0]["n"] == 0:
-            print_load_summary(load_dataset(g, sample, mode="auto"))
+            with rich_progress() as bars:
+                loaded = load(actor, sample, mode="auto", progress=bars, graph=g)
+            print_load_summary(loaded.summary)
+            print_alerts(loaded.alerts)
         else:
             click.echo(f"Sample already loaded from {sample}.")
-        result = run_detection(g, DetectionParams())
-        write_results(result, results)
+        with rich_progress() as bars:
+            detected = detect(g, actor, progress=bars, results=results)
+        result = detected.result
         click.echo(f"Detection {result.run_id}: {len(result.flagged)} flagged of {len(result.clusters)} clusters")
-        from ringtrace.terminal import console as make_console
-
-        traced = trace_all(g, result.run_id, make_console())
-        write_csv(traced, results)
-        write_campaign_csv(traced, results)
+        print_changes(detected.changes)
+        with rich_progress() as bars:
+            trace_run(g, actor, result.run_id, bars, results)
     click.echo(f"Results in {results}")
     if not no_app:
         _app("127.0.0.1", 8501)

@@ -40,19 +40,20 @@ def detect(resolution: float, seed: int, engine: str, min_size: int, flag_thresh
 
 def _detect(resolution: float, seed: int, engine: str, results: Path | None, progress: bool,
             thresholds: dict | None = None) -> None:
-    from detection.run import DetectionParams, write_results
-    from detection.run import detect as run_detection
+    from detection.run import DetectionParams
     from graph.cluster_ids import short_cluster_id
     from graph.db import connect
-    from monitoring.changes import compare
     from ringtrace.commands.monitor import print_changes
+    from ringtrace.rights import cli_actor
     from ringtrace.terminal import console as make_console
-    from ringtrace.terminal import escape, print_table
+    from ringtrace.terminal import escape, print_table, rich_progress
+    from workflows.detect import detect as run_detect
 
-    with connect() as g:
-        result = run_detection(g, DetectionParams(resolution=resolution, seed=seed, **(thresholds or {})),
-                               engine, progress)
-        changes = compare(g, result.run_id, save=True)
+    actor = cli_actor()
+    with connect() as g, rich_progress(progress) as bars:
+        detected = run_detect(g, actor, DetectionParams(resolution=resolution, seed=seed, **(thresholds or {})),
+                              engine, bars, results)
+    result, changes = detected.result, detected.changes
     console = make_console()
     print_table(console, f"Detection {result.run_id}: {len(result.flagged)} flagged of {len(result.clusters)} clusters",
                 ("cluster", "size", "score", "top reasons"),
@@ -70,6 +71,6 @@ def _detect(resolution: float, seed: int, engine: str, results: Path | None, pro
     console.print(escape(f"Cluster ids: the short form ({example}) names a cluster of the latest run in every "
                          f"command; the full form is {result.run_id}-cNNNN."))
     print_changes(changes, console)
-    if results:
-        f, c = write_results(result, results)
+    if detected.written:
+        f, c = detected.written
         console.print(escape(f"Wrote {f} and {c}"))

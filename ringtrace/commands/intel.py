@@ -45,12 +45,12 @@ def intel_import(file: Path) -> None:
 
 def _import(file: Path) -> None:
     from graph.db import connect
-    from intel import reports, stix_in
     from ringtrace.rights import cli_actor
+    from workflows import intel as intel_flow
 
-    report = stix_in.parse(file.read_bytes(), file.name)
+    payload = file.read_bytes()
     with connect() as g:
-        result = reports.import_report(g, cli_actor(), report, f"file:{file.name}")
+        result = intel_flow.import_report(g, cli_actor(), payload, file.name, f"file:{file.name}")
     print_import(result)
 
 
@@ -63,13 +63,12 @@ def intel_export(case_id: str, out: Path) -> None:
 
 
 def _export(case_id: str, out: Path) -> None:
-    from cases import store
     from graph.db import connect
-    from intel.case_indicators import write_case_bundle
     from ringtrace.rights import cli_actor
+    from workflows import intel as intel_flow
 
     with connect() as g:
-        indicators = write_case_bundle(g, cli_actor(), store.resolve_case_id(g, case_id), out)
+        indicators = intel_flow.export_case(g, cli_actor(), case_id, out)
     click.echo(f"Wrote {indicators} indicator(s) of case {case_id} to {out}")
 
 
@@ -84,13 +83,12 @@ def intel_publish(case_id: str) -> None:
 
 
 def _publish(case_id: str) -> None:
-    from cases import store
     from graph.db import connect
-    from intel import taxii
     from ringtrace.rights import cli_actor
+    from workflows import intel as intel_flow
 
     with connect() as g:
-        result = taxii.publish(g, cli_actor(), store.resolve_case_id(g, case_id))
+        result = intel_flow.publish(g, cli_actor(), case_id)
     click.echo(f"Published {result.objects} object(s) of case {case_id} to TAXII collection {result.collection}: "
                f"{result.status}, {result.succeeded} accepted, {result.failed} refused.")
 
@@ -108,13 +106,12 @@ def intel_pull() -> None:
 
 def _pull() -> None:
     from graph.db import connect
-    from intel import taxii
     from ringtrace.rights import cli_actor
-
     from ringtrace.terminal import console, escape
+    from workflows import intel as intel_flow
 
     with connect() as g:
-        pulled = taxii.pull(g, cli_actor())
+        pulled = intel_flow.pull(g, cli_actor())
     if not pulled.results and not pulled.skipped:
         click.echo("Nothing new in the TAXII collection.")
     for result in pulled.results:

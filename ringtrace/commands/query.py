@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from ringtrace import config, safecsv
-from ringtrace.commands.common import cli_user, format_option, friendly_errors
+from ringtrace.commands.common import format_option, friendly_errors
 from ringtrace.errors import RingtraceError
 
 
@@ -74,10 +74,8 @@ def query_run(name: str, params: tuple[str, ...], fmt: str, timeout: float, row_
 
 def _query_run(name: str, params: tuple[str, ...], fmt: str, timeout: float, row_cap: int) -> None:
     from graph.db import connect
-    from queries.guard import QueryRefused
-    from queries.runner import run_saved
-    from ringtrace import audit
-    from ringtrace.errors import RingtraceError
+    from ringtrace.rights import cli_actor
+    from workflows import query as queries
 
     raw = {}
     for p in params:
@@ -85,17 +83,9 @@ def _query_run(name: str, params: tuple[str, ...], fmt: str, timeout: float, row
             raise RingtraceError(f"--param {p!r} must look like key=value.")
         k, v = p.split("=", 1)
         raw[k.strip()] = v
-    details = {"name": name, "params": raw}
+    actor = cli_actor()
     with connect() as g:
-        try:
-            result = run_saved(g, name, raw, timeout, row_cap)
-        except QueryRefused as exc:
-            audit.record(cli_user(), "query_refused", {**details, "reason": str(exc)})
-            raise
-        except RingtraceError as exc:
-            audit.record(cli_user(), "query_failed", {**details, "error": str(exc)})
-            raise
-    audit.record(cli_user(), "query", {**details, "rows": len(result.rows)})
+        result = queries.run_saved(g, actor, name, raw, timeout, row_cap)
     _print_result(result, fmt)
 
 
@@ -129,18 +119,10 @@ def query_save(file: Path) -> None:
 
 def _query_save(file: Path) -> None:
     from graph.db import connect
-    from queries.guard import QueryRefused
-    from queries.runner import save_user_query
-    from ringtrace import audit
-    from ringtrace.rights import cli_actor, require
+    from ringtrace.rights import cli_actor
+    from workflows import query as queries
 
     actor = cli_actor()
-    try:
-        require(actor, "save_query")
-        with connect() as g:
-            q = save_user_query(g, file.read_text())
-    except (QueryRefused, RingtraceError) as exc:
-        audit.record(actor.name, "save_query_refused", {"file": str(file), "reason": str(exc)})
-        raise
-    audit.record(actor.name, "save_query", {"name": q.name, "file": str(file), "path": str(q.path)})
+    with connect() as g:
+        q = queries.save_query(g, actor, file.read_text(), str(file))
     click.echo(f"Saved {q.name} to {q.path}")

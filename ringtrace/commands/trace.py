@@ -19,32 +19,42 @@ def trace(cluster_id: str | None, all_flagged: bool, run_id: str | None, results
     friendly_errors(_trace)(cluster_id, all_flagged, run_id, results)
 
 
+TOP_SHOWN = 5
+
+
+def print_attribution(console, result) -> None:
+    """One cluster's ranked organisations and people (the top few), and the infrastructure it used."""
+    from ringtrace.terminal import escape, print_table
+    from tracing import attribution
+
+    state = "flagged" if result.flagged else f"not flagged: confidence capped at {attribution.NOT_FLAGGED_CAP}"
+    console.print(f"[bold]Cluster {escape(result.cluster_id)}[/bold] ({escape(state)})")
+    for title, cands in (("Organisations", result.organisations), ("People", result.people)):
+        print_table(console, title, ("rank", "id", "name", "confidence", "evidence"),
+                    [(c.rank, c.target_id, c.name, f"{c.confidence:.2f}", c.evidence_text()) for c in cands[:TOP_SHOWN]],
+                    id_columns=("id",))
+    if result.infrastructure:
+        infra = ", ".join(f"{r['service']} ({r['accounts']} accounts, {r['exit_nodes']} exit nodes)"
+                          for r in result.infrastructure)
+        console.print(f"Infrastructure used (not the originator): {escape(infra)}")
+
+
 def _trace(cluster_id: str | None, all_flagged: bool, run_id: str | None, results: Path | None) -> None:
-    from graph.cluster_ids import resolve_cluster_id
     from graph.db import connect
     from ringtrace.errors import RingtraceError
+    from ringtrace.rights import cli_actor
     from ringtrace.terminal import console as make_console
-    from ringtrace.terminal import escape
-    from tracing import attribution, report
+    from ringtrace.terminal import escape, rich_progress
+    from workflows import trace as tracing
 
     if bool(cluster_id) == bool(all_flagged):
         raise RingtraceError("Give either --cluster ID or --all.")
-    console = make_console()
+    actor, console = cli_actor(), make_console()
     with connect() as g:
         if cluster_id:
-            result = attribution.trace_cluster(g, resolve_cluster_id(g, cluster_id))
-            attribution.save(g, result)
-            report.print_attribution(console, result)
+            print_attribution(console, tracing.trace_cluster(g, actor, cluster_id))
             return
-        from detection.run import latest_run
-
-        if run_id is None:
-            latest = latest_run(g)
-            if latest is None:
-                raise RingtraceError("No detection run yet: run `ringtrace detect` first.")
-            run_id = latest["run_id"]
-        results_all = report.trace_all(g, run_id, console)
-    if results:
-        path = report.write_csv(results_all, results)
-        by_campaign = report.write_campaign_csv(results_all, results)
-        console.print(escape(f"Wrote {path} and {by_campaign}"))
+        with rich_progress() as bars:
+            traced = tracing.trace_run(g, actor, run_id, bars, results)
+    if traced.written:
+        console.print(escape(f"Wrote {traced.written[0]} and {traced.written[1]}"))

@@ -6,12 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from cases import watchlist
-from intel import reports, stix_in
+from intel import reports
 from monitoring.alerts import list_alerts
 from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor, can
-from workbench.session import graph, user, when
+from ringtrace.rights import can
+from workbench.session import actor, graph, when
 from workbench.text import md
+from workflows import intel
 
 SHOWN_ALERTS = 500
 
@@ -47,17 +48,16 @@ def render() -> None:
                                     "TLP": (r["tlp"] or "-").upper(), "source": r["source"],
                                     "imported": when(r["imported_at"]), "indicators": r["indicators"],
                                     "alerts": r["alerts"]} for r in known]), width="stretch", hide_index=True)
-    name, role = user()
-    if not can(role, "intel"):
+    if not can(actor().role, "intel"):
         return
     upload = st.file_uploader("Import a partner's STIX 2.1 bundle (JSON)", type=["json"], key="intel-upload")
     if upload is not None and st.button("Import report", key="intel-import"):
         try:
-            report = stix_in.parse(upload.getvalue(), upload.name)
-            result = reports.import_report(graph(), Actor(name, role), report, f"upload:{upload.name}")
+            result = intel.import_report(graph(), actor(), upload.getvalue(), upload.name, f"upload:{upload.name}")
         except RingtraceError as exc:
             st.error(md(str(exc)))
             return
+        report = result.report
         st.success(md(f"Report '{report.name}': {len(report.items)} indicator(s), {len(result.matched)} found in "
                       f"the graph, {len(result.alerts)} new alert(s)."))
         for stix_id, why in report.skipped:

@@ -7,9 +7,10 @@ import streamlit as st
 
 from workbench import data
 from workbench.provenance import visit
-from workbench.session import graph, latest_run, read, short_cluster_id, traced, user
+from workbench.session import actor, graph, latest_run, read, short_cluster_id, traced
 from workbench.text import md
 from workbench.widgets import bundle_button, opening_table, preset_selectbox, timeline
+from workflows import export as bundles
 
 
 def render() -> None:
@@ -82,8 +83,5 @@ def attribution_table(campaign_id: str, cluster_ids: list[str]) -> None:
 
 
 def _export_button(campaign_id: str) -> None:
-    from bundles.export import export_campaign
-
     bundle_button(campaign_id, "Prepare campaign bundle", "Download bundle", f"{campaign_id}.zip",
-                  lambda out, redact: export_campaign(graph(), campaign_id, out, user()[0], redact),
-                  {"campaign_id": campaign_id})
+                  lambda out, redact: bundles.export_campaign(graph(), actor(), campaign_id, out, redact))

@@ -9,25 +9,21 @@ import pandas as pd
 import streamlit as st
 
 from cases import store
-from ringtrace.rights import Actor
 from workbench import auth
 from workbench.provenance import visit
-from workbench.session import go, graph, user, when
+from workbench.session import actor, go, graph, user, when
 from workbench.text import md
 from workbench.widgets import bundle_button, preset_selectbox
+from workflows import cases
+from workflows import export as bundles
 
 FILTERS = ("Open", "Mine", "All")
-
-
-def actor() -> Actor:
-    name, role = user()
-    return Actor(name, role)
 
 
 def render() -> None:
     st.header("Cases")
     shown = st.radio("Show", FILTERS, horizontal=True, key="cases-filter")
-    status = st.selectbox("Filter by status", ("any",) + store.STATUSES, key="cases-status")
+    status = st.selectbox("Filter by status", ("any",) + cases.STATUSES, key="cases-status")
     rows = store.list_cases(graph(), None if status == "any" else status,
                             user()[0] if shown == "Mine" else None, shown == "Open")
     if not rows:
@@ -99,9 +95,9 @@ def _edit_form(case_id: str, c: dict) -> None:
     keys = _field_keys(case_id, version)
     with st.form(f"case-edit-{case_id}"):
         cols = st.columns(3)
-        cols[0].selectbox("Set status", store.STATUSES, index=store.STATUSES.index(stored["status"]),
+        cols[0].selectbox("Set status", cases.STATUSES, index=cases.STATUSES.index(stored["status"]),
                           key=keys["status"])
-        cols[1].selectbox("Set priority", store.PRIORITIES, index=store.PRIORITIES.index(stored["priority"]),
+        cols[1].selectbox("Set priority", cases.PRIORITIES, index=cases.PRIORITIES.index(stored["priority"]),
                           key=keys["priority"])
         cols[2].text_input("Assignee", value=stored["assignee"], key=keys["assignee"])
         st.text_area("Add a note", key=_note_key(case_id))
@@ -129,9 +125,9 @@ def _save(case_id: str, version: str, shown: dict[str, str]) -> None:
     changed = {f: v for f, v in chosen.items() if v != shown.get(f)}
     note = (state.get(_note_key(case_id)) or "").strip()
     try:
-        changes = store.update(graph(), actor(), case_id, **changed) if changed else {}
+        changes = cases.update(graph(), actor(), case_id, **changed) if changed else {}
         if note:
-            store.add_note(graph(), actor(), case_id, note)
+            cases.add_note(graph(), actor(), case_id, note)
         said = ", ".join(f"{k} {v or '(none)'}" for k, v in changes.items())
         state[f"case-saved-{case_id}"] = ("success", "Saved: " + (said + (" and a note" if note else "") if said
                                                                  else "a note" if note else "nothing changed") + ".")
@@ -149,7 +145,7 @@ def _save(case_id: str, version: str, shown: dict[str, str]) -> None:
 def _export(case_id: str, origin: str | None) -> None:
     if origin:
         bundle_button(f"case-{case_id}", "Prepare case bundle", "Download case bundle", f"{case_id}.zip",
-                      lambda out, redact: store.export(graph(), actor(), case_id, out, redact), {"case_id": case_id})
+                      lambda out, redact: bundles.export_case(graph(), actor(), case_id, out, redact))
 
 
 def cases_here(key: str, accounts: list[str]) -> list[dict]:
@@ -182,7 +178,7 @@ def open_case_control(key: str, default_title: str, origin_id: str | None = None
         st.warning(md(f"Another open case, {store.case_text(target)}, already covers {target['shared']:,} of "
                       f"these {len(wanted):,} accounts: add them to it rather than opening a second case."))
         if st.button(f"Add these accounts to {target['case_id']}", key=f"add-to-case-{key}"):
-            store.add_accounts(graph(), actor(), target["case_id"], origin_id, accounts)
+            cases.add_accounts(graph(), actor(), target["case_id"], origin_id, accounts)
             go("Cases", open_case=target["case_id"], **{"cases-filter": "All"})
     elif covering:
         st.caption(md("Already decided here: " + "; ".join(store.case_text(c) for c in covering) + "."))
@@ -190,5 +186,5 @@ def open_case_control(key: str, default_title: str, origin_id: str | None = None
     with st.form(f"open-case-{key}"):
         title = st.text_input("Case title", value=default_title, key=f"open-case-title-{key}")
         if st.form_submit_button(label):
-            case_id = store.open_case(graph(), actor(), title, origin_id, accounts)
+            case_id = cases.open_case(graph(), actor(), title, origin_id, accounts)
             go("Cases", open_case=case_id, **{"cases-filter": "All"})

@@ -10,7 +10,7 @@ import streamlit as st
 
 from workbench import data
 from workbench.provenance import visit
-from workbench.session import frame, go, graph, read, saved_query, short_cluster_id, traced, user, version_key
+from workbench.session import actor, frame, go, graph, read, saved_query, short_cluster_id, traced, version_key
 from workbench.text import md
 from workbench.widgets import (
     CANVAS_NODE_CAP,
@@ -21,6 +21,7 @@ from workbench.widgets import (
     requests_table,
     timeline,
 )
+from workflows import export as bundles
 
 MEMBER_PAGE = 100
 # Evidence rows read for the cluster graph: enough for every member's cards and devices at seed scale
@@ -232,7 +233,5 @@ def _cluster_action(cid: str, g, state: dict, key: str, action: str) -> None:
 
 
 def _export_button(cid: str) -> None:
-    from bundles.export import export_cluster
-
     bundle_button(cid, "Prepare evidence bundle", "Download bundle", f"{cid}.zip",
-                  lambda out, redact: export_cluster(graph(), cid, out, user()[0], redact), {"cluster_id": cid})
+                  lambda out, redact: bundles.export_cluster(graph(), actor(), cid, out, redact))

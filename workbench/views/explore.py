@@ -13,9 +13,10 @@ from workbench import auth, cluster_graph, data
 from workbench.cluster_graph import caption
 from workbench.node_panel import node_panel
 from workbench.provenance import visit
-from workbench.session import audit, go, graph, latest_run, user
+from workbench.session import actor, audit, go, graph, latest_run, user
 from workbench.text import md
 from workbench.widgets import CANVAS_NODE_CAP, notes_panel, requests_table
+from workflows import export as bundles
 
 NEIGHBOUR_PAGE = 50
 ACCOUNT_USERS = """
@@ -26,16 +27,12 @@ RETURN id AS element_id, COUNT { (n)--(:Account) } AS users
 
 
 def _export_canvas_button(canvas: dict[str, Any]) -> None:
-    from bundles.export import export_canvas
-
-    name, role = user()
-    if not auth.can(role, "export"):
+    if not auth.can(actor().role, "export"):
         return
     if st.button("Prepare canvas bundle", key="export-canvas"):
         out = Path(tempfile.mkdtemp()) / "canvas.zip"
-        manifest = export_canvas(graph(), canvas["nodes"], canvas["edges"], out, name,
-                                 st.session_state.get("redact-canvas", False))
-        audit("export", {"canvas_nodes": len(canvas["nodes"]), "bundle_id": manifest["bundle_id"]})
+        bundles.export_canvas(graph(), actor(), canvas["nodes"], canvas["edges"], out,
+                              st.session_state.get("redact-canvas", False))
         st.session_state["bundle-canvas"] = out.read_bytes()
         shutil.rmtree(out.parent, ignore_errors=True)
     if "bundle-canvas" in st.session_state:

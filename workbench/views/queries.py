@@ -2,30 +2,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
 
 import streamlit as st
 
 from workbench import auth
 from workbench.provenance import visit
-from workbench.session import audit, frame, graph, user
+from workbench.session import actor, frame, graph
 from workbench.text import md
-
-
-def audited_query(run: Callable[[], Any], details: dict[str, Any]) -> Any:
-    """Run a query; the audit log gets it whether it ran, was refused or failed."""
-    from queries.guard import QueryRefused
-
-    try:
-        result = run()
-    except QueryRefused as exc:
-        audit("query_refused", {**details, "reason": str(exc)})
-        raise
-    except Exception as exc:
-        audit("query_failed", {**details, "error": str(exc) or type(exc).__name__})
-        raise
-    audit("query", {**details, "rows": len(result.rows)})
-    return result
+from workflows import query as queries
 
 
 def query_result(result) -> None:
@@ -35,7 +19,7 @@ def query_result(result) -> None:
 
 
 def render() -> None:
-    from queries import library, runner
+    from queries import library
 
     st.header("Queries")
     visit("Queries")
@@ -49,8 +33,7 @@ def render() -> None:
                                     value="" if p.default is None else (json.dumps(p.default) if p.type == "list"
                                                                         else str(p.default)), key=f"q-{name}-{p.name}")
     if st.button("Run", key="q-run"):
-        st.session_state["saved-result"] = (name, audited_query(lambda: runner.run_saved(graph(), name, raw),
-                                                                {"name": name, "params": raw}))
+        st.session_state["saved-result"] = (name, queries.run_saved(graph(), actor(), name, raw))
     if "saved-result" in st.session_state:  # kept while other queries run
         shown_name, result = st.session_state["saved-result"]
         st.caption(f"Result of {md(shown_name)}")
@@ -58,15 +41,13 @@ def render() -> None:
     st.subheader("Ad-hoc read-only Cypher")
     text = st.text_area("Cypher (read-only: writes, LOAD CSV and unlisted procedures are refused)", key="adhoc")
     if st.button("Run Cypher", key="adhoc-run") and text.strip():
-        st.session_state["adhoc-result"] = audited_query(lambda: runner.run_text(graph(), text), {"text": text})
+        st.session_state["adhoc-result"] = queries.run_text(graph(), actor(), text)
     if "adhoc-result" in st.session_state:
         query_result(st.session_state["adhoc-result"])
-    _, role = user()
-    if auth.can(role, "save_query"):
+    if auth.can(actor().role, "save_query"):
         with st.expander("Save a query to your library"):
             body = st.text_area("Query file (header lines `// name:`, `// title:`, `// param:` ... then Cypher)",
                                 key="save-body")
             if st.button("Validate and save", key="save-run") and body.strip():
-                saved = runner.save_user_query(graph(), body)
-                audit("save_query", {"name": saved.name})
+                saved = queries.save_query(graph(), actor(), body)
                 st.success(f"Saved {md(saved.name)}.")

@@ -4,8 +4,10 @@ from __future__ import annotations
 import streamlit as st
 
 from workbench import data
+from workbench.progress import page_progress
 from workbench.provenance import visit
-from workbench.session import graph, latest_run, read, short_cluster_id, traced
+from ringtrace.rights import can
+from workbench.session import graph, latest_run, read, short_cluster_id, traced, user
 from workbench.text import md
 from workbench.widgets import attribution_tables, pick_cluster
 
@@ -31,7 +33,11 @@ def render() -> None:
     if not cid:
         return
     visit("Trace", open_cluster=cid)
-    result = traced(cid)
+    with page_progress("Tracing the cluster") as progress:
+        result = traced(cid, progress)
+    if not can(user()[1], "trace"):
+        st.caption("Computed for you and not saved: viewers cannot save attributions (the Overview and bundles "
+                   "show the last saved one).")
     attribution_tables(result)
     trace_canvas(cid, result)
 

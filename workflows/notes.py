@@ -1,0 +1,19 @@
+"""Notes on graph elements (the workbench's node panel): rights, the note, audit."""
+from __future__ import annotations
+
+from graph.db import Graph
+from ringtrace import audit
+from ringtrace.errors import RingtraceError
+from ringtrace.rights import Actor
+from workbench import data
+from workflows.guard import authorise
+
+
+def add_note(graph: Graph, actor: Actor, element_id: str, text: str) -> str:
+    """Attach a note to a node; returns the note's id."""
+    authorise(actor, "note", "note", {"element_id": element_id})
+    if not text.strip():
+        raise RingtraceError("A note needs some text.")
+    note_id = data.add_note(graph, element_id, text.strip(), actor.name)
+    audit.record(actor.name, "note", {"element_id": element_id, "note_id": note_id})
+    return note_id
