@@ -3,9 +3,10 @@ ASGI app that puts ringtrace's gate in front), from wherever ringtrace is instal
 a checkout serves the same through the top-level shim).
 
 This entry point only signs the user in and builds the navigation; each page is its own module
-under `workbench/views/` (drawn by a one-line script in `workbench/pages/`), and every page calls
-the same functions as the CLI (detection.run, tracing.attribution, queries.runner,
-bundles.export, loaders.logstore). `workbench/session.py` holds what pages share.
+under `workbench/views/` (drawn by a one-line script in `workbench/pages/`), and every page that writes
+calls the same workflows as the CLI (`workflows/`: rights, the whole job, audit); pages read through
+the same functions as the CLI (queries.runner, tracing.attribution, loaders.logstore).
+`workbench/session.py` holds what pages share.
 
 It sits in its own folder (with `server.py` only) on purpose: Streamlit puts the main script's folder first on
 `sys.path` (here nothing else can shadow another module) and runs a `pages/` folder beside it as old-style pages.

@@ -13,7 +13,7 @@ from workbench import auth, cluster_graph, data
 from workbench.cluster_graph import caption
 from workbench.node_panel import node_panel
 from workbench.provenance import visit
-from workbench.session import actor, audit, go, graph, latest_run, user
+from workbench.session import actor, audit, go, graph, latest_run
 from workbench.text import md
 from workbench.widgets import CANVAS_NODE_CAP, notes_panel, requests_table
 from workflows import export as bundles

@@ -18,7 +18,7 @@ from ringtrace.cli import main as cli
 from ringtrace.errors import RingtraceError
 from ringtrace.rights import Actor
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 VIEWER, INVESTIGATOR = Actor("vic", "viewer"), Actor("ivy", "investigator")
 QUERY = ("// name: wf_accounts\n// title: Mine\n// description: Accounts\n// tags: mine\n"
          "MATCH (a:Account) RETURN a.account_id AS id LIMIT 3\n")
@@ -87,11 +87,11 @@ def _small_dataset(tmp_path: Path, prefix: str) -> Path:
 
 
 def test_load_refuses_a_viewer_from_both_front_ends_and_loads_for_an_investigator(home, tmp_path):
-    from workflows import load
-
     g, _ = home
     _refused_once_by_cli("load", "load", str(_small_dataset(tmp_path, "wfv")), "--no-progress")
     assert not g.read("MATCH (a:Account) WHERE a.account_id STARTS WITH 'acc-wfv-' RETURN a")
+    from workflows import load
+
     _refused_once("load", lambda who: load.load(who, _small_dataset(tmp_path, "wfw"), graph=g))
     before = len(audit.entries())
     code, out = _cli("load", str(_small_dataset(tmp_path, "wfi")), "--no-progress", user="ivy")
@@ -104,11 +104,11 @@ def test_load_refuses_a_viewer_from_both_front_ends_and_loads_for_an_investigato
 
 
 def test_detect_refuses_a_viewer_from_both_front_ends_and_runs_for_an_investigator(home):
-    from workflows import detect
-
     g, _ = home
     runs = len(g.read("MATCH (d:DetectionRun) RETURN d"))
     _refused_once_by_cli("detect", "detect", "--no-progress")
+    from workflows import detect
+
     _refused_once("detect", lambda who: detect.detect(g, who))
     assert len(g.read("MATCH (d:DetectionRun) RETURN d")) == runs, "a refused run saved nothing"
     before = len(audit.entries())
@@ -119,8 +119,6 @@ def test_detect_refuses_a_viewer_from_both_front_ends_and_runs_for_an_investigat
 
 
 def test_trace_saving_refuses_a_viewer_from_both_front_ends_and_saves_for_an_investigator(home):
-    from workflows import trace
-
     g, _ = home
     latest = g.read("MATCH (d:DetectionRun) RETURN d.run_id AS r ORDER BY d.started_at DESC LIMIT 1")[0]["r"]
     cid = f"{latest}-c0001"
@@ -128,6 +126,8 @@ def test_trace_saving_refuses_a_viewer_from_both_front_ends_and_saves_for_an_inv
     g.write("MATCH (:Cluster {cluster_id: $c})-[r:ATTRIBUTED_TO]->() DELETE r", {"c": cid})
     _refused_once_by_cli("trace", "trace", "--cluster", "c0001")
     _refused_once_by_cli("trace", "trace", "--all")
+    from workflows import trace
+
     _refused_once("trace", lambda who: trace.trace_cluster(g, who, cid))
     assert g.read(saved, {"c": cid})[0]["n"] == 0
     before = len(audit.entries())
@@ -138,13 +138,13 @@ def test_trace_saving_refuses_a_viewer_from_both_front_ends_and_saves_for_an_inv
 
 
 def test_export_refuses_a_viewer_from_both_front_ends_and_exports_for_an_investigator(home, tmp_path):
-    from workflows import export
-
     g, result = home
     out_zip = tmp_path / "c.zip"
     _refused_once_by_cli("export", "export", "--cluster", "c0001", "--out", str(out_zip))
     _refused_once_by_cli("export", "export", "--campaign", "k0001", "--out", str(out_zip))
     cid = result.flagged[0][0]
+    from workflows import export
+
     _refused_once("export", lambda who: export.export_cluster(g, who, cid, out_zip))
     _refused_once("export", lambda who: export.export_campaign(g, who, result.campaigns[0].campaign_id, out_zip))
     _refused_once("export", lambda who: export.export_canvas(g, who, {}, set(), out_zip))
@@ -160,12 +160,12 @@ def test_export_refuses_a_viewer_from_both_front_ends_and_exports_for_an_investi
 
 
 def test_saving_a_query_refuses_a_viewer_from_both_front_ends_and_saves_for_an_investigator(home, tmp_path):
-    from workflows import query
-
     g, _ = home
     src = tmp_path / "mine.cypher"
     src.write_text(QUERY)
     _refused_once_by_cli("save_query", "query", "save", str(src))
+    from workflows import query
+
     _refused_once("save_query", lambda who: query.save_query(g, who, QUERY))
     assert not (tmp_path / "home" / "queries" / "wf_accounts.cypher").exists()
     before = len(audit.entries())
@@ -179,14 +179,14 @@ def test_saving_a_query_refuses_a_viewer_from_both_front_ends_and_saves_for_an_i
 
 
 def test_running_a_query_is_audited_once_whichever_front_end_runs_it(home):
-    from workflows import query
-
     g, _ = home
     before = len(audit.entries())
     code, out = _cli("query", "flagged_clusters", "--format", "json", user="vic")
     assert code == 0, out
     assert _since(before) == [("vic", "query")]
     before = len(audit.entries())
+    from workflows import query
+
     query.run_saved(g, VIEWER, "flagged_clusters")
     with pytest.raises(Exception):
         query.run_text(g, VIEWER, "MATCH (a:Account) DETACH DELETE a")
@@ -196,11 +196,12 @@ def test_running_a_query_is_audited_once_whichever_front_end_runs_it(home):
 def test_case_writes_and_notes_refuse_a_viewer_from_both_front_ends_and_work_for_an_investigator(home):
     from cases import store
     from workbench import data
-    from workflows import cases, notes
 
     g, result = home
     cid = result.flagged[0][0]
     _refused_once_by_cli("case_open", "case", "open", "--title", "Viewer case", "--cluster", "c0001")
+    from workflows import cases, notes
+
     _refused_once("case_open", lambda who: cases.open_case(g, who, "Viewer case", cid))
     before = len(audit.entries())
     code, out = _cli("case", "open", "--title", "Workflow case", "--cluster", "c0001", user="ivy")
@@ -239,8 +240,6 @@ def _partner_report(tmp_path: Path, account: str) -> Path:
 
 
 def test_intel_refuses_a_viewer_from_both_front_ends_and_imports_for_an_investigator(home, tmp_path):
-    from workflows import intel
-
     g, result = home
     report = _partner_report(tmp_path, result.flagged[0][1].members[0])
     reports = "MATCH (r:IntelReport) RETURN count(r) AS n"
@@ -249,6 +248,8 @@ def test_intel_refuses_a_viewer_from_both_front_ends_and_imports_for_an_investig
     _refused_once_by_cli("intel_export", "intel", "export", "--case", "1", "--out", str(tmp_path / "i.json"))
     _refused_once_by_cli("intel_publish", "intel", "publish", "--case", "1")
     _refused_once_by_cli("intel_pull", "intel", "pull")
+    from workflows import intel
+
     _refused_once("intel_import", lambda who: intel.import_report(g, who, report.read_bytes(), report.name, "upload"))
     assert g.read(reports)[0]["n"] == known
     before = len(audit.entries())
@@ -274,29 +275,21 @@ def test_the_trace_page_saves_what_it_shows_and_the_overview_and_a_bundle_show_t
     """The attribution the Trace page shows an investigator is saved: the Overview's top organisation and a
     bundle's cluster_attribution are the page's; a viewer's page saves nothing and says so."""
     from workbench.session import PAGE_FILES
-    from workflows import export
 
     g, result = home
     latest = g.read("MATCH (d:DetectionRun) RETURN d.run_id AS r ORDER BY d.started_at DESC LIMIT 1")[0]["r"]
-    cid = g.read("MATCH (c:Cluster {run_id: $r, flagged: true}) RETURN c.cluster_id AS cid ORDER BY c.rank LIMIT 1",
-                 {"r": latest})[0]["cid"]
+    cid, other = [r["cid"] for r in g.read(
+        "MATCH (c:Cluster {run_id: $r, flagged: true}) RETURN c.cluster_id AS cid ORDER BY c.rank LIMIT 2",
+        {"r": latest})]
     g.write("MATCH (:Cluster {run_id: $r})-[r:ATTRIBUTED_TO]->() DELETE r", {"r": latest})
     saved = ("MATCH (:Cluster {cluster_id: $c})-[r:ATTRIBUTED_TO {target_kind: 'organisation'}]->(t) "
              "RETURN r.rank AS rank, t.org_id AS id, r.confidence AS confidence ORDER BY rank")
-
-    viewer = _app_as("vic", "viewer")
-    viewer.switch_page(PAGE_FILES["Trace"]).run()
-    viewer.selectbox(key="trace-pick").set_value(cid).run()
-    assert not viewer.exception, [e.value for e in viewer.exception]
-    assert any("viewers cannot save" in str(c.value) for c in viewer.caption)
-    assert not g.read(saved, {"c": cid}), "a viewer's Trace page saves nothing"
 
     at = _app_as("ivy", "investigator")
     at.switch_page(PAGE_FILES["Trace"]).run()
     at.selectbox(key="trace-pick").set_value(cid).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    shown = [df.value for df in at.dataframe]
-    organisations = shown[0]
+    organisations = at.dataframe[0].value
     rows = g.read(saved, {"c": cid})
     assert rows, "the Trace page saved the attribution it showed"
     assert [r["id"] for r in rows] == list(organisations["id"][:len(rows)]), "saved: the reported ones, in order"
@@ -305,9 +298,18 @@ def test_the_trace_page_saves_what_it_shows_and_the_overview_and_a_bundle_show_t
     flagged = next(df.value for df in overview.dataframe if "top organisation" in df.value.columns)
     row = flagged[flagged["cluster_id"] == cid].iloc[0]
     assert (row["top organisation"], round(row["confidence"], 6)) == (top["name"], round(top["confidence"], 6))
+    from workflows import export
+
     export.export_cluster(g, INVESTIGATOR, cid, tmp_path / "b.zip")
     with zipfile.ZipFile(tmp_path / "b.zip") as z:
         bundled = [n for n in z.namelist() if "cluster_attribution" in n and n.endswith(".json")]
         assert bundled, z.namelist()
         text = z.read(bundled[0]).decode()
     assert str(top["id"]) in text
+
+    viewer = _app_as("vic", "viewer")
+    viewer.switch_page(PAGE_FILES["Trace"]).run()
+    viewer.selectbox(key="trace-pick").set_value(other).run()
+    assert not viewer.exception, [e.value for e in viewer.exception]
+    assert any("viewers cannot save" in str(c.value) for c in viewer.caption)
+    assert not g.read(saved, {"c": other}), "a viewer's Trace page saves nothing"
