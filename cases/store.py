@@ -21,15 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from cases import watchlist
+from cases.states import OPEN_STATUSES, PRIORITIES, STATUSES
 from graph.db import Graph, plain
 from graph.item_kinds import KINDS
 from ringtrace import audit
 from ringtrace.errors import RingtraceError
 from ringtrace.rights import Actor, require
 
-STATUSES = ("new", "investigating", "confirmed", "false_positive", "closed")
-OPEN_STATUSES = ("new", "investigating")
-PRIORITIES = ("low", "medium", "high", "critical")
 DECISIONS = {"confirmed": "confirmed", "false_positive": "false_positive"}
 CASE_ID_DIGITS = 4
 

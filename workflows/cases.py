@@ -1,12 +1,12 @@
 """Investigation cases: rights, then the change (cases.store writes the case history, which is also its
-audit record); refusals are audited here. The statuses, priorities and roles are cases.store's and
+audit record); refusals are audited here. The statuses and priorities are cases.states', the roles
 ringtrace.rights' (front ends offer those, never their own lists)."""
 from __future__ import annotations
 
 from typing import Any
 
 from cases import store
-from cases.store import OPEN_STATUSES, PRIORITIES, STATUSES
+from cases.states import OPEN_STATUSES, PRIORITIES, STATUSES
 from graph.cluster_ids import resolve_campaign_id, resolve_cluster_id
 from graph.db import Graph
 from ringtrace.errors import RingtraceError

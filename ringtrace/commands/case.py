@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from cases.states import PRIORITIES, STATUSES
 from ringtrace.commands.common import format_option, friendly_errors
-from workflows.cases import PRIORITIES, STATUSES
 
 
 @click.group()

@@ -7,6 +7,7 @@ import click
 
 from ringtrace import config
 from ringtrace.commands.common import friendly_errors
+from ringtrace.rights import ROLES
 
 
 @click.command()
@@ -74,7 +75,7 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["viewer", "investigator", "admin"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.password_option(help="Asked for when not given.")
 def user_add(name: str, role: str, password: str) -> None:
     """Add or update a user (bcrypt hash in the ringtrace home; admins only, audited)."""
