@@ -105,6 +105,8 @@ def more_like_these(graph, key: str, seeds: list[str], seeds_from: str, case_id:
         except RingtraceError as exc:
             st.error(md(str(exc)))
             return
+    if state.get("added"):
+        st.success(md(state.pop("added")))
     if "rows" not in state:
         return
     rows = state["rows"]
@@ -112,10 +114,10 @@ def more_like_these(graph, key: str, seeds: list[str], seeds_from: str, case_id:
                   f"{state['search_id']}; saved query similar_accounts)."))
     st.dataframe(rows, hide_index=True, width="stretch", key=f"similar-table-{key}")
     accepted = st.multiselect("Accounts you accept", rows["account_id"].tolist(), key=f"similar-accept-{key}")
-    _add_accepted(graph, key, accepted, seeds, seeds_from, case_id)
+    _add_accepted(graph, key, state, accepted, seeds, seeds_from, case_id)
 
 
-def _add_accepted(graph, key: str, accepted: list[str], seeds: list[str], seeds_from: str,
+def _add_accepted(graph, key: str, state: dict, accepted: list[str], seeds: list[str], seeds_from: str,
                   case_id: str | None) -> None:
     from cases import store
     from ringtrace.errors import RingtraceError
@@ -136,6 +138,8 @@ def _add_accepted(graph, key: str, accepted: list[str], seeds: list[str], seeds_
     if st.button(f"Add the {len(accepted):,} accepted account(s) to {target}", key=f"similar-add-{key}"):
         try:
             added = store.add_accounts(graph, actor(), target, None, accepted)
-            st.success(md(f"Added {added:,} account(s) to {target}."))
         except RingtraceError as exc:
             st.error(md(str(exc)))
+            return
+        state["added"] = f"Added {added:,} account(s) to {target}."
+        st.rerun()  # the case above is drawn again with them
