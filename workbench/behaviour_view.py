@@ -49,7 +49,8 @@ def fingerprint_table(account_id: str, releases: pd.DataFrame) -> pd.DataFrame:
             rows.append((c[7:].replace("_", " "), str(p[c])))
     for c in prof.columns:
         if c.startswith("switch_"):
-            rows.append((f"switch to {c[7:]}", "never used it" if pd.isna(p[c]) else f"{p[c]:,.1f} h after its release"))
+            rows.append((f"switch to {c[7:]}",
+                         "never used it" if pd.isna(p[c]) else f"{p[c]:,.1f} h after its release"))
     meaning = {**MEANINGS, **{r[0]: "most common value of this extra request-log column (client metadata)"
                               for r in rows if r[0] not in MEANINGS and not r[0].startswith("switch to ")}}
     return pd.DataFrame([{"field": f, "value": v,
@@ -74,11 +75,14 @@ def raster_section(cluster_id: str, members: list[str], size: int) -> None:
     from bundles import raster
     from detection import behaviour
 
+    from workbench.session import version_key
+
     memo = st.session_state.setdefault("raster-cells", {})
-    if cluster_id not in memo:
+    key = (cluster_id, version_key())
+    if key not in memo:
         memo.clear()  # one cluster's cells kept: at most 2 x RASTER_ROWS x RASTER_COLUMNS rows
-        memo[cluster_id] = behaviour.raster(members, config.RASTER_ROWS, config.RASTER_COLUMNS)
-    cells = memo[cluster_id]
+        memo[key] = behaviour.raster(members, config.RASTER_ROWS, config.RASTER_COLUMNS)
+    cells = memo[key]
     if cells.empty:
         st.caption("No request log is stored for these accounts.")
         return
