@@ -7,6 +7,7 @@ of sizes and SHA-256 digests (bundles/manifest.py).
 """
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -94,6 +95,7 @@ class BundleData:
     names: dict[str, dict[str, Any]] = field(default_factory=dict)
     decisions: dict[str, str] = field(default_factory=dict)
     paths: list[str] = field(default_factory=list)
+    raster: pd.DataFrame = field(default_factory=pd.DataFrame)  # behaviour.raster cells of the members (issue 29)
 
 
 def _plain(v: Any) -> Any:
@@ -114,6 +116,10 @@ def gather(graph: Graph, cluster_id: str) -> BundleData:
         results[name] = runner.run_saved(graph, name, params, row_cap=BUNDLE_ROW_CAP)
     members = [r["account_id"] for r in results["cluster_members"].rows]
     timeline = logstore.activity(members, "hour") if members else pd.DataFrame()
+    from detection import behaviour
+    from ringtrace import config
+
+    raster = behaviour.raster(members, config.RASTER_ROWS, config.RASTER_COLUMNS)
     people = graph.read("MATCH (p:Person) RETURN p.name AS name")
     from tracing.attribution import trace_cluster
     from tracing.chains import chains
@@ -128,7 +134,7 @@ def gather(graph: Graph, cluster_id: str) -> BundleData:
                       names=cluster_graph.names_for(graph, results["bundle_evidence_graph"].rows),
                       decisions=cluster_graph.decisions_of(graph, cluster_id),
                       paths=[f"{c.target.name} ({c.target.target_kind}, rank {c.target.rank}): {c.text()}"
-                             for c in found])
+                             for c in found], raster=raster)
 
 
 def _redacted_rows(rows: list[dict[str, Any]], red: Redactor) -> list[dict[str, Any]]:
@@ -171,6 +177,16 @@ def graph_files(g: nx.MultiDiGraph, title: str | None, names: dict[str, dict[str
     }
 
 
+def raster_html(data: BundleData) -> str:
+    """The accounts x time raster of the cluster beside other accounts, with its caption (bundles/raster.py)."""
+    from bundles import raster
+
+    size = int(data.cluster.get("size") or 0)
+    if data.raster.empty:
+        return raster.raster_svg(data.raster, size)
+    return f"<p>{html.escape(raster.caption(data.raster, size))}</p>" + raster.raster_svg(data.raster, size)
+
+
 def render_files(data: BundleData, redact: bool) -> dict[str, bytes]:
     """Every file of the bundle, by its name inside the ZIP."""
     red = Redactor(redact)
@@ -184,7 +200,8 @@ def render_files(data: BundleData, redact: bool) -> dict[str, bytes]:
     files: dict[str, bytes] = {
         **graph_files(g, cluster.get("cluster_id"), names, bool(cluster.get("flagged")), data.decisions),
         "report.html": render.report_html(cluster, q, data.timeline, data.releases, data.run_id,
-                                          data.parameters, redact, [red.text(p) for p in data.paths]).encode(),
+                                          data.parameters, redact, [red.text(p) for p in data.paths],
+                                          raster_html(data)).encode(),
         "stix.json": json.dumps(stix.bundle(cluster, q), indent=1, sort_keys=True).encode(),
     }
     from queries import library

@@ -88,7 +88,7 @@ def timeline_svg(timeline: pd.DataFrame, releases: list[dict[str, Any]]) -> str:
 
 def report_html(cluster: dict[str, Any], q: dict[str, list[dict[str, Any]]], timeline: pd.DataFrame,
                 releases: list[dict[str, Any]], run_id: str, parameters: dict[str, Any], redacted: bool,
-                paths: list[str] | None = None) -> str:
+                paths: list[str] | None = None, raster: str | None = None) -> str:
     contributions = json.loads(cluster.get("contributions") or "[]")
     contrib_rows = [{"feature": c["feature"], "points": c["points"], "reason": c["reason"]}
                     for c in sorted(contributions, key=lambda c: -abs(c["points"]))]
@@ -111,6 +111,7 @@ def report_html(cluster: dict[str, Any], q: dict[str, list[dict[str, Any]]], tim
         "<h2>Infrastructure used</h2>",
         _table(q.get("cluster_infrastructure", []), ["service", "accounts", "exit_nodes", "events", "proxy_types"]),
         "<h2>Activity timeline</h2>", timeline_svg(timeline, releases),
+        *(["<h2>Accounts by time: this cluster beside other accounts</h2>", raster] if raster is not None else []),
         "<h2>Top prompt templates</h2>",
         _table(q.get("cluster_top_templates", []), ["template", "members", "requests", "outside_users"]),
         "<h2>Members</h2>",

@@ -90,3 +90,58 @@ def profiles(accounts: list[str] | None, releases: pd.DataFrame) -> pd.DataFrame
     finally:
         con.close()
     return base
+
+
+def wave_counts(accounts: list[str], window_s: int) -> pd.DataFrame:
+    """(window, active): per window of `window_s` seconds in which any of `accounts` made a request, how many of
+    them did. Counted in DuckDB; only one row per window leaves it."""
+    if not logstore.has("exchanges") or not accounts:
+        return pd.DataFrame({"window": pd.Series([], dtype="int64"), "active": pd.Series([], dtype="int64")})
+    con = logstore.connect()
+    try:
+        view = logstore.source_view(con, "exchanges")
+        where = _members_table(con, accounts)
+        return con.execute(f"""
+            SELECT epoch(ts::TIMESTAMPTZ)::BIGINT // ? AS "window", count(DISTINCT account_id) AS active
+            FROM {view} {where} GROUP BY ALL ORDER BY "window"
+            """, [window_s]).df()
+    finally:
+        con.close()
+
+
+RASTER_SQL = """
+WITH span AS (
+    SELECT min(epoch(ts::TIMESTAMPTZ)) AS t0, max(epoch(ts::TIMESTAMPTZ)) AS t1 FROM {view}
+    WHERE account_id IN (SELECT account_id FROM fp_members)),
+members AS (
+    SELECT account_id, 'cluster' AS part FROM fp_members ORDER BY hash(account_id || ?) LIMIT ?),
+ordinary AS (
+    SELECT account_id, 'ordinary' AS part FROM (SELECT DISTINCT account_id FROM {view}, span
+        WHERE epoch(ts::TIMESTAMPTZ) BETWEEN span.t0 AND span.t1
+          AND account_id NOT IN (SELECT account_id FROM fp_members))
+    ORDER BY hash(account_id || ?) LIMIT ?),
+shown AS (SELECT * FROM members UNION ALL SELECT * FROM ordinary)
+SELECT s.account_id, s.part,
+       least(floor((epoch(e.ts::TIMESTAMPTZ) - span.t0) / greatest((span.t1 - span.t0) / ?, 1))::BIGINT, ? - 1) AS col,
+       count(*) AS requests, any_value(span.t0) AS t0, any_value(span.t1) AS t1
+FROM {view} e JOIN shown s USING (account_id), span
+WHERE epoch(e.ts::TIMESTAMPTZ) BETWEEN span.t0 AND span.t1
+GROUP BY ALL
+"""
+
+
+def raster(members: list[str], rows: int, columns: int, salt: str = "raster") -> pd.DataFrame:
+    """The cells of an accounts x time picture: up to `rows` of `members` and as many other accounts active in
+    the members' time span (a reproducible hash sample), that span cut into `columns` equal slices.
+    Returns (account_id, part 'cluster' | 'ordinary', col, requests, t0, t1): one row per active cell, computed
+    in DuckDB (at most 2 x rows x columns rows leave it)."""
+    empty = pd.DataFrame(columns=["account_id", "part", "col", "requests", "t0", "t1"])
+    if not logstore.has("exchanges") or not members:
+        return empty
+    con = logstore.connect()
+    try:
+        view = logstore.source_view(con, "exchanges")
+        _members_table(con, members)
+        return con.execute(RASTER_SQL.format(view=view), [salt, rows, salt, rows, columns, columns]).df()
+    finally:
+        con.close()

@@ -356,35 +356,10 @@ def find(graph, ev, min_group: int) -> Links:
 
 
 def describe(members: list[str], linked: list[str], links: Links, decades: float, releases: pd.DataFrame) -> str:
-    """The synchronised group in words: waves, category mix, token shape, move to the newest model."""
-    from detection import behaviour
+    """The synchronised group in words (detection/behaviour_reasons.py): waves, category mix, model move, evidence."""
+    from detection.behaviour_reasons import group_reason
 
-    index = pd.Index(links.accounts)
-    rows = index.get_indexer(linked)
-    sub = links.matrix[rows[rows >= 0]]
-    per_bucket = np.asarray(sub.sum(axis=0)).ravel()
-    need = max(WAVE_MIN_ACCOUNTS, int(np.ceil(WAVE_MIN_SHARE * len(linked))))
-    waves = int((per_bucket >= need).sum())
-    active = int((per_bucket > 0).sum())
-    n = len(members)
-    words = [f"{len(linked):,} of the {n:,} accounts co-active beyond chance ({decades / max(n - 1, 1):.1f} decades "
-             f"per account beyond the charge for searching {links.pairs_searched:,.0f} pairs): active together, at "
-             f"least {need} at a time, in {waves:,} of the {active:,} {config.COSYNC_BUCKET_S // 60}-minute windows "
-             "they used"]
-    prof = behaviour.profiles(members, releases)
-    if len(prof):
-        cats = prof[[c for c in prof.columns if c.startswith("cat_")]].mul(prof["requests"], axis=0).sum()
-        top = cats.idxmax()
-        words.append(f"{cats[top] / max(cats.sum(), 1):.0%} {top[4:].replace('_', ' ')}")
-        words.append(f"median {prof['in_median'].median():,.0f} input tokens, output {prof['ratio_median'].median():.1f}x")
-        if len(releases):
-            model = str(releases.sort_values("released")["model"].iloc[-1])
-            col = f"switch_{model}"
-            if col in prof and prof[col].notna().any():
-                moved = prof[col].dropna()
-                words.append(f"{len(moved) / n:.0%} on {model}: the first {moved.min():.0f} h after its release, "
-                             f"half of them within {moved.median():.0f} h")
-    return "; ".join(words)
+    return group_reason(members, linked, releases, decades / max(len(members) - 1, 1), links.pairs_searched)
 
 
 def strengthen(scored: list, groups: list[list[str]], synced: set[int], links: Links, releases: pd.DataFrame) -> None:

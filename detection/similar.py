@@ -20,6 +20,20 @@ from ringtrace.errors import RingtraceError
 
 WAVE_MIN_SEEDS = 2
 CLUSTER_MEMBERS = "MATCH (a:Account)-[:MEMBER_OF]->(:Cluster {cluster_id: $id}) RETURN a.account_id AS account"
+# A search's ranked accounts are stored as similarity links: (:SimilaritySearch)-[:SEEDED_BY]->(:Account) for its
+# seeds and (:SimilaritySearch)-[:RANKED {rank, score, shared_waves, similarity, reasons}]->(:Account) for the
+# accounts ranked (score: decades of co-activity with the seeds' waves against chance). Saved query
+# `similar_accounts` reads them.
+STORE_SEARCH = """
+CREATE (s:SimilaritySearch {search_id: $search_id, at: datetime(), by: $by, seeds_from: $seeds_from,
+                            seeds: size($seeds), ranked: size($rows)})
+WITH s
+CALL (s) { UNWIND $seeds AS seed MATCH (a:Account {account_id: seed}) CREATE (s)-[:SEEDED_BY]->(a) }
+CALL (s) { UNWIND $rows AS row MATCH (a:Account {account_id: row.account})
+           CREATE (s)-[:RANKED {rank: row.rank, score: row.score, shared_waves: row.shared_waves,
+                                similarity: row.similarity, reasons: row.reasons}]->(a) }
+RETURN s.search_id AS search_id
+"""
 
 
 @dataclass
@@ -83,6 +97,51 @@ def rank(seeds: list[str], releases: pd.DataFrame, top: int = 20) -> list[Simila
         out.append(Similar(str(ids[i]), round(float(decades[i]), 2), int(shared[i]), round(float(similarity[i]), 3),
                            "; ".join(words)))
     return out
+
+
+def releases_of(graph) -> pd.DataFrame:
+    """(model, released epoch seconds) of every model release in the graph."""
+    from detection.evidence import MODEL_RELEASES
+
+    releases = graph.read_df(MODEL_RELEASES)
+    return releases if len(releases.columns) else releases.reindex(columns=["model", "released"])
+
+
+def store(graph, seeds: list[str], seeds_from: str, ranked: list[Similar], by: str) -> str:
+    """Store a search's ranked accounts (at most config.SIMILAR_STORED) as similarity links; returns its id."""
+    import uuid
+
+    rows = [{"account": r.account, "rank": i + 1, "score": r.decades, "shared_waves": r.shared_waves,
+             "similarity": r.similarity, "reasons": r.reasons} for i, r in enumerate(ranked[:config.SIMILAR_STORED])]
+    search_id = f"sim-{uuid.uuid4().hex[:12]}"
+    graph.write(STORE_SEARCH, {"search_id": search_id, "by": by, "seeds_from": seeds_from, "seeds": sorted(seeds),
+                               "rows": rows})
+    return search_id
+
+
+def search(graph, seeds: list[str], seeds_from: str, top: int, by: str) -> tuple[str, list[Similar]]:
+    """More accounts like these, as `ringtrace similar` and the workbench run it: rank, store the links, audit."""
+    from ringtrace import audit
+
+    ranked = rank(seeds, releases_of(graph), top)
+    search_id = store(graph, seeds, seeds_from, ranked, by)
+    audit.record(by, "similar", {"search_id": search_id, "seeds_from": seeds_from, "seeds": len(seeds),
+                                 "ranked": len(ranked)})
+    return search_id, ranked
+
+
+def seed_source(graph, case_id: str | None, cluster_id: str | None, accounts: str | None) -> tuple[list[str], str]:
+    """(seeds, where they came from: the case id, the cluster id or 'accounts') for exactly one of the three."""
+    seeds = seeds_of(graph, case_id, cluster_id, accounts)
+    if case_id:
+        from cases.store import resolve_case_id
+
+        return seeds, resolve_case_id(graph, case_id)
+    if cluster_id:
+        from graph.cluster_ids import resolve_cluster_id
+
+        return seeds, resolve_cluster_id(graph, cluster_id)
+    return seeds, "accounts"
 
 
 def seeds_of(graph, case_id: str | None, cluster_id: str | None, accounts: str | None) -> list[str]:

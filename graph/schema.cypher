@@ -19,6 +19,7 @@ CREATE CONSTRAINT campaign_id IF NOT EXISTS FOR (n:Campaign) REQUIRE n.campaign_
 CREATE CONSTRAINT case_id IF NOT EXISTS FOR (n:Case) REQUIRE n.case_id IS UNIQUE;
 CREATE CONSTRAINT identifier_id IF NOT EXISTS FOR (n:Identifier) REQUIRE n.identifier_id IS UNIQUE;
 CREATE CONSTRAINT note_id IF NOT EXISTS FOR (n:Note) REQUIRE n.note_id IS UNIQUE;
+CREATE CONSTRAINT similarity_search_id IF NOT EXISTS FOR (n:SimilaritySearch) REQUIRE n.search_id IS UNIQUE;
 CREATE INDEX account_email IF NOT EXISTS FOR (n:Account) ON (n.email);
 CREATE INDEX account_created IF NOT EXISTS FOR (n:Account) ON (n.created_at);
 CREATE INDEX ip_asn IF NOT EXISTS FOR (n:IPAddress) ON (n.asn);

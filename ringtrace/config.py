@@ -87,6 +87,10 @@ def co_activity_linking() -> bool:
     return os.environ.get("RINGTRACE_CO_ACTIVITY", "off").strip().lower() in ("on", "1", "true", "yes")
 
 
+BEHAVIOUR_WAVE_S = 6 * 3600    # windows a behaviour group's reason counts waves in (detection/behaviour_reasons.py)
+RASTER_ROWS = 120              # accounts per side of the accounts x time raster (a cluster's, other accounts')
+RASTER_COLUMNS = 240           # time slices of the raster
+SIMILAR_STORED = 1000          # most ranked accounts of one similarity search stored as RANKED links
 COSYNC_PEERS = 8               # candidate partners per account in each bucket (blocking keeps candidates near-linear)
 # A false-positive decision keeps a later cluster unflagged only when the cluster is (nearly) the group decided:
 # Jaccard overlap of their accounts at least this, no new account and no new shared evidence (cases/feedback.py).

@@ -76,6 +76,10 @@ def node_panel(graph, node_key: str, node: dict[str, Any], key: str, accounts: l
     if marks:
         st.caption(md(" · ".join(marks)))
     st.dataframe(properties_table(node["props"]), hide_index=True, width="stretch", key=f"{key}-props")
+    if label == "Account" and node["props"].get("account_id"):
+        from workbench.behaviour_view import fingerprint_panel
+
+        fingerprint_panel(graph, node["props"]["account_id"], key)
     found = cases_of(graph, accounts)
     if found:
         for c in found:

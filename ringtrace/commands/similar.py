@@ -19,18 +19,17 @@ def similar(case_id: str | None, cluster_id: str | None, accounts: str | None, t
 
 def _similar(case_id: str | None, cluster_id: str | None, accounts: str | None, top: int, fmt: str) -> None:
     from detection import similar as sim
-    from detection.evidence import MODEL_RELEASES
     from graph.db import connect
+    from ringtrace.rights import cli_actor
     from ringtrace.terminal import console as make_console
     from ringtrace.terminal import emit, print_table
 
     with connect() as g:
-        seeds = sim.seeds_of(g, case_id, cluster_id, accounts)
-        releases = g.read_df(MODEL_RELEASES)
-    ranked = sim.rank(seeds, releases if len(releases.columns) else releases.reindex(columns=["model", "released"]),
-                      top)
+        seeds, source = sim.seed_source(g, case_id, cluster_id, accounts)
+        search_id, ranked = sim.search(g, seeds, source, top, cli_actor().name)
     columns = ("rank", "account_id", "decades", "shared_waves", "similarity", "reasons")
     rows = [(i + 1, r.account, r.decades, r.shared_waves, r.similarity, r.reasons) for i, r in enumerate(ranked)]
     emit(fmt, [dict(zip(columns, r)) for r in rows],
-         lambda: print_table(make_console(), f"{len(ranked)} accounts most like the {len(seeds):,} seeds", columns,
+         lambda: print_table(make_console(), f"{len(ranked)} accounts most like the {len(seeds):,} seeds "
+                                              f"(stored as {search_id}: `ringtrace query similar_accounts`)", columns,
                              rows, id_columns=("account_id",)), columns)

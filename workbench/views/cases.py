@@ -73,6 +73,10 @@ def case_detail(case_id: str) -> None:
     st.dataframe(pd.DataFrame(history), width="stretch", hide_index=True)
     if c.get("bundles"):
         st.caption(f"{len(c['bundles'])} bundle(s) exported from this case (listed in its history).")
+    with st.expander("More accounts like these"):
+        from workbench.behaviour_view import more_like_these
+
+        more_like_these(graph(), f"case-{case_id}", store.accounts_of(graph(), case_id), case_id, case_id)
     _export(case_id, view.origin)
 
 

@@ -62,6 +62,12 @@ def render() -> None:
     timeline(mdf["account_id"].tolist() if not mdf.empty else [], "hour")
     with st.expander("Individual requests behind the aggregates (newest first)"):
         requests_table(mdf["account_id"].tolist() if not mdf.empty else [])
+    from workbench.behaviour_view import more_like_these, raster_section
+
+    st.subheader("Accounts by time: this cluster beside other accounts")
+    raster_section(cid, mdf["account_id"].tolist() if not mdf.empty else [], int(cluster["size"]))
+    with st.expander("More accounts like these"):
+        more_like_these(graph(), f"cluster-{cid}", mdf["account_id"].tolist() if not mdf.empty else [], cid)
     st.subheader("Infrastructure used")
     infra = saved_query("cluster_infrastructure", cluster_id=cid)
     st.dataframe(frame(infra.rows), width="stretch", hide_index=True)

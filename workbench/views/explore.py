@@ -111,6 +111,10 @@ def render() -> None:
 
         with st.expander(f"Open a case from the {len(on_canvas):,} account(s) on the canvas"):
             open_case_control("canvas", f"{len(on_canvas):,} accounts from the Explore canvas", accounts=on_canvas)
+        with st.expander(f"More accounts like the {len(on_canvas):,} account(s) on the canvas"):
+            from workbench.behaviour_view import more_like_these
+
+            more_like_these(graph(), "canvas", on_canvas, "accounts")
     node = canvas["nodes"][selected]
     with right:
         drawn = st.session_state.get("explore-drawn", {}).get(selected, node)
