@@ -8,6 +8,8 @@ bucket's busyness): u is active in bucket t with probability ``a_u w_t``, indepe
 buckets both are active in is then a sum of independent Bernoullis with mean ``lambda = a_u a_v sum_t w_t^2``,
 and for k >= lambda + 1 its tail is at most the Poisson tail (Hoeffding 1956, Anderson & Samuels 1967), itself
 bounded by ``pmf(k) / (1 - lambda / (k + 1))``: the test is the **Poisson tail of co-activity counts**, conservative.
+What is counted is days, not buckets (PairNull): whatever one day brings everyone to do at once, a release-day
+rush or an outage, is one coincidence, while a dispatcher's waves recur day after day.
 
 Links are decided family-wise: a pair links when its p-value is at most ``alpha / M``, ``M = N (N - 1) / 2``
 every pair of the N active accounts (Bonferroni over all pairs, tested or not, so choosing candidates by their
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix, csr_matrix, hstack
+from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.special import gammaln
 
@@ -117,6 +119,22 @@ def pair_counts(m: csr_matrix, u: np.ndarray, v: np.ndarray, weights: np.ndarray
     return out
 
 
+def day_of_bucket(columns: int, buckets: np.ndarray, bucket_s: int) -> csr_matrix:
+    """columns x days, 1 where a column's bucket falls on that day (UTC)."""
+    day = np.asarray(buckets, dtype=np.int64) * bucket_s // 86_400
+    _, index = np.unique(day, return_inverse=True)
+    return csr_matrix((np.ones(columns), (np.arange(columns), index)), shape=(columns, int(index.max()) + 1 if columns else 0))
+
+
+def pair_days(m: csr_matrix, u: np.ndarray, v: np.ndarray, day: csr_matrix) -> np.ndarray:
+    """Distinct days on which both accounts of each pair were active in one same bucket."""
+    out = np.empty(len(u), dtype=np.int64)
+    for s in range(0, len(u), PAIR_CHUNK):
+        both = m[u[s:s + PAIR_CHUNK]].multiply(m[v[s:s + PAIR_CHUNK]]).tocsr() @ day
+        out[s:s + PAIR_CHUNK] = np.asarray((both > 0).sum(axis=1)).ravel()
+    return out
+
+
 @dataclass
 class Links:
     """Significant, unexplained co-activity links between accounts (indices into `accounts`)."""
@@ -132,6 +150,7 @@ class Links:
     explained: int = 0
     groups: list[list[str]] = field(default_factory=list)
     matrix: csr_matrix | None = None  # accounts x buckets, for describing groups
+    attached: dict[str, float] = field(default_factory=dict)  # account -> decades beyond its charge (attach)
 
     @property
     def charge(self) -> float:
@@ -149,28 +168,34 @@ def continued(m: csr_matrix, buckets: np.ndarray | None = None) -> csr_matrix:
 class PairNull:
     """The null's per-account and per-bucket parts, computed once; `test` scores any pairs against them.
 
-    A session running over several buckets is one act, not several: the count is of shared *runs* (maximal
-    stretches of consecutive buckets both are active in), and the mean is scaled from buckets to runs by
-    (L_u + L_v - 1) / (L_u L_v), L the account's mean run length (two runs of lengths L_u, L_v overlap when
-    their starts lie within L_u + L_v - 1 buckets of each other). With `hours` the null also keeps each
-    account's hours of the day (hour_profiles)."""
+    One day's shared activity is one event, however many buckets it spans: a session running over several
+    buckets, a release-day rush, an outage's retries. The count is of shared *days* (days on which both were
+    active in one same bucket), independent under the null because buckets are. Its mean is at most the mean
+    number of shared *runs* (maximal stretches of consecutive buckets both are active in; a day with a shared
+    bucket holds at least one), which is the bucket mean scaled by (L_u + L_v - 1) / (L_u L_v), L the account's
+    mean run length (two runs of lengths L_u, L_v overlap when their starts lie within L_u + L_v - 1 buckets of
+    each other); the Poisson tail grows with its mean, so the test stays conservative. With `hours` the null
+    also keeps each account's hours of the day (hour_profiles)."""
 
-    def __init__(self, m: csr_matrix, buckets: np.ndarray | None = None, hours: bool = False) -> None:
+    def __init__(self, m: csr_matrix, buckets: np.ndarray | None = None, hours: bool = False,
+                 bucket_s: int = config.COSYNC_BUCKET_S) -> None:
         self.m = m
         self.a, self.s2 = expected_overlap(m)
         self.cont = continued(m, buckets)
         self.runs = np.maximum(self.a - np.asarray(self.cont.sum(axis=1)).ravel(), 1)
         self.length = np.maximum(self.a / self.runs, 1.0)
-        self.both: csr_matrix | None = None
+        b = np.arange(m.shape[1]) if buckets is None else np.asarray(buckets, dtype=np.int64)
+        self.day = day_of_bucket(m.shape[1], b, bucket_s)
+        self.days = np.asarray((m @ self.day > 0).sum(axis=1)).ravel()
         self.hours = hours
         if hours:
-            self.r, self.s2h = hour_profiles(m, bucket_hours(np.arange(m.shape[1]) if buckets is None else buckets))
+            self.r, self.s2h = hour_profiles(m, bucket_hours(b, bucket_s))
 
     def test(self, u: np.ndarray, v: np.ndarray, bar: float | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(shared runs, their mean under the null, log10 p) for the pairs (u, v). With `bar`, pairs that could
-        not reach it even if every bucket of the less active one were shared are not counted (their shared runs
-        and log10 p are reported as 0)."""
+        """(shared days, the bound on their mean under the null, log10 p) for the pairs (u, v). With `bar`, pairs
+        that could not reach it even if every active day of the less active one were shared are not counted
+        (their shared days and log10 p are reported as 0)."""
         a, length = self.a, self.length
         scale = (length[u] + length[v] - 1) / (length[u] * length[v])
         if not self.hours:
@@ -181,18 +206,15 @@ class PairNull:
                                            for i in range(0, len(u), PAIR_CHUNK)]) if len(u) else np.zeros(0))
         shared = np.zeros(len(u), dtype=np.int64)
         need = np.ones(len(u), dtype=bool) if bar is None else \
-            log10_tail(np.minimum(a[u], a[v]), lam) <= bar  # shared runs <= shared buckets <= either's buckets
+            log10_tail(np.minimum(self.days[u], self.days[v]), lam) <= bar  # shared days <= either's days
         if need.any():
-            if self.both is None:  # active and continued side by side: one row gather counts runs
-                self.both = hstack([self.m, self.cont]).tocsr()
-                self.sign = np.concatenate([np.ones(self.m.shape[1]), -np.ones(self.m.shape[1])])
-            shared[need] = pair_counts(self.both, u[need], v[need], self.sign)
+            shared[need] = pair_days(self.m, u[need], v[need], self.day)
         return shared, lam, np.where(need, log10_tail(shared, lam), 0.0)
 
 
 def pair_tests(m: csr_matrix, u: np.ndarray, v: np.ndarray, buckets: np.ndarray | None = None,
                hours: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(shared runs, their mean under the null, log10 p) for the pairs (u, v) (PairNull)."""
+    """(shared days, the bound on their mean under the null, log10 p) for the pairs (u, v) (PairNull)."""
     return PairNull(m, buckets, hours).test(u, v)
 
 
@@ -258,21 +280,80 @@ def components(links: Links, min_group: int) -> list[list[str]]:
     return sorted(out, key=lambda g_: (-len(g_), g_[0]))
 
 
+def attach(links: Links, m: csr_matrix, buckets: np.ndarray, min_group: int, fwer: float = config.COSYNC_FWER,
+           org_of: pd.Series | None = None, bucket_s: int = config.COSYNC_BUCKET_S) -> list[list[str]]:
+    """Each synchronised group (connected components of the links) with the accounts that follow its waves.
+
+    A pair test needs two accounts to meet often; an account active in few of a fleet's waves meets each
+    other member too rarely, yet joins the waves on more days than chance allows. CopyCatch's step (Beutel et
+    al. 2013): the group's waves are the buckets in which at least a tenth of it (and WAVE_MIN_ACCOUNTS) acted;
+    an account x outside every group is tested on the days it acted in a wave, against the Poisson tail with
+    mean ``a_x sum_{t in waves} w_t R_x[h(t)]`` (the pair null with the group's waves in place of a second
+    account; by days as in PairNull; ``w`` and the hour shares behind ``R`` from every account but the group's,
+    since under the null x ignores the group), family-wise over every account and group: log10 p <=
+    log10(fwer / (N * groups)). x joins the group it follows most strongly, unless an open identity it shares with most of
+    the group explains it."""
+    groups = components(links, min_group)
+    if not groups:
+        return groups
+    n = len(links.accounts)
+    hours = bucket_hours(np.asarray(buckets, dtype=np.int64), bucket_s)
+    onehot = csr_matrix((np.ones(len(hours)), (np.arange(len(hours)), hours)), shape=(len(hours), 24))
+    per_hour = np.asarray((m @ onehot).todense())  # accounts x 24: active buckets by hour of day
+    day = day_of_bucket(m.shape[1], np.asarray(buckets, dtype=np.int64), bucket_s)
+    c_all = np.asarray(m.sum(axis=0)).ravel()
+    index = pd.Index(links.accounts)
+    member = np.zeros(n, dtype=bool)
+    for g in groups:
+        member[index.get_indexer(g)] = True
+    charge = np.log10(max(n * len(groups), 1) / fwer)
+    best, owner = np.zeros(n), np.full(n, -1)
+    org = org_of.reindex(links.accounts).to_numpy(dtype=object) if org_of is not None else None
+    for gi, g in enumerate(groups):
+        rows = index.get_indexer(g)
+        per_bucket = np.asarray(m[rows].sum(axis=0)).ravel()
+        waves = per_bucket >= max(WAVE_MIN_ACCOUNTS, int(np.ceil(WAVE_MIN_SHARE * len(g))))
+        if not waves.any():
+            continue
+        # under the null x ignores the group, so how busy a bucket is comes from everyone else
+        c = c_all - per_bucket
+        w = c / max(c.sum(), 1)
+        share = np.asarray(onehot.T @ w).ravel()
+        by_hour = np.bincount(hours[waves], weights=w[waves], minlength=24)
+        lam = per_hour @ np.divide(by_hour, share, out=np.zeros(24), where=share > 0)
+        in_waves = m[:, np.flatnonzero(waves)].tocsr() @ day[np.flatnonzero(waves)]
+        days = np.asarray((in_waves > 0).sum(axis=1)).ravel()
+        decades = -log10_tail(days, lam) - charge
+        decades[member] = 0.0
+        if org is not None:
+            common = pd.Series(org[rows]).mode()
+            if len(common) and (org[rows] == common.iloc[0]).mean() >= 0.5:
+                decades[org == common.iloc[0]] = 0.0
+        better = decades > np.maximum(best, 0.0)
+        best[better], owner[better] = decades[better], gi
+    for i in np.flatnonzero(owner >= 0):
+        groups[owner[i]].append(links.accounts[i])
+        links.attached[links.accounts[i]] = float(best[i])
+    return sorted((sorted(g) for g in groups), key=lambda g_: (-len(g_), g_[0]))
+
+
 def tree_decades(links: Links, members: list[str]) -> float:
-    """Decades a maximum spanning tree of the members' links carries beyond the search charge log10 M."""
+    """Decades a maximum spanning tree of the members' links carries beyond the search charge log10 M, and
+    those of members attached by following the group's waves (attach) beyond theirs."""
     index = pd.Index(links.accounts)
     inside = np.zeros(len(links.accounts), dtype=bool)
     inside[index.get_indexer(members)] = True
     keep = inside[links.u] & inside[links.v]
+    followers = sum(links.attached.get(a, 0.0) for a in members)
     if not keep.any():
-        return 0.0
+        return followers
     beyond = np.maximum(-links.log10_p[keep] - links.charge, 1e-9)
     n = len(links.accounts)
     # scipy has only a minimum spanning tree: weights M - beyond keep the order reversed and positive
     top = float(beyond.max()) + 1.0
     g = csr_matrix((top - beyond, (links.u[keep], links.v[keep])), shape=(n, n))
     t = minimum_spanning_tree(g).tocoo()
-    return float((top - t.data).sum())
+    return float((top - t.data).sum()) + followers
 
 
 def open_identity(accounts: pd.DataFrame, cards: pd.DataFrame, organisations: pd.DataFrame,
@@ -350,7 +431,7 @@ def find(graph, ev, min_group: int) -> Links:
         network = pd.DataFrame(columns=["account", "org", "requests"])
     org = open_identity(ev.accounts, ev.cards, ev.organisations, network)
     links = co_activity_links(ids, m, org_of=org, buckets=buckets, hours=True)
-    links.groups = components(links, min_group)
+    links.groups = attach(links, m, buckets, min_group, org_of=org)
     links.matrix = m
     return links
 

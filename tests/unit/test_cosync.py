@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, vstack
 
 from detection import cosync
 
@@ -145,3 +145,65 @@ def test_fingerprints_and_similar_take_account_ids_as_data(tmp_path, monkeypatch
         similar.rank(["x' OR '1'='1"], pd.DataFrame(columns=["model", "released"]))
     ranked = similar.rank(["a1"], pd.DataFrame(columns=["model", "released"]), top=5)
     assert {r.account for r in ranked} == {"a2", "b' OR '1'='1"}
+
+
+def _release_rush(seed: int = 4) -> tuple[np.ndarray, csr_matrix, list[str]]:
+    """People with their own sessions over three months; on each of three release days a fifth of them try the
+    new model in a burst over the same evening (the blind scenario's release-day rush, which linked 1,391 pairs
+    of innocent accounts there, most over one to three days), and a fleet's waves recur for weeks."""
+    rng = np.random.default_rng(seed)
+    t, people, fleet = 96 * 90, 1200, 30
+    rows = []
+    release_days = (15, 45, 75)
+    for _ in range(people):
+        start = rng.integers(0, t - 2, rng.poisson(20) + 1)
+        own = [start, start + 1]
+        for d in release_days:  # a burst over the evening everyone tries the new model
+            if rng.random() < 0.2:
+                own.append(d * 96 + 72 + rng.choice(20, rng.integers(8, 14), replace=False))
+        rows.append(np.unique(np.concatenate(own)))
+    waves = np.sort(rng.choice(t, 240, replace=False))
+    for _ in range(fleet):
+        rows.append(waves[rng.random(len(waves)) < 0.4])
+    ids = np.array([f"p{i:05d}" for i in range(people)] + [f"f{i:03d}" for i in range(fleet)], dtype=object)
+    r = np.concatenate([np.full(len(x), i) for i, x in enumerate(rows)])
+    m = csr_matrix((np.ones(len(r), dtype=np.float32), (r, np.concatenate(rows))), shape=(len(ids), t))
+    m.data[:] = 1
+    return ids, m, [a for a in ids if a.startswith("f")]
+
+
+def test_a_release_day_rush_is_one_coincidence_a_day_and_links_nobody():
+    """The trap for the co-activity null: a fifth of everyone in a burst on the same three evenings. Counted
+    by runs, people who rushed together link and chain; counted by days, only the fleet links."""
+    ids, m, fleet = _release_rush()
+    links = cosync.co_activity_links(ids, m)
+    assert cosync.components(links, 2) == [sorted(fleet)]
+    people = ~np.char.startswith(ids[links.u].astype(str), "f") | ~np.char.startswith(ids[links.v].astype(str), "f")
+    assert not people.any()
+
+
+def test_accounts_that_follow_a_fleets_waves_join_it_and_nobody_else_does():
+    """Fleet accounts sent into few of the dispatcher's waves meet each other member too rarely for a pair
+    link; tested against the fleet's waves (attach) they join it, and none of the people or the company's
+    nightly jobs do. The trap: a person who happens to be active at the fleet's busiest hours every day."""
+    ids, m, _, fleet, org = _fleet_among_people()
+    fl = np.flatnonzero(np.isin(ids, fleet))
+    waves = np.flatnonzero(np.asarray(m[fl].sum(axis=0)).ravel() >= 5)
+    rng = np.random.default_rng(9)
+    followers = [waves[rng.random(len(waves)) < 0.12] for _ in range(15)]
+    day_hours = np.arange(m.shape[1]) // 4 % 24
+    busiest = np.bincount(day_hours[waves], minlength=24).argmax()
+    regular = np.flatnonzero(day_hours == busiest)  # every day, in the fleet's busiest hour
+    rows = followers + [regular]
+    r = np.concatenate([np.full(len(x), i) for i, x in enumerate(rows)])
+    extra = csr_matrix((np.ones(len(r), dtype=np.float32), (r, np.concatenate(rows))), shape=(len(rows), m.shape[1]))
+    names = np.array([f"w{i:02d}" for i in range(15)] + ["regular"], dtype=object)
+    ids2, m2 = np.concatenate([ids, names]), vstack([m, extra]).tocsr()
+    links = cosync.co_activity_links(ids2, m2, hours=True, org_of=pd.Series("org-corvid", index=org))
+    paired = {a for g in cosync.components(links, 2) for a in g}
+    groups = cosync.attach(links, m2, np.arange(m2.shape[1]), 2, org_of=pd.Series("org-corvid", index=org))
+    joined = {a for g in groups for a in g} - paired
+    assert len(groups) == 1 and set(fleet) <= set(groups[0])
+    assert joined and all(a.startswith("w") for a in joined), joined
+    assert len({a for a in groups[0] if a.startswith("w")}) >= 12
+    assert cosync.tree_decades(links, groups[0]) > cosync.tree_decades(links, sorted(paired))
