@@ -82,9 +82,9 @@ CAMPAIGN_FDR = float(os.environ.get("RINGTRACE_CAMPAIGN_FDR", "0.01"))
 COSYNC_BUCKET_S = 900
 COSYNC_FWER = float(os.environ.get("RINGTRACE_COSYNC_FWER", "0.05"))
 def co_activity_linking() -> bool:
-    """Whether detection links accounts by synchronised activity (off by default: on the blind scenario it
-    chains ordinary users to a lab's accounts and lowers F1 below the shares-device baseline; README)."""
-    return os.environ.get("RINGTRACE_CO_ACTIVITY", "off").strip().lower() in ("on", "1", "true", "yes")
+    """Whether detection links accounts by synchronised activity (on by default; `off` leaves fleets that
+    share no infrastructure unfound; README, Detection)."""
+    return os.environ.get("RINGTRACE_CO_ACTIVITY", "on").strip().lower() in ("on", "1", "true", "yes")
 
 
 BEHAVIOUR_WAVE_S = 6 * 3600    # windows a behaviour group's reason counts waves in (detection/behaviour_reasons.py)
