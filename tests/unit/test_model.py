@@ -210,3 +210,14 @@ def test_the_readme_says_how_to_add_an_evidence_kind():
     section = text[text.index("### Adding an evidence kind"):]
     for place in ("graph/model.py", "detection/projection.py", "tests/unit/test_model.py"):
         assert place in section
+
+
+def test_the_labels_the_workbench_names_are_model_labels():
+    from workbench import cluster_graph
+    from workbench.views import overview
+
+    named = (set(overview.OVERVIEW_KINDS) | set(overview.INTERNAL_KINDS) | set(cluster_graph.GROUP_KINDS)
+             | set(cluster_graph.INFRASTRUCTURE_KINDS) | set(cluster_graph.NAMED_KINDS))
+    assert named <= {label.name for label in model.GRAPH_LABELS}
+    # every label the overview counts has its place in its order or is internal (Event and Case come after)
+    assert set(db.LABEL_KEYS) - set(overview.OVERVIEW_KINDS) - set(overview.INTERNAL_KINDS) == {"Event", "Case"}
