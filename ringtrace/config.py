@@ -420,6 +420,12 @@ def get(name: str) -> Any:
     return None if text is None else setting.parse(text)
 
 
+def described(name: str) -> str:
+    """Where a setting's value comes from, for a command's help: `VARIABLE, else DEFAULT`."""
+    setting = SETTING[name]
+    return f"{setting.variable}, else {setting.default}" if setting.default else f"{setting.variable}, else unset"
+
+
 def __getattr__(name: str) -> Any:
     """`config.LOAD_BATCH_ROWS` and the other upper-case settings, read when used (PEP 562)."""
     if name in SETTING and name.isupper():

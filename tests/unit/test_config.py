@@ -94,3 +94,22 @@ def test_cli_user_is_read_when_asked(monkeypatch, tmp_path):
     (tmp_path / "users.json").write_text('{"vera": {"role": "viewer", "hash": "x"}}')
     monkeypatch.setenv("RINGTRACE_USER", "vera")
     assert (rights.cli_actor().name, rights.cli_actor().role) == ("vera", "viewer")
+
+
+def test_cli_option_defaults_are_read_when_the_command_runs(monkeypatch):
+    """`--timeout`, `--row-cap` and `--fdr` took their defaults at import before."""
+    import click
+
+    from ringtrace.commands.detect import detect
+    from ringtrace.commands.query import query_run
+
+    monkeypatch.setenv("RINGTRACE_QUERY_TIMEOUT", "4")
+    monkeypatch.setenv("RINGTRACE_QUERY_ROW_CAP", "11")
+    monkeypatch.setenv("RINGTRACE_DETECT_FDR", "0.3")
+
+    def default(command: click.Command, option: str):
+        param = next(p for p in command.params if p.name == option)
+        return param.get_default(click.Context(command), call=True)
+
+    assert (default(query_run, "timeout"), default(query_run, "row_cap")) == (4.0, 11)
+    assert default(detect, "fdr") == 0.3
