@@ -11,7 +11,7 @@ from ringtrace import config
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 PACKAGES = ("ringtrace", "loaders", "monitoring", "workbench", "graph", "detection", "tracing", "cases", "intel",
-            "bundles", "queries")
+            "bundles", "queries", "workflows")
 # A read of the environment: os.environ.get / os.environ[...] / os.getenv (a copy handed to a child process,
 # dict(os.environ, ...), is no read of a setting).
 ENV_READ = re.compile(r"os\.environ\.get|os\.environ\[|os\.getenv|environ\.get\(")
