@@ -19,6 +19,7 @@ class NodeLabel:
     name: str
     key: str                 # the contract id: unique (a constraint in schema.cypher), shown as the node's name
     group: str               # evidence (the loaders write it) | result (detection) | work (cases, notes) | intel
+                             # | record (what an investigator asked: a similarity search)
     caption: str = ""        # the workbench's name for the kind, when not the label itself
     colour: str | None = None  # the workbench's and the bundle's colour (None: not drawn as a kind of its own)
 
@@ -87,10 +88,12 @@ LABELS: tuple[NodeLabel, ...] = (
     NodeLabel("IntelReport", "report_key", "intel"),
     NodeLabel("Indicator", "indicator_id", "intel"),
     NodeLabel("IntelFeed", "feed_id", "intel"),
+    NodeLabel("SimilaritySearch", "search_id", "record"),
 )
 LABEL = {label.name: label for label in LABELS}
-# The labels the graph views (overview counts, node names, search) know; intel and alerts have pages of their own.
-GRAPH_LABELS = tuple(label for label in LABELS if label.group != "intel")
+# The labels the graph views (overview counts, node names, search) know; intel and alerts have pages of their own,
+# and a record (a similarity search) is read where it was made.
+GRAPH_LABELS = tuple(label for label in LABELS if label.group not in ("intel", "record"))
 
 
 def _r(name: str, start: str, end: str, loaded: bool = True, transient: bool = False) -> RelType:
@@ -127,6 +130,8 @@ RELATIONSHIPS: tuple[RelType, ...] = (
     _r("PART_OF", "Cluster", "Campaign", loaded=False),
     _r("CONTINUES", "Cluster", "Cluster", loaded=False),
     _r("ATTRIBUTED_TO", "Cluster|Campaign", "Organisation|Person", loaded=False),
+    _r("SEEDED_BY", "SimilaritySearch", "Account", loaded=False),
+    _r("RANKED", "SimilaritySearch", "Account", loaded=False),
     # `detect --engine gds` writes these for one run's projection and deletes them after
     _r("EVIDENCE_LINK", "Account", "Account", loaded=False, transient=True),
 )
