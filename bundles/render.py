@@ -9,20 +9,23 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from graph import model
+
 MAX_DRAWN_NODES = 1500
 MAX_MEMBER_ROWS = 5000
 TIMELINE_W, TIMELINE_H = 900, 220
-NODE_STYLE = {  # label -> (colour, shape)
-    "Account": ("#4e79a7", "dot"), "Cluster": ("#e15759", "star"), "PaymentCard": ("#f28e2b", "square"),
-    "Device": ("#76b7b2", "triangle"), "IPAddress": ("#59a14f", "diamond"), "Organisation": ("#b07aa1", "box"),
-    "Person": ("#ff9da7", "ellipse"), "EmailDomain": ("#9c755f", "dot"), "APIKey": ("#edc948", "hexagon"),
-    "Proxy": ("#bab0ac", "triangleDown"), "PromptTemplate": ("#d37295", "dot"), "Model": ("#8cd17d", "box"),
-    "Identifier": ("#86bcb6", "square"), "AccountGroup": ("#4e79a7", "hexagon"), "Evidence": ("#79706e", "dot"),
-    "InfrastructureGroup": ("#bab0ac", "dot"),
+# label -> vis-network shape; colours and captions are the graph model's (graph/model.py), as on the workbench
+NODE_SHAPE = {
+    "Account": "dot", "Cluster": "star", "PaymentCard": "square", "Device": "triangle", "IPAddress": "diamond",
+    "Organisation": "box", "Person": "ellipse", "EmailDomain": "dot", "APIKey": "hexagon", "Proxy": "triangleDown",
+    "PromptTemplate": "dot", "Model": "box", "Identifier": "square",
 }
+GROUP_STYLE = {"AccountGroup": ("#4e79a7", "hexagon"), "Evidence": ("#79706e", "dot"),
+               "InfrastructureGroup": ("#bab0ac", "dot")}
+NODE_STYLE = {**{label: (model.LABEL[label].colour or "#999", shape) for label, shape in NODE_SHAPE.items()},
+              **GROUP_STYLE}  # label -> (colour, shape)
 KIND_NAMES = {"AccountGroup": "Account group", "InfrastructureGroup": "Infrastructure (grouped)",
-              "IPAddress": "IP address", "PaymentCard": "Payment card", "APIKey": "API key",
-              "EmailDomain": "Email domain", "PromptTemplate": "Prompt template"}
+              **{label.name: label.caption for label in model.LABELS if label.caption}}
 MARKERS = (("#d62728", 3, "in a flagged cluster"), ("#000000", 6, "confirmed by a case"),
            ("#2ca02c", 4, "cleared as a false positive"))
 STABILISATION_ITERATIONS = 200

@@ -64,8 +64,10 @@ def jaccard(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float
 
 
 def review(graph: Graph, flagged: list[tuple[str, list[str]]],
-           min_overlap: float = config.FEEDBACK_MIN_OVERLAP) -> dict[str, Verdict]:
-    """For each flagged cluster (id, members) that overlaps a cleared group: whether it stays cleared, and why."""
+           min_overlap: float | None = None) -> dict[str, Verdict]:
+    """For each flagged cluster (id, members) that overlaps a cleared group: whether it stays cleared, and why
+    (`min_overlap`: config.FEEDBACK_MIN_OVERLAP unless given)."""
+    min_overlap = config.FEEDBACK_MIN_OVERLAP if min_overlap is None else min_overlap
     groups = cleared_groups(graph)
     if not groups:
         return {}

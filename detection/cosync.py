@@ -226,7 +226,7 @@ def _column_blocks(m: csr_matrix, cells: int) -> list[np.ndarray]:
     return [np.arange(lo, hi) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
 
 
-def co_activity_links(accounts: np.ndarray, m: csr_matrix, fwer: float = config.COSYNC_FWER,
+def co_activity_links(accounts: np.ndarray, m: csr_matrix, fwer: float | None = None,
                       peers: int = config.COSYNC_PEERS, org_of: pd.Series | None = None, seed: int = 0,
                       buckets: np.ndarray | None = None, hours: bool = False, block_cells: int = BLOCK_CELLS) -> Links:
     """The pairs co-active beyond chance at family-wise error `fwer` over all pairs (PairNull), less those an
@@ -236,6 +236,7 @@ def co_activity_links(accounts: np.ndarray, m: csr_matrix, fwer: float = config.
     n = m.shape[0]
     pairs = n * (n - 1) / 2
     null = PairNull(m, buckets, hours)
+    fwer = config.COSYNC_FWER if fwer is None else fwer
     bar = np.log10(fwer) - np.log10(max(pairs, 1.0))
     found, candidates, linked = [], 0, np.zeros(0, dtype=np.int64)
     for i, cols in enumerate(_column_blocks(m, block_cells)):

@@ -7,108 +7,90 @@ Detection reads the graph and the request log only; it never opens the `truth` t
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from detection import shared_evidence
+from graph import model
 from graph.db import Graph
 from loaders import logstore
 
-# kind -> Cypher returning (account, item, df) for items shared by 2..$cap accounts
-INCIDENCE = {
-    "card": """
-        MATCH (c:PaymentCard) WITH c, COUNT { (c)<-[:PAID_WITH]-(:Account) } AS df
+# The queries below are made from the item kinds of the graph model (graph/model.py): constant patterns, never input.
+HELD_KINDS = tuple(k.name for k in model.ITEM_KINDS.values() if k.detected and k.identifies)
+# held kinds of network addresses: judged item by item, never as a whole kind that describes (attribute_kinds)
+NETWORK_KINDS = ("ip", "key_ip")
+
+
+def _from_account(kind: model.ItemKind, account: str = "(a:Account)") -> str:
+    """The kind's path with its ends labelled: from `account` to `(x:<label>)`."""
+    return kind.path.replace("(a)", account, 1).replace("(x)", f"(x:{kind.label})")
+
+
+def _incidence(kind: model.ItemKind) -> str:
+    """(account, item, df) for the kind's items shared by 2..$cap accounts. One relationship type in one hop:
+    df is the item's degree (counted from the item, then only the shared items' holders are matched); else
+    the accounts reaching each item with at least two paths are collected once, distinct."""
+    item = f"x.{kind.key} AS item"
+    if re.fullmatch(r"\(a\)-\[:\w+\]->\(x\)", kind.path):
+        return f"""
+        MATCH (x:{kind.label}) WITH x, COUNT {{ {kind.path.replace("(a)", "(:Account)")} }} AS df
         WHERE df >= 2 AND df <= $cap
-        MATCH (a:Account)-[:PAID_WITH]->(c)
-        RETURN a.account_id AS account, c.card_fingerprint AS item, df""",
-    "device": """
-        MATCH (d:Device) WITH d, COUNT { (d)<-[:USED_DEVICE]-(:Account) } AS df
-        WHERE df >= 2 AND df <= $cap
-        MATCH (a:Account)-[:USED_DEVICE]->(d)
-        RETURN a.account_id AS account, d.device_id AS item, df""",
-    "ip": """
-        MATCH (i:IPAddress)
-        WITH i, COUNT { (i)<-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]-(:Account) } AS links
+        MATCH {kind.path.replace("(a)", "(a:Account)")}
+        RETURN a.account_id AS account, {item}, df"""
+    return f"""
+        MATCH (x:{kind.label})
+        WITH x, COUNT {{ {kind.path.replace("(a)", "(:Account)")} }} AS links
         WHERE links >= 2
-        MATCH (a:Account)-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]->(i)
-        WITH i, collect(DISTINCT a.account_id) AS accounts
-        WITH i, accounts, size(accounts) AS df WHERE df >= 2 AND df <= $cap
+        MATCH {kind.path.replace("(a)", "(a:Account)")}
+        WITH x, collect(DISTINCT a.account_id) AS accounts
+        WITH x, accounts, size(accounts) AS df WHERE df >= 2 AND df <= $cap
         UNWIND accounts AS account
-        RETURN account, i.ip AS item, df""",
-    "key_ip": """
-        MATCH (i:IPAddress)<-[:CREATED_FROM]-(:APIKey)
-        WITH DISTINCT i
-        MATCH (a:Account)-[:HAS_API_KEY]->(:APIKey)-[:CREATED_FROM]->(i)
-        WITH i, collect(DISTINCT a.account_id) AS accounts
-        WITH i, accounts, size(accounts) AS df WHERE df >= 2 AND df <= $cap
-        UNWIND accounts AS account
-        RETURN account, i.ip AS item, df""",
-    "identifier": """
-        MATCH (x:Identifier) WITH x, COUNT { (x)<-[:HAS_IDENTIFIER]-(:Account) } AS df
-        WHERE df >= 2 AND df <= $cap
-        MATCH (a:Account)-[:HAS_IDENTIFIER]->(x)
-        RETURN a.account_id AS account, x.identifier_id AS item, df""",
-    # a transfer, referral or invite between two accounts: an item the two of them share
-    "link": """
-        MATCH (a:Account)-[:LINKED_TO]->(b:Account) WHERE a <> b
+        RETURN account, {item}, df"""
+
+
+def _kind_of(kind: model.ItemKind) -> str:
+    """The kind a row counts under: the kind's name, or `name:` + the item's subkind (identifier:phone)."""
+    return f"'{kind.name}:' + x.{kind.subkind}" if kind.subkind else f"'{kind.name}'"
+
+
+def _holder_count(kind: model.ItemKind) -> str:
+    if kind.subkind:
+        return f"MATCH {_from_account(kind)} RETURN {_kind_of(kind)} AS kind, count(DISTINCT a) AS holders"
+    return (f"MATCH (a:Account) WHERE EXISTS {{ {_from_account(kind, '(a)')} }} "
+            f"RETURN {_kind_of(kind)} AS kind, count(a) AS holders")
+
+
+def _sharer_count(kind: model.ItemKind) -> str:
+    return (f"MATCH {_from_account(kind)} WHERE COUNT {{ {kind.path.replace('(a)', '(:Account)')} }} >= 2 "
+            f"RETURN {_kind_of(kind)} AS kind, count(DISTINCT a) AS sharers")
+
+
+def _holdings(kind: model.ItemKind) -> str:
+    return f"""
+        UNWIND $accounts AS id MATCH {_from_account(kind, "(a:Account {account_id: id})")}
+        RETURN id AS account, {_kind_of(kind)} AS kind, count(DISTINCT x) AS items"""
+
+
+_DETECTED = [k for k in model.ITEM_KINDS.values() if k.detected]
+# A transfer, referral or invite between two accounts (model.ACCOUNT_LINK_KINDS): an item the two of them share.
+ACCOUNT_LINK_INCIDENCE = {"link": f"""
+        MATCH (a:Account)-[:{model.ACCOUNT_LINK_KINDS["link"]}]->(b:Account) WHERE a <> b
         WITH DISTINCT a.account_id AS src, b.account_id AS dst
         UNWIND [src, dst] AS account
-        RETURN account, src + '>' + dst AS item, 2 AS df""",
-    "template": """
-        MATCH (t:PromptTemplate) WITH t, COUNT { (t)<-[:USED_TEMPLATE]-(:Account) } AS df
-        WHERE df >= 2 AND df <= $cap
-        MATCH (a:Account)-[:USED_TEMPLATE]->(t)
-        RETURN a.account_id AS account, t.prompt_fingerprint AS item, df""",
-}
-
+        RETURN account, src + '>' + dst AS item, 2 AS df"""}
+# kind -> Cypher returning (account, item, df) for items shared by 2..$cap accounts (held kinds, links, behaviour)
+INCIDENCE = {**{k.name: _incidence(k) for k in _DETECTED if k.identifies}, **ACCOUNT_LINK_INCIDENCE,
+             **{k.name: _incidence(k) for k in _DETECTED if not k.identifies}}
 # kind -> Cypher counting the accounts that hold an item of the kind: (kind, holders)
-HOLDER_COUNTS = {
-    "card": "MATCH (a:Account) WHERE EXISTS { (a)-[:PAID_WITH]->(:PaymentCard) } RETURN 'card' AS kind, "
-            "count(a) AS holders",
-    "device": "MATCH (a:Account) WHERE EXISTS { (a)-[:USED_DEVICE]->(:Device) } RETURN 'device' AS kind, "
-              "count(a) AS holders",
-    "ip": "MATCH (a:Account) WHERE EXISTS { (a)-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]->(:IPAddress) } "
-          "RETURN 'ip' AS kind, count(a) AS holders",
-    "key_ip": "MATCH (a:Account) WHERE EXISTS { (a)-[:HAS_API_KEY]->(:APIKey)-[:CREATED_FROM]->(:IPAddress) } "
-              "RETURN 'key_ip' AS kind, count(a) AS holders",
-    "identifier": "MATCH (a:Account)-[:HAS_IDENTIFIER]->(x:Identifier) "
-                  "RETURN 'identifier:' + x.kind AS kind, count(DISTINCT a) AS holders",
-}
+HOLDER_COUNTS = {name: _holder_count(model.ITEM_KINDS[name]) for name in HELD_KINDS}
 # kind -> Cypher counting the holders of a kind whose item another account holds too: (kind, sharers)
-SHARER_COUNTS = {
-    "card": "MATCH (a:Account)-[:PAID_WITH]->(c:PaymentCard) WHERE COUNT { (c)<-[:PAID_WITH]-(:Account) } >= 2 "
-            "RETURN 'card' AS kind, count(DISTINCT a) AS sharers",
-    "device": "MATCH (a:Account)-[:USED_DEVICE]->(d:Device) WHERE COUNT { (d)<-[:USED_DEVICE]-(:Account) } >= 2 "
-              "RETURN 'device' AS kind, count(DISTINCT a) AS sharers",
-    "identifier": "MATCH (a:Account)-[:HAS_IDENTIFIER]->(x:Identifier) "
-                  "WHERE COUNT { (x)<-[:HAS_IDENTIFIER]-(:Account) } >= 2 "
-                  "RETURN 'identifier:' + x.kind AS kind, count(DISTINCT a) AS sharers",
-}
+SHARER_COUNTS = {name: _sharer_count(model.ITEM_KINDS[name]) for name in HELD_KINDS if name not in NETWORK_KINDS}
 ACCOUNT_COUNT = "MATCH (a:Account) RETURN count(a) AS accounts"
 # kind -> Cypher returning (account, kind, items) for the given accounts: how many distinct items each holds
-HOLDINGS = {
-    "card": """
-        UNWIND $accounts AS id MATCH (a:Account {account_id: id})-[:PAID_WITH]->(c:PaymentCard)
-        RETURN id AS account, 'card' AS kind, count(DISTINCT c) AS items""",
-    "device": """
-        UNWIND $accounts AS id MATCH (a:Account {account_id: id})-[:USED_DEVICE]->(d:Device)
-        RETURN id AS account, 'device' AS kind, count(DISTINCT d) AS items""",
-    "ip": """
-        UNWIND $accounts AS id
-        MATCH (a:Account {account_id: id})-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]->(i:IPAddress)
-        RETURN id AS account, 'ip' AS kind, count(DISTINCT i) AS items""",
-    "key_ip": """
-        UNWIND $accounts AS id
-        MATCH (a:Account {account_id: id})-[:HAS_API_KEY]->(:APIKey)-[:CREATED_FROM]->(i:IPAddress)
-        RETURN id AS account, 'key_ip' AS kind, count(DISTINCT i) AS items""",
-    "identifier": """
-        UNWIND $accounts AS id MATCH (a:Account {account_id: id})-[:HAS_IDENTIFIER]->(x:Identifier)
-        RETURN id AS account, 'identifier:' + x.kind AS kind, count(DISTINCT x) AS items""",
-}
+HOLDINGS = {name: _holdings(model.ITEM_KINDS[name]) for name in HELD_KINDS}
 HOLDINGS_BATCH = 50_000
-# incidence kinds whose items can identify a holder (templates are behaviour, links are tested apart)
-HELD_KINDS = ("card", "device", "ip", "key_ip", "identifier")
 
 ACCOUNTS = """
 MATCH (a:Account)
@@ -221,7 +203,7 @@ def attribute_kinds(holders: pd.Series, sharers: pd.Series, accounts: int) -> fr
         return frozenset()
     share = sharers.reindex(holders.index, fill_value=0) / holders.clip(lower=1)
     return frozenset(k for k in holders.index
-                     if holders[k] > accounts / 2 and share[k] > 0.5 and k not in ("ip", "key_ip"))
+                     if holders[k] > accounts / 2 and share[k] > 0.5 and k not in NETWORK_KINDS)
 
 
 def _identifying(kind: str, df: pd.DataFrame, attributes: frozenset[str]) -> pd.DataFrame:

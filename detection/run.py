@@ -73,7 +73,7 @@ class DetectionParams:
     top_k: int = projection.TOP_K
     min_group: int = communities.MIN_GROUP
     flag_threshold: float = scoring.FLAG_THRESHOLD
-    fdr: float = scoring.FDR
+    fdr: float = field(default_factory=lambda: config.DETECT_FDR)
     kind_weight: dict[str, float] = field(default_factory=lambda: dict(projection.KIND_WEIGHT))
     df_cap: dict[str, int] = field(default_factory=lambda: dict(projection.DF_CAP))
 
@@ -88,7 +88,7 @@ class DetectionResult:
     projection_edges: int
     campaigns: list[campaigns.Campaign] = field(default_factory=list)
     p_value_cut: float = 0.0   # the Benjamini-Hochberg cut at the run's FDR (0: no cluster passed)
-    fdr: float = scoring.FDR
+    fdr: float = field(default_factory=lambda: config.DETECT_FDR)
 
     @property
     def multi_accounts(self) -> list[tuple[str, scoring.ScoredCluster]]:

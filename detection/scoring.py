@@ -54,7 +54,6 @@ MODEL_SWITCH_MIN_REQUESTS = 20        # fewer requests in the window say nothing
 MODEL_SWITCH_HORIZON_H = 72
 OPEN_IDENTITY_MIN_SIGNALS = 2
 MODEL_SWITCH_FULL_H = 24              # moving within a day scores in full, then fades to 0 at 2 days
-FDR = config.DETECT_FDR               # expected share of false discoveries among flagged clusters
 # Multi-accounts: a group this small that shares only what one household or one person shares (one card,
 # one device, one home address...) and shows nothing a ring does is listed apart, never flagged.
 MULTI_ACCOUNT_MAX = 5  # households of up to five people
@@ -82,11 +81,12 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
-def decide(clusters: list[ScoredCluster], q: float = FDR, threshold: float = FLAG_THRESHOLD) -> float:
+def decide(clusters: list[ScoredCluster], q: float | None = None, threshold: float = FLAG_THRESHOLD) -> float:
     """Flag the clusters that are discoveries at false-discovery rate `q` (Benjamini-Hochberg over every
     cluster of the run, p = 10**-evidence), with shared evidence against chance (sign-up timing alone
     never flags), at least `threshold` decades against chance per account, and not multi-accounts.
-    Returns the p-value cut."""
+    Returns the p-value cut. `q` defaults to config.DETECT_FDR."""
+    q = config.DETECT_FDR if q is None else q
     keep, cut = fdr.benjamini_hochberg(np.array([-c.evidence for c in clusters]), q)
     qv = fdr.q_values(np.array([-c.evidence for c in clusters]))
     for c, k, qq in zip(clusters, keep, qv):
@@ -104,7 +104,7 @@ def flag_explanation(flagged: bool, contributions: list[dict[str, Any]], q_value
     rule it missed and by how much (an earlier false-positive decision first)."""
     against = sum(c["points"] for c in contributions if c["feature"] in TOTAL_OVER_ACCOUNTS or c["points"] < 0)
     shares = any(c["feature"] == "shared_evidence" and c["points"] > 0 for c in contributions)
-    level = FDR if fdr_level is None else fdr_level
+    level = config.DETECT_FDR if fdr_level is None else fdr_level
     q = 1.0 if q_value is None else q_value
     if flagged:
         return (f"flagged: {against:.2f} decades against chance per account (at least {threshold:g} needed) and a "
@@ -217,7 +217,7 @@ class Scorer:
         # created together beyond chance, family-wise over every group (Bonferroni at the run's FDR): among
         # hundreds of households a few sign up within hours of each other by chance, and BH, lenient where
         # the rings' bursts are many, would call them together; a script's sign-ups seconds apart pass
-        together = sync_decades >= np.log10(max(len(groups), 1) / FDR)
+        together = sync_decades >= np.log10(max(len(groups), 1) / config.DETECT_FDR)
         household_like = np.array([len(g) <= MULTI_ACCOUNT_MAX and bool(k) and k <= HOUSEHOLD_KINDS and not t
                                    for g, k, t in zip(groups, self.tests.shared_kinds(groups), together)])
         tests = self.tests.test_groups(groups, sync_decades, household_like)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, RoutingControl
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
+from graph import model
 from ringtrace import config
 from ringtrace.errors import RingtraceError
 
@@ -30,18 +31,13 @@ def plain(value: Any) -> Any:
     return value
 
 
-# The property that names a node of each label, in the order they are tried.
-# Relationships that are not evidence: `detect --engine gds` writes EVIDENCE_LINK for one run's
-# projection and deletes it after; views of the graph leave them out.
-TRANSIENT_RELATIONSHIPS = ["EVIDENCE_LINK"]
-# The contract id of each label: a Person carries its employer's org_id too, so the label decides.
-LABEL_KEYS = {"Account": "account_id", "Cluster": "cluster_id", "Campaign": "campaign_id", "Case": "case_id", "IPAddress": "ip", "PaymentCard": "card_fingerprint",
-              "Device": "device_id", "Person": "person_id", "Organisation": "org_id", "APIKey": "api_key_id",
-              "EmailDomain": "domain", "PromptTemplate": "prompt_fingerprint", "Model": "name", "Event": "event_id",
-              "Proxy": "proxy_id", "Identifier": "identifier_id", "LoadRun": "run_id", "DetectionRun": "run_id", "Note": "note_id"}
-KEY_PROPS = ("account_id", "cluster_id", "campaign_id", "case_id", "ip", "card_fingerprint", "device_id", "person_id", "org_id",
-             "api_key_id", "domain", "prompt_fingerprint", "name", "event_id", "proxy_id", "identifier_id", "run_id",
-             "note_id")
+# Relationships that are not evidence (a run's working links, deleted after it): views of the graph leave them out.
+TRANSIENT_RELATIONSHIPS = model.TRANSIENT_RELATIONSHIPS
+# The contract id of each label of the graph views (graph/model.py): a Person carries its employer's org_id
+# too, so the label decides.
+LABEL_KEYS = {label.name: label.key for label in model.GRAPH_LABELS}
+# The properties that name a node of an unknown label, in the order they are tried.
+KEY_PROPS = tuple(dict.fromkeys(LABEL_KEYS.values()))
 
 
 def node_key(props: dict[str, Any], default: str, label: str | None = None) -> str:

@@ -2,40 +2,19 @@
 
 An item is named by `(kind, value)`: `("card", "card-fp-00000012")`, `("ip", "203.0.113.9")`. The same
 names are used by case watchlists, partner indicators (STIX) and alerts. Each kind is one graph pattern
-from an account `a` to the item `x`; the statements below are built once from these constant patterns
-(labels and types cannot be parameters), never from user input.
+from an account `a` to the item `x` (graph/model.py); the statements below are built once from these constant
+patterns (labels and types cannot be parameters), never from user input.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from graph import model
 from graph.db import Graph
+from graph.model import ItemKind
 
+__all__ = ["ItemKind", "KINDS", "accounts_touching"]
 
-@dataclass(frozen=True)
-class ItemKind:
-    name: str
-    label: str
-    key: str
-    path: str  # from (a:Account) to (x:<label>)
-    description: str
-
-
-KINDS: dict[str, ItemKind] = {k.name: k for k in (
-    ItemKind("card", "PaymentCard", "card_fingerprint", "(a)-[:PAID_WITH]->(x)", "payment card fingerprint"),
-    ItemKind("device", "Device", "device_id", "(a)-[:USED_DEVICE]->(x)", "device"),
-    ItemKind("identifier", "Identifier", "identifier_id", "(a)-[:HAS_IDENTIFIER]->(x)",
-             "identifier (kind:value, e.g. phone:+44…)"),
-    ItemKind("key_ip", "IPAddress", "ip", "(a)-[:HAS_API_KEY]->(:APIKey)-[:CREATED_FROM]->(x)",
-             "address an API key was created from"),
-    ItemKind("ip", "IPAddress", "ip", "(a)-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]->(x)",
-             "address used to sign up, log in or call the API"),
-    ItemKind("template", "PromptTemplate", "prompt_fingerprint", "(a)-[:USED_TEMPLATE]->(x)", "prompt template"),
-    ItemKind("proxy_service", "Organisation", "org_id",
-             "(a)-[:SIGNED_UP_FROM|LOGGED_IN_FROM|REQUESTED_FROM]->(:IPAddress)<-[:EXIT_IP]-(:Proxy)"
-             "-[:OPERATED_BY]->(x)", "proxy service whose exits the account used"),
-    ItemKind("email_domain", "EmailDomain", "domain", "(a)-[:EMAIL_AT]->(x)", "e-mail domain"),
-)}
+# Declared in graph/model.py (ITEM_KINDS), with the rest of the graph model.
+KINDS: dict[str, ItemKind] = model.ITEM_KINDS
 # `$run`: only accounts a given load brought in first (their first load_runs entry); null: every account.
 ACCOUNT_OF_RUN = "a:Account AND ($run IS NULL OR a.load_runs[0] = $run)"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from graph import model
 from loaders import cypher
 
 
@@ -58,6 +59,17 @@ class RelType:
     parts: tuple[RelPart, ...]
 
 
+def _label(name: str, parts: tuple[NodePart, ...]) -> Label:
+    """The label's key is the graph model's (graph/model.py)."""
+    return Label(name, model.LABEL[name].key, parts)
+
+
+def _rel(name: str, parts: tuple[RelPart, ...]) -> RelType:
+    """The type's endpoints are the graph model's (graph/model.py)."""
+    (start,), (end,) = model.RELATIONSHIP[name].start, model.RELATIONSHIP[name].end
+    return RelType(name, start, end, parts)
+
+
 # Which staged statement each loader statement's rows go to (shared-node statements need no rows of their own).
 STATEMENTS = {
     cypher.UPSERT_ORGANISATIONS: "organisations",
@@ -81,73 +93,73 @@ AGGREGATES = {"logins": ("account", "ip", "device"),
 
 N, R = NodePart, RelPart
 LABELS: tuple[Label, ...] = (
-    Label("Organisation", "org_id", (N("organisations", "key", row_props=True),)),
-    Label("EmailDomain", "domain", (N("organisations", "list:domains"), N("accounts", "email_domain"),
+    _label("Organisation", (N("organisations", "key", row_props=True),)),
+    _label("EmailDomain", (N("organisations", "list:domains"), N("accounts", "email_domain"),
                                     N("payment_cards", "billing_domain"))),
-    Label("Person", "person_id", (N("people", "key", row_props=True),)),
-    Label("Device", "device_id", (N("people", "list:device_ids"), N("logins:device", "device_id"))),
-    Label("IPAddress", "ip", (
+    _label("Person", (N("people", "key", row_props=True),)),
+    _label("Device", (N("people", "list:device_ids"), N("logins:device", "device_id"))),
+    _label("IPAddress", (
         N("people", "list:ips"), N("accounts", "signup_ip"),
         N("proxies", "ip", constants={"is_proxy_exit": True}),
         N("ip_intel", "key", row_props=True), N("api_keys", "created_from_ip"),
         N("logins:ip", "ip"), N("exchanges:ip", "ip"))),
-    Label("Account", "account_id", (
+    _label("Account", (
         N("accounts", "key", row_props=True),
         N("logins:account", "account_id", row_props=True, provenance=False),
         N("exchanges:account", "account_id", row_props=True, provenance=False))),
-    Label("Proxy", "proxy_id", (N("proxies", "key", row_props=True),)),
-    Label("PaymentCard", "card_fingerprint", (N("payment_cards", "key", row_props=True),)),
-    Label("Identifier", "identifier_id", (
+    _label("Proxy", (N("proxies", "key", row_props=True),)),
+    _label("PaymentCard", (N("payment_cards", "key", row_props=True),)),
+    _label("Identifier", (
         N("shared_emails", "identifier_id", columns={"kind": "kind", "value": "value"},
           first_wins=("kind", "value")),
         N("account_identifiers", "identifier_id", columns={"kind": "kind", "value": "value"},
           first_wins=("kind", "value")))),
-    Label("APIKey", "api_key_id", (
+    _label("APIKey", (
         N("api_keys", "key", row_props=True),
         N("exchanges:api_key", "api_key_id", columns={"requests": "requests"},
           times={"first_used": "first_seen", "last_used": "last_seen"}, provenance=False))),
-    Label("Event", "event_id", (N("events", "key", row_props=True),)),
-    Label("Model", "name", (N("events", "model"), N("exchanges:model", "model"))),
-    Label("PromptTemplate", "prompt_fingerprint", (N("exchanges:template", "prompt_fingerprint"),)),
+    _label("Event", (N("events", "key", row_props=True),)),
+    _label("Model", (N("events", "model"), N("exchanges:model", "model"))),
+    _label("PromptTemplate", (N("exchanges:template", "prompt_fingerprint"),)),
 )
 
 _COUNTS = {"count": "count"}
 _SEEN = {"first_seen": "first_seen", "last_seen": "last_seen"}
 RELATIONSHIPS: tuple[RelType, ...] = (
-    RelType("CONTROLS_DOMAIN", "Organisation", "EmailDomain", (R("organisations", "key", "list:domains"),)),
-    RelType("USES_DEVICE", "Person", "Device", (R("people", "key", "list:device_ids"),)),
-    RelType("USES_IP", "Person", "IPAddress", (R("people", "key", "list:ips"),)),
-    RelType("WORKS_FOR", "Person", "Organisation", (R("people", "key", "org_id", match_end=True),)),
-    RelType("EMAIL_AT", "Account", "EmailDomain", (R("accounts", "key", "email_domain"),)),
-    RelType("SIGNED_UP_FROM", "Account", "IPAddress", (R("accounts", "key", "signup_ip",
+    _rel("CONTROLS_DOMAIN", (R("organisations", "key", "list:domains"),)),
+    _rel("USES_DEVICE", (R("people", "key", "list:device_ids"),)),
+    _rel("USES_IP", (R("people", "key", "list:ips"),)),
+    _rel("WORKS_FOR", (R("people", "key", "org_id", match_end=True),)),
+    _rel("EMAIL_AT", (R("accounts", "key", "email_domain"),)),
+    _rel("SIGNED_UP_FROM", (R("accounts", "key", "signup_ip",
                                                          times={"at": "t:created_at"}),)),
-    RelType("OWNED_BY", "Account", "Person", (R("accounts", "key", "owner_person_id", match_end=True),)),
-    RelType("EXIT_IP", "Proxy", "IPAddress", (R("proxies", "key", "ip"),)),
-    RelType("OPERATED_BY", "Proxy", "Organisation", (R("proxies", "key", "service_org_id", match_end=True),)),
-    RelType("BILLING_EMAIL_AT", "PaymentCard", "EmailDomain", (R("payment_cards", "key", "billing_domain"),)),
-    RelType("BILLED_TO", "PaymentCard", "Organisation", (R("payment_cards", "key", "billing_org_id",
+    _rel("OWNED_BY", (R("accounts", "key", "owner_person_id", match_end=True),)),
+    _rel("EXIT_IP", (R("proxies", "key", "ip"),)),
+    _rel("OPERATED_BY", (R("proxies", "key", "service_org_id", match_end=True),)),
+    _rel("BILLING_EMAIL_AT", (R("payment_cards", "key", "billing_domain"),)),
+    _rel("BILLED_TO", (R("payment_cards", "key", "billing_org_id",
                                                           match_end=True),)),
-    RelType("PAID_WITH", "Account", "PaymentCard", (R("account_cards", "account_id", "card_fingerprint",
+    _rel("PAID_WITH", (R("account_cards", "account_id", "card_fingerprint",
                                                       row_props=True, match_end=True),)),
-    RelType("HAS_IDENTIFIER", "Account", "Identifier", (R("shared_emails", "list:account_ids", "identifier_id"),
+    _rel("HAS_IDENTIFIER", (R("shared_emails", "list:account_ids", "identifier_id"),
                                                          R("account_identifiers", "account_id", "identifier_id",
                                                            row_props=True))),
-    RelType("LINKED_TO", "Account", "Account", (R("account_links", "src_account_id", "dst_account_id",
+    _rel("LINKED_TO", (R("account_links", "src_account_id", "dst_account_id",
                                                   row_props=True, columns={"kind": "kind", "link_key": "link_key"},
                                                   merge_keys=("kind", "link_key"), match_end=True),)),
-    RelType("HAS_API_KEY", "Account", "APIKey", (R("api_keys", "account_id", "key"),)),
-    RelType("CREATED_FROM", "APIKey", "IPAddress", (R("api_keys", "key", "created_from_ip"),)),
-    RelType("CONCERNS_MODEL", "Event", "Model", (R("events", "key", "model", release_of="p:kind"),)),
-    RelType("LOGGED_IN_FROM", "Account", "IPAddress", (R("logins:ip", "account_id", "ip", columns=_COUNTS,
+    _rel("HAS_API_KEY", (R("api_keys", "account_id", "key"),)),
+    _rel("CREATED_FROM", (R("api_keys", "key", "created_from_ip"),)),
+    _rel("CONCERNS_MODEL", (R("events", "key", "model", release_of="p:kind"),)),
+    _rel("LOGGED_IN_FROM", (R("logins:ip", "account_id", "ip", columns=_COUNTS,
                                                          times=_SEEN),)),
-    RelType("USED_DEVICE", "Account", "Device", (R("logins:device", "account_id", "device_id", columns=_COUNTS,
+    _rel("USED_DEVICE", (R("logins:device", "account_id", "device_id", columns=_COUNTS,
                                                    times=_SEEN),)),
-    RelType("REQUESTED_FROM", "Account", "IPAddress", (R("exchanges:ip", "account_id", "ip",
+    _rel("REQUESTED_FROM", (R("exchanges:ip", "account_id", "ip",
                                                          columns={"requests": "requests"}, times=_SEEN),)),
-    RelType("USED_TEMPLATE", "Account", "PromptTemplate", (R("exchanges:template", "account_id",
+    _rel("USED_TEMPLATE", (R("exchanges:template", "account_id",
                                                              "prompt_fingerprint", columns={"requests": "requests"},
                                                              times=_SEEN),)),
-    RelType("QUERIED_MODEL", "Account", "Model", (R("exchanges:model", "account_id", "model",
+    _rel("QUERIED_MODEL", (R("exchanges:model", "account_id", "model",
                                                     columns={"requests": "requests", "input_tokens": "input_tokens",
                                                              "output_tokens": "output_tokens"}, times=_SEEN),)),
 )

@@ -236,14 +236,14 @@ class Loader:
     """One load run: validates each table, writes good rows, records rejects and a LoadRun."""
 
     def __init__(self, graph: Graph, dataset: Path, rejects_path: Path | None = None,
-                 batch_rows: int = config.LOAD_BATCH_ROWS, progress: Progress | None = None,
+                 batch_rows: int | None = None, progress: Progress | None = None,
                  mode: str = "incremental") -> None:
         self.graph = graph
         self.mode = mode
         self.dataset = dataset
         self.run_id = datetime.now(timezone.utc).strftime("load-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
         self.rejects_path = rejects_path or config.home() / "loads" / self.run_id / "rejects.csv"
-        self.batch_rows = batch_rows
+        self.batch_rows = batch_rows or config.LOAD_BATCH_ROWS
         self.progress = reporter(progress)
         self.known: dict[str, set[str]] = {}  # referenced ids known to exist (loaded by this run or found)
         self.missing: dict[str, set[str]] = {}  # referenced ids looked up and not found

@@ -60,8 +60,9 @@ def _sql_text(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def connect(memory: str = config.DUCKDB_MEMORY) -> duckdb.DuckDBPyConnection:
+def connect(memory: str | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB held to `memory` (config.DUCKDB_MEMORY), spilling to the ringtrace home beyond it."""
+    memory = memory or config.DUCKDB_MEMORY
     con = duckdb.connect()
     spill = config.home() / "tmp" / "duckdb"
     spill.mkdir(parents=True, exist_ok=True)

@@ -62,8 +62,9 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(cols, values)) for values in zip(*(column_values(frame[c]) for c in cols))]
 
 
-def stream(frame: pd.DataFrame, size: int = config.LOAD_BATCH_ROWS) -> Iterator[dict[str, Any]]:
+def stream(frame: pd.DataFrame, size: int | None = None) -> Iterator[dict[str, Any]]:
     """The frame's rows as driver values, converted one slice at a time (never the whole table at once)."""
+    size = size or config.LOAD_BATCH_ROWS
     for start in range(0, len(frame), size):
         yield from records(frame.iloc[start:start + size])
 

@@ -167,7 +167,8 @@ def check_load(graph: Graph, run_id: str) -> list[dict[str, Any]]:
 
 
 def list_alerts(graph: Graph, case_id: str | None = None, source: str | None = None,
-                limit: int = config.QUERY_ROW_CAP) -> list[dict[str, Any]]:
+                limit: int | None = None) -> list[dict[str, Any]]:
+    limit = config.QUERY_ROW_CAP if limit is None else limit
     return [plain(r) for r in graph.read(LIST_ALERTS, {"case_id": case_id, "source": source, "limit": limit})]
 
 

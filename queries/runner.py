@@ -91,9 +91,10 @@ def _bounded(graph: Graph, text: str, params: dict[str, Any], timeout: float,
 
 
 def check_plan(graph: Graph, text: str, params: dict[str, Any],
-               timeout: float = config.QUERY_TIMEOUT_S) -> None:
+               timeout: float | None = None) -> None:
     """EXPLAIN the query as it will run (READ, auto-commit, the same timeout, no retry) and refuse anything
     but a read-only plan of read operators (`guard.check_plan_tree`)."""
+    timeout = config.QUERY_TIMEOUT_S if timeout is None else timeout
     summary = _bounded(graph, "EXPLAIN " + text, params, timeout, lambda result: result.consume(),
                        explain=True)
     if summary.query_type != "r":
@@ -103,14 +104,17 @@ def check_plan(graph: Graph, text: str, params: dict[str, Any],
 
 
 def validate(graph: Graph, text: str, params: dict[str, Any] | None = None,
-             timeout: float = config.QUERY_TIMEOUT_S) -> None:
+             timeout: float | None = None) -> None:
     check_text(text)
     check_plan(graph, text, params or {}, timeout)
 
 
 def run_text(graph: Graph, text: str, params: dict[str, Any] | None = None,
-             timeout: float = config.QUERY_TIMEOUT_S, row_cap: int = config.QUERY_ROW_CAP) -> QueryResult:
-    """Validate, then run read-only with a timeout; at most `row_cap` rows come back."""
+             timeout: float | None = None, row_cap: int | None = None) -> QueryResult:
+    """Validate, then run read-only with a timeout; at most `row_cap` rows come back (config.QUERY_TIMEOUT_S
+    and config.QUERY_ROW_CAP unless given)."""
+    timeout = config.QUERY_TIMEOUT_S if timeout is None else timeout
+    row_cap = config.QUERY_ROW_CAP if row_cap is None else row_cap
     params = params or {}
     validate(graph, text, params, timeout)
 
@@ -160,7 +164,7 @@ def resolve_params(graph: Graph, q: library.SavedQuery, raw: dict[str, Any]) -> 
 
 
 def run_saved(graph: Graph, name: str, raw_params: dict[str, Any] | None = None,
-              timeout: float = config.QUERY_TIMEOUT_S, row_cap: int = config.QUERY_ROW_CAP) -> QueryResult:
+              timeout: float | None = None, row_cap: int | None = None) -> QueryResult:
     """Run a saved query by name with typed parameters (the CLI and the workbench use this)."""
     q = library.get(name)
     return run_text(graph, q.text, resolve_params(graph, q, raw_params or {}), timeout, row_cap)

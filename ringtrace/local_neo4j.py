@@ -76,8 +76,8 @@ class LocalStatus:
 def find_java() -> str:
     """Return a `java` executable of a version Neo4j 5.26 supports, or raise with what to do."""
     candidates: list[str] = []
-    if os.environ.get("JAVA_HOME"):
-        candidates.append(str(Path(os.environ["JAVA_HOME"]) / "bin" / "java"))
+    if config.java_home():
+        candidates.append(str(Path(config.java_home()) / "bin" / "java"))
     candidates += [str(p / "bin" / "java") for p in sorted(config.jvm_dir().glob("java-17-*"))]
     on_path = shutil.which("java")
     if on_path:

@@ -1,9 +1,9 @@
 """Who may do what: the roles of workbench users and the actions each may take (CLI and workbench)."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from ringtrace import config
 from ringtrace.errors import RingtraceError
 
 ROLES = ("viewer", "investigator", "admin")
@@ -47,15 +47,13 @@ def require(actor: Actor, action: str) -> None:
 
 def users_path():
     """The workbench users file (bcrypt hashes and roles) in the ringtrace home."""
-    from ringtrace import config
-
     return config.home() / "users.json"
 
 
 def cli_actor() -> Actor:
     """Who runs a CLI command: a workbench user named by RINGTRACE_USER (with that user's role), else the
     local operator, who holds the database password and so acts as admin."""
-    name = os.environ.get("RINGTRACE_USER")
+    name = config.cli_user()
     if name:
         import json
 
@@ -70,4 +68,4 @@ def cli_actor() -> Actor:
 
 def local_operator() -> str:
     """The name the CLI's local operator has in the audit log and case history."""
-    return f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
+    return f"cli:{config.os_user() or 'unknown'}"

@@ -8,7 +8,7 @@ import json
 import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -106,9 +106,9 @@ def login_required(address: str | None) -> bool:
 class Throttle:
     """Failed sign-ins allowed per user and per client before a lockout, and its length."""
 
-    max_failures: int = config.LOGIN_MAX_FAILURES
+    max_failures: int = field(default_factory=lambda: config.LOGIN_MAX_FAILURES)
     window_s: float = config.LOGIN_FAILURE_WINDOW_S
-    lockout_s: float = config.LOGIN_LOCKOUT_S
+    lockout_s: float = field(default_factory=lambda: config.LOGIN_LOCKOUT_S)
 
 
 def _throttle_file() -> Path:
@@ -167,8 +167,9 @@ def _forget_old(state: dict[str, list[float]], throttle: Throttle, now: float) -
         del state[key]  # forgotten once they can no longer lock anyone out
 
 
-def locked_for(name: str, client: str | None, throttle: Throttle = Throttle(), now: float | None = None) -> float:
+def locked_for(name: str, client: str | None, throttle: Throttle | None = None, now: float | None = None) -> float:
     """Seconds until `name` may try again from `client` (0 when not locked out)."""
+    throttle = throttle or Throttle()
     now = time.time() if now is None else now
     with _failures() as state:
         return _locked(state, _keys(name, client), throttle, now)
@@ -180,17 +181,19 @@ def _count(state: dict[str, list[float]], keys: list[str], now: float, throttle:
 
 
 def record_failure(name: str, client: str | None, now: float | None = None,
-                   throttle: Throttle = Throttle()) -> None:
+                   throttle: Throttle | None = None) -> None:
+    throttle = throttle or Throttle()
     now = time.time() if now is None else now
     with _failures() as state:
         _forget_old(state, throttle, now)
         _count(state, _keys(name, client), now, throttle)
 
 
-def claim_attempt(name: str | None, client: str | None, throttle: Throttle = Throttle(),
+def claim_attempt(name: str | None, client: str | None, throttle: Throttle | None = None,
                   now: float | None = None) -> tuple[float, float]:
     """Check the lockout and count this attempt as a failure in one step under the lock, before any password
     is checked: (seconds locked out, else 0; the time the attempt was counted at)."""
+    throttle = throttle or Throttle()
     now = time.time() if now is None else now
     with _failures() as state:
         _forget_old(state, throttle, now)
@@ -225,7 +228,7 @@ def _shown_name(name: str) -> str:
     return name if len(name) <= cap else name[:cap] + "…"
 
 
-def sign_in(name: str, password: str, client: str | None, throttle: Throttle = Throttle()) -> SignIn:
+def sign_in(name: str, password: str, client: str | None, throttle: Throttle | None = None) -> SignIn:
     """One sign-in attempt from `client`: refused while the user or client is locked out, else counted as a
     failure before the password is checked (concurrent attempts check no more guesses than the throttle
     allows), and audited. A name longer than any user's counts against the client only; a password longer

@@ -16,22 +16,25 @@ from typing import Any
 
 import streamlit as st
 
+from graph import model
 from workbench.cluster_graph import ACCOUNT_GROUP, INFRA_GROUP, caption, node_size
 
 CANVAS_HEIGHT_PX = 600
-# kind -> (colour, Cytoscape shape); the bundle's graph.html uses the same colours (bundles/render.py).
-KIND_STYLE = {
-    "Account": ("#4e79a7", "ellipse"), ACCOUNT_GROUP: ("#4e79a7", "hexagon"),
-    "Cluster": ("#e15759", "star"), "PaymentCard": ("#f28e2b", "rectangle"), "Device": ("#76b7b2", "triangle"),
-    "IPAddress": ("#59a14f", "diamond"), INFRA_GROUP: ("#bab0ac", "barrel"), "Proxy": ("#bab0ac", "vee"),
-    "Organisation": ("#b07aa1", "round-rectangle"), "Person": ("#ff9da7", "ellipse"),
-    "EmailDomain": ("#9c755f", "ellipse"), "APIKey": ("#edc948", "hexagon"), "PromptTemplate": ("#d37295", "ellipse"),
-    "Model": ("#8cd17d", "round-rectangle"), "Identifier": ("#86bcb6", "rectangle"), "Evidence": ("#79706e", "ellipse"),
-    "Note": ("#cccccc", "tag"), "Campaign": ("#e15759", "octagon"), "Case": ("#333333", "tag"),
+# label -> Cytoscape shape, for each label the graph model gives a colour (graph/model.py; the bundle's graph.html
+# uses the same colours, bundles/render.py); the drawing's own groups have their own colour and shape.
+KIND_SHAPE = {
+    "Account": "ellipse", "Cluster": "star", "PaymentCard": "rectangle", "Device": "triangle", "IPAddress": "diamond",
+    "Proxy": "vee", "Organisation": "round-rectangle", "Person": "ellipse", "EmailDomain": "ellipse",
+    "APIKey": "hexagon", "PromptTemplate": "ellipse", "Model": "round-rectangle", "Identifier": "rectangle",
+    "Note": "tag", "Campaign": "octagon", "Case": "tag",
 }
-KIND_NAMES = {ACCOUNT_GROUP: "Account group", INFRA_GROUP: "Infrastructure (grouped)", "IPAddress": "IP address",
-              "PaymentCard": "Payment card", "APIKey": "API key", "EmailDomain": "Email domain",
-              "PromptTemplate": "Prompt template"}
+GROUP_STYLE = {ACCOUNT_GROUP: ("#4e79a7", "hexagon"), INFRA_GROUP: ("#bab0ac", "barrel"),
+               "Evidence": ("#79706e", "ellipse")}
+# kind -> (colour, Cytoscape shape)
+KIND_STYLE = {**{label: (model.LABEL[label].colour or "#999", shape) for label, shape in KIND_SHAPE.items()},
+              **GROUP_STYLE}
+KIND_NAMES = {ACCOUNT_GROUP: "Account group", INFRA_GROUP: "Infrastructure (grouped)",
+              **{label.name: label.caption for label in model.LABELS if label.caption}}
 FLAGGED_COLOUR = "#d62728"
 CONFIRMED_COLOUR = "#000000"
 CLEARED_COLOUR = "#2ca02c"

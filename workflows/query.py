@@ -9,7 +9,7 @@ from queries import runner
 from queries.guard import QueryRefused
 from queries.library import SavedQuery
 from queries.runner import QueryResult
-from ringtrace import audit, config
+from ringtrace import audit
 from ringtrace.errors import RingtraceError
 from ringtrace.rights import Actor
 from workflows.guard import authorise
@@ -29,8 +29,8 @@ def _audited(actor: Actor, details: dict[str, Any], run: Callable[[], QueryResul
 
 
 def run_saved(graph: Graph, actor: Actor, name: str, params: dict[str, Any] | None = None,
-              timeout: float = config.QUERY_TIMEOUT_S, row_cap: int = config.QUERY_ROW_CAP) -> QueryResult:
-    """Run a saved query with raw (text) parameters."""
+              timeout: float | None = None, row_cap: int | None = None) -> QueryResult:
+    """Run a saved query with raw (text) parameters (the timeout and row cap: config's, unless given)."""
     return _audited(actor, {"name": name, "params": params or {}},
                     lambda: runner.run_saved(graph, name, params or {}, timeout, row_cap))
 

@@ -1,11 +1,11 @@
 """`ringtrace export` and `ringtrace verify`: evidence bundles out, and checked."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
+from ringtrace import config
 from ringtrace.commands.common import friendly_errors
 
 
@@ -18,7 +18,7 @@ from ringtrace.commands.common import friendly_errors
 @click.option("--analyst", default=None,
               help="The analyst the manifest names (default: who runs the command: RINGTRACE_USER, else cli:$USER).")
 @click.option("--signing-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=lambda: os.environ.get("RINGTRACE_SIGNING_KEY") or None,
+              default=lambda: config.signing_key(),
               help="Ed25519 private key (PEM) to sign the manifest (or RINGTRACE_SIGNING_KEY).")
 def export(cluster_id: str | None, campaign_id: str | None, out: Path, redact: bool, analyst: str | None,
            signing_key: Path | None) -> None:

@@ -1,12 +1,12 @@
 """`ringtrace case`: open, change, annotate, list and export investigation cases."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from cases.states import PRIORITIES, STATUSES
+from ringtrace import config
 from ringtrace.commands.common import format_option, friendly_errors
 
 
@@ -39,7 +39,7 @@ def _list(status: str | None, assignee: str | None, mine: bool, open_only: bool,
     from ringtrace.terminal import console, emit, print_table
 
     if mine:
-        assignee = os.environ.get("RINGTRACE_USER") or os.environ.get("USER")
+        assignee = config.cli_user() or config.os_user()
     with connect() as g:
         rows = store.list_cases(g, status, assignee, open_only)
     emit(fmt, rows, lambda: print_table(
@@ -157,7 +157,7 @@ def _note(case_id: str, text: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.zip")
 @click.option("--redact", is_flag=True, help="Mask emails, names and card digits for sharing outside the team.")
 @click.option("--signing-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=lambda: os.environ.get("RINGTRACE_SIGNING_KEY") or None,
+              default=lambda: config.signing_key(),
               help="Ed25519 private key (PEM) to sign the manifest (or RINGTRACE_SIGNING_KEY).")
 def case_export(case_id: str, out: Path, redact: bool, signing_key: Path | None) -> None:
     """Export the case's evidence bundle (its campaign or cluster, with case.json inside)."""

@@ -23,7 +23,7 @@ from ringtrace.commands.common import friendly_errors
 @click.option("--flag-threshold", type=float, default=config.DETECT_FLAG_THRESHOLD, show_default=True,
               help="Smallest evidence against chance per account (decades from shared evidence and sign-up "
                    "synchrony) of a flagged cluster, beside the FDR test (README: the flag rule).")
-@click.option("--fdr", type=float, default=config.DETECT_FDR, show_default=True,
+@click.option("--fdr", type=float, default=lambda: config.DETECT_FDR, show_default=config.described("DETECT_FDR"),
               help="Expected share of false discoveries among flagged clusters: clusters are flagged by "
                    "Benjamini-Hochberg at this rate over all the run's clusters (README: the flag rule).")
 @click.option("--top-k", type=int, default=config.DETECT_TOP_K, show_default=True,

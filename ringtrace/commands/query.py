@@ -65,8 +65,9 @@ def _print_result(result, fmt: str) -> None:
 @click.argument("name")
 @click.option("--param", "-p", "params", multiple=True, help="key=value (repeat).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-@click.option("--timeout", type=float, default=config.QUERY_TIMEOUT_S, show_default=True, help="Seconds.")
-@click.option("--row-cap", type=int, default=config.QUERY_ROW_CAP, show_default=True)
+@click.option("--timeout", type=float, default=lambda: config.QUERY_TIMEOUT_S,
+              show_default=config.described("QUERY_TIMEOUT_S"), help="Seconds.")
+@click.option("--row-cap", type=int, default=lambda: config.QUERY_ROW_CAP, show_default=config.described("QUERY_ROW_CAP"))
 def query_run(name: str, params: tuple[str, ...], fmt: str, timeout: float, row_cap: int) -> None:
     """Run saved query NAME."""
     friendly_errors(_query_run)(name, params, fmt, timeout, row_cap)

@@ -175,7 +175,7 @@ def test_bulk_and_incremental_paths_agree_on_a_marketplace_without_a_request_log
 
 def test_auto_takes_bulk_only_for_a_large_input_into_an_empty_local_database(graph, home_env, monkeypatch):
     assert choose_mode(graph, SAMPLE)[0] == "incremental"  # the sample is under the size threshold
-    monkeypatch.setattr(config, "BULK_MIN_INPUT_BYTES", 0)
+    monkeypatch.setenv("RINGTRACE_BULK_MIN_BYTES", "0")
     assert choose_mode(graph, SAMPLE) == ("bulk", "empty local database")
     assert choose_mode(graph, SAMPLE, "incremental")[0] == "incremental"
     elsewhere = dataclasses.replace(graph.settings, uri="bolt://neo4j.example:7687", external=True)
@@ -207,7 +207,7 @@ def test_neo4j_env_then_load_takes_the_bulk_path(graph, home_env, tmp_path, monk
         name, value = line.removeprefix("export ").split("=", 1)
         monkeypatch.setenv(name, value)
     assert os.environ["NEO4J_URI"].startswith("bolt://127.0.0.1:")
-    monkeypatch.setattr(config, "BULK_MIN_INPUT_BYTES", 0)
+    monkeypatch.setenv("RINGTRACE_BULK_MIN_BYTES", "0")
     _empty(graph)
     res = CliRunner().invoke(cli, ["load", str(SAMPLE), "--rejects", str(tmp_path / "r.csv"), "--no-progress"],
                              env={"COLUMNS": "200"})
@@ -228,7 +228,7 @@ def test_a_column_the_import_cannot_name_falls_back_to_incremental(graph, home_e
     with pytest.raises(RingtraceError, match="--mode incremental"):
         load_dataset(graph, dataset, progress=False, mode="bulk")
     assert graph.read("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
-    monkeypatch.setattr(config, "BULK_MIN_INPUT_BYTES", 0)
+    monkeypatch.setenv("RINGTRACE_BULK_MIN_BYTES", "0")
     summary = load_dataset(graph, dataset, progress=False, mode="auto")
     assert summary.mode == "incremental"
     assert graph.read("MATCH (a:Account) WHERE a.`risk: note` = 'partner report' RETURN count(a) AS n") == \

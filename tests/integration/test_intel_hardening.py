@@ -207,7 +207,7 @@ def _object_requests(server: type) -> int:
 
 def test_taxii_pull_stops_at_the_page_cap(graph, hostile_taxii, monkeypatch):
     server, _ = hostile_taxii
-    monkeypatch.setattr("ringtrace.config.TAXII_MAX_PAGES", 5, raising=False)
+    monkeypatch.setenv("RINGTRACE_TAXII_MAX_PAGES", "5")
     server.pages = [{"more": True, "next": f"page-{i}", "objects": []} for i in range(1, 200)]
     with pytest.raises(RingtraceError, match="more than 5 pages"):
         taxii.pull(graph, ADMIN)
@@ -232,7 +232,7 @@ def test_taxii_pull_refuses_a_repeated_next(graph, hostile_taxii, pages):
 def test_taxii_pull_times_out_on_a_server_that_never_answers(graph, hostile_taxii, monkeypatch):
     server, _ = hostile_taxii
     server.mode = "silent"
-    monkeypatch.setattr("ringtrace.config.TAXII_TIMEOUT_S", 1.0, raising=False)
+    monkeypatch.setenv("RINGTRACE_TAXII_TIMEOUT", "1")
     started = time.monotonic()
     with pytest.raises(RingtraceError, match="did not answer|timed out"):
         taxii.pull(graph, ADMIN)
@@ -242,7 +242,7 @@ def test_taxii_pull_times_out_on_a_server_that_never_answers(graph, hostile_taxi
 def test_taxii_pull_times_out_on_an_answer_dripped_byte_by_byte(graph, hostile_taxii, monkeypatch):
     server, _ = hostile_taxii
     server.mode = "drip"  # about 20 s for the whole answer
-    monkeypatch.setattr("ringtrace.config.TAXII_TIMEOUT_S", 1.0, raising=False)
+    monkeypatch.setenv("RINGTRACE_TAXII_TIMEOUT", "1")
     started = time.monotonic()
     with pytest.raises(RingtraceError, match="did not finish its answer within 1 s"):
         taxii.pull(graph, ADMIN)
@@ -252,7 +252,7 @@ def test_taxii_pull_times_out_on_an_answer_dripped_byte_by_byte(graph, hostile_t
 def test_taxii_pull_refuses_a_response_over_the_size_cap(graph, hostile_taxii, monkeypatch):
     server, _ = hostile_taxii
     server.mode = "huge"  # about 3 MB
-    monkeypatch.setattr("ringtrace.config.TAXII_MAX_BYTES", 1 << 20, raising=False)
+    monkeypatch.setenv("RINGTRACE_TAXII_MAX_BYTES", str(1 << 20))
     with pytest.raises(RingtraceError, match="more than 1,048,576 bytes"):
         taxii.pull(graph, ADMIN)
 
@@ -390,7 +390,7 @@ def test_a_webhook_url_carrying_a_secret_is_never_stored_or_shown(graph, monkeyp
     closed.close()  # nothing listens there: delivery fails with a connection error
     url = template.format(closed=port)
     monkeypatch.setenv("RINGTRACE_ALERT_WEBHOOK", url)
-    monkeypatch.setattr("ringtrace.config.WEBHOOK_RETRIES", 1)
+    monkeypatch.setenv("RINGTRACE_WEBHOOK_RETRIES", "1")
     graph.write("CREATE (:Account {account_id: 'acc-w'})")
     hit = alerts.Watched("case", "case-w", "Webhook case", "device", "dev-1")
     with caplog.at_level("DEBUG"):
