@@ -291,7 +291,8 @@ def attach(links: Links, m: csr_matrix, buckets: np.ndarray, min_group: int, fwe
     an account x outside every group is tested on the days it acted in a wave, against the Poisson tail with
     mean ``a_x sum_{t in waves} w_t R_x[h(t)]`` (the pair null with the group's waves in place of a second
     account; by days as in PairNull; ``w`` and the hour shares behind ``R`` from every account but the group's,
-    since under the null x ignores the group), family-wise over every account and group: log10 p <=
+    since under the null x ignores the group, and ``w`` as the day's share times the hour's, separable_busyness),
+    family-wise over every account and group: log10 p <=
     log10(fwer / (N * groups)). x joins the group it follows most strongly, unless an open identity it shares with most of
     the group explains it."""
     groups = components(links, min_group)
@@ -302,6 +303,7 @@ def attach(links: Links, m: csr_matrix, buckets: np.ndarray, min_group: int, fwe
     onehot = csr_matrix((np.ones(len(hours)), (np.arange(len(hours)), hours)), shape=(len(hours), 24))
     per_hour = np.asarray((m @ onehot).todense())  # accounts x 24: active buckets by hour of day
     day = day_of_bucket(m.shape[1], np.asarray(buckets, dtype=np.int64), bucket_s)
+    day_index = day.indices  # each column's day (one 1 per row of `day`)
     c_all = np.asarray(m.sum(axis=0)).ravel()
     index = pd.Index(links.accounts)
     member = np.zeros(n, dtype=bool)
@@ -316,9 +318,10 @@ def attach(links: Links, m: csr_matrix, buckets: np.ndarray, min_group: int, fwe
         waves = per_bucket >= max(WAVE_MIN_ACCOUNTS, int(np.ceil(WAVE_MIN_SHARE * len(g))))
         if not waves.any():
             continue
-        # under the null x ignores the group, so how busy a bucket is comes from everyone else
-        c = c_all - per_bucket
-        w = c / max(c.sum(), 1)
+        # under the null x ignores the group: how busy a bucket is comes from everyone else, as the day's share
+        # times the hour of day's (the group's waves are spikes of single buckets; members the pair test
+        # missed act in them too, so the buckets' own counts would charge x for the fleet it follows)
+        w = separable_busyness(c_all - per_bucket, day_index, hours)
         share = np.asarray(onehot.T @ w).ravel()
         by_hour = np.bincount(hours[waves], weights=w[waves], minlength=24)
         lam = per_hour @ np.divide(by_hour, share, out=np.zeros(24), where=share > 0)
@@ -336,6 +339,15 @@ def attach(links: Links, m: csr_matrix, buckets: np.ndarray, min_group: int, fwe
         groups[owner[i]].append(links.accounts[i])
         links.attached[links.accounts[i]] = float(best[i])
     return sorted((sorted(g) for g in groups), key=lambda g_: (-len(g_), g_[0]))
+
+
+def separable_busyness(counts: np.ndarray, day: np.ndarray, hours: np.ndarray) -> np.ndarray:
+    """Each bucket's share of activity as (its day's share) x (its hour of day's share), normalised: how busy
+    the platform is then, without the spikes of single buckets."""
+    by_day = np.bincount(day, weights=counts)
+    by_hour = np.bincount(hours, weights=counts, minlength=24)
+    w = by_day[day] * by_hour[hours]
+    return w / max(w.sum(), 1e-300)
 
 
 def tree_decades(links: Links, members: list[str]) -> float:

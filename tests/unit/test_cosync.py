@@ -207,3 +207,27 @@ def test_accounts_that_follow_a_fleets_waves_join_it_and_nobody_else_does():
     assert joined and all(a.startswith("w") for a in joined), joined
     assert len({a for a in groups[0] if a.startswith("w")}) >= 12
     assert cosync.tree_decades(links, groups[0]) > cosync.tree_decades(links, sorted(paired))
+
+
+def test_a_fleet_busy_enough_to_make_its_own_waves_busy_still_gets_its_followers():
+    """The trap for attach's busyness: 400 fleet accounts among 1,500 people, 300 of them sent into a tenth of
+    the 120 waves. Their own activity makes the wave buckets the busiest of the month, so with each bucket's
+    own count as its busyness the followers are charged for the fleet they follow (193 of 400 in the group);
+    with the day's share times the hour's they join (392), and no person does."""
+    rng = np.random.default_rng(5)
+    t, people = 96 * 28, 1500
+    rows = []
+    for _ in range(people):
+        start = rng.integers(0, t - 2, rng.poisson(8) + 1)
+        rows.append(np.unique(np.concatenate([start, start + 1])))
+    waves = np.sort(rng.choice(t, 120, replace=False))
+    for p in np.r_[np.full(100, 0.33), np.full(300, 0.1)]:
+        rows.append(waves[rng.random(len(waves)) < p])
+    ids = np.array([f"p{i:05d}" for i in range(people)] + [f"f{i:03d}" for i in range(400)], dtype=object)
+    r = np.concatenate([np.full(len(x), i) for i, x in enumerate(rows)])
+    m = csr_matrix((np.ones(len(r), dtype=np.float32), (r, np.concatenate(rows))), shape=(len(ids), t))
+    m.data[:] = 1
+    links = cosync.co_activity_links(ids, m, hours=True)
+    groups = cosync.attach(links, m, np.arange(t), 2)
+    assert len(groups) == 1 and all(a.startswith("f") for a in groups[0])
+    assert len(groups[0]) >= 380
