@@ -93,6 +93,39 @@ def test_cluster_page_says_which_part_of_the_flag_rule_a_cluster_missed_and_memb
     assert breakdown and "reason" in breakdown[0].columns, "the score breakdown is a table whose cells wrap"
 
 
+def test_a_warm_cluster_page_run_reads_the_data_version_once_and_checks_the_connection_once(investigated,
+                                                                                            monkeypatch):
+    """Issue 27 (the Cluster page took 4.8 s warm): a warm run of the page read the data version once per cached
+    read (16 times) and checked the connection before every statement (22 times), each a round trip to Neo4j.
+    Now once per page run each."""
+    from neo4j import Driver
+
+    from graph.db import Graph
+    from workbench.session import VERSION_KEY
+
+    at = _open("Cluster")
+    at.run()
+    sent: list[str] = []
+    checks: list[int] = []
+    real_read, real_verify = Graph.read, Driver.verify_connectivity
+
+    def counted_read(self, query, params=None, *args, **kwargs):
+        sent.append(query)
+        return real_read(self, query, params, *args, **kwargs)
+
+    def counted_verify(self, *args, **kwargs):
+        checks.append(1)
+        return real_verify(self, *args, **kwargs)
+
+    monkeypatch.setattr(Graph, "read", counted_read)
+    monkeypatch.setattr(Driver, "verify_connectivity", counted_verify)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sent.count(VERSION_KEY) == 1, f"{sent.count(VERSION_KEY)} data-version reads in one run"
+    assert len(checks) == 1, f"{len(checks)} connection checks in one run"
+    assert len(sent) <= 8, f"{len(sent)} statements in a warm run: {sent}"
+
+
 def test_campaign_reasons_say_why_and_tables_show_reasons_in_full(investigated):
     _, result = investigated
     campaign = result.campaigns[0]
