@@ -15,6 +15,7 @@ from workbench.text import md
 from workbench.widgets import (
     CANVAS_NODE_CAP,
     attribution_tables,
+    bar_spec,
     bundle_button,
     notes_panel,
     pick_cluster,
@@ -50,7 +51,7 @@ def render() -> None:
     st.subheader("Score breakdown")
     contrib = pd.DataFrame(json.loads(cluster.get("contributions") or "[]"))
     if not contrib.empty:
-        st.bar_chart(contrib.set_index("feature")["points"])
+        st.vega_lite_chart(contrib[["feature", "points"]], bar_spec("feature", "points"), width="stretch")
         st.table(contrib[["feature", "points", "reason"]].set_index("feature"))  # a table wraps its reasons
     members = saved_query("cluster_members", cluster_id=cid, limit=100000)
     mdf = member_table(frame(members.rows))
@@ -60,7 +61,8 @@ def render() -> None:
     st.dataframe(mdf.iloc[(page - 1) * MEMBER_PAGE: page * MEMBER_PAGE], width="stretch", hide_index=True)
     st.subheader("Activity")
     timeline(mdf["account_id"].tolist() if not mdf.empty else [], "hour")
-    with st.expander("Individual requests behind the aggregates (newest first)"):
+    # read and drawn only when asked: 500 rows the page would otherwise send and draw on every visit
+    if st.toggle("Individual requests behind the aggregates (newest first)", key=f"requests-{cid}"):
         requests_table(mdf["account_id"].tolist() if not mdf.empty else [])
     from workbench.behaviour_view import more_like_these, raster_section
 
