@@ -91,6 +91,7 @@ def render() -> None:
 def cluster_graph_view(cid: str) -> None:
     """The cluster's evidence graph: accounts grouped, infrastructure collapsed per service, captions, a
     legend, and a side panel for the clicked node (expand, hide, open its page, add to case)."""
+    from cases.store import origin_accounts
     from workbench import cluster_graph
     from workbench.canvas import canvas, legend
     from workbench.node_panel import node_panel
@@ -164,7 +165,8 @@ def cluster_graph_view(cid: str) -> None:
             st.caption("Click a node to see its properties, its case and what to do with it.")
             return
         node = shown[selected]
-        action = node_panel(graph(), selected, node, f"cluster-node-{cid}", _accounts_of(g, selected))
+        action = node_panel(graph(), selected, node, f"cluster-node-{cid}", _accounts_of(g, selected),
+                            context_accounts=origin_accounts(graph(), cid))
     if action:
         _cluster_action(cid, g, state, selected, action)
         st.rerun()
