@@ -206,8 +206,9 @@ def test_add_to_case_in_the_node_panel_adds_to_the_open_case_chosen_and_opens_no
     pw = pytest.importorskip("playwright.sync_api")
     url, g, result = cases_workbench
     _close_every_case(g)
-    top = g.read("MATCH (c:Cluster {run_id: $r}) RETURN c.cluster_id AS id ORDER BY c.rank LIMIT 1",
-                 {"r": result.run_id})[0]["id"]  # the one the Cluster page opens on
+    # the cluster the Cluster page opens on: the latest run's first (a test before this one may have detected again)
+    top = g.read("MATCH (d:DetectionRun) WITH d ORDER BY d.started_at DESC LIMIT 1 "
+                 "MATCH (c:Cluster {run_id: d.run_id}) RETURN c.cluster_id AS id ORDER BY c.rank LIMIT 1")[0]["id"]
     two = [r["a"] for r in g.read("MATCH (a:Account)-[:MEMBER_OF]->(:Cluster {cluster_id: $c}) RETURN a.account_id AS a "
                                   "ORDER BY a LIMIT 2", {"c": top})]
     covering = store.open_case(g, LEAD, "Two accounts of the top cluster", accounts=two)
@@ -220,7 +221,10 @@ def test_add_to_case_in_the_node_panel_adds_to_the_open_case_chosen_and_opens_no
         group = max((n for n in canvas_nodes(frame) if n["label"] == "AccountGroup"), key=lambda n: n["accounts"])
         click_canvas_node(page, el, frame, group["id"])
         page.get_by_text(f"Add to case ({group['accounts']:,} account(s))", exact=True).click()
+        _choose(page, "Add to which case", "A new case")  # opens its list (retried like the case form's)
+        wait_idle(page)
         page.get_by_label("Add to which case", exact=True).click()
+        page.get_by_role("option").first.wait_for()  # the list opens after the click
         options = page.get_by_role("option").all_inner_texts()
         assert options[0].startswith(covering) and "covers" in options[0], options
         assert any(o.startswith(elsewhere) for o in options) and options[-1] == "A new case", options
