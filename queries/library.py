@@ -13,6 +13,7 @@ DEFAULT is a JSON value. Parameters always reach Cypher as parameters, never as 
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ PARAM_TYPES = ("string", "int", "float", "bool", "list", "datetime", "cluster", 
 HEADER_RE = re.compile(r"^//\s*(name|title|description|param|tags):\s*(.*)$")
 PARAM_RE = re.compile(r"^(\w+)\s+(\w+)\s+(\"(?:[^\"\\]|\\.)*\"|\[[^\]]*\]|\S+)\s*(.*)$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+PARSED_KEPT = 512  # parsed query files kept (keyed by path and version)
 
 
 @dataclass(frozen=True)
@@ -136,15 +138,26 @@ def user_dir() -> Path:
     return config.home() / "queries"
 
 
+@functools.lru_cache(maxsize=PARSED_KEPT)
+def _parsed(path: Path, shipped: bool, mtime_ns: int, size: int) -> SavedQuery:
+    """A query file parsed once per version of the file (a page run looks several queries up)."""
+    return parse(path.read_text(), path, shipped=shipped)
+
+
+def _load(path: Path, shipped: bool) -> SavedQuery:
+    st = path.stat()
+    return _parsed(path, shipped, st.st_mtime_ns, st.st_size)
+
+
 def load_library() -> dict[str, SavedQuery]:
     """Shipped queries, then the user's (a user query may not shadow a shipped one)."""
     library: dict[str, SavedQuery] = {}
     for path in sorted(SHIPPED_DIR.glob("*.cypher")):
-        q = parse(path.read_text(), path, shipped=True)
+        q = _load(path, shipped=True)
         library[q.name] = q
     if user_dir().exists():
         for path in sorted(user_dir().glob("*.cypher")):
-            q = parse(path.read_text(), path, shipped=False)
+            q = _load(path, shipped=False)
             if q.name not in library:
                 library[q.name] = q
     return library

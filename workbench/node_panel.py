@@ -59,9 +59,10 @@ def cases_of(graph, accounts: list[str]) -> list[dict[str, Any]]:
 
 
 def node_panel(graph, node_key: str, node: dict[str, Any], key: str, accounts: list[str],
-               can_expand: bool = True) -> str | None:
+               can_expand: bool = True, context_accounts: list[str] | None = None) -> str | None:
     """Draw the panel of `node`; returns the action the user chose (expand, hide, open) or None.
-    `accounts` are the accounts the node stands for or that use it (its case, add to case)."""
+    `accounts` are the accounts the node stands for or that use it (its case, add to case); `context_accounts`
+    (the cluster's) decide which open cases Add to case offers first."""
     from workbench.canvas import KIND_NAMES
 
     label = node["label"]
@@ -97,9 +98,9 @@ def node_panel(graph, node_key: str, node: dict[str, Any], key: str, accounts: l
     if b3.button("Open page", key=f"{key}-open"):
         action = "open"
     if accounts:
-        from workbench.views.cases import open_case_control
+        from workbench.views.cases import add_to_case_control
 
         with st.expander(f"Add to case ({len(accounts):,} account(s))"):
-            open_case_control(f"{key}-case", f"{len(accounts):,} accounts around {node.get('caption') or node_key}",
-                              accounts=accounts)
+            add_to_case_control(f"{key}-case", f"{len(accounts):,} accounts around {node.get('caption') or node_key}",
+                                accounts, context_accounts or [])
     return action

@@ -30,6 +30,9 @@ PAGE_FILES = {title: str(_PAGES / f"{name}.py") for title, name in (
 
 
 CACHE_TTL_S = 300
+# What one script run reads once: the data version and the connection check (reset when a page starts, the
+# version also on every write through graph()).
+RUN_MEMO = "run-memo"
 
 
 VERSION_KEY = """
@@ -54,7 +57,7 @@ def friendly(render: Callable[[], None]) -> None:
 
     from ringtrace.errors import RingtraceError
 
-    provenance.start_page()
+    start_run()
     try:
         render()
         provenance.history_buttons(go)
@@ -71,6 +74,16 @@ def friendly(render: Callable[[], None]) -> None:
         log.error("page failed:\n%s", traceback.format_exc())
         st.error(f"Something went wrong ({type(exc).__name__}). The details are in the server log; "
                  "try again, or report what you did.")
+
+
+def start_run() -> None:
+    """A page run starts: the statements it runs are recorded afresh, the data version is read again."""
+    provenance.start_page()
+    st.session_state[RUN_MEMO] = {}
+
+
+def _run_memo() -> dict[str, Any]:
+    return st.session_state.setdefault(RUN_MEMO, {})
 
 
 @st.cache_resource
@@ -90,21 +103,30 @@ class RecordingGraph:
         provenance.record(query, params)
         return self._g.read(query, params, *args, **kwargs)
 
+    def write(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        _run_memo().pop("version", None)  # what this run reads next must see the write
+        return self._g.write(query, params)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._g, name)
 
 
 def _connection():
-    """The shared connection to the configured server (re-opened if it went away)."""
+    """The shared connection to the configured server (checked once per page run, re-opened if it went
+    away)."""
     from graph.db import server_settings
 
     settings = server_settings()
     g = _graph(settings.uri, settings.user)
+    memo = _run_memo()
+    if memo.get("connected") is g:
+        return g
     try:
         g.driver.verify_connectivity()
     except Exception:
         _graph.clear()
         g = _graph(settings.uri, settings.user)
+    memo["connected"] = g
     return g
 
 
@@ -130,8 +152,12 @@ def audit(action: str, details: dict[str, Any]) -> None:
 
 
 def _versions() -> tuple[str, str]:
-    row = _connection().read(VERSION_KEY)[0]
-    return row["v"] or "empty", row["traced"]
+    """The data version and the saved attributions' version, read once per page run (and again after a write)."""
+    memo = _run_memo()
+    if "version" not in memo:
+        row = _connection().read(VERSION_KEY)[0]
+        memo["version"] = (row["v"] or "empty", row["traced"])
+    return memo["version"]
 
 
 def data_version() -> str:

@@ -25,33 +25,53 @@ from workbench.text import md
 from workflows import notes
 
 CANVAS_NODE_CAP = 300
+TIMELINE_HEIGHT_PX = 220
 
 
 REQUEST_ROWS_SHOWN = 500
 
 
+def timeline_spec(releases: list[dict[str, Any]], height: int = TIMELINE_HEIGHT_PX) -> dict[str, Any]:
+    """Vega-Lite for requests over time by model (the rows are the chart's data), releases as dashed red rules.
+    A plain spec: building it through Altair validated it against the schema on every run (0.1-0.3 s)."""
+    bars = {"mark": {"type": "bar"},
+            "encoding": {"x": {"field": "bucket", "type": "temporal", "title": None},
+                         "y": {"field": "requests", "type": "quantitative", "stack": True},
+                         "color": {"field": "model", "type": "nominal"},
+                         "tooltip": [{"field": "bucket", "type": "temporal"}, {"field": "model", "type": "nominal"},
+                                     {"field": "requests", "type": "quantitative"}]}}
+    layers: list[dict[str, Any]] = [bars]
+    if releases:
+        layers.append({"data": {"values": releases}, "mark": {"type": "rule", "color": "red", "strokeDash": [4, 4]},
+                       "encoding": {"x": {"field": "ts", "type": "temporal"},
+                                    "tooltip": [{"field": "model", "type": "nominal"},
+                                                {"field": "ts", "type": "temporal"}]}})
+    return {"height": height, "layer": layers}
+
+
 def timeline(accounts: list[str] | None, bucket: str = "hour") -> None:
     """Requests over time by model, with model releases marked."""
-    import altair as alt
-
     df = cached_activity(json.dumps(accounts) if accounts is not None else None, bucket, version_key())
     if df.empty:
         st.info("No request log stored for this selection.")
         return
     df = df.copy()
     df["bucket"] = pd.to_datetime(df["bucket"], utc=True)
-    bars = alt.Chart(df).mark_bar().encode(x=alt.X("bucket:T", title=None), y=alt.Y("requests:Q", stack=True),
-                                           color="model:N", tooltip=["bucket:T", "model:N", "requests:Q"])
-    releases = pd.DataFrame(read("MATCH (e:Event)-[r:CONCERNS_MODEL]->(m:Model) WHERE r.release "
-                                 "RETURN toString(e.ts) AS ts, m.name AS model"))
-    layers = [bars]
-    if not releases.empty:
-        releases["ts"] = pd.to_datetime(releases["ts"], utc=True)
-        releases = releases[(releases["ts"] >= df["bucket"].min()) & (releases["ts"] <= df["bucket"].max())]
-        if not releases.empty:
-            layers.append(alt.Chart(releases).mark_rule(color="red", strokeDash=[4, 4]).encode(
-                x="ts:T", tooltip=["model:N", "ts:T"]))
-    st.altair_chart(alt.layer(*layers).properties(height=220), width="stretch")
+    first, last = df["bucket"].min(), df["bucket"].max()
+    releases = [{"ts": r["ts"], "model": r["model"]}
+                for r in read("MATCH (e:Event)-[r:CONCERNS_MODEL]->(m:Model) WHERE r.release "
+                              "RETURN toString(e.ts) AS ts, m.name AS model")
+                if first <= pd.to_datetime(r["ts"], utc=True) <= last]
+    st.vega_lite_chart(df, timeline_spec(releases), width="stretch")
+
+
+def bar_spec(category: str, value: str) -> dict[str, Any]:
+    """Vega-Lite for one bar per row, in the rows' order."""
+    return {"mark": {"type": "bar"},
+            "encoding": {"x": {"field": category, "type": "nominal", "sort": None, "title": None},
+                         "y": {"field": value, "type": "quantitative"},
+                         "tooltip": [{"field": category, "type": "nominal"},
+                                     {"field": value, "type": "quantitative"}]}}
 
 
 def requests_table(accounts: list[str]) -> None:

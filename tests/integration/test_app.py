@@ -93,6 +93,39 @@ def test_cluster_page_says_which_part_of_the_flag_rule_a_cluster_missed_and_memb
     assert breakdown and "reason" in breakdown[0].columns, "the score breakdown is a table whose cells wrap"
 
 
+def test_a_warm_cluster_page_run_reads_the_data_version_once_and_checks_the_connection_once(investigated,
+                                                                                            monkeypatch):
+    """Issue 27 (the Cluster page took 4.8 s warm): a warm run of the page read the data version once per cached
+    read (16 times) and checked the connection before every statement (22 times), each a round trip to Neo4j.
+    Now once per page run each."""
+    from neo4j import Driver
+
+    from graph.db import Graph
+    from workbench.session import VERSION_KEY
+
+    at = _open("Cluster")
+    at.run()
+    sent: list[str] = []
+    checks: list[int] = []
+    real_read, real_verify = Graph.read, Driver.verify_connectivity
+
+    def counted_read(self, query, params=None, *args, **kwargs):
+        sent.append(query)
+        return real_read(self, query, params, *args, **kwargs)
+
+    def counted_verify(self, *args, **kwargs):
+        checks.append(1)
+        return real_verify(self, *args, **kwargs)
+
+    monkeypatch.setattr(Graph, "read", counted_read)
+    monkeypatch.setattr(Driver, "verify_connectivity", counted_verify)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sent.count(VERSION_KEY) == 1, f"{sent.count(VERSION_KEY)} data-version reads in one run"
+    assert len(checks) == 1, f"{len(checks)} connection checks in one run"
+    assert len(sent) <= 8, f"{len(sent)} statements in a warm run: {sent}"
+
+
 def test_campaign_reasons_say_why_and_tables_show_reasons_in_full(investigated):
     _, result = investigated
     campaign = result.campaigns[0]
@@ -124,8 +157,35 @@ def test_cluster_page_shows_reasons_attribution_and_export(investigated):
     orgs = [df.value for df in at.dataframe if "confidence" in df.value.columns]
     assert orgs and orgs[0].iloc[0]["name"].endswith(("Lab", "Systems", "Institute"))
     assert any(b.label == "Prepare evidence bundle" for b in at.button)
+
+
+def test_the_cluster_page_draws_its_charts_without_altair_and_reads_requests_only_when_asked(investigated,
+                                                                                           monkeypatch):
+    """Issue 27 (Cluster 4.8 s warm): every run built its two charts through Altair, which validated them against
+    the Vega-Lite schema (0.1-0.3 s a run), and sent and drew 500 request rows in a closed expander. The charts are
+    plain Vega-Lite now (the timeline keeps its release markers) and the requests are read when asked."""
+    import altair
+
+    def no_altair(*args, **kwargs):
+        raise AssertionError("the Cluster page built a chart through Altair")
+
+    monkeypatch.setattr(altair, "Chart", no_altair)
+    monkeypatch.setattr(altair, "layer", no_altair)
+    monkeypatch.setattr(altair.TopLevelMixin, "to_dict", no_altair)
+    at = _open("Cluster")
+    assert not at.exception, [e.value for e in at.exception]
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2, "the score breakdown and the activity timeline"
+    specs = [json.loads(c.proto.spec) for c in charts]
+    timeline = next(s for s in specs if "layer" in s)
+    assert timeline["layer"][0]["encoding"]["x"]["field"] == "bucket"
+    assert [layer["mark"]["type"] for layer in timeline["layer"]] == ["bar", "rule"], "the release is marked"
+    assert not [df for df in at.dataframe if "request_id" in df.value.columns], "requests read before asked"
+    toggle = next(t for t in at.toggle if t.label.startswith("Individual requests"))
+    toggle.set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
     raw = [df.value for df in at.dataframe if "request_id" in df.value.columns]
-    assert raw and len(raw[0]) > 0, "the individual requests behind the aggregates are shown"
+    assert raw and len(raw[0]) > 0, "the individual requests behind the aggregates are shown when asked"
 
 
 def test_campaign_page_shows_clusters_attribution_and_exports_a_verifiable_bundle(investigated, tmp_path):

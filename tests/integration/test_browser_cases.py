@@ -5,7 +5,17 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_helpers import choose, click_first_grid_row, nav, open_overview, running_workbench, wait_idle
+from browser_helpers import (
+    canvas_frame,
+    canvas_nodes,
+    choose,
+    click_canvas_node,
+    click_first_grid_row,
+    nav,
+    open_overview,
+    running_workbench,
+    wait_idle,
+)
 
 from cases import store
 from ringtrace.rights import Actor
@@ -188,3 +198,44 @@ def test_overview_tables_name_the_cases_on_their_clusters_and_campaigns(sample_d
     assert f"{case_id} (new, assigned ivy)" in by_campaign[campaign.campaign_id]
     assert all(f"{case_id} (new, assigned ivy)" in by_cluster[cid] for cid in campaign.cluster_ids)
     store.update(g, LEAD, case_id, status="closed")
+
+
+def test_add_to_case_in_the_node_panel_adds_to_the_open_case_chosen_and_opens_none(cases_workbench):
+    """Issue 27: Add to case in a canvas node's panel opened a new case. It offers the open cases covering the
+    cluster's accounts first, and any other open case; the node's accounts go to the one chosen, no case opens."""
+    pw = pytest.importorskip("playwright.sync_api")
+    url, g, result = cases_workbench
+    _close_every_case(g)
+    # the cluster the Cluster page opens on: the latest run's first (a test before this one may have detected again)
+    top = g.read("MATCH (d:DetectionRun) WITH d ORDER BY d.started_at DESC LIMIT 1 "
+                 "MATCH (c:Cluster {run_id: d.run_id}) RETURN c.cluster_id AS id ORDER BY c.rank LIMIT 1")[0]["id"]
+    two = [r["a"] for r in g.read("MATCH (a:Account)-[:MEMBER_OF]->(:Cluster {cluster_id: $c}) RETURN a.account_id AS a "
+                                  "ORDER BY a LIMIT 2", {"c": top})]
+    covering = store.open_case(g, LEAD, "Two accounts of the top cluster", accounts=two)
+    elsewhere = store.open_case(g, LEAD, "Another campaign", result.campaigns[1].campaign_id)
+    cases_before = {c["case_id"] for c in store.list_cases(g)}
+    with pw.sync_playwright() as p:
+        browser, page = open_overview(p, url)
+        nav(page, "Cluster")
+        el, frame = canvas_frame(page)
+        group = max((n for n in canvas_nodes(frame) if n["label"] == "AccountGroup"), key=lambda n: n["accounts"])
+        click_canvas_node(page, el, frame, group["id"])
+        page.get_by_text(f"Add to case ({group['accounts']:,} account(s))", exact=True).click()
+        _choose(page, "Add to which case", "A new case")  # opens its list (retried like the case form's)
+        wait_idle(page)
+        page.get_by_label("Add to which case", exact=True).click()
+        page.get_by_role("option").first.wait_for()  # the list opens after the click
+        options = page.get_by_role("option").all_inner_texts()
+        assert options[0].startswith(covering) and "covers" in options[0], options
+        assert any(o.startswith(elsewhere) for o in options) and options[-1] == "A new case", options
+        page.get_by_role("option", name=options[0], exact=True).click()
+        wait_idle(page)
+        page.get_by_role("button", name=f"Add {group['accounts']:,} account(s) to {covering}").click()
+        page.get_by_role("button", name="Save case").wait_for()
+        wait_idle(page)
+        browser.close()
+    assert {c["case_id"] for c in store.list_cases(g)} == cases_before, "no case was opened"
+    covered = set(store.accounts_of(g, covering))
+    assert set(two) <= covered and len(covered) >= group["accounts"] and len(covered) > len(two), covered
+    added = [e for e in store.show(g, covering).history if e["action"] == "accounts"]
+    assert added and added[-1]["detail"]["added"] == len(covered) - len(two)

@@ -168,6 +168,36 @@ def cases_here(key: str, accounts: list[str]) -> list[dict]:
     return covering
 
 
+NEW_CASE = "new"
+
+
+def add_to_case_control(key: str, default_title: str, accounts: list[str], context_accounts: list[str]) -> None:
+    """Add `accounts` (a node's) to an open case the investigator picks: first the open cases covering these or
+    the `context_accounts` (the cluster's), then every other open case; a new case only when asked."""
+    if not auth.can(actor().role, "case_write"):
+        return
+    covering = {c["case_id"]: c for c in store.cases_covering(graph(), sorted(set(accounts) | set(context_accounts)))
+                if c["status"] in store.OPEN_STATUSES}
+    others = [c for c in store.list_cases(graph(), open_only=True) if c["case_id"] not in covering]
+    choices = {**covering, **{c["case_id"]: c for c in others}}
+    labels = {NEW_CASE: "A new case"}
+    for case_id, c in choices.items():
+        where = f"covers {c['shared']:,} of these accounts" if case_id in covering else "open"
+        labels[case_id] = f"{store.case_text(c)}: {c['title']} ({where})"
+    picked = st.selectbox("Add to which case", [*choices, NEW_CASE], format_func=labels.get,
+                          key=f"{key}-pick")  # option labels are plain text, never Markdown
+    if picked != NEW_CASE:
+        if st.button(f"Add {len(set(accounts)):,} account(s) to {picked}", key=f"{key}-add"):
+            store.add_accounts(graph(), actor(), picked, None, accounts)
+            go("Cases", open_case=picked, **{"cases-filter": "All"})
+        return
+    with st.form(f"{key}-new"):
+        title = st.text_input("Case title", value=default_title, key=f"{key}-title")
+        if st.form_submit_button("Open a new case"):
+            case_id = store.open_case(graph(), actor(), title, None, accounts)
+            go("Cases", open_case=case_id, **{"cases-filter": "All"})
+
+
 def open_case_control(key: str, default_title: str, origin_id: str | None = None,
                       accounts: list[str] | None = None) -> None:
     """A small form that opens a case from a campaign, cluster or accounts, then shows it (investigators).

@@ -10,11 +10,24 @@ import streamlit as st
 
 from workbench import data
 from workbench.provenance import visit
-from workbench.session import actor, frame, go, graph, read, saved_query, short_cluster_id, traced, version_key
+from workbench.session import (
+    CACHE_TTL_S,
+    actor,
+    cached_saved_query,
+    frame,
+    go,
+    graph,
+    read,
+    saved_query,
+    short_cluster_id,
+    traced,
+    version_key,
+)
 from workbench.text import md
 from workbench.widgets import (
     CANVAS_NODE_CAP,
     attribution_tables,
+    bar_spec,
     bundle_button,
     notes_panel,
     pick_cluster,
@@ -24,6 +37,8 @@ from workbench.widgets import (
 from workflows import export as bundles
 
 MEMBER_PAGE = 100
+MEMBERS_READ = 100_000
+MEMBER_TABLES_KEPT = 16
 # Evidence rows read for the cluster graph: enough for every member's cards and devices at seed scale
 # (the drawing itself is grouped and capped at CANVAS_NODE_CAP nodes).
 EVIDENCE_EDGE_LIMIT = 50_000
@@ -38,7 +53,7 @@ def render() -> None:
     visit("Cluster", open_cluster=cid)
     cluster = read(data.CLUSTER, cluster_id=cid)[0]["cluster"]
     from cases.store import origin_accounts
-    from workbench.explain import flag_verdict, member_table
+    from workbench.explain import flag_verdict
     from workbench.views.cases import cases_here
 
     st.metric("Score", f"{cluster['score']:.2f}")  # no delta: an arrow would say "up" for "not flagged"
@@ -50,17 +65,17 @@ def render() -> None:
     st.subheader("Score breakdown")
     contrib = pd.DataFrame(json.loads(cluster.get("contributions") or "[]"))
     if not contrib.empty:
-        st.bar_chart(contrib.set_index("feature")["points"])
+        st.vega_lite_chart(contrib[["feature", "points"]], bar_spec("feature", "points"), width="stretch")
         st.table(contrib[["feature", "points", "reason"]].set_index("feature"))  # a table wraps its reasons
-    members = saved_query("cluster_members", cluster_id=cid, limit=100000)
-    mdf = member_table(frame(members.rows))
+    mdf = members_of(cid)
     st.subheader(f"Members ({len(mdf):,})")
     pages = max(1, (len(mdf) + MEMBER_PAGE - 1) // MEMBER_PAGE)
     page = st.number_input("Page", 1, pages, 1, key="member-page") if pages > 1 else 1
     st.dataframe(mdf.iloc[(page - 1) * MEMBER_PAGE: page * MEMBER_PAGE], width="stretch", hide_index=True)
     st.subheader("Activity")
     timeline(mdf["account_id"].tolist() if not mdf.empty else [], "hour")
-    with st.expander("Individual requests behind the aggregates (newest first)"):
+    # read and drawn only when asked: 500 rows the page would otherwise send and draw on every visit
+    if st.toggle("Individual requests behind the aggregates (newest first)", key=f"requests-{cid}"):
         requests_table(mdf["account_id"].tolist() if not mdf.empty else [])
     from workbench.behaviour_view import more_like_these, raster_section
 
@@ -86,9 +101,28 @@ def render() -> None:
     notes_panel(el, f"cluster-{cid}")
 
 
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=MEMBER_TABLES_KEPT)
+def _member_table(params_json: str, version: str) -> pd.DataFrame:
+    from workbench.explain import member_table
+
+    return member_table(frame(cached_saved_query("cluster_members", params_json, version).rows))
+
+
+def members_of(cid: str) -> pd.DataFrame:
+    """The cluster's member table, made once per data version: at 8,410 members, turning the saved query's rows
+    (Neo4j times) into the table took 1.2 s and unpickling them from the cache 1 s on every run."""
+    from queries import library
+    from workbench import provenance
+
+    params = {"cluster_id": cid, "limit": MEMBERS_READ}
+    provenance.record(library.get("cluster_members").text, params, saved="cluster_members")
+    return _member_table(json.dumps(params, sort_keys=True, default=str), version_key())
+
+
 def cluster_graph_view(cid: str) -> None:
     """The cluster's evidence graph: accounts grouped, infrastructure collapsed per service, captions, a
     legend, and a side panel for the clicked node (expand, hide, open its page, add to case)."""
+    from cases.store import origin_accounts
     from workbench import cluster_graph
     from workbench.canvas import canvas, legend
     from workbench.node_panel import node_panel
@@ -162,7 +196,8 @@ def cluster_graph_view(cid: str) -> None:
             st.caption("Click a node to see its properties, its case and what to do with it.")
             return
         node = shown[selected]
-        action = node_panel(graph(), selected, node, f"cluster-node-{cid}", _accounts_of(g, selected))
+        action = node_panel(graph(), selected, node, f"cluster-node-{cid}", _accounts_of(g, selected),
+                            context_accounts=origin_accounts(graph(), cid))
     if action:
         _cluster_action(cid, g, state, selected, action)
         st.rerun()
