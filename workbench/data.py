@@ -1,9 +1,9 @@
 """What the workbench reads and writes beyond the CLI's functions: overview, search, neighbours, notes."""
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
+from cases.notes import NOTES_OF  # noqa: F401 (the node panel reads notes with it)
 from graph.db import LABEL_KEYS, TRANSIENT_RELATIONSHIPS, Graph, node_key
 
 # One count per label from Neo4j's count store (a label written in the query text is O(1)); the labels
@@ -103,15 +103,8 @@ LIMIT $limit
 NEIGHBOUR_COUNT = """
 MATCH (n) WHERE elementId(n) = $element_id RETURN COUNT { (n)-[r]-() WHERE NOT type(r) IN $hidden } AS total
 """
-ADD_NOTE = """
-MATCH (t) WHERE elementId(t) = $element_id
-CREATE (note:Note {note_id: $note_id, text: $text, author: $author, created_at: datetime()})-[:ABOUT]->(t)
-RETURN note.note_id AS note_id
-"""
-NOTES_OF = """
-MATCH (note:Note)-[:ABOUT]->(t) WHERE elementId(t) = $element_id
-RETURN note.text AS text, note.author AS author, note.created_at AS created_at ORDER BY created_at DESC
-"""
+
+
 def display_key(label: str, props: dict[str, Any]) -> str:
     """The name shown for a node: its id or name, else its label."""
     return node_key(props, default=label, label=label)
@@ -136,7 +129,3 @@ def neighbours(graph: Graph, element_id: str, labels: list[str], since: str | No
     return rows, total
 
 
-def add_note(graph: Graph, element_id: str, text: str, author: str) -> str:
-    rows = graph.write(ADD_NOTE, {"element_id": element_id, "text": text, "author": author,
-                                  "note_id": str(uuid.uuid4())})
-    return rows[0]["note_id"] if rows else ""

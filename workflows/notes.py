@@ -1,11 +1,11 @@
 """Notes on graph elements (the workbench's node panel): rights, the note, audit."""
 from __future__ import annotations
 
+from cases import notes
 from graph.db import Graph
 from ringtrace import audit
 from ringtrace.errors import RingtraceError
 from ringtrace.rights import Actor
-from workbench import data
 from workflows.guard import authorise
 
 
@@ -14,6 +14,6 @@ def add_note(graph: Graph, actor: Actor, element_id: str, text: str) -> str:
     authorise(actor, "note", "note", {"element_id": element_id})
     if not text.strip():
         raise RingtraceError("A note needs some text.")
-    note_id = data.add_note(graph, element_id, text.strip(), actor.name)
+    note_id = notes.add_note(graph, element_id, text.strip(), actor.name)
     audit.record(actor.name, "note", {"element_id": element_id, "note_id": note_id})
     return note_id
