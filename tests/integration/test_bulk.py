@@ -139,7 +139,7 @@ def test_bulk_and_incremental_paths_make_the_same_graph_from_the_sample(graph, h
 
 
 def test_both_paths_store_card_number_like_ids_as_the_same_tokens(graph, home_env, tmp_path):
-    from test_loaders import numeric_id_dataset, stored_nowhere
+    from integration.test_loaders import numeric_id_dataset, stored_nowhere
 
     dataset, ids = numeric_id_dataset(tmp_path / "paysim")
     _both_paths(graph, dataset, tmp_path)  # same graph, rejects and summary (tokenised counts included)

@@ -89,10 +89,14 @@ def test_detection_never_reads_truth(sample_detected, tmp_path):
     assert [c.score for c in again.clusters] == [c.score for c in result.clusters]
 
 
-def test_campaigns_group_a_fragmented_operators_clusters_and_keep_two_operators_apart(graph, tmp_path):
+def test_campaigns_group_a_fragmented_operators_clusters_and_keep_two_operators_apart(graph, tmp_path, monkeypatch):
     """Card groups with their own cards and devices are one campaign when they send one prompt kit;
-    two operators renting the same proxy service stay two campaigns."""
+    two operators renting the same proxy service stay two campaigns. The campaign step is tested on the
+    fragments themselves: co-activity linking (on by default) joins each operator's card groups into one
+    cluster before campaigns are formed, so it is off here."""
     import pandas as pd
+
+    monkeypatch.setenv("RINGTRACE_CO_ACTIVITY", "off")
 
     from detection.run import detect, write_results
     from loaders.load import load_dataset
