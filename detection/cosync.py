@@ -123,7 +123,8 @@ def day_of_bucket(columns: int, buckets: np.ndarray, bucket_s: int) -> csr_matri
     """columns x days, 1 where a column's bucket falls on that day (UTC)."""
     day = np.asarray(buckets, dtype=np.int64) * bucket_s // 86_400
     _, index = np.unique(day, return_inverse=True)
-    return csr_matrix((np.ones(columns), (np.arange(columns), index)), shape=(columns, int(index.max()) + 1 if columns else 0))
+    days = int(index.max()) + 1 if columns else 0
+    return csr_matrix((np.ones(columns), (np.arange(columns), index)), shape=(columns, days))
 
 
 def pair_days(m: csr_matrix, u: np.ndarray, v: np.ndarray, day: csr_matrix) -> np.ndarray:
@@ -292,9 +293,8 @@ def attach(links: Links, m: csr_matrix, buckets: np.ndarray, min_group: int, fwe
     mean ``a_x sum_{t in waves} w_t R_x[h(t)]`` (the pair null with the group's waves in place of a second
     account; by days as in PairNull; ``w`` and the hour shares behind ``R`` from every account but the group's,
     since under the null x ignores the group, and ``w`` as the day's share times the hour's, separable_busyness),
-    family-wise over every account and group: log10 p <=
-    log10(fwer / (N * groups)). x joins the group it follows most strongly, unless an open identity it shares with most of
-    the group explains it."""
+    family-wise over every account and group: log10 p <= log10(fwer / (N * groups)). x joins the group it
+    follows most strongly, unless an open identity it shares with most of the group explains it."""
     groups = components(links, min_group)
     if not groups:
         return groups
