@@ -37,6 +37,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.special import gammaln
 
+from detection import cosync_kernel
 from ringtrace import config
 
 LN10 = np.log(10.0)
@@ -191,12 +192,25 @@ class PairNull:
         self.hours = hours
         if hours:
             self.r, self.s2h = hour_profiles(m, bucket_hours(b, bucket_s))
+        else:
+            self.r, self.s2h = np.ones((m.shape[0], 1)), np.array([self.s2])
+        csr = m.tocsr().sorted_indices() if not m.has_sorted_indices else m.tocsr()
+        self.indptr, self.indices = csr.indptr.astype(np.int64), csr.indices.astype(np.int32)
+        self.day_of_col = self.day.indices.astype(np.int64)  # one 1 per row of `day`
+        self.a64, self.length64, self.days64 = (x.astype(np.float64) for x in (self.a, self.length, self.days))
 
     def test(self, u: np.ndarray, v: np.ndarray, bar: float | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(shared days, the bound on their mean under the null, log10 p) for the pairs (u, v). With `bar`, pairs
         that could not reach it even if every active day of the less active one were shared are not counted
-        (their shared days and log10 p are reported as 0)."""
+        (their shared days and log10 p are reported as 0). Compiled (cosync_kernel); `reference` is the same
+        test in scipy."""
+        return cosync_kernel.pair_tests(self.indptr, self.indices, self.day_of_col, self.a64, self.length64, self.r,
+                                        self.s2h, self.days64, u, v, bar)
+
+    def reference(self, u: np.ndarray, v: np.ndarray, bar: float | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`test` in scipy sparse products (slow at scale; the kernel's check)."""
         a, length = self.a, self.length
         scale = (length[u] + length[v] - 1) / (length[u] * length[v])
         if not self.hours:
