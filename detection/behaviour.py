@@ -30,7 +30,9 @@ def _members_table(con, accounts: list[str] | None) -> str:
 
 def activity_matrix(bucket_s: int, accounts: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, csr_matrix]:
     """(account ids, bucket numbers, accounts x buckets 0/1 CSR matrix): which buckets each account was
-    active in. Only the distinct (account, bucket) pairs are read out of DuckDB."""
+    active in, accounts and buckets in ascending order. Only the distinct (account, bucket) pairs leave DuckDB,
+    as integers (the account's rank, the bucket): at seed scale (15 M cells) reading them with the account ids
+    as strings took 12.6 s and 2.2 GB, as integers 3.8 s and 1.0 GB."""
     empty = (np.array([], dtype=object), np.array([], dtype=np.int64), csr_matrix((0, 0)))
     if not logstore.has("exchanges"):
         return empty
@@ -38,17 +40,21 @@ def activity_matrix(bucket_s: int, accounts: list[str] | None = None) -> tuple[n
     try:
         view = logstore.source_view(con, "exchanges")
         where = _members_table(con, accounts)
-        df = con.execute(f"""
-            SELECT account_id, epoch(ts::TIMESTAMPTZ)::BIGINT // ? AS bucket FROM {view} {where}
-            GROUP BY ALL""", [bucket_s]).df()
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE fp_cells AS
+            SELECT account_id, epoch(ts::TIMESTAMPTZ)::BIGINT // ? AS bucket FROM {view} {where} GROUP BY ALL""",
+                    [bucket_s])
+        ids = con.execute("SELECT DISTINCT account_id FROM fp_cells WHERE account_id IS NOT NULL ORDER BY account_id").fetchnumpy()["account_id"]
+        cells = con.execute("""
+            SELECT a.i::INTEGER AS i, c.bucket FROM fp_cells c JOIN (
+                SELECT account_id, (row_number() OVER (ORDER BY account_id) - 1) AS i
+                FROM (SELECT DISTINCT account_id FROM fp_cells WHERE account_id IS NOT NULL)) a USING (account_id)""").fetchnumpy()
     finally:
         con.close()
-    if df.empty:
+    if not len(ids):
         return empty
-    acc_codes, ids = pd.factorize(df["account_id"], sort=True)
-    b_codes, buckets = pd.factorize(df["bucket"], sort=True)
-    m = csr_matrix((np.ones(len(df), dtype=np.float32), (acc_codes, b_codes)), shape=(len(ids), len(buckets)))
-    return np.asarray(ids, dtype=object), np.asarray(buckets, dtype=np.int64), m
+    buckets, col = np.unique(np.asarray(cells["bucket"], dtype=np.int64), return_inverse=True)
+    m = csr_matrix((np.ones(len(col), dtype=np.float32), (np.asarray(cells["i"]), col)), shape=(len(ids), len(buckets)))
+    return np.asarray(ids, dtype=object), buckets, m
 
 
 def extra_columns(con, view: str) -> list[str]:
