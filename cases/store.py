@@ -10,7 +10,7 @@ A case's decision reaches its accounts: `confirmed` writes `decision = 'confirme
 time and who) on each covered account, `false_positive` writes `decision = 'false_positive'` and keeps
 the group's accounts and shared evidence on the case so that later detection runs do not flag the same
 group again unless it grows or gains evidence (`cases.feedback`). Detection scoring never reads
-decisions. Every write checks the actor's rights (`ringtrace.rights`) and goes to the audit log.
+decisions. Every write checks the actor's rights (`ringtrace.core.rights`) and goes to the audit log.
 """
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ from cases import watchlist
 from cases.states import OPEN_STATUSES, PRIORITIES, STATUSES
 from graph.db import Graph, plain
 from graph.item_kinds import KINDS
-from ringtrace import audit
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor, require
+from ringtrace.core import audit
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor, require
 
 DECISIONS = {"confirmed": "confirmed", "false_positive": "false_positive"}
 CASE_ID_DIGITS = 4

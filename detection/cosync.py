@@ -37,7 +37,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.special import gammaln
 
-from ringtrace import config
+from ringtrace.core import config
 
 LN10 = np.log(10.0)
 PAIR_CHUNK = 200_000

@@ -17,9 +17,9 @@ from bundles.stix import ip_pattern, stix_time
 from cases import store, watchlist
 from graph.db import Graph
 from intel.stix_in import CUSTOM_TYPE, TLP_MARKING_IDS
-from ringtrace import audit, config
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor, require
+from ringtrace.core import audit, config
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor, require
 
 ID_NAMESPACE = uuid.UUID("6f3c1a52-7d0e-4f7b-9a3e-2b8d5c1e9f40")  # ringtrace's namespace for uuid5 ids
 TLP_DEFINED = "2017-01-20T00:00:00.000Z"  # when STIX 2.1 defined its TLP markings

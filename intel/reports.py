@@ -21,8 +21,8 @@ from graph.db import Graph, plain
 from graph.item_kinds import accounts_touching
 from intel.stix_in import Report
 from monitoring.alerts import Watched, raise_alerts
-from ringtrace import audit
-from ringtrace.rights import Actor, require
+from ringtrace.core import audit
+from ringtrace.core.rights import Actor, require
 
 SAVE_REPORT = """
 MERGE (r:IntelReport {report_key: $report_key})

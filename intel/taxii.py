@@ -5,7 +5,7 @@ The API root URL, the collection (id or title) and the credentials come from the
 Plain http is allowed to a loopback server only: the credentials and the indicators travel with each request.
 Each pull asks only for what was added since the last one (`added_after`, kept on an `IntelFeed` node).
 
-Every request goes through `ringtrace.outbound.Session`: to the API root's server only, no redirect followed,
+Every request goes through `ringtrace.core.outbound.Session`: to the API root's server only, no redirect followed,
 answered within RINGTRACE_TAXII_TIMEOUT, and one pull reads at most RINGTRACE_TAXII_MAX_BYTES in all pages and
 at most RINGTRACE_TAXII_MAX_PAGES pages; a `next` seen before (a loop) or missing while the server says there is
 more is refused. Beyond a limit the pull is refused whole and the feed's position is kept. A malformed object is
@@ -21,9 +21,9 @@ from typing import Any
 
 from graph.db import Graph
 from intel import case_indicators, reports, stix_in
-from ringtrace import audit, config, outbound
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor, require
+from ringtrace.core import audit, config, outbound
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor, require
 
 PAGE_OBJECTS = 500
 CONTEXT_TYPES = ("identity", "marking-definition")  # sent with every report, never a report of their own
@@ -67,7 +67,7 @@ def settings() -> config.TaxiiSettings:
 
 
 def _connection(found: config.TaxiiSettings) -> Any:
-    """taxii2-client's connection over a bounded session (`ringtrace.outbound.Session`)."""
+    """taxii2-client's connection over a bounded session (`ringtrace.core.outbound.Session`)."""
     from taxii2client.common import _HTTPConnection
 
     conn = _HTTPConnection(version="2.1")

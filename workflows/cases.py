@@ -1,6 +1,6 @@
 """Investigation cases: rights, then the change (cases.store writes the case history, which is also its
 audit record); refusals are audited here. The statuses and priorities are cases.states', the roles
-ringtrace.rights' (front ends offer those, never their own lists)."""
+ringtrace.core.rights' (front ends offer those, never their own lists)."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,8 +9,8 @@ from cases import store
 from cases.states import OPEN_STATUSES, PRIORITIES, STATUSES
 from graph.cluster_ids import resolve_campaign_id, resolve_cluster_id
 from graph.db import Graph
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import ROLES, Actor
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import ROLES, Actor
 from workflows.guard import authorise
 
 __all__ = ["OPEN_STATUSES", "PRIORITIES", "ROLES", "STATUSES", "add_accounts", "add_note", "open_case", "update"]

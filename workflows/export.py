@@ -8,8 +8,8 @@ from bundles import export as bundles
 from cases import store
 from graph.cluster_ids import resolve_campaign_id, resolve_cluster_id
 from graph.db import Graph
-from ringtrace import audit
-from ringtrace.rights import Actor
+from ringtrace.core import audit
+from ringtrace.core.rights import Actor
 from workflows.guard import authorise
 
 

@@ -8,7 +8,7 @@ from cases import store
 from graph.db import Graph
 from intel import case_indicators, reports, stix_in, taxii
 from intel.reports import ImportResult
-from ringtrace.rights import Actor
+from ringtrace.core.rights import Actor
 from workflows.guard import authorise
 
 

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from cases import store
 from detection.run import detect
 from queries import runner
-from ringtrace import audit, rights
 from ringtrace.cli import main as cli
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor
+from ringtrace.core import audit, rights
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 
 INVESTIGATOR = Actor("ivy", "investigator")
 VIEWER = Actor("vic", "viewer")

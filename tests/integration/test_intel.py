@@ -18,9 +18,8 @@ from conftest import SAMPLE
 
 from cases import store, watchlist
 from intel import stix_in, taxii
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor
-
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 
 ADMIN = Actor("tester", "admin")
 

@@ -18,8 +18,8 @@ import pytest
 
 from intel import reports, stix_in, taxii
 from monitoring import alerts, webhook
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 
 ADMIN = Actor("tester", "admin")
 TAXII_MEDIA = "application/taxii+json;version=2.1"

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from cases import notes, store
-from ringtrace import audit
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor
+from ringtrace.core import audit
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 from tests.recording_graph import RecordingGraph
-from workflows import cases
+from workflows import cases, query
 from workflows import notes as note_flow
-from workflows import query
 
 VIEWER, INVESTIGATOR = Actor("vic", "viewer"), Actor("ivy", "investigator")
 ROOT = Path(__file__).resolve().parents[2]

@@ -121,7 +121,7 @@ def _note_key(case_id: str) -> str:
 
 def _save(case_id: str, version: str, shown: dict[str, str]) -> None:
     """The form's submit callback (it runs before the page is drawn again): `shown` is what the form showed."""
-    from ringtrace.errors import RingtraceError
+    from ringtrace.core.errors import RingtraceError
 
     state = st.session_state
     chosen = {f: state.get(key, shown[f]) for f, key in _field_keys(case_id, version).items()}
