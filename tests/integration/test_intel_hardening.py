@@ -499,5 +499,5 @@ def test_taxii_publish_reposts_nothing_to_a_redirect_target(sample_detected, hos
     server, _ = hostile_taxii
     server.mode = "redirect"
     with pytest.raises(RingtraceError, match="redirect"):
-        taxii.publish(g, ADMIN, case_id)
+        taxii.publish(g, case_id)
     assert _Sink.received == []  # the TLP:AMBER objects went nowhere else
