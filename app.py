@@ -9,7 +9,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 if get_script_run_ctx(suppress_warning=True) is None:  # imported by `streamlit run` to be served
     import streamlit as st
 
-    from ringtrace import config
+    from ringtrace.core import config
     from workbench import gate
 
     app = st.App(str(config.workbench_script()), **gate.app_options())

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from detection import cosync
-from ringtrace import config
+from ringtrace.core import config
 
 
 def main(paths: list[Path]) -> None:

@@ -12,8 +12,8 @@ import time
 
 from graph.db import connect
 from queries import library, runner
-from ringtrace import config
-from ringtrace.errors import RingtraceError
+from ringtrace.core import config
+from ringtrace.core.errors import RingtraceError
 
 RUNS = ("cold", "warm")
 

@@ -24,8 +24,9 @@ from bundles import manifest, render, stix
 from graph.db import Graph, node_key, plain
 from loaders import logstore
 from queries import runner
-from ringtrace import __version__, outbound, safecsv
-from ringtrace.errors import RingtraceError
+from ringtrace import __version__
+from ringtrace.core import outbound, safecsv
+from ringtrace.core.errors import RingtraceError
 
 BUNDLE_QUERIES = ("cluster_members", "cluster_attribution", "cluster_infrastructure", "cluster_top_templates",
                   "bundle_evidence_graph")
@@ -117,7 +118,7 @@ def gather(graph: Graph, cluster_id: str) -> BundleData:
     members = [r["account_id"] for r in results["cluster_members"].rows]
     timeline = logstore.activity(members, "hour") if members else pd.DataFrame()
     from detection import behaviour
-    from ringtrace import config
+    from ringtrace.core import config
 
     raster = behaviour.raster(members, config.RASTER_ROWS, config.RASTER_COLUMNS)
     people = graph.read("MATCH (p:Person) RETURN p.name AS name")

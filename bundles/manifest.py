@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ringtrace import config
-from ringtrace.errors import RingtraceError
+from ringtrace.core import config
+from ringtrace.core.errors import RingtraceError
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"

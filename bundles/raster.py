@@ -6,7 +6,7 @@ import html
 
 import pandas as pd
 
-from ringtrace import config
+from ringtrace.core import config
 
 WIDTH = 900
 LEFT = 110

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from cases.store import shared_evidence_keys
 from graph.db import Graph
-from ringtrace import config
+from ringtrace.core import config
 
 FALSE_POSITIVE_CASES = """
 MATCH (c:Case {status: 'false_positive'}) WHERE c.fp_accounts IS NOT NULL

@@ -10,7 +10,8 @@ A case's decision reaches its accounts: `confirmed` writes `decision = 'confirme
 time and who) on each covered account, `false_positive` writes `decision = 'false_positive'` and keeps
 the group's accounts and shared evidence on the case so that later detection runs do not flag the same
 group again unless it grows or gains evidence (`cases.feedback`). Detection scoring never reads
-decisions. Every write checks the actor's rights (`ringtrace.rights`) and goes to the audit log.
+decisions. Rights and the audit log are the workflow layer's (workflows/cases.py, workflows/export.py): a
+write here checks no rights and audits nothing; it hands each history entry it writes to `on_event`.
 """
 from __future__ import annotations
 
@@ -18,17 +19,18 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from cases import watchlist
 from cases.states import OPEN_STATUSES, PRIORITIES, STATUSES
 from graph.db import Graph, plain
 from graph.item_kinds import KINDS
-from ringtrace import audit
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor, require
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 
 DECISIONS = {"confirmed": "confirmed", "false_positive": "false_positive"}
+# Told of each history entry once it is written: (case id, action, detail); the workflows audit them.
+EventSink = Callable[[str, str, dict[str, Any]], None]
 CASE_ID_DIGITS = 4
 
 NEXT_CASE_NUMBER = """
@@ -209,10 +211,12 @@ def _check(value: str | None, allowed: tuple[str, ...], what: str) -> None:
         raise RingtraceError(f"{what} must be one of {', '.join(allowed)} (got {value!r}).")
 
 
-def _event(graph: Graph, actor: Actor, case_id: str, action: str, detail: dict[str, Any]) -> None:
+def _event(graph: Graph, actor: Actor, case_id: str, action: str, detail: dict[str, Any],
+           on_event: EventSink | None) -> None:
     graph.write(ADD_EVENT, {"case_id": case_id, "by": actor.name, "action": action,
                             "detail": json.dumps(detail, default=str)})
-    audit.record(actor.name, f"case_{action}", {"case_id": case_id, **detail})
+    if on_event is not None:
+        on_event(case_id, action, detail)
 
 
 def resolve_case_id(graph: Graph, given: str) -> str:
@@ -226,9 +230,9 @@ def resolve_case_id(graph: Graph, given: str) -> str:
 
 
 def open_case(graph: Graph, actor: Actor, title: str, origin_id: str | None = None,
-              accounts: list[str] | None = None, priority: str = "medium", assignee: str | None = None) -> str:
+              accounts: list[str] | None = None, priority: str = "medium", assignee: str | None = None,
+              on_event: EventSink | None = None) -> str:
     """Open a case from a campaign or cluster (full id) and/or a list of accounts; returns its id."""
-    require(actor, "case_write")
     _check(priority, PRIORITIES, "Priority")
     if not title.strip():
         raise RingtraceError("A case needs a title.")
@@ -245,7 +249,7 @@ def open_case(graph: Graph, actor: Actor, title: str, origin_id: str | None = No
                                       "origin_id": origin_id, "accounts": sorted(covered)})
     _event(graph, actor, case_id, "opened", {"title": title.strip(), "origin": origin_id,
                                              "accounts": found[0]["covered"] if found else 0,
-                                             "priority": priority, "assignee": assignee})
+                                             "priority": priority, "assignee": assignee}, on_event)
     return case_id
 
 
@@ -293,24 +297,22 @@ def case_text(case: dict[str, Any]) -> str:
 
 
 def add_accounts(graph: Graph, actor: Actor, case_id: str, origin_id: str | None = None,
-                 accounts: list[str] | None = None) -> int:
+                 accounts: list[str] | None = None, on_event: EventSink | None = None) -> int:
     """Add a campaign's or cluster's accounts (and/or given accounts) to an open case; returns how many were new."""
-    require(actor, "case_write")
     current = show(graph, case_id).case
     if current["status"] not in OPEN_STATUSES:
         raise RingtraceError(f"{case_id} is {current['status']}: accounts are added to open cases only "
                              f"({', '.join(OPEN_STATUSES)}).")
     wanted = set(accounts or []) | (set(origin_accounts(graph, origin_id)) if origin_id else set())
     added = graph.write(ADD_COVERS, {"case_id": case_id, "accounts": sorted(wanted)})[0]["added"]
-    _event(graph, actor, case_id, "accounts", {"added": added, "from": origin_id or "accounts"})
+    _event(graph, actor, case_id, "accounts", {"added": added, "from": origin_id or "accounts"}, on_event)
     return added
 
 
 def update(graph: Graph, actor: Actor, case_id: str, status: str | None = None, assignee: str | None = None,
-           priority: str | None = None, title: str | None = None) -> dict[str, Any]:
+           priority: str | None = None, title: str | None = None, on_event: EventSink | None = None) -> dict[str, Any]:
     """Change the given fields (None: leave as is; an assignee of "" unassigns); a status of confirmed or
     false_positive writes the decision on its accounts."""
-    require(actor, "case_write")
     _check(status, STATUSES, "Status")
     _check(priority, PRIORITIES, "Priority")
     current = show(graph, case_id).case
@@ -345,7 +347,7 @@ def update(graph: Graph, actor: Actor, case_id: str, status: str | None = None, 
             fields["fp_decided_on"] = datetime.now(timezone.utc).date().isoformat()
     graph.write(SET_FIELDS, {"case_id": case_id, "fields": fields})
     for field_name, value in changes.items():
-        _event(graph, actor, case_id, field_name, {"from": current.get(field_name), "to": value})
+        _event(graph, actor, case_id, field_name, {"from": current.get(field_name), "to": value}, on_event)
     return changes
 
 
@@ -375,20 +377,20 @@ def decided_groups(graph: Graph, case_id: str, accounts: list[str] | None = None
     return [("accounts", sorted(accounts if accounts is not None else accounts_of(graph, case_id)))]
 
 
-def add_note(graph: Graph, actor: Actor, case_id: str, text: str) -> None:
-    require(actor, "case_write")
+def add_note(graph: Graph, actor: Actor, case_id: str, text: str, on_event: EventSink | None = None) -> None:
     if not text.strip():
         raise RingtraceError("A note needs some text.")
-    _event(graph, actor, case_id, "note", {"text": text.strip()})
+    _event(graph, actor, case_id, "note", {"text": text.strip()}, on_event)
 
 
-def record_bundle(graph: Graph, actor: Actor, case_id: str, manifest: dict[str, Any], path: str) -> None:
+def record_bundle(graph: Graph, actor: Actor, case_id: str, manifest: dict[str, Any], path: str,
+                  on_event: EventSink | None = None) -> None:
     """Remember a bundle exported from the case (its id and manifest digest)."""
     bundle = json.dumps({"bundle_id": manifest["bundle_id"], "manifest_sha256": manifest["manifest_sha256"],
                          "file": path})
     graph.write(ADD_BUNDLE, {"case_id": case_id, "bundle": bundle})
     _event(graph, actor, case_id, "export", {"bundle_id": manifest["bundle_id"], "file": path,
-                                             "manifest_sha256": manifest["manifest_sha256"]})
+                                             "manifest_sha256": manifest["manifest_sha256"]}, on_event)
 
 
 def show(graph: Graph, case_id: str) -> CaseView:
@@ -417,12 +419,11 @@ def shared_evidence_keys(graph: Graph, accounts: list[str]) -> list[str]:
 
 
 def export(graph: Graph, actor: Actor, case_id: str, out: Path, redact: bool = False,
-           signing_key: Path | None = None) -> dict[str, Any]:
+           signing_key: Path | None = None, on_event: EventSink | None = None) -> dict[str, Any]:
     """Export the bundle of the campaign or cluster the case was opened from, with `case.json` (fields,
     decision, history and covered accounts) inside; the bundle is remembered on the case."""
     from bundles.export import export_campaign, export_cluster
 
-    require(actor, "export")
     view = show(graph, case_id)
     if not view.origin:
         raise RingtraceError(f"{case_id} was opened from accounts, not a campaign or cluster: export a cluster "
@@ -432,5 +433,5 @@ def export(graph: Graph, actor: Actor, case_id: str, out: Path, redact: bool = F
     extra = {"case.json": json.dumps(record, indent=1, default=str).encode()}
     writer = export_campaign if view.origin.rsplit("-", 1)[-1].startswith("k") else export_cluster
     manifest = writer(graph, view.origin, Path(out), actor.name, redact, signing_key, extra_files=extra)
-    record_bundle(graph, actor, case_id, manifest, str(out))
+    record_bundle(graph, actor, case_id, manifest, str(out), on_event)
     return manifest

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ringtrace import config
+from ringtrace.core import config
 
 WAVE_MIN_SHARE = 0.1       # a window is one of the group's waves when a tenth of its accounts act in it
 WAVE_MIN_ACCOUNTS = 5      # ... and at least this many

@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
 from scipy.stats import hypergeom
 
 from detection import fdr, shared_evidence
-from ringtrace import config
+from ringtrace.core import config
 
 MIN_AGREEING_KINDS = 2
 KIT_KIND = "template"

@@ -30,7 +30,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from ringtrace import config
+from ringtrace.core import config
 
 MIN_GROUP = config.DETECT_MIN_GROUP
 # A connected group this small is one group: Louvain's modularity gain splits a 3+3 ring along its

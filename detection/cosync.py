@@ -38,7 +38,7 @@ from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.special import gammaln
 
 from detection import cosync_kernel
-from ringtrace import config
+from ringtrace.core import config
 
 LN10 = np.log(10.0)
 PAIR_CHUNK = 200_000

@@ -26,8 +26,8 @@ import pandas as pd
 
 from detection import RUN_ID_TIME, communities
 from graph.db import Graph
-from ringtrace import config
-from ringtrace.errors import RingtraceError
+from ringtrace.core import config
+from ringtrace.core.errors import RingtraceError
 
 LINK_BATCH = 10_000
 STAGE_LINKS = "writing projection links to Neo4j"

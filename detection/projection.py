@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ringtrace import config
+from ringtrace.core import config
 
 # Why each kind weighs what it does:
 #  card      a payment card is the costliest thing to fake; sharing one is strong evidence

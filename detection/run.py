@@ -14,9 +14,10 @@ import pandas as pd
 from cases import feedback
 from detection import RUN_ID_TIME, campaigns, communities, cosync, evidence, gds_louvain, projection, scoring
 from graph.db import Graph, ensure_schema
-from ringtrace import __version__, config, safecsv
-from ringtrace.errors import RingtraceError
-from ringtrace.progress import Progress, reporter
+from ringtrace import __version__
+from ringtrace.core import config, safecsv
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.progress import Progress, reporter
 
 WRITE_BATCH = 5000
 

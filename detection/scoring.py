@@ -20,7 +20,7 @@ import pandas as pd
 
 from detection import fdr, shared_evidence, synchrony
 from detection.evidence import Evidence
-from ringtrace import config
+from ringtrace.core import config
 
 # Points each feature can add (or, when negative, subtract) at full strength.
 POINTS = {

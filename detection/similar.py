@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from detection import behaviour, cosync
-from ringtrace import config
-from ringtrace.errors import RingtraceError
+from ringtrace.core import config
+from ringtrace.core.errors import RingtraceError
 
 WAVE_MIN_SEEDS = 2
 CLUSTER_MEMBERS = "MATCH (a:Account)-[:MEMBER_OF]->(:Cluster {cluster_id: $id}) RETURN a.account_id AS account"
@@ -121,7 +121,7 @@ def store(graph, seeds: list[str], seeds_from: str, ranked: list[Similar], by: s
 
 def search(graph, seeds: list[str], seeds_from: str, top: int, by: str) -> tuple[str, list[Similar]]:
     """More accounts like these, as `ringtrace similar` and the workbench run it: rank, store the links, audit."""
-    from ringtrace import audit
+    from ringtrace.core import audit
 
     ranked = rank(seeds, releases_of(graph), top)
     search_id = store(graph, seeds, seeds_from, ranked, by)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from graph.db import Graph
-from ringtrace.errors import RingtraceError
+from ringtrace.core.errors import RingtraceError
 
 SHORT_ID = re.compile(r"^c\d{1,6}$", re.I)
 SHORT_ID_DIGITS = 4

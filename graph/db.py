@@ -10,8 +10,8 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, RoutingContr
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from graph import model
-from ringtrace import config
-from ringtrace.errors import RingtraceError
+from ringtrace.core import config
+from ringtrace.core.errors import RingtraceError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -144,7 +144,7 @@ def server_settings() -> config.ServerSettings:
     external = config.external_server()
     if external is not None:
         return external
-    from ringtrace import local_neo4j
+    from ringtrace.server import local_neo4j
 
     paths = config.local_paths()
     password = local_neo4j.read_password(paths)

@@ -17,9 +17,8 @@ from bundles.stix import ip_pattern, stix_time
 from cases import store, watchlist
 from graph.db import Graph
 from intel.stix_in import CUSTOM_TYPE, TLP_MARKING_IDS
-from ringtrace import audit, config
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor, require
+from ringtrace.core import config
+from ringtrace.core.errors import RingtraceError
 
 ID_NAMESPACE = uuid.UUID("6f3c1a52-7d0e-4f7b-9a3e-2b8d5c1e9f40")  # ringtrace's namespace for uuid5 ids
 TLP_DEFINED = "2017-01-20T00:00:00.000Z"  # when STIX 2.1 defined its TLP markings
@@ -97,10 +96,8 @@ def case_bundle(graph: Graph, case_id: str) -> dict[str, Any]:
             "objects": [marking, producer, report, *indicators]}
 
 
-def write_case_bundle(graph: Graph, actor: Actor, case_id: str, out: Path) -> int:
+def write_case_bundle(graph: Graph, case_id: str, out: Path) -> int:
     """Write the case's bundle (case_bundle) as JSON to `out`; returns how many indicators it holds."""
-    require(actor, "intel")
     bundle = case_bundle(graph, case_id)
     out.write_text(json.dumps(bundle, indent=2))
-    audit.record(actor.name, "intel_export", {"case_id": case_id, "file": str(out)})
     return sum(o["type"] == "indicator" for o in bundle["objects"])

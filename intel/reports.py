@@ -21,8 +21,7 @@ from graph.db import Graph, plain
 from graph.item_kinds import accounts_touching
 from intel.stix_in import Report
 from monitoring.alerts import Watched, raise_alerts
-from ringtrace import audit
-from ringtrace.rights import Actor, require
+from ringtrace.core.rights import Actor
 
 SAVE_REPORT = """
 MERGE (r:IntelReport {report_key: $report_key})
@@ -54,8 +53,8 @@ class ImportResult:
 
 
 def import_report(graph: Graph, actor: Actor, report: Report, source: str) -> ImportResult:
-    """Save the report and its indicators, match them against the whole graph and raise alerts."""
-    require(actor, "intel")
+    """Save the report and its indicators, match them against the whole graph and raise alerts (rights and the
+    audit record are the workflow's: workflows/intel.py)."""
     graph.write(SAVE_REPORT, {
         "report_key": report.key, "report_id": report.report_id, "sender": report.sender, "name": report.name,
         "partner": report.partner, "tlp": report.tlp, "source": source,
@@ -72,8 +71,6 @@ def import_report(graph: Graph, actor: Actor, report: Report, source: str) -> Im
     hits = [(Watched("intel", report.key, report.name, kind, value, partner=report.partner), accounts)
             for (kind, value), accounts in sorted(matched.items())]
     alerts = raise_alerts(graph, hits, f"report {report.name}")
-    audit.record(actor.name, "intel_import", {"report_id": report.report_id, "source": source,
-                                              "indicators": len(report.items), "alerts": len(alerts)})
     return ImportResult(report, matched, alerts)
 
 

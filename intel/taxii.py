@@ -5,7 +5,7 @@ The API root URL, the collection (id or title) and the credentials come from the
 Plain http is allowed to a loopback server only: the credentials and the indicators travel with each request.
 Each pull asks only for what was added since the last one (`added_after`, kept on an `IntelFeed` node).
 
-Every request goes through `ringtrace.outbound.Session`: to the API root's server only, no redirect followed,
+Every request goes through `ringtrace.core.outbound.Session`: to the API root's server only, no redirect followed,
 answered within RINGTRACE_TAXII_TIMEOUT, and one pull reads at most RINGTRACE_TAXII_MAX_BYTES in all pages and
 at most RINGTRACE_TAXII_MAX_PAGES pages; a `next` seen before (a loop) or missing while the server says there is
 more is refused. Beyond a limit the pull is refused whole and the feed's position is kept. A malformed object is
@@ -17,13 +17,13 @@ import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from graph.db import Graph
 from intel import case_indicators, reports, stix_in
-from ringtrace import audit, config, outbound
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor, require
+from ringtrace.core import config, outbound
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 
 PAGE_OBJECTS = 500
 CONTEXT_TYPES = ("identity", "marking-definition")  # sent with every report, never a report of their own
@@ -46,12 +46,14 @@ class PublishResult:
     objects: int
     succeeded: int
     failed: int
+    collection_id: str
 
 
 @dataclass
 class PullResult:
     """What a pull imported (one result per report) and what it left out, with the reason."""
 
+    collection_id: str
     results: list[reports.ImportResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     objects: int = 0
@@ -67,7 +69,7 @@ def settings() -> config.TaxiiSettings:
 
 
 def _connection(found: config.TaxiiSettings) -> Any:
-    """taxii2-client's connection over a bounded session (`ringtrace.outbound.Session`)."""
+    """taxii2-client's connection over a bounded session (`ringtrace.core.outbound.Session`)."""
     from taxii2client.common import _HTTPConnection
 
     conn = _HTTPConnection(version="2.1")
@@ -104,11 +106,10 @@ def collection(found: config.TaxiiSettings) -> Any:
                          f"available: {names}.")
 
 
-def publish(graph: Graph, actor: Actor, case_id: str) -> PublishResult:
+def publish(graph: Graph, case_id: str) -> PublishResult:
     """Send the case's indicators (case_indicators.case_bundle) to the configured collection."""
     from taxii2client.exceptions import TAXIIServiceException
 
-    require(actor, "intel")
     bundle = case_indicators.case_bundle(graph, case_id)
     found = settings()
     target = collection(found)
@@ -119,10 +120,8 @@ def publish(graph: Graph, actor: Actor, case_id: str) -> PublishResult:
                                     timeout=PUBLISH_TIMEOUT_S)
     except (TAXIIServiceException, OSError, ValueError, KeyError, TypeError) as exc:
         raise _answer_error(found, exc) from None
-    audit.record(actor.name, "intel_publish", {"case_id": case_id, "collection": target.id,
-                                               "objects": len(bundle["objects"]), "status": status.status})
     return PublishResult(target.title, status.status, len(bundle["objects"]), status.success_count,
-                         status.failure_count)
+                         status.failure_count, target.id)
 
 
 def _usable(objects: list[Any]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -189,11 +188,12 @@ def _pages(source: Any, title: str, kwargs: dict[str, Any]) -> list[Any]:
         seen.add(token)
 
 
-def pull(graph: Graph, actor: Actor) -> PullResult:
-    """Import every report added to the collection since the last pull; alerts name each report."""
+def pull(graph: Graph, actor: Actor,
+         on_import: Callable[[reports.ImportResult, str], None] | None = None) -> PullResult:
+    """Import every report added to the collection since the last pull (each one's result and source handed to
+    `on_import` once it is in the graph); alerts name each report."""
     from taxii2client.exceptions import TAXIIServiceException
 
-    require(actor, "intel")
     found = settings()
     source = collection(found)
     if not source.can_read:
@@ -207,16 +207,17 @@ def pull(graph: Graph, actor: Actor) -> PullResult:
     except (TAXIIServiceException, OSError, ValueError, KeyError, TypeError) as exc:
         raise _answer_error(found, exc) from None
     objects, skipped = _usable(pulled)
-    result = PullResult(skipped=skipped, objects=len(pulled))
+    result = PullResult(source.id, skipped=skipped, objects=len(pulled))
     for name, bundle in _bundles(objects, source.title):
         try:
             report = stix_in.parse(json.dumps(bundle), name, lenient=True)
         except RingtraceError as exc:
             result.skipped.append(str(exc))
             continue
-        result.results.append(reports.import_report(graph, actor, report, f"taxii:{source.id}"))
+        imported = reports.import_report(graph, actor, report, f"taxii:{source.id}")
+        result.results.append(imported)
+        if on_import is not None:
+            on_import(imported, f"taxii:{source.id}")
     graph.write(SAVE_FEED_STATE, {"feed_id": feed_id, "api_root": outbound.redact(found.api_root),
                                   "collection": source.id, "last_added": started})
-    audit.record(actor.name, "intel_pull", {"collection": source.id, "objects": len(pulled),
-                                            "reports": len(result.results), "skipped": len(result.skipped)})
     return result

@@ -24,8 +24,8 @@ from graph.db import Graph
 from loaders import cypher, logstore
 from loaders.rows import activity_row, records
 from loaders.writer import BatchWriter
-from ringtrace import config
-from ringtrace.progress import Progress
+from ringtrace.core import config
+from ringtrace.core.progress import Progress
 
 AGGREGATE = "aggregate_rows"  # DuckDB table: the rows of the relationship aggregate being written, computed once
 NODE_IDS = "node_ids"   # DuckDB table: (key, node) for the shared nodes of the aggregate being written

@@ -2,7 +2,7 @@
 
 The loader validates exactly as on the incremental path, but its statements' rows go to a `BulkSink`,
 which keeps them as Parquet; `convert` then builds, with DuckDB, one CSV per node label and relationship
-type (loaders/bulk_model.py says which rows make what), and ringtrace.local_import imports them offline.
+type (loaders/bulk_model.py says which rows make what), and ringtrace.server.local_import imports them offline.
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import pyarrow.parquet as pq
 from loaders import bulk_model as model
 from loaders import logstore
 from loaders.networks import network_rows
-from ringtrace.errors import RingtraceError
+from ringtrace.core.errors import RingtraceError
 
-ARRAY_DELIMITER = "chr(31)"       # U+001F in SQL: the importer's array delimiter (ringtrace.local_import)
+ARRAY_DELIMITER = "chr(31)"       # U+001F in SQL: the importer's array delimiter (ringtrace.server.local_import)
 PROP, TIME = "p:", "t:"           # staged columns: the row's props and times (ISO text)
 SEQ, SOURCE = "__seq", "__source"
 LIST_KEY = "list:"

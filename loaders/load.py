@@ -31,10 +31,12 @@ from loaders.networks import network_rows
 from loaders.rows import props_and_times, stream
 from loaders.validate import ROW, Reject, check_chunk
 from loaders.writer import BatchWriter
-from ringtrace import __version__, config, home_lock, local_import, local_neo4j, safecsv
-from ringtrace.errors import RingtraceError
-from ringtrace.memory import release_freed_memory
-from ringtrace.progress import Progress, reporter
+from ringtrace import __version__
+from ringtrace.core import config, processes, safecsv
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.memory import release_freed_memory
+from ringtrace.core.progress import Progress, reporter
+from ringtrace.server import home_lock, journal, local_import, local_neo4j
 
 REJECT_COLUMNS = ("file", "row", "column", "reason", "values")
 
@@ -540,7 +542,7 @@ class Loader:
 
     def _run_bulk(self, files: dict[str, Path]) -> LoadSummary:
         """Validate every table as the incremental path does, stage the rows, convert them with DuckDB and
-        import them offline (ringtrace.local_import); then the schema and the LoadRun, as usual."""
+        import them offline (ringtrace.server.local_import); then the schema and the LoadRun, as usual."""
         started_at, started = datetime.now(timezone.utc), time.monotonic()
         summary = self._summary()
         stage = config.home() / "loads" / self.run_id / "bulk"
@@ -571,7 +573,7 @@ class Loader:
                                                       logs=logs)
                 summary.import_seconds, summary.import_peak_rss = result.seconds, result.peak_rss_bytes
             else:  # nothing valid to import: the database stays as it was
-                logstore.commit_pending([(str(a), str(b)) for a, b in logs])
+                journal.move_logs([(str(a), str(b)) for a, b in logs])
                 local_neo4j.start(quiet=True)
             progress.remove_task(task)
         except bulk.BulkUnsupported:
@@ -586,7 +588,7 @@ class Loader:
             rejects.close()
             shutil.rmtree(stage, ignore_errors=True)
             if not any(Path(a).is_relative_to(logstore.pending_dir(self.run_id))
-                       for a, _ in local_import.journal_logs(config.local_paths())):
+                       for a, _ in journal.journal_logs(config.local_paths())):
                 # committed, or never to be: a refused or failed load's logs stay out of the store
                 shutil.rmtree(logstore.pending_dir(self.run_id), ignore_errors=True)
         clock = time.monotonic()
@@ -622,7 +624,7 @@ def mark_interrupted_runs(graph: Graph) -> list[str]:
     for r in graph.read(cypher.RUNNING_LOAD_RUNS):
         started = r["started_at"].to_native() if hasattr(r["started_at"], "to_native") else r["started_at"]
         if r["host"] == host and r["pid"] is not None:
-            if not local_neo4j.pid_alive(int(r["pid"])):
+            if not processes.pid_alive(int(r["pid"])):
                 stale.append(r["run_id"])
         elif started is None or (now - started).total_seconds() > config.STALE_LOAD_RUN_S:
             stale.append(r["run_id"])
@@ -675,7 +677,7 @@ def choose_mode(graph: Graph, dataset: Path, requested: str = "auto") -> tuple[s
 def load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None = None,
                  progress: Progress | None = None, mode: str = "incremental") -> LoadSummary:
     """Load a dataset directory; see `Loader` (`mode`: auto, bulk or incremental; see `choose_mode`). One load
-    at a time per ringtrace home (ringtrace/home_lock.py): a bulk load stops and starts the server."""
+    at a time per ringtrace home (ringtrace/server/home_lock.py): a bulk load stops and starts the server."""
     with home_lock.hold("ringtrace load"):
         return _load_dataset(graph, dataset, rejects_path, progress, mode)
 
@@ -683,7 +685,7 @@ def load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None = None,
 def _load_dataset(graph: Graph, dataset: Path, rejects_path: Path | None, progress: Progress | None, mode: str
                   ) -> LoadSummary:
     # the log files of bulk loads killed before they committed
-    logstore.drop_pending(a for a, _ in local_import.journal_logs(config.local_paths()))
+    logstore.drop_pending(a for a, _ in journal.journal_logs(config.local_paths()))
     chosen, why = ("incremental", "asked for") if mode == "incremental" else choose_mode(graph, dataset, mode)
     loader = Loader(graph, dataset, rejects_path, progress=progress, mode=chosen)
     try:

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from loaders.contract import CATEGORIES, TABLE_BY_NAME, Table
 from loaders.validate import ROW, Reject
-from ringtrace import config
+from ringtrace.core import config
 
 DUCKDB_THREADS = 2
 STAGING_PREFIX = ".staging-"
@@ -31,17 +31,9 @@ def store_dir(table: str) -> Path:
 
 
 def pending_dir(run_id: str) -> Path:
-    """Where a bulk load stages its log files until its import commits (ringtrace.local_import's journal
+    """Where a bulk load stages its log files until its import commits (ringtrace.server.journal
     moves them into the store with the database); a refused or killed load leaves nothing in the store."""
     return config.home() / "logstore" / PENDING / run_id
-
-
-def commit_pending(moves: list[tuple[str, str]]) -> None:
-    """Move staged log files into the store (each move can be repeated after a kill)."""
-    for src, dst in moves:
-        if Path(src).exists():
-            Path(dst).parent.mkdir(parents=True, exist_ok=True)
-            Path(src).replace(dst)
 
 
 def drop_pending(keep: Iterable[str] = ()) -> None:

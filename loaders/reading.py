@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from loaders import cells
 from loaders.contract import FILE_SUFFIXES, TABLE_BY_NAME, Table
 from loaders.validate import ROW, SHAPE, SHAPE_COLUMN
-from ringtrace.errors import RingtraceError
+from ringtrace.core.errors import RingtraceError
 
 CHUNK_ROWS = 500_000
 # A UTF-8 byte-order mark (as spreadsheet exports write) is read as part of no column name.

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from loaders import cells
-from ringtrace import config
+from ringtrace.core import config
 
 UTC_SUFFIX = "+00:00"
 

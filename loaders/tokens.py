@@ -19,7 +19,7 @@ import secrets
 import time
 from pathlib import Path
 
-from ringtrace import config
+from ringtrace.core import config
 
 KEY_FILE = "id-token-key"
 KEY_BYTES = 32

@@ -10,7 +10,7 @@ import time
 from typing import Any, Callable
 
 from graph.db import Graph
-from ringtrace import config
+from ringtrace.core import config
 
 _STOP = object()
 

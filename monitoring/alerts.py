@@ -22,7 +22,7 @@ from typing import Any
 from graph.db import Graph, plain
 from graph.item_kinds import KINDS, accounts_touching
 from monitoring import webhook
-from ringtrace import config
+from ringtrace.core import config
 
 ALERT_ID_DIGITS = 5
 

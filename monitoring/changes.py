@@ -22,7 +22,7 @@ from typing import Any
 
 from cases.store import OPEN_STATUSES
 from graph.db import Graph
-from ringtrace.errors import RingtraceError
+from ringtrace.core.errors import RingtraceError
 
 WATCHED_CASE_STATUSES = (*OPEN_STATUSES, "confirmed")
 RUNS = """

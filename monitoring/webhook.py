@@ -2,7 +2,7 @@
 
 With RINGTRACE_WEBHOOK_SECRET set, each request carries `X-Ringtrace-Signature: sha256=<hex>`, the
 HMAC-SHA256 of the exact body under that secret, so the receiver can refuse forged or altered alerts
-(the scheme GitHub's webhooks use). Requests go through `ringtrace.outbound`: the URL rule is checked on the
+(the scheme GitHub's webhooks use). Requests go through `ringtrace.core.outbound`: the URL rule is checked on the
 URL as sent, no redirect is followed (a 3xx answer is a failure, never "delivered"), and what is kept of a
 delivery (on every Alert, in the log) names the URL redacted, never its user info or query values."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Any
 
-from ringtrace import config, outbound
+from ringtrace.core import config, outbound
 
 log = logging.getLogger("ringtrace.webhook")
 

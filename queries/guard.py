@@ -33,7 +33,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ringtrace.errors import RingtraceError
+from ringtrace.core.errors import RingtraceError
 
 PROCEDURE_ALLOW_LIST = frozenset({
     "db.labels", "db.relationshiptypes", "db.propertykeys", "db.schema.visualization",

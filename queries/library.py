@@ -21,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ringtrace import config
-from ringtrace.errors import RingtraceError
+from ringtrace.core import config
+from ringtrace.core.errors import RingtraceError
 
 SHIPPED_DIR = Path(__file__).resolve().parent
 # `cluster` (`campaign`) is a cluster (campaign) id; left empty it means the top one of the latest detection run.

@@ -26,8 +26,8 @@ from graph.cluster_ids import resolve_campaign_id, resolve_cluster_id
 from graph.db import Graph
 from queries import library
 from queries.guard import PROCEDURE_ALLOW_LIST, QueryRefused, check_plan_tree, check_text
-from ringtrace import config
-from ringtrace.errors import RingtraceError
+from ringtrace.core import config
+from ringtrace.core.errors import RingtraceError
 
 __all__ = ["PROCEDURE_ALLOW_LIST", "QueryRefused", "QueryResult", "check_text", "check_plan", "validate",
            "run_text", "run_saved", "resolve_params", "save_user_query"]

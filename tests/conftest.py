@@ -40,7 +40,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def neo4j_server():
     """The server the tests use; starts the local one, with Graph Data Science, when no NEO4J_URI is given."""
-    from ringtrace import config, local_neo4j
+    from ringtrace.core import config
+    from ringtrace.server import local_neo4j
 
     started = False
     if not config.external_server():
@@ -63,7 +64,7 @@ def _emptied():
     import shutil
 
     from graph.db import connect, ensure_schema
-    from ringtrace import config
+    from ringtrace.core import config
 
     g = connect()
     # relationships first, in bounded batches: a node with thousands of them (a Model) made one DETACH DELETE
@@ -123,7 +124,7 @@ def created_after_release(batch: Path) -> None:
     requests that come after each account's creation."""
     import pandas as pd
 
-    from ringtrace.synthetic import RELEASE_AT
+    from sample_data.generators.campaigns import RELEASE_AT
 
     accounts = pd.read_csv(batch / "accounts.csv", dtype=str, keep_default_na=False)
     order = pd.to_datetime(accounts["created_at"], utc=True).rank(method="first").to_numpy()

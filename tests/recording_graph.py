@@ -51,7 +51,7 @@ class RecordingGraph:
 
 @dataclass
 class RecordingProgress:
-    """A ringtrace.progress.Progress that records every call as (method, arguments)."""
+    """A ringtrace.core.progress.Progress that records every call as (method, arguments)."""
 
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
 

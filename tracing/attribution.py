@@ -173,7 +173,7 @@ def trace_cluster(graph: Graph, cluster_id: str) -> Attribution:
     """Rank organisations and people behind one cluster, with the evidence for each."""
     info = graph.read(CLUSTER_INFO, {"cluster_id": cluster_id})
     if not info:
-        from ringtrace.errors import RingtraceError
+        from ringtrace.core.errors import RingtraceError
 
         raise RingtraceError(f"No cluster {cluster_id}. `ringtrace detect` lists the clusters of a run.")
     flagged = bool(info[0]["flagged"])

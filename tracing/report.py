@@ -6,8 +6,8 @@ from pathlib import Path
 
 from graph.cluster_ids import short_cluster_id
 from graph.db import Graph
-from ringtrace import safecsv
-from ringtrace.progress import Progress, reporter
+from ringtrace.core import safecsv
+from ringtrace.core.progress import Progress, reporter
 from tracing import attribution, campaigns
 from tracing.attribution import Attribution
 

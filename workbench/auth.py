@@ -14,9 +14,9 @@ from typing import Iterator, Mapping
 
 import bcrypt
 
-from ringtrace import config, rights
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import ROLES, can  # noqa: F401  (pages check rights through this module)
+from ringtrace.core import config, rights
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import ROLES, can  # noqa: F401  (pages check rights through this module)
 
 LOCAL_USER = "local"
 
@@ -56,7 +56,7 @@ def add_user(name: str, password: str, role: str) -> str | None:
 
 def manage_user(actor: rights.Actor, name: str, password: str, role: str) -> str | None:
     """Add or update a user for `actor` (admins only), audited under the actor whether made or refused."""
-    from ringtrace import audit
+    from ringtrace.core import audit
 
     try:
         rights.require(actor, "manage_users")
@@ -233,7 +233,7 @@ def sign_in(name: str, password: str, client: str | None, throttle: Throttle | N
     failure before the password is checked (concurrent attempts check no more guesses than the throttle
     allows), and audited. A name longer than any user's counts against the client only; a password longer
     than bcrypt reads fails like a wrong one, for every name."""
-    from ringtrace import audit
+    from ringtrace.core import audit
 
     too_long = len(name) > config.LOGIN_NAME_MAX_CHARS
     details: dict[str, object] = {"client": client}

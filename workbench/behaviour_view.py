@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ringtrace import config
+from ringtrace.core import config
 from workbench.text import md
 
 TOP_HOURS = 3
@@ -74,7 +74,6 @@ def raster_section(cluster_id: str, members: list[str], size: int) -> None:
     """The cluster's accounts x time raster beside a sample of other accounts (bundles/raster.py)."""
     from bundles import raster
     from detection import behaviour
-
     from workbench.session import version_key
 
     memo = st.session_state.setdefault("raster-cells", {})
@@ -93,9 +92,9 @@ def raster_section(cluster_id: str, members: list[str], size: int) -> None:
 def more_like_these(graph, key: str, seeds: list[str], seeds_from: str, case_id: str | None = None) -> None:
     """A button that ranks every other account like `seeds` (detection.similar.search, as `ringtrace similar`),
     a table of them with their reasons to tick the accepted ones, and adding those to the case: `case_id` when it
-    is open, else an open case covering the seeds, else a new case (cases/store.py checks rights and audits)."""
+    is open, else an open case covering the seeds, else a new case (workflows/cases.py checks rights and audits)."""
     from detection import similar
-    from ringtrace.errors import RingtraceError
+    from ringtrace.core.errors import RingtraceError
     from workbench.session import user
 
     state = st.session_state.setdefault(f"similar-{key}", {})
@@ -124,9 +123,10 @@ def more_like_these(graph, key: str, seeds: list[str], seeds_from: str, case_id:
 def _add_accepted(graph, key: str, state: dict, accepted: list[str], seeds: list[str], seeds_from: str,
                   case_id: str | None) -> None:
     from cases import store
-    from ringtrace.errors import RingtraceError
+    from ringtrace.core.errors import RingtraceError
     from workbench import auth
     from workbench.views.cases import actor, open_case_control
+    from workflows import cases as case_flow
 
     if not accepted or not auth.can(actor().role, "case_write"):
         return
@@ -141,7 +141,7 @@ def _add_accepted(graph, key: str, state: dict, accepted: list[str], seeds: list
         return
     if st.button(f"Add the {len(accepted):,} accepted account(s) to {target}", key=f"similar-add-{key}"):
         try:
-            added = store.add_accounts(graph, actor(), target, None, accepted)
+            added = case_flow.add_accounts(graph, actor(), target, None, accepted)
         except RingtraceError as exc:
             st.error(md(str(exc)))
             return

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Awaitable, Callable
 
-from ringtrace import config
+from ringtrace.core import config
 
 COOKIE = "ringtrace_browser"
 UPLOAD_ROUTE = "/_stcore/upload_file/"

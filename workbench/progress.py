@@ -1,4 +1,4 @@
-"""A job's progress (ringtrace.progress.Progress) drawn in the page: a st.status box, with a st.progress bar
+"""A job's progress (ringtrace.core.progress.Progress) drawn in the page: a st.status box, with a st.progress bar
 for each step whose total is known and its notes as plain text. Only the script's own thread draws (a loader's
 writer threads report counts, which the next draw shows)."""
 from __future__ import annotations

@@ -13,11 +13,11 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from ringtrace.progress import Progress
-from ringtrace.rights import Actor, can
+from ringtrace.core.progress import Progress
+from ringtrace.core.rights import Actor, can
 from workbench import auth, data, provenance
-from workflows import trace as tracing
 from workbench.text import md
+from workflows import trace as tracing
 
 log = logging.getLogger("ringtrace.workbench")
 # Page titles and the script that draws each (workbench/entry/app.py builds the navigation from this). Absolute
@@ -55,7 +55,7 @@ def friendly(render: Callable[[], None]) -> None:
     """Run a page; users see a short message, the server log gets the stack trace."""
     from neo4j.exceptions import AuthError, ServiceUnavailable
 
-    from ringtrace.errors import RingtraceError
+    from ringtrace.core.errors import RingtraceError
 
     start_run()
     try:
@@ -146,7 +146,7 @@ def actor() -> Actor:
 
 
 def audit(action: str, details: dict[str, Any]) -> None:
-    from ringtrace import audit as audit_log
+    from ringtrace.core import audit as audit_log
 
     audit_log.record(user()[0], action, details)
 

@@ -9,9 +9,9 @@ from detection.run import DetectionParams, DetectionResult, write_results
 from detection.run import detect as run_detection
 from graph.db import Graph
 from monitoring.changes import Changes, compare
-from ringtrace import audit
-from ringtrace.progress import Progress
-from ringtrace.rights import Actor
+from ringtrace.core import audit
+from ringtrace.core.progress import Progress
+from ringtrace.core.rights import Actor
 from workflows.guard import authorise
 
 

@@ -8,8 +8,9 @@ from bundles import export as bundles
 from cases import store
 from graph.cluster_ids import resolve_campaign_id, resolve_cluster_id
 from graph.db import Graph
-from ringtrace import audit
-from ringtrace.rights import Actor
+from ringtrace.core import audit
+from ringtrace.core.rights import Actor
+from workflows.cases import audited
 from workflows.guard import authorise
 
 
@@ -48,6 +49,7 @@ def export_canvas(graph: Graph, actor: Actor, nodes: dict[str, dict[str, Any]], 
 
 def export_case(graph: Graph, actor: Actor, case_id: str, out: Path, redact: bool = False,
                 signing_key: Path | None = None) -> dict[str, Any]:
-    """A case's bundle (its campaign or cluster with case.json); audited by the case's history (case_export)."""
+    """A case's bundle (its campaign or cluster with case.json); audited as the case's history entry (case_export)."""
     authorise(actor, "export", "export", {"case_id": case_id})
-    return store.export(graph, actor, store.resolve_case_id(graph, case_id), out, redact, signing_key)
+    return store.export(graph, actor, store.resolve_case_id(graph, case_id), out, redact, signing_key,
+                        audited(actor))

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ringtrace import audit
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor, require
+from ringtrace.core import audit
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor, require
 
 
 def authorise(actor: Actor, right: str, action: str, details: dict[str, Any]) -> None:
     """Refuse `action` (audited as `<action>_refused` with `details` and the reason) unless the actor's role
-    has `right` (ringtrace.rights.WRITE_ACTIONS)."""
+    has `right` (ringtrace.core.rights.WRITE_ACTIONS)."""
     try:
         require(actor, right)
     except RingtraceError as exc:

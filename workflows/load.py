@@ -9,9 +9,10 @@ from typing import Any
 from graph.db import Graph, connect
 from loaders.load import LoadSummary, load_dataset
 from monitoring.alerts import check_load
-from ringtrace import audit, home_lock
-from ringtrace.progress import Progress
-from ringtrace.rights import Actor
+from ringtrace.core import audit
+from ringtrace.core.progress import Progress
+from ringtrace.core.rights import Actor
+from ringtrace.server import home_lock
 from workflows.guard import authorise
 
 

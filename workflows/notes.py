@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from cases import notes
 from graph.db import Graph
-from ringtrace import audit
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor
+from ringtrace.core import audit
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 from workflows.guard import authorise
 
 

@@ -9,9 +9,9 @@ from queries import runner
 from queries.guard import QueryRefused
 from queries.library import SavedQuery
 from queries.runner import QueryResult
-from ringtrace import audit
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor
+from ringtrace.core import audit
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 from workflows.guard import authorise
 
 

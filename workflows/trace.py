@@ -8,10 +8,10 @@ from pathlib import Path
 from detection.run import latest_run
 from graph.cluster_ids import resolve_cluster_id
 from graph.db import Graph
-from ringtrace import audit
-from ringtrace.errors import RingtraceError
-from ringtrace.progress import Progress, reporter
-from ringtrace.rights import Actor
+from ringtrace.core import audit
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.progress import Progress, reporter
+from ringtrace.core.rights import Actor
 from tracing import attribution, report
 from tracing.attribution import Attribution
 from workflows.guard import authorise

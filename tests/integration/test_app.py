@@ -12,7 +12,6 @@ from streamlit.testing.v1 import AppTest
 from workbench.session import PAGE_FILES
 from workbench.text import md
 
-
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
@@ -302,7 +301,7 @@ def test_a_case_assignee_is_never_rendered_as_markdown(investigated):
     """Issue 26, item 9: an assignee (free text any investigator types) shown by `st.metric`, and the message
     after saving it, rendered a markdown image: every viewer's browser fetched the URL."""
     from cases import store
-    from ringtrace.rights import Actor
+    from ringtrace.core.rights import Actor
 
     g, result = investigated
     hostile = "![b](http://127.0.0.1:8799/x.png)"
@@ -421,7 +420,7 @@ def test_the_bundle_download_stays_after_a_rerun(investigated):
 # These two run last: the first empties the database the module's other tests use.
 def test_cases_page_investigators_change_a_case_viewers_only_read(investigated):
     from cases import store
-    from ringtrace.rights import Actor
+    from ringtrace.core.rights import Actor
 
     g, result = investigated
     case_id = store.open_case(g, Actor("ivy", "investigator"), "App test case", result.campaigns[0].campaign_id)
@@ -452,7 +451,7 @@ def test_cases_page_investigators_change_a_case_viewers_only_read(investigated):
 def test_alerts_page_lists_a_partner_reports_alert_and_viewers_cannot_import(investigated):
     """An alert raised by importing a partner's report shows on the Alerts page; a viewer sees no import."""
     from intel import reports, stix_in
-    from ringtrace.rights import Actor
+    from ringtrace.core.rights import Actor
 
     g, result = investigated
     account = result.flagged[0][1].members[0]

@@ -52,8 +52,8 @@ def test_similar_stores_its_ranking_and_the_saved_query_reads_it(sample_detected
     from click.testing import CliRunner
 
     from queries import runner
-    from ringtrace import audit
     from ringtrace.cli import main
+    from ringtrace.core import audit
 
     g, cid, _ = _flagged(sample_detected)
     out = CliRunner().invoke(main, ["similar", "--cluster", cid, "--top", "5", "--format", "csv"])
@@ -87,7 +87,7 @@ def test_cluster_page_draws_the_raster(sample_detected):
 def test_more_accounts_like_these_from_a_case_adds_the_accepted_ones(sample_detected):
     """From a case: rank like its accounts, accept two, add them: the case covers them and its history says so."""
     from cases import store
-    from ringtrace.rights import Actor
+    from ringtrace.core.rights import Actor
     from workbench.session import PAGE_FILES
 
     g, cid, members = _flagged(sample_detected)
@@ -116,7 +116,7 @@ def test_more_accounts_like_these_from_a_case_adds_the_accepted_ones(sample_dete
 
 def test_a_viewer_sees_the_ranking_but_cannot_add_to_the_case(sample_detected):
     from cases import store
-    from ringtrace.rights import Actor
+    from ringtrace.core.rights import Actor
     from workbench.session import PAGE_FILES
 
     g, _, members = _flagged(sample_detected)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from browser_helpers import (
-    click_first_grid_row,
     CHROMIUM,
     CHROMIUM_ARGS,
     CLICK_ATTEMPTS,
@@ -20,6 +19,7 @@ from browser_helpers import (
     canvas_frame,
     canvas_nodes,
     click_canvas_node,
+    click_first_grid_row,
     free_port,
     open_overview,
     running_workbench,
@@ -27,6 +27,7 @@ from browser_helpers import (
 )
 
 from workbench.canvas import KIND_NAMES
+
 
 @pytest.fixture(scope="module")
 def workbench(sample_detected):
@@ -118,7 +119,7 @@ def test_non_loopback_bind_shows_only_the_login_and_locks_out_after_failures(neo
     import json
 
     from graph.db import server_settings
-    from ringtrace import config
+    from ringtrace.core import config
 
     server = server_settings()
     home = tmp_path / "home"

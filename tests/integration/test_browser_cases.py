@@ -18,7 +18,7 @@ from browser_helpers import (
 )
 
 from cases import store
-from ringtrace.rights import Actor
+from ringtrace.core.rights import Actor
 
 LEAD = Actor("lead", "investigator")
 SAVE_WAIT_S = 60

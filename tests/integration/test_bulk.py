@@ -16,10 +16,10 @@ import pytest
 from graph import fingerprint
 from loaders import bulk_model
 from loaders.load import choose_mode, load_dataset
-from ringtrace import config, local_import
-from ringtrace.errors import RingtraceError
-from ringtrace.synthetic import generate
-
+from ringtrace.core import config
+from ringtrace.core.errors import RingtraceError
+from ringtrace.server import journal
+from sample_data.generators.scenarios import generate
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")),
                                 reason="the bulk path imports into the project-run local server only")
@@ -253,13 +253,13 @@ def _kill_when(proc: subprocess.Popen, ready) -> None:
 
 def test_a_bulk_load_killed_during_the_import_leaves_the_old_database_and_reruns_clean(graph, home_env, tmp_path):
     from graph.db import connect
-    from ringtrace import local_neo4j
+    from ringtrace.server import local_neo4j
 
     _empty(graph)
     load_dataset(graph, SAMPLE, progress=False)
     clean = fingerprint.counts(graph)
     _empty(graph)
-    work = config.home() / local_import.WORK_DIR
+    work = config.home() / journal.WORK_DIR
     proc = _start_load(SAMPLE, "bulk")
     _kill_when(proc, lambda: (work / "import.log").exists())  # the server is stopped, the importer runs
     assert work.exists()  # the killed import's staging, never swapped in

@@ -1,6 +1,6 @@
 """Cases on the sample: opened from a campaign, assigned, noted, confirmed and exported from the CLI; the
-decision shows in queries, bundles and STIX; rights are enforced on every write; a false positive is not
-flagged again on the same data, and is flagged again once the group shares something new."""
+decision shows in queries, bundles and STIX; rights are enforced on every write (by the workflows); a false
+positive is not flagged again on the same data, and is flagged again once the group shares something new."""
 from __future__ import annotations
 
 import json
@@ -12,10 +12,12 @@ from click.testing import CliRunner
 from cases import store
 from detection.run import detect
 from queries import runner
-from ringtrace import audit, rights
 from ringtrace.cli import main as cli
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor
+from ringtrace.core import audit, rights
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
+from workflows import cases as case_flow
+from workflows import export
 
 INVESTIGATOR = Actor("ivy", "investigator")
 VIEWER = Actor("vic", "viewer")
@@ -91,10 +93,10 @@ def test_a_case_from_a_campaign_through_to_a_confirmed_decision(sample_detected,
 def test_viewers_read_cases_but_cannot_change_them(sample_detected, users):
     g, result, _ = sample_detected
     case_id = store.open_case(g, INVESTIGATOR, "for rights", result.flagged[0][0])
-    for write in (lambda: store.open_case(g, VIEWER, "no", result.flagged[0][0]),
-                  lambda: store.update(g, VIEWER, case_id, status="confirmed"),
-                  lambda: store.add_note(g, VIEWER, case_id, "no"),
-                  lambda: store.export(g, VIEWER, case_id, "/tmp/never.zip")):
+    for write in (lambda: case_flow.open_case(g, VIEWER, "no", result.flagged[0][0]),
+                  lambda: case_flow.update(g, VIEWER, case_id, status="confirmed"),
+                  lambda: case_flow.add_note(g, VIEWER, case_id, "no"),
+                  lambda: export.export_case(g, VIEWER, case_id, "/tmp/never.zip")):
         with pytest.raises(RingtraceError, match="viewer"):
             write()
     as_vic = {"RINGTRACE_USER": "vic"}

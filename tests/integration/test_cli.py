@@ -7,9 +7,7 @@ import subprocess
 import sys
 
 import pytest
-
 from cli_helpers import run_cli
-
 
 HOSTILE = "[bold]Evil[/bold] [link=http://127.0.0.1:8799/x]click[/link] [/] [red]x"
 
@@ -107,7 +105,7 @@ def test_piped_case_list_shows_whole_titles_and_ids_and_every_list_command_write
     import json
 
     from cases import store
-    from ringtrace.rights import Actor
+    from ringtrace.core.rights import Actor
 
     g, result = traced
     title = "TITLE " + "a distillation ring seen through three proxy services and a shared card " * 2
@@ -161,7 +159,7 @@ def test_load_shows_progress_per_table(graph, tmp_path):
 
 @pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="exercises the project-run local server")
 def test_a_port_held_by_another_ringtrace_server_names_its_home(neo4j_server, tmp_path):
-    from ringtrace import config
+    from ringtrace.core import config
 
     env = dict(os.environ, RINGTRACE_HOME=str(tmp_path / "other-home"))
     proc = subprocess.run([sys.executable, "-m", "ringtrace.cli", "neo4j", "start"], env=env,

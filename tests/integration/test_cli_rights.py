@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ringtrace import audit
 from ringtrace.cli import main as cli
+from ringtrace.core import audit
 
 QUERY = ("// name: my_accounts\n// title: Mine\n// description: Accounts\n// tags: mine\n"
          "MATCH (a:Account) RETURN a.account_id AS id LIMIT 3\n")

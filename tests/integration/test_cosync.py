@@ -10,7 +10,7 @@ def test_stealth_scenario_end_to_end(graph, tmp_path, monkeypatch):
     are flagged, each one campaign, no look-alike group is flagged, and `similar` from ten of a fleet's
     accounts lists that fleet's other accounts first."""
     monkeypatch.setenv("RINGTRACE_CO_ACTIVITY", "on")
-    from ringtrace.synthetic import generate
+    from sample_data.generators.scenarios import generate
 
     data = tmp_path / "stealth"
     generate(data, 3000, seed=5, scenario="stealth")

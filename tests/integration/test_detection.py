@@ -12,9 +12,8 @@ from detection.run import DetectionParams, detect
 from loaders.load import load_dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from score_detection import score  # noqa: E402
-
 from conftest import SAMPLE, _emptied  # noqa: E402
+from score_detection import score  # noqa: E402
 
 LEGIT_GROUP_PREFIXES = ("org-ent-",)
 
@@ -100,7 +99,7 @@ def test_campaigns_group_a_fragmented_operators_clusters_and_keep_two_operators_
 
     from detection.run import detect, write_results
     from loaders.load import load_dataset
-    from ringtrace.synthetic import generate
+    from sample_data.generators.scenarios import generate
 
     data = tmp_path / "fragmented"
     generate(data, 10000, seed=5, scenario="fragmented")

@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-
 from pathlib import Path
 
 import pandas as pd
@@ -19,14 +18,13 @@ import pytest
 from detection import RUN_ID_TIME, gds_louvain
 from detection.metrics import nmi
 from detection.run import DetectionParams, detect, write_results
-from ringtrace import config
-from ringtrace.errors import RingtraceError
+from ringtrace.core import config
+from ringtrace.core.errors import RingtraceError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from score_detection import score  # noqa: E402
-
 from conftest import SAMPLE  # noqa: E402
 from lfr import lfr  # noqa: E402
+from score_detection import score  # noqa: E402
 
 log = logging.getLogger(__name__)
 CREATE_ACCOUNTS = "UNWIND $ids AS id CREATE (:Account {account_id: id})"

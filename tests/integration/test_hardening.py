@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import transactions_running
 
 from queries import runner
 from queries.guard import QueryRefused
-from ringtrace import audit, config, safecsv
 from ringtrace.cli import main as cli
-from ringtrace.errors import RingtraceError
-from conftest import transactions_running
-
+from ringtrace.core import audit, config, safecsv
+from ringtrace.core.errors import RingtraceError
 
 REDUCE_BOMB = "RETURN size(reduce(s='', x IN range(1,2000000) | s + 'xxxxxxxxxx')) AS n"
 
@@ -218,7 +217,7 @@ def test_a_huge_cell_rejects_its_row_not_the_file(graph, tmp_path):
 
 @pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="exercises the project-run local server")
 def test_first_start_with_dash_password_and_a_memory_limit_error_is_not_retried(neo4j_server, tmp_path):
-    from ringtrace import local_neo4j
+    from ringtrace.server import local_neo4j
 
     lib = config.local_paths().lib
     home = tmp_path / "home"
@@ -252,7 +251,7 @@ def test_first_start_with_dash_password_and_a_memory_limit_error_is_not_retried(
 
 @pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="exercises the project-run local server")
 def test_the_admin_tool_never_gets_the_password_on_its_command_line(neo4j_server, tmp_path, monkeypatch):
-    from ringtrace import local_neo4j
+    from ringtrace.server import local_neo4j
 
     paths = config.LocalPaths(tmp_path / "h")
     (paths.root / "neo4j" / "lib").mkdir(parents=True)

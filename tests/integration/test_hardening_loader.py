@@ -16,9 +16,10 @@ import pytest
 
 from loaders import logstore
 from loaders.load import load_dataset
-from ringtrace import config, local_import
-from ringtrace.errors import RingtraceError
-from ringtrace.synthetic import generate
+from ringtrace.core import config, processes
+from ringtrace.core.errors import RingtraceError
+from ringtrace.server import journal
+from sample_data.generators.scenarios import generate
 
 SECRET = "rtPASSWORD-of-the-home-0123456789"
 FORGED = {"decision": "false_positive", "requests": "many", "decision_case": "CASE-FORGED"}
@@ -224,14 +225,14 @@ def test_a_refused_bulk_load_leaves_no_log_rows_behind(graph, tmp_path, monkeypa
 
 @bulk_only
 def test_a_bulk_load_killed_during_the_import_leaves_no_log_rows_behind(graph, tmp_path, monkeypatch):
-    from ringtrace import local_neo4j
+    from ringtrace.server import local_neo4j
 
     monkeypatch.setenv("RINGTRACE_HOME", os.environ["RINGTRACE_HOME"])
     ds = tmp_path / "killed"
     generate(ds, 300, seed=9)
     account, before = _busiest_account(ds)
     assert before > 1
-    work = config.home() / local_import.WORK_DIR
+    work = config.home() / journal.WORK_DIR
     proc = subprocess.Popen(["ringtrace", "load", str(ds), "--mode", "bulk", "--no-progress"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + KILL_WAIT_S
@@ -260,7 +261,7 @@ def _holder_line(home: Path) -> dict:
 @bulk_only
 def test_a_second_load_and_a_stop_during_a_bulk_load_are_refused_with_who_holds_the_home(graph, tmp_path,
                                                                                           monkeypatch):
-    from ringtrace import local_neo4j
+    from ringtrace.server import local_neo4j
 
     monkeypatch.setenv("RINGTRACE_HOME", os.environ["RINGTRACE_HOME"])
     home = config.home()
@@ -285,7 +286,7 @@ def test_a_second_load_and_a_stop_during_a_bulk_load_are_refused_with_who_holds_
         assert refused.returncode == 1, (refused.stdout, said)
         assert f"`ringtrace load` (pid {first.pid}" in said and f"run `{action}` again" in said, said
     status = local_neo4j.status()
-    assert status.running and local_neo4j.pid_alive(status.pid)
+    assert status.running and processes.pid_alive(status.pid)
     servers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _is_server_of(p, home)]
     assert [int(p.name) for p in servers] == [status.pid]  # no untracked server beside it
     graph.reconnect()
@@ -302,10 +303,10 @@ def _is_server_of(proc: Path, home: Path) -> bool:
 
 
 def test_the_home_lock_goes_with_a_killed_holder_and_names_a_live_one(tmp_path, monkeypatch):
-    from ringtrace import home_lock
+    from ringtrace.server import home_lock
 
     home = _tmp_home(monkeypatch, tmp_path)
-    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom ringtrace import home_lock\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom ringtrace.server import home_lock\n"
                                "with home_lock.hold('ringtrace load'):\n    print('held', flush=True)\n"
                                "    time.sleep(600)\n"], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

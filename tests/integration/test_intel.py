@@ -18,9 +18,8 @@ from conftest import SAMPLE
 
 from cases import store, watchlist
 from intel import stix_in, taxii
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor
-
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 
 ADMIN = Actor("tester", "admin")
 
@@ -215,7 +214,7 @@ def test_publish_then_pull_round_trips_a_cases_indicators_through_taxii(sample_d
                                str(tmp_path / "case.json")], capture_output=True, text=True)
     assert exported.returncode == 0 and f"Wrote {len(watched)} indicator(s)" in exported.stdout, exported.stderr
     assert checked.is_valid, [str(e) for r in checked.object_results for e in r.errors][:5]
-    published = taxii.publish(g, ADMIN, case_id)
+    published = taxii.publish(g, case_id)
     assert published.status == "complete" and published.failed == 0 and published.succeeded == published.objects
     pulled = taxii.pull(g, ADMIN).results
     assert len(pulled) == 1

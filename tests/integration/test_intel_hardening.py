@@ -18,8 +18,8 @@ import pytest
 
 from intel import reports, stix_in, taxii
 from monitoring import alerts, webhook
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 
 ADMIN = Actor("tester", "admin")
 TAXII_MEDIA = "application/taxii+json;version=2.1"
@@ -499,5 +499,5 @@ def test_taxii_publish_reposts_nothing_to_a_redirect_target(sample_detected, hos
     server, _ = hostile_taxii
     server.mode = "redirect"
     with pytest.raises(RingtraceError, match="redirect"):
-        taxii.publish(g, ADMIN, case_id)
+        taxii.publish(g, case_id)
     assert _Sink.received == []  # the TLP:AMBER objects went nowhere else

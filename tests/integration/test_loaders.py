@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from loaders.load import load_dataset
-from ringtrace.synthetic import generate
-
+from sample_data.generators.scenarios import generate
 
 SMALL = 400
 
@@ -223,7 +222,7 @@ def test_extra_columns_become_properties(graph, tmp_path, monkeypatch):
 
 
 def test_missing_accounts_table_is_a_clear_error(graph, tmp_path):
-    from ringtrace.errors import RingtraceError
+    from ringtrace.core.errors import RingtraceError
 
     (tmp_path / "empty").mkdir()
     with pytest.raises(RingtraceError, match="no accounts table"):
@@ -235,7 +234,7 @@ def test_load_interrupted_by_restart_then_rerun_matches_clean_load(graph, tiny_d
     import os
 
     from graph.db import connect
-    from ringtrace import local_neo4j
+    from ringtrace.server import local_neo4j
 
     if os.environ.get("NEO4J_URI"):
         pytest.skip("restarts the project-run local server")
@@ -429,8 +428,8 @@ def test_card_number_like_ids_load_every_row_as_keyed_tokens(graph, tmp_path):
     from click.testing import CliRunner
 
     from loaders import tokens
-    from ringtrace import config
     from ringtrace.cli import main as cli
+    from ringtrace.core import config
 
     home = config.home()  # the server's own: the command connects through it
     dataset, ids = numeric_id_dataset(tmp_path / "paysim")

@@ -14,7 +14,8 @@ import pytest
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
-from ringtrace import config, local_neo4j
+from ringtrace.core import config, processes
+from ringtrace.server import local_neo4j
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")),
                                 reason="exercises the project-run local server")
@@ -50,7 +51,7 @@ def test_sigkill_restart_keeps_data(graph):
     pid = local_neo4j.status().pid
     os.kill(pid, signal.SIGKILL)
     for _ in range(100):
-        if not local_neo4j.pid_alive(pid):
+        if not processes.pid_alive(pid):
             break
         local_neo4j._reap(pid)
         time.sleep(0.1)

@@ -12,8 +12,8 @@ import pytest
 
 from cases import store, watchlist
 from monitoring import alerts, changes, webhook
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 
 ADMIN = Actor("tester", "admin")
 

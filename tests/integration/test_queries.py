@@ -5,8 +5,7 @@ import pytest
 
 from queries import library, runner
 from queries.runner import QueryRefused
-from ringtrace.errors import RingtraceError
-
+from ringtrace.core.errors import RingtraceError
 
 SHIPPED = sorted(q.name for q in library.load_library().values() if q.shipped)
 

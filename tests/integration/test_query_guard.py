@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import transactions_running  # noqa: E402
+from guard_attacks import ISSUE_TEXTS, LOAD_CSV, PORT, REDUCE, placements
 
 from queries import runner
 from queries.guard import QueryRefused
 from ringtrace.cli import main as cli
-from ringtrace.errors import RingtraceError
-from guard_attacks import ISSUE_TEXTS, LOAD_CSV, PORT, REDUCE, placements
-from conftest import transactions_running  # noqa: E402
+from ringtrace.core.errors import RingtraceError
 
 REDUCE_ATTACK = "WITH 1 AS `//` RETURN reduce(s=0, x IN range(1,1500000000) | s + x % 7)"
 

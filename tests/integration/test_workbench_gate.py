@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT_MS, free_port, wait_healthy, wait_idle
 
 XSRF_COOKIE = "_streamlit_xsrf"
@@ -195,7 +194,7 @@ def test_a_signed_in_browser_uploads_up_to_the_cap(workbench, tmp_path):
 
 def test_uploads_and_unused_routes_are_refused_before_sign_in(workbench):
     """An anonymous client uploaded to its own, never signed-in session (the issue: 400 MB held by 4 uploads)."""
-    from ringtrace import config
+    from ringtrace.core import config
 
     url, home = workbench
     attacker = Client(url)

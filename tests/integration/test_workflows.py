@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
-from ringtrace import audit
 from ringtrace.cli import main as cli
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor
+from ringtrace.core import audit
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 VIEWER, INVESTIGATOR = Actor("vic", "viewer"), Actor("ivy", "investigator")
@@ -30,7 +30,7 @@ def home(sample_detected, tmp_path, monkeypatch):
     """The sample detected (not traced) and a fresh ringtrace home (audit log, users, query library; the
     sample's request log linked in) on the test server, with a viewer and an investigator."""
     from graph.db import server_settings
-    from ringtrace import config
+    from ringtrace.core import config
     from workbench import auth
 
     server = server_settings()

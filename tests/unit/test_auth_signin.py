@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from ringtrace import audit, config
+from ringtrace.core import audit, config
 from workbench import auth
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from cli_helpers import run_cli
 
 
@@ -29,7 +28,7 @@ def test_load_help_names_the_load_paths():
 
 
 def test_the_home_does_not_depend_on_the_current_folder(tmp_path, monkeypatch):
-    from ringtrace import config
+    from ringtrace.core import config
 
     monkeypatch.delenv("RINGTRACE_HOME", raising=False)
     homes = set()

@@ -1,4 +1,4 @@
-"""Settings: one table (ringtrace/config.py SETTINGS), read when used, and the README's table made from it.
+"""Settings: one table (ringtrace/core/config.py SETTINGS), read when used, and the README's table made from it.
 
 No Neo4j: these run in the unit tier."""
 from __future__ import annotations
@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ringtrace import config
+from ringtrace.core import config
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 PACKAGES = ("ringtrace", "loaders", "monitoring", "workbench", "graph", "detection", "tracing", "cases", "intel",
-            "bundles", "queries", "workflows")
+            "bundles", "queries", "workflows", "sample_data")
 # A read of the environment: os.environ.get / os.environ[...] / os.getenv (a copy handed to a child process,
 # dict(os.environ, ...), is no read of a setting).
 ENV_READ = re.compile(r"os\.environ\.get|os\.environ\[|os\.getenv|environ\.get\(")
@@ -24,7 +24,7 @@ def _readme_table() -> list[str]:
 
 
 def test_the_readme_configuration_table_is_the_settings_table():
-    """Name, variable, default and meaning of each row are SETTINGS' own (regenerate: python -m ringtrace.config)."""
+    """Name, variable, default and meaning of each row are SETTINGS' own (regenerate: python -m ringtrace.core.config)."""
     assert _readme_table() == config.readme_table().splitlines()
 
 
@@ -45,7 +45,7 @@ def test_the_environment_is_read_only_in_config():
     readers = []
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
-            if path == ROOT / "ringtrace" / "config.py":
+            if path == ROOT / "ringtrace" / "core" / "config.py":
                 continue
             for n, line in enumerate(path.read_text().splitlines(), 1):
                 if ENV_READ.search(line):
@@ -85,7 +85,7 @@ def test_settings_changed_after_import_take_effect(monkeypatch, tmp_path):
 
 
 def test_cli_user_is_read_when_asked(monkeypatch, tmp_path):
-    from ringtrace import rights
+    from ringtrace.core import rights
 
     monkeypatch.setenv("RINGTRACE_HOME", str(tmp_path))
     monkeypatch.delenv("RINGTRACE_USER", raising=False)
@@ -100,8 +100,8 @@ def test_cli_option_defaults_are_read_when_the_command_runs(monkeypatch):
     """`--timeout`, `--row-cap` and `--fdr` took their defaults at import before."""
     import click
 
-    from ringtrace.commands.detect import detect
-    from ringtrace.commands.query import query_run
+    from ringtrace.cli.commands.detect import detect
+    from ringtrace.cli.commands.query import query_run
 
     monkeypatch.setenv("RINGTRACE_QUERY_TIMEOUT", "4")
     monkeypatch.setenv("RINGTRACE_QUERY_ROW_CAP", "11")

@@ -139,7 +139,7 @@ def test_fingerprints_and_similar_take_account_ids_as_data(tmp_path, monkeypatch
     assert list(prof["account_id"]) == ["b' OR '1'='1"] and prof["client_tls_fingerprint"].iloc[0] == "tls-1"
     import pytest
 
-    from ringtrace.errors import RingtraceError
+    from ringtrace.core.errors import RingtraceError
 
     with pytest.raises(RingtraceError, match="None of the given accounts"):
         similar.rank(["x' OR '1'='1"], pd.DataFrame(columns=["model", "released"]))

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ringtrace import config, safecsv
 from ringtrace.cli import main as cli
-
+from ringtrace.core import config, safecsv
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "@SUM(1)", "+cmd", "-2+3", "\tx"]
 
@@ -167,7 +166,7 @@ def test_markdown_is_escaped():
 
 
 def test_generated_passwords_are_never_options():
-    from ringtrace import local_neo4j
+    from ringtrace.server import local_neo4j
 
     assert all(not local_neo4j.generate_password().startswith("-") for _ in range(2000))
 

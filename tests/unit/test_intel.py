@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from intel import stix_in, taxii
-from ringtrace.errors import RingtraceError
+from ringtrace.core.errors import RingtraceError
 
 
 @pytest.mark.parametrize("pattern, items, loose", [

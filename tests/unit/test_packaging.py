@@ -9,7 +9,8 @@ import fnmatch
 import tomllib
 from pathlib import Path
 
-from ringtrace import config
+from ringtrace.core import config
+from ringtrace.server import local_neo4j
 
 REPO = Path(__file__).resolve().parents[2]
 SETUPTOOLS = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
@@ -48,7 +49,7 @@ def test_every_data_file_of_a_package_is_package_data():
 
 
 def test_what_the_commands_read_is_found_through_the_installed_packages():
-    assert config.NEO4J_POM.is_file() and config.GDS_POM.is_file()
+    assert local_neo4j.NEO4J_POM.is_file() and local_neo4j.GDS_POM.is_file()
     assert (config.sample_dir() / "accounts.csv").is_file()
     assert config.workbench_script().is_file()
     assert config.workbench_server().is_file()  # what `ringtrace app` gives `streamlit run` (the gate in front)

@@ -3,21 +3,31 @@ audit record with the actor, and the statements issued. What the Cypher does is 
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
 
 from cases import notes, store
-from ringtrace import audit
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import Actor
+from intel import reports
+from ringtrace.core import audit
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import Actor
 from tests.recording_graph import RecordingGraph
-from workflows import cases
+from workflows import cases, intel, query
+from workflows import export as export_flow
 from workflows import notes as note_flow
-from workflows import query
 
 VIEWER, INVESTIGATOR = Actor("vic", "viewer"), Actor("ivy", "investigator")
 ROOT = Path(__file__).resolve().parents[2]
+# An open case as cases.store reads it (CASE's answer), with no history yet.
+OPEN_CASE = {"RETURN c {.*} AS case": [{"case": {"case_id": "case-0003", "status": "new", "title": "Ring",
+                                                 "priority": "medium", "assignee": None},
+                                        "origin": None, "accounts": 2}]}
+# A partner's STIX bundle naming one account (no alert: the recording graph knows no account).
+PARTNER_REPORT = json.dumps({"type": "bundle", "id": "bundle--1c6a8b3e-6d7e-4c84-9a6f-1d2b3c4d5e6f", "objects": [
+    {"type": "user-account", "spec_version": "2.1", "id": "user-account--6a0c9c2e-1f3a-4b8e-8d6f-2a1b3c4d5e6f",
+     "user_id": "acc-00000001"}]}).encode()
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +77,82 @@ def test_a_viewer_opening_a_case_is_refused_before_any_statement_and_audited_onc
         cases.open_case(g, VIEWER, "no", accounts=["a1"])
     assert g.statements == []
     assert [(e["user"], e["action"], e["title"]) for e in audit.entries()] == [("vic", "case_open_refused", "no")]
+
+
+def test_a_status_change_is_audited_once_per_history_entry_with_its_from_and_to():
+    g = RecordingGraph(OPEN_CASE)
+    assert cases.update(g, INVESTIGATOR, "3", status="investigating", assignee="ivy") == \
+        {"status": "investigating", "assignee": "ivy"}
+    events = [json.loads(s.params["detail"]) | {"action": s.params["action"]} for s in g.writes()
+              if s.query == store.ADD_EVENT]
+    assert events == [{"from": "new", "to": "investigating", "action": "status"},
+                      {"from": None, "to": "ivy", "action": "assignee"}]
+    assert [(e["user"], e["action"], e["case_id"], e["from"], e["to"]) for e in audit.entries()] == \
+        [("ivy", "case_status", "case-0003", "new", "investigating"),
+         ("ivy", "case_assignee", "case-0003", None, "ivy")]
+
+
+def test_a_case_note_and_added_accounts_are_audited_once_each_under_the_actor():
+    g = RecordingGraph({**OPEN_CASE, "AS added": [{"added": 1}]})
+    assert cases.add_note(g, INVESTIGATOR, "case-0003", "  same kit  ") == "case-0003"
+    assert cases.add_accounts(g, INVESTIGATOR, "case-0003", accounts=["a3"]) == 1
+    assert [(e["user"], e["action"], e["case_id"], e.get("text"), e.get("added")) for e in audit.entries()] == \
+        [("ivy", "case_note", "case-0003", "same kit", None), ("ivy", "case_accounts", "case-0003", None, 1)]
+
+
+@pytest.mark.parametrize("write, refused", [
+    (lambda g: cases.update(g, VIEWER, "case-0003", status="closed"), "case_update_refused"),
+    (lambda g: cases.add_note(g, VIEWER, "case-0003", "mine"), "case_note_refused"),
+    (lambda g: cases.add_accounts(g, VIEWER, "case-0003", accounts=["a3"]), "case_accounts_refused"),
+    (lambda g: export_flow.export_case(g, VIEWER, "case-0003", Path("never.zip")), "export_refused"),
+])
+def test_a_viewers_case_write_is_refused_before_any_statement_and_audited_once(write, refused):
+    g = RecordingGraph(OPEN_CASE)
+    with pytest.raises(RingtraceError, match="vic is a viewer"):
+        write(g)
+    assert g.statements == []
+    assert [(e["user"], e["action"]) for e in audit.entries()] == [("vic", refused)]
+
+
+def test_the_case_store_itself_checks_no_rights_and_audits_nothing():
+    """Rights and audit are the workflow's: the store writes for whoever it is given, and only the case history."""
+    g = RecordingGraph({"AS n": [{"n": 8}], "covered": [{"covered": 1}]})
+    assert store.open_case(g, VIEWER, "Ring", accounts=["a1"]) == "case-0008"
+    assert [s.params["action"] for s in g.writes() if s.query == store.ADD_EVENT] == ["opened"]
+    assert audit.entries() == []
+
+
+def test_a_partner_report_is_imported_and_audited_once_under_the_actor():
+    g = RecordingGraph()
+    result = intel.import_report(g, INVESTIGATOR, PARTNER_REPORT, "partner.json", "upload:partner.json")
+    [saved] = [s for s in g.writes() if s.query == reports.SAVE_REPORT]
+    assert saved.params["by"] == "ivy" and saved.params["source"] == "upload:partner.json"
+    assert [(e["user"], e["action"], e["report_id"], e["source"], e["indicators"], e["alerts"])
+            for e in audit.entries()] == \
+        [("ivy", "intel_import", result.report.report_id, "upload:partner.json", 1, 0)]
+
+
+def test_the_intel_modules_themselves_check_no_rights_and_audit_nothing():
+    from intel import stix_in
+
+    g = RecordingGraph()
+    reports.import_report(g, VIEWER, stix_in.parse(PARTNER_REPORT, "partner.json"), "upload")
+    assert [s.query for s in g.writes()] == [reports.SAVE_REPORT]
+    assert audit.entries() == []
+
+
+@pytest.mark.parametrize("write, refused", [
+    (lambda g: intel.import_report(g, VIEWER, PARTNER_REPORT, "partner.json", "upload"), "intel_import_refused"),
+    (lambda g: intel.export_case(g, VIEWER, "case-0003", Path("never.json")), "intel_export_refused"),
+    (lambda g: intel.publish(g, VIEWER, "case-0003"), "intel_publish_refused"),
+    (lambda g: intel.pull(g, VIEWER), "intel_pull_refused"),
+])
+def test_a_viewers_intel_write_is_refused_before_any_statement_and_audited_once(write, refused):
+    g = RecordingGraph(OPEN_CASE)
+    with pytest.raises(RingtraceError, match="vic is a viewer"):
+        write(g)
+    assert g.statements == []
+    assert [(e["user"], e["action"]) for e in audit.entries()] == [("vic", refused)]
 
 
 def test_a_write_query_is_refused_by_the_guard_before_the_graph_and_audited_once():

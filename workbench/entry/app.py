@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ringtrace import config
+from ringtrace.core import config
 from workbench import auth, gate
 from workbench.session import PAGE_FILES, user
 from workbench.text import md
@@ -58,7 +58,7 @@ def still_signed_in() -> bool:
     binding = gate.bound(session_id() or "", browser())
     if binding and binding.user == st.session_state["user"]:
         return True
-    from ringtrace import audit
+    from ringtrace.core import audit
 
     audit.record(str(st.session_state["user"]), "session_refused",
                  {"client": client_address(), "reason": "another browser presented this session's id"})
@@ -100,7 +100,7 @@ def login() -> bool:
 
 
 def main() -> None:
-    from ringtrace import config
+    from ringtrace.core import config
 
     st.set_page_config(page_title="ringtrace", layout="wide")
     config.ensure_private_home()

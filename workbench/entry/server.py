@@ -3,7 +3,7 @@ ringtrace's gate (workbench/gate.py: a signed HttpOnly browser cookie the sign-i
 before sign-in). `ringtrace app` runs `streamlit run` on this file."""
 import streamlit as st
 
-from ringtrace import config
+from ringtrace.core import config
 from workbench import gate
 
 app = st.App(str(config.workbench_script()), **gate.app_options())

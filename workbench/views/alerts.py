@@ -8,8 +8,8 @@ import streamlit as st
 from cases import watchlist
 from intel import reports
 from monitoring.alerts import list_alerts
-from ringtrace.errors import RingtraceError
-from ringtrace.rights import can
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import can
 from workbench.session import actor, graph, when
 from workbench.text import md
 from workflows import intel

@@ -121,7 +121,7 @@ def _note_key(case_id: str) -> str:
 
 def _save(case_id: str, version: str, shown: dict[str, str]) -> None:
     """The form's submit callback (it runs before the page is drawn again): `shown` is what the form showed."""
-    from ringtrace.errors import RingtraceError
+    from ringtrace.core.errors import RingtraceError
 
     state = st.session_state
     chosen = {f: state.get(key, shown[f]) for f, key in _field_keys(case_id, version).items()}
@@ -188,13 +188,13 @@ def add_to_case_control(key: str, default_title: str, accounts: list[str], conte
                           key=f"{key}-pick")  # option labels are plain text, never Markdown
     if picked != NEW_CASE:
         if st.button(f"Add {len(set(accounts)):,} account(s) to {picked}", key=f"{key}-add"):
-            store.add_accounts(graph(), actor(), picked, None, accounts)
+            cases.add_accounts(graph(), actor(), picked, None, accounts)
             go("Cases", open_case=picked, **{"cases-filter": "All"})
         return
     with st.form(f"{key}-new"):
         title = st.text_input("Case title", value=default_title, key=f"{key}-title")
         if st.form_submit_button("Open a new case"):
-            case_id = store.open_case(graph(), actor(), title, None, accounts)
+            case_id = cases.open_case(graph(), actor(), title, None, accounts)
             go("Cases", open_case=case_id, **{"cases-filter": "All"})
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ringtrace.core.rights import can
 from workbench import data
 from workbench.progress import page_progress
 from workbench.provenance import visit
-from ringtrace.rights import can
 from workbench.session import graph, latest_run, read, short_cluster_id, traced, user
 from workbench.text import md
 from workbench.widgets import attribution_tables, pick_cluster

@@ -1,0 +1,4 @@
+"""`python -m ringtrace.cli`: the `ringtrace` command."""
+from ringtrace.cli import main
+
+main()
