@@ -37,11 +37,11 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.special import gammaln
 
-from detection import cosync_kernel
 from ringtrace.core import config
 
 LN10 = np.log(10.0)
 PAIR_CHUNK = 200_000
+KERNEL_MIN_PAIRS = 1_000_000  # pairs tested at once from which the compiled kernel pays for importing numba
 BLOCK_CELLS = 1_000_000    # active cells whose candidates are made and tested at once
 OPEN_IDENTITY_MIN_SIGNALS = 2
 NETWORK_SHARE = 0.5        # most of an account's requests from an organisation's network is one signal
@@ -190,23 +190,35 @@ class PairNull:
         self.day = day_of_bucket(m.shape[1], b, bucket_s)
         self.days = np.asarray((m @ self.day > 0).sum(axis=1)).ravel()
         self.hours = hours
+        self._kernel_input: tuple | None = None
         if hours:
             self.r, self.s2h = hour_profiles(m, bucket_hours(b, bucket_s))
-        else:
-            self.r, self.s2h = np.ones((m.shape[0], 1)), np.array([self.s2])
-        csr = m.tocsr().sorted_indices() if not m.has_sorted_indices else m.tocsr()
-        self.indptr, self.indices = csr.indptr.astype(np.int64), csr.indices.astype(np.int32)
-        self.day_of_col = self.day.indices.astype(np.int64)  # one 1 per row of `day`
-        self.a64, self.length64, self.days64 = (x.astype(np.float64) for x in (self.a, self.length, self.days))
+
 
     def test(self, u: np.ndarray, v: np.ndarray, bar: float | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(shared days, the bound on their mean under the null, log10 p) for the pairs (u, v). With `bar`, pairs
         that could not reach it even if every active day of the less active one were shared are not counted
-        (their shared days and log10 p are reported as 0). Compiled (cosync_kernel); `reference` is the same
-        test in scipy."""
-        return cosync_kernel.pair_tests(self.indptr, self.indices, self.day_of_col, self.a64, self.length64, self.r,
-                                        self.s2h, self.days64, u, v, bar)
+        (their shared days and log10 p are reported as 0). Many pairs go to the compiled kernel, few to the
+        scipy reference (the same figures)."""
+        return self.kernel(u, v, bar) if len(u) >= KERNEL_MIN_PAIRS else self.reference(u, v, bar)
+
+    def kernel(self, u: np.ndarray, v: np.ndarray, bar: float | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`test` compiled (detection/cosync_kernel.py)."""
+        # deferred: importing numba takes 1-2.4 s (measured), more than the whole co-activity step on the
+        # 5,000-account sample (1.2 s), which never reaches KERNEL_MIN_PAIRS
+        from detection import cosync_kernel
+
+        if self._kernel_input is None:
+            csr = self.m.tocsr() if self.m.has_sorted_indices else self.m.tocsr().sorted_indices()
+            r, s2h = (self.r, self.s2h) if self.hours else (np.ones((self.m.shape[0], 1)), np.array([self.s2]))
+            self._kernel_input = (csr.indptr.astype(np.int64), csr.indices.astype(np.int32),
+                                  self.day.indices.astype(np.int64),  # each column's day: one 1 per row of `day`
+                                  self.a.astype(np.float64), self.length.astype(np.float64), r, s2h,
+                                  self.days.astype(np.float64))
+        indptr, indices, day_of_col, a, length, r, s2h, days = self._kernel_input
+        return cosync_kernel.pair_tests(indptr, indices, day_of_col, a, length, r, s2h, days, u, v, bar)
 
     def reference(self, u: np.ndarray, v: np.ndarray, bar: float | None = None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -30,7 +30,7 @@ def _case(seed: int, accounts: int = 300, buckets: int = 500, density: float = 0
 def test_kernel_matches_the_scipy_reference(seed: int, hours: bool, bar: float | None) -> None:
     m, b, u, v = _case(seed)
     null = cosync.PairNull(m, b, hours=hours, bucket_s=900)
-    got, want = null.test(u, v, bar), null.reference(u, v, bar)
+    got, want = null.kernel(u, v, bar), null.reference(u, v, bar)
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_allclose(got[1], want[1], rtol=1e-6)  # the reference holds activity in float32
     np.testing.assert_allclose(got[2], want[2], rtol=1e-6, atol=1e-9)
@@ -44,10 +44,22 @@ def test_unsorted_columns_and_indices() -> None:
     m2, b2 = m[:, order], b[order]
     m2.has_sorted_indices = False
     null = cosync.PairNull(m2, b2, hours=True, bucket_s=900)
-    np.testing.assert_array_equal(null.test(u, v)[0], cosync.PairNull(m, b, hours=True, bucket_s=900).reference(u, v)[0])
+    np.testing.assert_array_equal(null.kernel(u, v)[0], cosync.PairNull(m, b, hours=True, bucket_s=900).reference(u, v)[0])
 
 
 def test_no_pairs() -> None:
     m, b, _, _ = _case(4, accounts=20, buckets=50)
-    shared, lam, lp = cosync.PairNull(m, b).test(np.zeros(0, np.int64), np.zeros(0, np.int64), -2.0)
+    shared, lam, lp = cosync.PairNull(m, b).kernel(np.zeros(0, np.int64), np.zeros(0, np.int64), -2.0)
     assert len(shared) == len(lam) == len(lp) == 0
+
+
+def test_many_pairs_go_to_the_kernel_few_to_the_reference(monkeypatch) -> None:
+    m, b, u, v = _case(5, accounts=60, buckets=100)
+    null = cosync.PairNull(m, b)
+    calls = []
+    monkeypatch.setattr(cosync.PairNull, "kernel", lambda self, *a: calls.append("kernel") or ([], [], []))
+    monkeypatch.setattr(cosync.PairNull, "reference", lambda self, *a: calls.append("reference") or ([], [], []))
+    null.test(u, v)
+    monkeypatch.setattr(cosync, "KERNEL_MIN_PAIRS", len(u))
+    null.test(u, v)
+    assert calls == ["reference", "kernel"]
