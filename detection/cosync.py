@@ -194,7 +194,6 @@ class PairNull:
         if hours:
             self.r, self.s2h = hour_profiles(m, bucket_hours(b, bucket_s))
 
-
     def test(self, u: np.ndarray, v: np.ndarray, bar: float | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(shared days, the bound on their mean under the null, log10 p) for the pairs (u, v). With `bar`, pairs
@@ -211,7 +210,8 @@ class PairNull:
         from detection import cosync_kernel
 
         if self._kernel_input is None:
-            csr = self.m.tocsr() if self.m.has_sorted_indices else self.m.tocsr().sorted_indices()
+            csr = self.m.tocsr()
+            csr = csr if csr.has_sorted_indices else csr.sorted_indices()
             r, s2h = (self.r, self.s2h) if self.hours else (np.ones((self.m.shape[0], 1)), np.array([self.s2]))
             self._kernel_input = (csr.indptr.astype(np.int64), csr.indices.astype(np.int32),
                                   self.day.indices.astype(np.int64),  # each column's day: one 1 per row of `day`
