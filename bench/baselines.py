@@ -23,6 +23,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
@@ -100,7 +101,6 @@ def synchrony_baseline(dataset: Path, accounts: pd.Index) -> pd.Series | None:
                 None)
     if path is None:
         return None
-    import duckdb
     reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
     df = duckdb.connect().execute(f"SELECT DISTINCT account_id, epoch(ts::TIMESTAMPTZ)::BIGINT // {SYNC_BUCKET_S} AS b "
                                   f"FROM {reader}(?)", [str(path)]).df()

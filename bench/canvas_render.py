@@ -21,6 +21,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from playwright.sync_api import sync_playwright
+
+ROOT = str(Path(__file__).resolve().parent.parent)
+sys.path.insert(0, ROOT)
+from workbench import cluster_graph  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -72,10 +78,6 @@ def main() -> None:
     ap.add_argument("--ungrouped", action="store_true",
                     help="the worst drawing: no account grouping, so the 300-node cap is reached")
     args = ap.parse_args()
-    root = str(Path(__file__).resolve().parent.parent)
-    sys.path.insert(0, root)
-    from workbench import cluster_graph
-
     rows = rows_for(args.accounts, args.cards_per)
     t = time.perf_counter()
     g = cluster_graph.build(rows, **({"group_above": 10 ** 9} if args.ungrouped else {}))
@@ -84,7 +86,7 @@ def main() -> None:
           f"{len(g.nodes):,} nodes, {len(g.edges):,} edges (drawn: at most 300 nodes)")
     work = Path(tempfile.mkdtemp())
     (work / "rows.json").write_text(json.dumps(rows))
-    (work / "page.py").write_text(PAGE.format(root=root, rows=str(work / "rows.json"), ungrouped=args.ungrouped))
+    (work / "page.py").write_text(PAGE.format(root=ROOT, rows=str(work / "rows.json"), ungrouped=args.ungrouped))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -100,8 +102,6 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.5)
-        from playwright.sync_api import sync_playwright
-
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             for run in range(args.runs):

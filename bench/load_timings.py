@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from graph.fingerprint import differences  # noqa: E402
 from loaders.batches import read_table, split_by_accounts  # noqa: E402
 
 PORT = "7697"
@@ -120,8 +121,6 @@ def report(name: str, figures: dict) -> None:
 
 def bench(dataset: Path, out: Path, shares: list[float], full_incremental: bool) -> None:
     """Every load of one dataset (see the module docstring), each on a fresh server under `out`."""
-    from graph.fingerprint import differences
-
     out.mkdir(parents=True, exist_ok=True)
     print(f"\n{dataset}", flush=True)
     print("load | path | input rows | wall s | rows/s | loader peak RSS GB | importer peak RSS GB", flush=True)

@@ -16,6 +16,8 @@ import sys
 import time
 import urllib.request
 
+from playwright.sync_api import sync_playwright
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -68,8 +70,6 @@ def _visit(page, name: str) -> float:
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--url", default=None)

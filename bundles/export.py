@@ -20,13 +20,17 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from bundles import manifest, render, stix
+from bundles import manifest, raster, render, stix
+from detection import behaviour
 from graph.db import Graph, node_key, plain
 from loaders import logstore
-from queries import runner
+from queries import library, runner
 from ringtrace import __version__
-from ringtrace.core import outbound, safecsv
+from ringtrace.core import config, outbound, safecsv
 from ringtrace.core.errors import RingtraceError
+from tracing.attribution import trace_cluster
+from tracing.chains import chains
+from workbench import cluster_graph
 
 BUNDLE_QUERIES = ("cluster_members", "cluster_attribution", "cluster_infrastructure", "cluster_top_templates",
                   "bundle_evidence_graph")
@@ -117,15 +121,8 @@ def gather(graph: Graph, cluster_id: str) -> BundleData:
         results[name] = runner.run_saved(graph, name, params, row_cap=BUNDLE_ROW_CAP)
     members = [r["account_id"] for r in results["cluster_members"].rows]
     timeline = logstore.activity(members, "hour") if members else pd.DataFrame()
-    from detection import behaviour
-    from ringtrace.core import config
-
     raster = behaviour.raster(members, config.RASTER_ROWS, config.RASTER_COLUMNS)
     people = graph.read("MATCH (p:Person) RETURN p.name AS name")
-    from tracing.attribution import trace_cluster
-    from tracing.chains import chains
-    from workbench import cluster_graph
-
     cluster = info[0]["cluster"]
     found = chains(trace_cluster(graph, cluster_id), f"Cluster {cluster_id}: {cluster.get('size')} accounts")
     return BundleData(cluster=_plain(info[0]["cluster"]), run_id=info[0]["run_id"],
@@ -180,8 +177,6 @@ def graph_files(g: nx.MultiDiGraph, title: str | None, names: dict[str, dict[str
 
 def raster_html(data: BundleData) -> str:
     """The accounts x time raster of the cluster beside other accounts, with its caption (bundles/raster.py)."""
-    from bundles import raster
-
     size = int(data.cluster.get("size") or 0)
     if data.raster.empty:
         return raster.raster_svg(data.raster, size)
@@ -205,8 +200,6 @@ def render_files(data: BundleData, redact: bool) -> dict[str, bytes]:
                                           raster_html(data)).encode(),
         "stix.json": json.dumps(stix.bundle(cluster, q), indent=1, sort_keys=True).encode(),
     }
-    from queries import library
-
     for name, res in data.queries.items():
         files[f"queries/{name}.cypher"] = library.get(name).text.encode()
         files[f"queries/{name}.json"] = json.dumps(

@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+
 from ringtrace.core import config
 from ringtrace.core.errors import RingtraceError
 
@@ -30,9 +35,6 @@ def sha256(data: bytes) -> str:
 
 
 def _load_private_key(path: Path):
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
     key = load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise RingtraceError(f"{path} is not an Ed25519 private key (PEM).")
@@ -40,8 +42,6 @@ def _load_private_key(path: Path):
 
 
 def public_key_pem(private_key_path: Path) -> str:
-    from cryptography.hazmat.primitives import serialization
-
     key = _load_private_key(private_key_path)
     return key.public_key().public_bytes(serialization.Encoding.PEM,
                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
@@ -224,9 +224,6 @@ def verify(path: Path, public_key: Path | None = None) -> Verification:
 
 def _check_signature(sig_b64: bytes, manifest: dict[str, Any], public_key: Path | None,
                      v: Verification) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
     embedded = manifest.get("signature")
     pem = public_key.read_bytes() if public_key else \
         str(embedded.get("public_key", "") if isinstance(embedded, dict) else "").encode()

@@ -8,8 +8,10 @@ from typing import Any
 
 import networkx as nx
 import pandas as pd
+from pyvis.network import Network
 
 from graph import model
+from workbench.cluster_graph import build, node_size
 
 MAX_DRAWN_NODES = 1500
 MAX_MEMBER_ROWS = 5000
@@ -130,10 +132,6 @@ def graph_html(g: nx.MultiDiGraph, cluster: dict[str, Any], names: dict[str, dic
     """The evidence graph drawn by pyvis as the workbench draws it (workbench/cluster_graph.py): accounts
     grouped, infrastructure collapsed per service, every node captioned by name or short id and sized by the
     accounts using it, flagged and decided accounts marked, with a legend; vis-network inlined (offline)."""
-    from pyvis.network import Network
-
-    from workbench.cluster_graph import build, node_size
-
     rows = [{"source_label": g.nodes[u]["label"], "source": g.nodes[u]["key"], "type": d["type"],
              "target_label": g.nodes[v]["label"], "target": g.nodes[v]["key"]} for u, v, d in g.edges(data=True)]
     drawn_graph = build(rows, names=names, flagged=flagged, decisions=decisions)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 from cases import watchlist
@@ -418,20 +417,14 @@ def shared_evidence_keys(graph: Graph, accounts: list[str]) -> list[str]:
     return [r["key"] for r in graph.read(SHARED_EVIDENCE_KEYS, {"accounts": accounts})]
 
 
-def export(graph: Graph, actor: Actor, case_id: str, out: Path, redact: bool = False,
-           signing_key: Path | None = None, on_event: EventSink | None = None) -> dict[str, Any]:
-    """Export the bundle of the campaign or cluster the case was opened from, with `case.json` (fields,
-    decision, history and covered accounts) inside; the bundle is remembered on the case."""
-    from bundles.export import export_campaign, export_cluster
-
+def bundle_record(graph: Graph, case_id: str) -> tuple[str, str, bytes]:
+    """What a case's bundle holds of the case: (the kind of what it was opened from, `campaign` or `cluster`; its
+    id; `case.json`: fields, decision, history and covered accounts). A case opened from accounts has no bundle."""
     view = show(graph, case_id)
     if not view.origin:
         raise RingtraceError(f"{case_id} was opened from accounts, not a campaign or cluster: export a cluster "
                              "bundle with `ringtrace export --cluster ID`, or open the case from a cluster.")
     record = {"case": view.case, "origin": view.origin, "accounts": accounts_of(graph, case_id),
               "history": view.history}
-    extra = {"case.json": json.dumps(record, indent=1, default=str).encode()}
-    writer = export_campaign if view.origin.rsplit("-", 1)[-1].startswith("k") else export_cluster
-    manifest = writer(graph, view.origin, Path(out), actor.name, redact, signing_key, extra_files=extra)
-    record_bundle(graph, actor, case_id, manifest, str(out), on_event)
-    return manifest
+    kind = "campaign" if view.origin.rsplit("-", 1)[-1].startswith("k") else "cluster"
+    return kind, view.origin, json.dumps(record, indent=1, default=str).encode()

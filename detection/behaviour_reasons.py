@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from detection import behaviour
 from ringtrace.core import config
 
 WAVE_MIN_SHARE = 0.1       # a window is one of the group's waves when a tenth of its accounts act in it
@@ -73,8 +74,6 @@ def in_words(f: BehaviourFacts) -> str:
 def facts_of(members: list[str], linked: list[str], releases: pd.DataFrame, decades: float | None = None,
              pairs_searched: float | None = None, window_s: int = config.BEHAVIOUR_WAVE_S) -> BehaviourFacts:
     """Measure a group in the log store: waves of its linked accounts, category mix, token shape, model move."""
-    from detection import behaviour
-
     linked = linked or members
     need = max(WAVE_MIN_ACCOUNTS, int(np.ceil(WAVE_MIN_SHARE * len(linked))))
     per = behaviour.wave_counts(linked, window_s)

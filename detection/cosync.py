@@ -37,6 +37,9 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.special import gammaln
 
+from detection import behaviour
+from detection.behaviour_reasons import group_reason
+from detection.scoring import Contribution
 from ringtrace.core import config
 
 LN10 = np.log(10.0)
@@ -459,8 +462,6 @@ def no_links() -> Links:
 
 def find(graph, ev, min_group: int) -> Links:
     """Co-activity links over every account of the request log, and the synchronised groups they form."""
-    from detection import behaviour
-
     ids, buckets, m = behaviour.activity_matrix(config.COSYNC_BUCKET_S)
     if not len(ids):
         return Links(ids, *(np.array([], dtype=np.int64) for _ in range(2)), *(np.array([]) for _ in range(3)),
@@ -477,15 +478,11 @@ def find(graph, ev, min_group: int) -> Links:
 
 def describe(members: list[str], linked: list[str], links: Links, decades: float, releases: pd.DataFrame) -> str:
     """The synchronised group in words (detection/behaviour_reasons.py): waves, category mix, model move, evidence."""
-    from detection.behaviour_reasons import group_reason
-
     return group_reason(members, linked, releases, decades / max(len(members) - 1, 1), links.pairs_searched)
 
 
 def strengthen(scored: list, groups: list[list[str]], synced: set[int], links: Links, releases: pd.DataFrame) -> None:
     """Add the co-activity evidence (decades per account after the first) to the synchronised groups' scores."""
-    from detection.scoring import Contribution
-
     linked = set(links.accounts[np.unique(np.concatenate([links.u, links.v]))]) if len(links.u) else set()
     for i in synced:
         c, members = scored[i], groups[i]

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+from neo4j.exceptions import ClientError
 
 from detection import RUN_ID_TIME, communities
 from graph.db import Graph
@@ -93,8 +94,6 @@ LINK_RUNS = "MATCH ()-[r:EVIDENCE_LINK]->() RETURN DISTINCT r.run_id AS run"
 
 def gds_version(graph: Graph) -> str:
     """The server's GDS version, or a RingtraceError that says how to get GDS."""
-    from neo4j.exceptions import ClientError
-
     try:
         return graph.read(GDS_VERSION)[0]["version"]
     except ClientError as exc:

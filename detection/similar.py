@@ -9,13 +9,17 @@ alike without acting together ranks below any account that acts with the seeds.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from cases.store import accounts_of, resolve_case_id
 from detection import behaviour, cosync
-from ringtrace.core import config
+from detection.evidence import MODEL_RELEASES
+from graph.cluster_ids import resolve_cluster_id
+from ringtrace.core import audit, config
 from ringtrace.core.errors import RingtraceError
 
 WAVE_MIN_SEEDS = 2
@@ -101,16 +105,12 @@ def rank(seeds: list[str], releases: pd.DataFrame, top: int = 20) -> list[Simila
 
 def releases_of(graph) -> pd.DataFrame:
     """(model, released epoch seconds) of every model release in the graph."""
-    from detection.evidence import MODEL_RELEASES
-
     releases = graph.read_df(MODEL_RELEASES)
     return releases if len(releases.columns) else releases.reindex(columns=["model", "released"])
 
 
 def store(graph, seeds: list[str], seeds_from: str, ranked: list[Similar], by: str) -> str:
     """Store a search's ranked accounts (at most config.SIMILAR_STORED) as similarity links; returns its id."""
-    import uuid
-
     rows = [{"account": r.account, "rank": i + 1, "score": r.decades, "shared_waves": r.shared_waves,
              "similarity": r.similarity, "reasons": r.reasons} for i, r in enumerate(ranked[:config.SIMILAR_STORED])]
     search_id = f"sim-{uuid.uuid4().hex[:12]}"
@@ -121,8 +121,6 @@ def store(graph, seeds: list[str], seeds_from: str, ranked: list[Similar], by: s
 
 def search(graph, seeds: list[str], seeds_from: str, top: int, by: str) -> tuple[str, list[Similar]]:
     """More accounts like these, as `ringtrace similar` and the workbench run it: rank, store the links, audit."""
-    from ringtrace.core import audit
-
     ranked = rank(seeds, releases_of(graph), top)
     search_id = store(graph, seeds, seeds_from, ranked, by)
     audit.record(by, "similar", {"search_id": search_id, "seeds_from": seeds_from, "seeds": len(seeds),
@@ -134,12 +132,8 @@ def seed_source(graph, case_id: str | None, cluster_id: str | None, accounts: st
     """(seeds, where they came from: the case id, the cluster id or 'accounts') for exactly one of the three."""
     seeds = seeds_of(graph, case_id, cluster_id, accounts)
     if case_id:
-        from cases.store import resolve_case_id
-
         return seeds, resolve_case_id(graph, case_id)
     if cluster_id:
-        from graph.cluster_ids import resolve_cluster_id
-
         return seeds, resolve_cluster_id(graph, cluster_id)
     return seeds, "accounts"
 
@@ -150,12 +144,8 @@ def seeds_of(graph, case_id: str | None, cluster_id: str | None, accounts: str |
     if len(given) != 1:
         raise RingtraceError("Give exactly one of --case ID, --cluster ID or --accounts A,B.")
     if case_id:
-        from cases.store import accounts_of, resolve_case_id
-
         seeds = accounts_of(graph, resolve_case_id(graph, case_id))
     elif cluster_id:
-        from graph.cluster_ids import resolve_cluster_id
-
         seeds = [r["account"] for r in graph.read(CLUSTER_MEMBERS, {"id": resolve_cluster_id(graph, cluster_id)})]
     else:
         seeds = [a.strip() for a in accounts.split(",") if a.strip()]

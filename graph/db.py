@@ -4,17 +4,16 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, RoutingControl
+import pandas as pd
+from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, GraphDatabase, ManagedTransaction, Query, RoutingControl
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from graph import model
 from ringtrace.core import config
 from ringtrace.core.errors import RingtraceError
-
-if TYPE_CHECKING:
-    import pandas as pd
+from ringtrace.server import local_neo4j
 
 CYPHER_DIR = Path(__file__).resolve().parent
 T = TypeVar("T")
@@ -80,10 +79,8 @@ class Graph:
             q, params or {}, database_=self.database, routing_=RoutingControl.READ)
         return [r.data() for r in records]
 
-    def read_df(self, query: str, params: dict[str, Any] | None = None) -> "pd.DataFrame":
+    def read_df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """Run a read query and return its rows as a DataFrame (for bulk reads)."""
-        import pandas as pd
-
         def work(tx: ManagedTransaction) -> pd.DataFrame:
             result = tx.run(query, params or {})
             keys = result.keys()
@@ -114,7 +111,6 @@ class Graph:
 
     @contextmanager
     def session(self, read_only: bool = False) -> Iterator[Any]:
-        from neo4j import READ_ACCESS, WRITE_ACCESS
         with self.driver.session(database=self.database,
                                  default_access_mode=READ_ACCESS if read_only else WRITE_ACCESS) as s:
             yield s
@@ -144,8 +140,6 @@ def server_settings() -> config.ServerSettings:
     external = config.external_server()
     if external is not None:
         return external
-    from ringtrace.server import local_neo4j
-
     paths = config.local_paths()
     password = local_neo4j.read_password(paths)
     if password is None:

@@ -28,6 +28,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser as P
+from stix2patterns.v21.grammars.STIXPatternVisitor import STIXPatternVisitor
+from stix2patterns.v21.pattern import Pattern
+from stix2patterns.validator import run_validator
+
 from ringtrace.core.errors import RingtraceError
 
 STIX_ID = re.compile(r"^([a-z0-9][a-z0-9-]*[a-z0-9])--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
@@ -120,8 +125,6 @@ class _Observations:
         return self.text[ctx.start.start:ctx.stop.stop + 1]
 
     def dnf(self, ctx: Any) -> list[list[Comparison]]:
-        from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser as P
-
         if isinstance(ctx, P.ComparisonExpressionContext):
             parts = ctx.comparisonExpression()
             return [c for part in parts for c in self.dnf(part)] if parts else self.dnf(ctx.comparisonExpressionAnd())
@@ -150,8 +153,6 @@ class _Observations:
         return [[Comparison(obj_type, prop, words.split(" ", 1)[0] if words else "?", words)]]
 
     def walk(self, tree: Any) -> None:
-        from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser as P
-
         if isinstance(tree, P.ObservationExpressionSimpleContext):
             self.found.append(self.dnf(tree.comparisonExpression()))
             return
@@ -160,8 +161,6 @@ class _Observations:
 
 
 def _root_visitor() -> type:
-    from stix2patterns.v21.grammars.STIXPatternVisitor import STIXPatternVisitor
-
     class Root(STIXPatternVisitor):
         """Returns the pattern's parse tree (Pattern keeps it private; `visit` hands it over)."""
 
@@ -199,8 +198,6 @@ def _describe(t: Comparison) -> str:
 def pattern_items(pattern: str) -> tuple[list[tuple[str, str]], list[str]] | str:
     """The items a valid STIX 2.1 pattern names and what of it is matched loosely or not at all; or, when it
     names no item ringtrace can match, the reason."""
-    from stix2patterns.v21.pattern import Pattern
-
     parsed = Pattern(pattern)
     shape = parsed.inspect()  # the operators between observations and the qualifiers
     observations = _Observations(pattern)
@@ -318,8 +315,6 @@ def _header(bundle: dict[str, Any], objects: list[Any], source: str) -> Report:
 
 def _indicator_items(obj: dict[str, Any], report: Report) -> list[tuple[str, str]]:
     """The items an indicator names (its loose parts noted on the report); [] when it is skipped."""
-    from stix2patterns.validator import run_validator
-
     pattern, pattern_type = obj.get("pattern"), obj.get("pattern_type")
     if not isinstance(pattern, str) or not isinstance(pattern_type, str):
         raise _Malformed("an indicator needs a pattern and a pattern_type")

@@ -19,6 +19,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from taxii2client.common import _HTTPConnection
+from taxii2client.exceptions import TAXIIServiceException
+from taxii2client.v21 import ApiRoot
+
 from graph.db import Graph
 from intel import case_indicators, reports, stix_in
 from ringtrace.core import config, outbound
@@ -70,8 +74,6 @@ def settings() -> config.TaxiiSettings:
 
 def _connection(found: config.TaxiiSettings) -> Any:
     """taxii2-client's connection over a bounded session (`ringtrace.core.outbound.Session`)."""
-    from taxii2client.common import _HTTPConnection
-
     conn = _HTTPConnection(version="2.1")
     conn.session.close()
     conn.session = outbound.Session(found.api_root, "RINGTRACE_TAXII_URL",
@@ -90,9 +92,6 @@ def _answer_error(found: config.TaxiiSettings, exc: Exception) -> RingtraceError
 
 def collection(found: config.TaxiiSettings) -> Any:
     """The configured collection, or an error listing the ones the server offers."""
-    from taxii2client.exceptions import TAXIIServiceException
-    from taxii2client.v21 import ApiRoot
-
     try:
         root = ApiRoot(found.api_root, conn=_connection(found))
         offered = root.collections
@@ -108,8 +107,6 @@ def collection(found: config.TaxiiSettings) -> Any:
 
 def publish(graph: Graph, case_id: str) -> PublishResult:
     """Send the case's indicators (case_indicators.case_bundle) to the configured collection."""
-    from taxii2client.exceptions import TAXIIServiceException
-
     bundle = case_indicators.case_bundle(graph, case_id)
     found = settings()
     target = collection(found)
@@ -192,8 +189,6 @@ def pull(graph: Graph, actor: Actor,
          on_import: Callable[[reports.ImportResult, str], None] | None = None) -> PullResult:
     """Import every report added to the collection since the last pull (each one's result and source handed to
     `on_import` once it is in the graph); alerts name each report."""
-    from taxii2client.exceptions import TAXIIServiceException
-
     found = settings()
     source = collection(found)
     if not source.can_read:

@@ -5,6 +5,8 @@ import ipaddress
 import re
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from loaders.contract import Column, Kind
 
@@ -193,9 +195,6 @@ PLAIN_IPV4 = rf"^{OCTET}(?:\.{OCTET}){{3}}$"
 def unchanged(column: Column, values: np.ndarray) -> np.ndarray:
     """Which of the distinct non-empty cells `values` `convert` would accept and return as they are (a
     conservative answer: False only sends a value through `convert`)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if len(values) == 0:
         return np.zeros(0, dtype=bool)
     arr = pa.array(values, type=pa.string())

@@ -32,6 +32,7 @@ from typing import Any
 
 from graph.db import Graph
 from queries import library
+from ringtrace.core.errors import RingtraceError
 
 BASE = {
     # organisation evidence
@@ -173,8 +174,6 @@ def trace_cluster(graph: Graph, cluster_id: str) -> Attribution:
     """Rank organisations and people behind one cluster, with the evidence for each."""
     info = graph.read(CLUSTER_INFO, {"cluster_id": cluster_id})
     if not info:
-        from ringtrace.core.errors import RingtraceError
-
         raise RingtraceError(f"No cluster {cluster_id}. `ringtrace detect` lists the clusters of a run.")
     flagged = bool(info[0]["flagged"])
     cap = None if flagged else NOT_FLAGGED_CAP

@@ -3,6 +3,7 @@ accounts through the very items on each evidence path (cards, devices, addresses
 organisation or person, each labelled with its evidence and strength, the strongest first."""
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from tracing.attribution import Attribution, Candidate, EvidencePath
@@ -72,8 +73,6 @@ def _path_steps(path: EvidencePath) -> tuple[list[list[Step]], str, str | None]:
 
 
 def _looks_like_ip(text: str) -> bool:
-    import ipaddress
-
     try:
         ipaddress.ip_address(text)
         return True

@@ -14,7 +14,7 @@ from typing import Iterator, Mapping
 
 import bcrypt
 
-from ringtrace.core import config, rights
+from ringtrace.core import audit, config, rights
 from ringtrace.core.errors import RingtraceError
 from ringtrace.core.rights import ROLES, can  # noqa: F401  (pages check rights through this module)
 
@@ -56,8 +56,6 @@ def add_user(name: str, password: str, role: str) -> str | None:
 
 def manage_user(actor: rights.Actor, name: str, password: str, role: str) -> str | None:
     """Add or update a user for `actor` (admins only), audited under the actor whether made or refused."""
-    from ringtrace.core import audit
-
     try:
         rights.require(actor, "manage_users")
         previous = add_user(name, password, role)
@@ -233,8 +231,6 @@ def sign_in(name: str, password: str, client: str | None, throttle: Throttle | N
     failure before the password is checked (concurrent attempts check no more guesses than the throttle
     allows), and audited. A name longer than any user's counts against the client only; a password longer
     than bcrypt reads fails like a wrong one, for every name."""
-    from ringtrace.core import audit
-
     too_long = len(name) > config.LOGIN_NAME_MAX_CHARS
     details: dict[str, object] = {"client": client}
     if too_long:

@@ -5,8 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from bundles import raster
+from cases import store
+from detection import behaviour, similar
+from detection.similar import releases_of
 from ringtrace.core import config
+from ringtrace.core.errors import RingtraceError
+from workbench import auth
+from workbench.case_controls import open_case_control
+from workbench.session import actor, user, version_key
 from workbench.text import md
+from workflows import cases as case_flow
 
 TOP_HOURS = 3
 SIMILAR_TOP = 50
@@ -24,8 +33,6 @@ MEANINGS = {
 
 def fingerprint_table(account_id: str, releases: pd.DataFrame) -> pd.DataFrame:
     """(field, value, meaning) rows of an account's behavioural fingerprint (detection/behaviour.py, DuckDB)."""
-    from detection import behaviour
-
     _, buckets, _ = behaviour.activity_matrix(config.COSYNC_BUCKET_S, [account_id])
     prof = behaviour.profiles([account_id], releases)
     if not len(buckets) or prof.empty:
@@ -60,8 +67,6 @@ def fingerprint_table(account_id: str, releases: pd.DataFrame) -> pd.DataFrame:
 
 def fingerprint_panel(graph, account_id: str, key: str) -> None:
     """An expander with the account's behavioural fingerprint."""
-    from detection.similar import releases_of
-
     with st.expander("Behavioural fingerprint (how it calls the API)"):
         table = fingerprint_table(account_id, releases_of(graph))
         if table.empty:
@@ -72,10 +77,6 @@ def fingerprint_panel(graph, account_id: str, key: str) -> None:
 
 def raster_section(cluster_id: str, members: list[str], size: int) -> None:
     """The cluster's accounts x time raster beside a sample of other accounts (bundles/raster.py)."""
-    from bundles import raster
-    from detection import behaviour
-    from workbench.session import version_key
-
     memo = st.session_state.setdefault("raster-cells", {})
     key = (cluster_id, version_key())
     if key not in memo:
@@ -93,10 +94,6 @@ def more_like_these(graph, key: str, seeds: list[str], seeds_from: str, case_id:
     """A button that ranks every other account like `seeds` (detection.similar.search, as `ringtrace similar`),
     a table of them with their reasons to tick the accepted ones, and adding those to the case: `case_id` when it
     is open, else an open case covering the seeds, else a new case (workflows/cases.py checks rights and audits)."""
-    from detection import similar
-    from ringtrace.core.errors import RingtraceError
-    from workbench.session import user
-
     state = st.session_state.setdefault(f"similar-{key}", {})
     top = st.number_input("How many", 10, 1000, SIMILAR_TOP, step=10, key=f"similar-top-{key}")
     if st.button(f"More accounts like these ({len(seeds):,} seeds)", key=f"similar-run-{key}"):
@@ -122,12 +119,6 @@ def more_like_these(graph, key: str, seeds: list[str], seeds_from: str, case_id:
 
 def _add_accepted(graph, key: str, state: dict, accepted: list[str], seeds: list[str], seeds_from: str,
                   case_id: str | None) -> None:
-    from cases import store
-    from ringtrace.core.errors import RingtraceError
-    from workbench import auth
-    from workbench.views.cases import actor, open_case_control
-    from workflows import cases as case_flow
-
     if not accepted or not auth.can(actor().role, "case_write"):
         return
     target = case_id if case_id and store.show(graph, case_id).case["status"] in store.OPEN_STATUSES else None

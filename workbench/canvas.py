@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from st_link_analysis import Event, st_link_analysis
 
 from graph import model
 from workbench.cluster_graph import ACCOUNT_GROUP, INFRA_GROUP, caption, node_size
@@ -129,8 +130,6 @@ def canvas(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]] | 
            edge_widths: dict[tuple[str, str], float] | None = None, actions: bool = True) -> CanvasEvent | None:
     """Draw the canvas; returns what the user did on it since the last run (a click selects, the
     component's expand and remove buttons expand and hide), or None."""
-    from st_link_analysis import Event, st_link_analysis
-
     els = elements(nodes, edges, edge_captions, edge_widths)
     back = {neutral(k): k for k in nodes}
     # the component lays out again only when its layout changes: a digest of what is drawn makes a changed

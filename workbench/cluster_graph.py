@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.db import LABEL_KEYS, TRANSIENT_RELATIONSHIPS, Graph
+from graph.db import LABEL_KEYS, TRANSIENT_RELATIONSHIPS, Graph, node_key
 
 # Above this many accounts, accounts with the same set of items become one node per group.
 GROUP_ACCOUNTS_ABOVE = 40
@@ -95,8 +95,6 @@ def short_id(value: Any) -> str:
 def caption(label: str, props: dict[str, Any]) -> str:
     """What a node is called on the canvas: its name for people, organisations and models, a group's count,
     else its short id."""
-    from graph.db import node_key
-
     if props.get("caption"):
         return str(props["caption"])
     if label in NAMED_KINDS and props.get("name"):

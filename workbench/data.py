@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from cases.notes import NOTES_OF  # noqa: F401 (the node panel reads notes with it)
+from graph.cluster_ids import SHORT_ID, expand_short_id
 from graph.db import LABEL_KEYS, TRANSIENT_RELATIONSHIPS, Graph, node_key
 
 # One count per label from Neo4j's count store (a label written in the query text is O(1)); the labels
@@ -112,8 +113,6 @@ def display_key(label: str, props: dict[str, Any]) -> str:
 
 def search(graph: Graph, q: str, limit: int = 50) -> list[dict[str, Any]]:
     """Nodes of any kind whose id starts with `q` (or whose name contains it); exact matches first."""
-    from graph.cluster_ids import SHORT_ID, expand_short_id
-
     q = q.strip()
     if len(q) < SEARCH_MIN_CHARS:
         return []

@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 
+from detection.scoring import FLAG_THRESHOLD, flag_explanation
 from workbench.session import read, when
 
 CLUSTER_RUN = """
@@ -17,8 +18,6 @@ TIME_COLUMNS = ("created_at", "decision_at")
 
 def flag_verdict(cid: str, cluster: dict) -> str:
     """Flagged or not, and which part of the flag rule it met or missed (with the run's own thresholds)."""
-    from detection.scoring import FLAG_THRESHOLD, flag_explanation
-
     run = (read(CLUSTER_RUN, cluster_id=cid) or [{}])[0]
     threshold = json.loads(run.get("parameters") or "{}").get("flag_threshold", FLAG_THRESHOLD)
     return flag_explanation(bool(cluster["flagged"]), json.loads(cluster.get("contributions") or "[]"),

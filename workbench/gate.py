@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Awaitable, Callable
 
+from starlette.middleware import Middleware
+from streamlit import config as st_config
+
 from ringtrace.core import config
 
 COOKIE = "ringtrace_browser"
@@ -100,8 +103,6 @@ def signed_in_browser(browser: str | None) -> bool:
 
 def _route(path: str) -> str:
     """`path` without the server's base URL path (`server.baseUrlPath`)."""
-    from streamlit import config as st_config
-
     base = "/" + str(st_config.get_option("server.baseUrlPath") or "").strip("/")
     return path[len(base):] if base != "/" and path.startswith(base + "/") else path
 
@@ -195,15 +196,11 @@ async def _respond(send: Send, status: int, text: str) -> None:
 
 def cap_uploads() -> None:
     """Streamlit's own upload cap lowered to ringtrace's (its default is 200 MB)."""
-    from streamlit import config as st_config
-
     if st_config.get_option("server.maxUploadSize") > config.WORKBENCH_MAX_UPLOAD_MB:
         st_config.set_option("server.maxUploadSize", config.WORKBENCH_MAX_UPLOAD_MB)
 
 
 def app_options() -> dict[str, Any]:
     """What `st.App` needs to serve the workbench behind the gate (workbench/entry/server.py, app.py)."""
-    from starlette.middleware import Middleware
-
     cap_uploads()
     return {"middleware": [Middleware(Gate)]}

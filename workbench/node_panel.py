@@ -8,6 +8,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from workbench.behaviour_view import fingerprint_panel
+from workbench.canvas import KIND_NAMES
+from workbench.case_controls import add_to_case_control
 from workbench.text import md
 
 HIDDEN_PROPS = ("contributions", "features")
@@ -63,8 +66,6 @@ def node_panel(graph, node_key: str, node: dict[str, Any], key: str, accounts: l
     """Draw the panel of `node`; returns the action the user chose (expand, hide, open) or None.
     `accounts` are the accounts the node stands for or that use it (its case, add to case); `context_accounts`
     (the cluster's) decide which open cases Add to case offers first."""
-    from workbench.canvas import KIND_NAMES
-
     label = node["label"]
     st.markdown(f"**{md(KIND_NAMES.get(label, label))}** · {md(node.get('caption') or node_key)}")
     marks = []
@@ -78,8 +79,6 @@ def node_panel(graph, node_key: str, node: dict[str, Any], key: str, accounts: l
         st.caption(md(" · ".join(marks)))
     st.dataframe(properties_table(node["props"]), hide_index=True, width="stretch", key=f"{key}-props")
     if label == "Account" and node["props"].get("account_id"):
-        from workbench.behaviour_view import fingerprint_panel
-
         fingerprint_panel(graph, node["props"]["account_id"], key)
     found = cases_of(graph, accounts)
     if found:
@@ -98,8 +97,6 @@ def node_panel(graph, node_key: str, node: dict[str, Any], key: str, accounts: l
     if b3.button("Open page", key=f"{key}-open"):
         action = "open"
     if accounts:
-        from workbench.views.cases import add_to_case_control
-
         with st.expander(f"Add to case ({len(accounts):,} account(s))"):
             add_to_case_control(f"{key}-case", f"{len(accounts):,} accounts around {node.get('caption') or node_key}",
                                 accounts, context_accounts or [])

@@ -12,7 +12,14 @@ from typing import Any, Callable
 
 import pandas as pd
 import streamlit as st
+from neo4j.exceptions import AuthError, ServiceUnavailable
 
+from graph.cluster_ids import short_cluster_id as short
+from graph.db import connect, plain, server_settings
+from loaders import logstore
+from queries import library, runner
+from ringtrace.core import audit as audit_log
+from ringtrace.core.errors import RingtraceError
 from ringtrace.core.progress import Progress
 from ringtrace.core.rights import Actor, can
 from workbench import auth, data, provenance
@@ -53,10 +60,6 @@ class UserError(Exception):
 
 def friendly(render: Callable[[], None]) -> None:
     """Run a page; users see a short message, the server log gets the stack trace."""
-    from neo4j.exceptions import AuthError, ServiceUnavailable
-
-    from ringtrace.core.errors import RingtraceError
-
     start_run()
     try:
         render()
@@ -88,8 +91,6 @@ def _run_memo() -> dict[str, Any]:
 
 @st.cache_resource
 def _graph(uri: str, user_name: str):
-    from graph.db import connect, server_settings
-
     return connect(server_settings())
 
 
@@ -114,8 +115,6 @@ class RecordingGraph:
 def _connection():
     """The shared connection to the configured server (checked once per page run, re-opened if it went
     away)."""
-    from graph.db import server_settings
-
     settings = server_settings()
     g = _graph(settings.uri, settings.user)
     memo = _run_memo()
@@ -146,8 +145,6 @@ def actor() -> Actor:
 
 
 def audit(action: str, details: dict[str, Any]) -> None:
-    from ringtrace.core import audit as audit_log
-
     audit_log.record(user()[0], action, details)
 
 
@@ -173,8 +170,6 @@ def version_key() -> str:
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def cached_read(query: str, params_json: str, version: str) -> list[dict[str, Any]]:
-    from graph.db import plain
-
     return [plain(r) for r in _connection().read(query, json.loads(params_json))]
 
 
@@ -185,8 +180,6 @@ def read(query: str, **params: Any) -> list[dict[str, Any]]:
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def cached_activity(accounts_json: str | None, bucket: str, version: str) -> pd.DataFrame:
-    from loaders import logstore
-
     accounts = json.loads(accounts_json) if accounts_json else None
     return logstore.activity(accounts, bucket)
 
@@ -194,14 +187,10 @@ def cached_activity(accounts_json: str | None, bucket: str, version: str) -> pd.
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def cached_saved_query(name: str, params_json: str, version: str):
     """A saved query's result, computed once per load or detection run (same function as the CLI)."""
-    from queries import runner
-
     return runner.run_saved(_connection(), name, json.loads(params_json))
 
 
 def saved_query(name: str, **params: Any):
-    from queries import library
-
     provenance.record(library.get(name).text, params, saved=name)
     return cached_saved_query(name, json.dumps(params, sort_keys=True, default=str), version_key())
 
@@ -219,8 +208,6 @@ def traced(cluster_id: str, progress: Progress | None = None):
     """A cluster's attribution, with the saved queries behind it recorded. For a user who may trace, it is
     traced and saved (workflows.trace, as `ringtrace trace`) once per run and session, so the Overview, bundles
     and STIX show what this page shows; for a viewer, computed only."""
-    from queries import library
-
     for name in TRACE_QUERIES:
         provenance.record(library.get(name).text, {"cluster_id": cluster_id}, saved=name)
     version = data_version()  # not the saved attributions': saving one must not call for another trace
@@ -234,8 +221,6 @@ def traced(cluster_id: str, progress: Progress | None = None):
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def cached_requests(accounts_json: str, limit: int, version: str) -> pd.DataFrame:
-    from loaders import logstore
-
     return logstore.requests_of(json.loads(accounts_json), limit)
 
 
@@ -245,8 +230,6 @@ def latest_run() -> dict[str, Any] | None:
 
 
 def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    from graph.db import plain
-
     return pd.DataFrame([plain(r) for r in rows])
 
 
@@ -260,8 +243,6 @@ def when(value: Any) -> str:
 
 
 def short_cluster_id(cluster_id: str) -> str:
-    from graph.cluster_ids import short_cluster_id as short
-
     return short(cluster_id)
 
 

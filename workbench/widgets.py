@@ -3,12 +3,16 @@ attribution tables and the cluster picker."""
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 import streamlit as st
 
+from graph.cluster_ids import resolve_cluster_id
+from tracing.attribution import REPORTING_THRESHOLD
 from workbench import auth, data
 from workbench.session import (
     actor,
@@ -101,8 +105,6 @@ def notes_panel(element_id: str, key: str) -> None:
 
 
 def attribution_tables(result) -> None:
-    from tracing.attribution import REPORTING_THRESHOLD
-
     for title, cands in (("organisation", result.organisations), ("person", result.people)):
         if cands:
             top = cands[0]
@@ -136,8 +138,6 @@ def pick_cluster(key: str) -> str | None:
               f"{c['size']} accounts · {short_cluster_id(c['cluster_id'])} · {c['cluster_id']}" for c in clusters}
     typed = st.text_input("Open a cluster by id (full, or short like c0001)", key=f"{key}-typed").strip()
     if typed and typed != st.session_state.get(f"{key}-applied"):
-        from graph.cluster_ids import resolve_cluster_id
-
         st.session_state[f"{key}-applied"] = typed
         st.session_state["open_cluster"] = resolve_cluster_id(graph(), typed)
     return preset_selectbox("Cluster", options, key, "open_cluster", labels.get)
@@ -156,9 +156,6 @@ def bundle_button(key: str, prepare: str, download: str, file_name: str,
     """A `prepare` button that writes a bundle with `make(out, redact)` (a workflows.export function, which
     checks rights and audits) and a `download` button for it (investigators only); the prepared bundle stays
     downloadable across reruns."""
-    import shutil
-    import tempfile
-
     if not auth.can(actor().role, "export"):
         st.caption("Viewers cannot export evidence bundles.")
         return

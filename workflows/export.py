@@ -49,7 +49,12 @@ def export_canvas(graph: Graph, actor: Actor, nodes: dict[str, dict[str, Any]], 
 
 def export_case(graph: Graph, actor: Actor, case_id: str, out: Path, redact: bool = False,
                 signing_key: Path | None = None) -> dict[str, Any]:
-    """A case's bundle (its campaign or cluster with case.json); audited as the case's history entry (case_export)."""
+    """A case's bundle (its campaign's or cluster's, with case.json inside), remembered on the case; audited as
+    the case's history entry (case_export)."""
     authorise(actor, "export", "export", {"case_id": case_id})
-    return store.export(graph, actor, store.resolve_case_id(graph, case_id), out, redact, signing_key,
-                        audited(actor))
+    case_id = store.resolve_case_id(graph, case_id)
+    kind, origin, record = store.bundle_record(graph, case_id)
+    writer = bundles.export_campaign if kind == "campaign" else bundles.export_cluster
+    manifest = writer(graph, origin, Path(out), actor.name, redact, signing_key, extra_files={"case.json": record})
+    store.record_bundle(graph, actor, case_id, manifest, str(out), audited(actor))
+    return manifest

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable
+
+import platformdirs
 
 
 def shipped(package: str, *parts: str) -> Path:
@@ -15,8 +18,6 @@ def shipped(package: str, *parts: str) -> Path:
 
     Read through importlib.resources, so it is found wherever ringtrace is installed (a wheel, pipx, an
     editable checkout), never relative to a source tree."""
-    from importlib.resources import files
-
     where = files(package).joinpath(*parts)
     if not isinstance(where, Path):  # e.g. a zipped install: Maven and Streamlit need real files
         raise RuntimeError(f"ringtrace's package {package} is not installed as files on disk; install it with pip.")
@@ -146,8 +147,6 @@ def trusted_proxy_header() -> str | None:
 
 def default_home() -> Path:
     """The platform's per-user data folder (~/.local/share/ringtrace on Linux), whatever the current folder."""
-    import platformdirs
-
     return Path(platformdirs.user_data_dir("ringtrace", appauthor=False))
 
 

@@ -1,6 +1,7 @@
 """Who may do what: the roles of workbench users and the actions each may take (CLI and workbench)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from ringtrace.core import config
@@ -55,8 +56,6 @@ def cli_actor() -> Actor:
     local operator, who holds the database password and so acts as admin."""
     name = config.cli_user()
     if name:
-        import json
-
         users = users_path()
         known = json.loads(users.read_text()) if users.exists() else {}
         if name not in known:

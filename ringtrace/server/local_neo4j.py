@@ -8,6 +8,7 @@ default credentials.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -19,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ringtrace.core import config, processes
 from ringtrace.core.errors import RingtraceError
@@ -340,6 +342,7 @@ def local_uri(paths: config.LocalPaths | None = None) -> str:
 
 
 def _bolt_answers(uri: str, password: str) -> bool:
+    # deferred: the neo4j driver adds 0.47 s to importing this module, which `neo4j stop` and `neo4j env` need alone
     from neo4j import GraphDatabase
     from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
 
@@ -474,7 +477,8 @@ def status() -> LocalStatus:
     if pid is not None:
         password = read_password(paths)
         try:
-            from neo4j import GraphDatabase
+            from neo4j import GraphDatabase  # deferred: the neo4j driver, 0.47 s (see _bolt_answers)
+
             with GraphDatabase.driver(uri, auth=(config.NEO4J_USER_LOCAL, password)) as driver:
                 records, _, _ = driver.execute_query(
                     "CALL dbms.components() YIELD versions RETURN versions[0] AS v",
@@ -504,8 +508,6 @@ PLAIN_SCHEMES = ("bolt", "neo4j")  # the local server speaks Bolt without TLS
 
 
 def _loopback(host: str) -> bool:
-    import ipaddress
-
     if host.lower() in LOOPBACK_NAMES:
         return True
     try:
@@ -518,8 +520,6 @@ def not_own_server(settings: config.ServerSettings) -> str | None:
     """Why the server `settings` name (NEO4J_URI...) is not this home's local server, or None when it is: a
     loopback host, the port the home's running server listens on, its user and password (the home's password
     file) and its database. `ringtrace neo4j env` prints exactly such settings."""
-    from urllib.parse import urlsplit
-
     paths = config.local_paths()
     try:
         parts = urlsplit(settings.uri)

@@ -10,7 +10,6 @@ one service). `truth` labels every account for scoring only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -14,8 +14,9 @@ It sits in its own folder (with `server.py` only) on purpose: Streamlit puts the
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from ringtrace.core import config
+from ringtrace.core import audit, config
 from workbench import auth, gate
 from workbench.session import PAGE_FILES, user
 from workbench.text import md
@@ -35,8 +36,6 @@ def client_address() -> str | None:
 
 
 def session_id() -> str | None:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
     ctx = get_script_run_ctx()
     return ctx.session_id if ctx else None
 
@@ -58,8 +57,6 @@ def still_signed_in() -> bool:
     binding = gate.bound(session_id() or "", browser())
     if binding and binding.user == st.session_state["user"]:
         return True
-    from ringtrace.core import audit
-
     audit.record(str(st.session_state["user"]), "session_refused",
                  {"client": client_address(), "reason": "another browser presented this session's id"})
     gate.unbind(session_id() or "")
@@ -100,8 +97,6 @@ def login() -> bool:
 
 
 def main() -> None:
-    from ringtrace.core import config
-
     st.set_page_config(page_title="ringtrace", layout="wide")
     config.ensure_private_home()
     if not login():

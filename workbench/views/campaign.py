@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from tracing.campaigns import combine
 from workbench import data
+from workbench.case_controls import cases_here, open_case_control
 from workbench.provenance import visit
 from workbench.session import actor, graph, latest_run, read, short_cluster_id, traced
 from workbench.text import md
@@ -24,8 +26,6 @@ def render() -> None:
     cols[0].metric("Accounts", f"{campaign['accounts']:,}")
     cols[1].metric("Clusters", f"{len(campaign['clusters']):,}")
     cols[2].metric("Score", f"{campaign['score']:.2f}")
-    from workbench.views.cases import cases_here
-
     cases_here(f"campaign-{kid}", campaign["members"])
     st.subheader("Reasons")
     for r in campaign["reasons"] or []:
@@ -38,8 +38,6 @@ def render() -> None:
     timeline(campaign["members"], "hour")
     _export_button(kid)
     st.subheader("Case")
-    from workbench.views.cases import open_case_control
-
     open_case_control(f"campaign-{kid}", f"Campaign {short_cluster_id(kid)}: {campaign['accounts']:,} accounts", kid)
 
 
@@ -68,8 +66,6 @@ def clusters_table(clusters: list[dict]) -> None:
 
 def attribution_table(campaign_id: str, cluster_ids: list[str]) -> None:
     """Candidates of every cluster, ranked for the campaign (tracing.campaigns.combine, as `trace --all`)."""
-    from tracing.campaigns import combine
-
     results = [traced(cid) for cid in cluster_ids]
     combined = combine(results, {cid: campaign_id for cid in cluster_ids})
     candidates = combined[0].candidates if combined else []

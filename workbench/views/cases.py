@@ -3,13 +3,17 @@ and bundles, and the controls to change them (investigators; viewers read). The 
 `ringtrace case` (cases/store.py)."""
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 
 import pandas as pd
 import streamlit as st
 
 from cases import store
+from ringtrace.core.errors import RingtraceError
 from workbench import auth
+from workbench.behaviour_view import more_like_these
 from workbench.provenance import visit
 from workbench.session import actor, go, graph, user, when
 from workbench.text import md
@@ -74,8 +78,6 @@ def case_detail(case_id: str) -> None:
     if c.get("bundles"):
         st.caption(f"{len(c['bundles'])} bundle(s) exported from this case (listed in its history).")
     with st.expander("More accounts like these"):
-        from workbench.behaviour_view import more_like_these
-
         more_like_these(graph(), f"case-{case_id}", store.accounts_of(graph(), case_id), case_id, case_id)
     _export(case_id, view.origin)
 
@@ -92,8 +94,6 @@ def _edit_form(case_id: str, c: dict) -> None:
     after every save, and whenever someone else changed the case, it is drawn afresh from what is stored. A save
     writes only the fields the user changed from what the form showed: an untouched field never writes back an
     older value."""
-    import hashlib
-
     stored = _stored(c)
     version = hashlib.sha256(json.dumps(stored, sort_keys=True).encode()).hexdigest()[:10]
     keys = _field_keys(case_id, version)
@@ -121,8 +121,6 @@ def _note_key(case_id: str) -> str:
 
 def _save(case_id: str, version: str, shown: dict[str, str]) -> None:
     """The form's submit callback (it runs before the page is drawn again): `shown` is what the form showed."""
-    from ringtrace.core.errors import RingtraceError
-
     state = st.session_state
     chosen = {f: state.get(key, shown[f]) for f, key in _field_keys(case_id, version).items()}
     chosen["assignee"] = (chosen["assignee"] or "").strip()
@@ -139,8 +137,6 @@ def _save(case_id: str, version: str, shown: dict[str, str]) -> None:
     except RingtraceError as exc:
         state[f"case-saved-{case_id}"] = ("error", str(exc))
     except Exception as exc:  # never a stack trace for a user: the server log has it
-        import logging
-
         logging.getLogger(__name__).exception("saving %s failed", case_id)
         state[f"case-saved-{case_id}"] = ("error", f"The case was not saved ({type(exc).__name__}); the details "
                                                    "are in the server log.")
@@ -150,75 +146,3 @@ def _export(case_id: str, origin: str | None) -> None:
     if origin:
         bundle_button(f"case-{case_id}", "Prepare case bundle", "Download case bundle", f"{case_id}.zip",
                       lambda out, redact: bundles.export_case(graph(), actor(), case_id, out, redact))
-
-
-def cases_here(key: str, accounts: list[str]) -> list[dict]:
-    """The cases that cover some of these accounts, each with its status (decision), assignee and a button to
-    open it; returns them (open cases first)."""
-    covering = store.cases_covering(graph(), accounts)
-    for c in covering:
-        line = f"**{md(store.case_text(c))}** " + md(f"covers {c['shared']:,} of these {len(set(accounts)):,} "
-                                                      f"accounts: {c['title']}")
-        box = st.warning if c["status"] in store.OPEN_STATUSES else st.info
-        cols = st.columns([5, 1])
-        with cols[0]:
-            box(line)
-        if cols[1].button(f"Open {c['case_id']}", key=f"case-here-{key}-{c['case_id']}"):
-            go("Cases", open_case=c["case_id"], **{"cases-filter": "All"})
-    return covering
-
-
-NEW_CASE = "new"
-
-
-def add_to_case_control(key: str, default_title: str, accounts: list[str], context_accounts: list[str]) -> None:
-    """Add `accounts` (a node's) to an open case the investigator picks: first the open cases covering these or
-    the `context_accounts` (the cluster's), then every other open case; a new case only when asked."""
-    if not auth.can(actor().role, "case_write"):
-        return
-    covering = {c["case_id"]: c for c in store.cases_covering(graph(), sorted(set(accounts) | set(context_accounts)))
-                if c["status"] in store.OPEN_STATUSES}
-    others = [c for c in store.list_cases(graph(), open_only=True) if c["case_id"] not in covering]
-    choices = {**covering, **{c["case_id"]: c for c in others}}
-    labels = {NEW_CASE: "A new case"}
-    for case_id, c in choices.items():
-        where = f"covers {c['shared']:,} of these accounts" if case_id in covering else "open"
-        labels[case_id] = f"{store.case_text(c)}: {c['title']} ({where})"
-    picked = st.selectbox("Add to which case", [*choices, NEW_CASE], format_func=labels.get,
-                          key=f"{key}-pick")  # option labels are plain text, never Markdown
-    if picked != NEW_CASE:
-        if st.button(f"Add {len(set(accounts)):,} account(s) to {picked}", key=f"{key}-add"):
-            cases.add_accounts(graph(), actor(), picked, None, accounts)
-            go("Cases", open_case=picked, **{"cases-filter": "All"})
-        return
-    with st.form(f"{key}-new"):
-        title = st.text_input("Case title", value=default_title, key=f"{key}-title")
-        if st.form_submit_button("Open a new case"):
-            case_id = cases.open_case(graph(), actor(), title, None, accounts)
-            go("Cases", open_case=case_id, **{"cases-filter": "All"})
-
-
-def open_case_control(key: str, default_title: str, origin_id: str | None = None,
-                      accounts: list[str] | None = None) -> None:
-    """A small form that opens a case from a campaign, cluster or accounts, then shows it (investigators).
-    When another open case already covers some of these accounts it says so and offers to add them to it."""
-    if not auth.can(actor().role, "case_write"):
-        return
-    wanted = set(accounts or []) | (set(store.origin_accounts(graph(), origin_id)) if origin_id else set())
-    covering = store.cases_covering(graph(), sorted(wanted))
-    open_ones = [c for c in covering if c["status"] in store.OPEN_STATUSES]
-    if open_ones:
-        target = open_ones[0]
-        st.warning(md(f"Another open case, {store.case_text(target)}, already covers {target['shared']:,} of "
-                      f"these {len(wanted):,} accounts: add them to it rather than opening a second case."))
-        if st.button(f"Add these accounts to {target['case_id']}", key=f"add-to-case-{key}"):
-            cases.add_accounts(graph(), actor(), target["case_id"], origin_id, accounts)
-            go("Cases", open_case=target["case_id"], **{"cases-filter": "All"})
-    elif covering:
-        st.caption(md("Already decided here: " + "; ".join(store.case_text(c) for c in covering) + "."))
-    label = "Open a separate case" if open_ones else "Open another case" if covering else "Open a case"
-    with st.form(f"open-case-{key}"):
-        title = st.text_input("Case title", value=default_title, key=f"open-case-title-{key}")
-        if st.form_submit_button(label):
-            case_id = cases.open_case(graph(), actor(), title, origin_id, accounts)
-            go("Cases", open_case=case_id, **{"cases-filter": "All"})

@@ -8,7 +8,15 @@ import json
 import pandas as pd
 import streamlit as st
 
-from workbench import data
+from cases.store import origin_accounts
+from graph.db import LABEL_KEYS
+from queries import library
+from workbench import cluster_graph, data, provenance
+from workbench.behaviour_view import more_like_these, raster_section
+from workbench.canvas import canvas, legend
+from workbench.case_controls import cases_here, open_case_control
+from workbench.explain import flag_verdict, member_table
+from workbench.node_panel import node_panel
 from workbench.provenance import visit
 from workbench.session import (
     CACHE_TTL_S,
@@ -24,6 +32,7 @@ from workbench.session import (
     version_key,
 )
 from workbench.text import md
+from workbench.views.explore import open_in_explore
 from workbench.widgets import (
     CANVAS_NODE_CAP,
     attribution_tables,
@@ -52,10 +61,6 @@ def render() -> None:
         return
     visit("Cluster", open_cluster=cid)
     cluster = read(data.CLUSTER, cluster_id=cid)[0]["cluster"]
-    from cases.store import origin_accounts
-    from workbench.explain import flag_verdict
-    from workbench.views.cases import cases_here
-
     st.metric("Score", f"{cluster['score']:.2f}")  # no delta: an arrow would say "up" for "not flagged"
     st.markdown(md(flag_verdict(cid, cluster)))
     cases_here(f"cluster-{cid}", origin_accounts(graph(), cid))
@@ -77,8 +82,6 @@ def render() -> None:
     # read and drawn only when asked: 500 rows the page would otherwise send and draw on every visit
     if st.toggle("Individual requests behind the aggregates (newest first)", key=f"requests-{cid}"):
         requests_table(mdf["account_id"].tolist() if not mdf.empty else [])
-    from workbench.behaviour_view import more_like_these, raster_section
-
     st.subheader("Accounts by time: this cluster beside other accounts")
     raster_section(cid, mdf["account_id"].tolist() if not mdf.empty else [], int(cluster["size"]))
     with st.expander("More accounts like these"):
@@ -93,8 +96,6 @@ def render() -> None:
     cluster_graph_view(cid)
     _export_button(cid)
     st.subheader("Case")
-    from workbench.views.cases import open_case_control
-
     open_case_control(f"cluster-{cid}", f"Cluster {short_cluster_id(cid)}: {cluster['size']:,} accounts", cid)
     st.subheader("Notes")
     el = graph().read("MATCH (c:Cluster {cluster_id: $c}) RETURN elementId(c) AS e", {"c": cid})[0]["e"]
@@ -103,17 +104,12 @@ def render() -> None:
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=MEMBER_TABLES_KEPT)
 def _member_table(params_json: str, version: str) -> pd.DataFrame:
-    from workbench.explain import member_table
-
     return member_table(frame(cached_saved_query("cluster_members", params_json, version).rows))
 
 
 def members_of(cid: str) -> pd.DataFrame:
     """The cluster's member table, made once per data version: at 8,410 members, turning the saved query's rows
     (Neo4j times) into the table took 1.2 s and unpickling them from the cache 1 s on every run."""
-    from queries import library
-    from workbench import provenance
-
     params = {"cluster_id": cid, "limit": MEMBERS_READ}
     provenance.record(library.get("cluster_members").text, params, saved="cluster_members")
     return _member_table(json.dumps(params, sort_keys=True, default=str), version_key())
@@ -122,11 +118,6 @@ def members_of(cid: str) -> pd.DataFrame:
 def cluster_graph_view(cid: str) -> None:
     """The cluster's evidence graph: accounts grouped, infrastructure collapsed per service, captions, a
     legend, and a side panel for the clicked node (expand, hide, open its page, add to case)."""
-    from cases.store import origin_accounts
-    from workbench import cluster_graph
-    from workbench.canvas import canvas, legend
-    from workbench.node_panel import node_panel
-
     ev = saved_query("bundle_evidence_graph", cluster_id=cid, limit=EVIDENCE_EDGE_LIMIT)
     ids = {"Organisation": set(), "Person": set()}
     for e in ev.rows:
@@ -222,9 +213,6 @@ def _accounts_of(g, key: str) -> list[str]:
 
 def _cluster_action(cid: str, g, state: dict, key: str, action: str) -> None:
     """Expand (a group into its members; any other node into its most telling neighbours), hide or open."""
-    from graph.db import LABEL_KEYS
-    from workbench import cluster_graph
-
     node = g.nodes.get(key)
     if node is None:
         return
@@ -236,8 +224,6 @@ def _cluster_action(cid: str, g, state: dict, key: str, action: str) -> None:
             go("Cluster", open_cluster=node["props"]["cluster_id"])
         element = cluster_graph.element_of(graph(), key)
         if element:
-            from workbench.views.explore import open_in_explore
-
             full = graph().read(data.NODE, {"element_id": element})
             open_in_explore(element, node["label"], full[0]["props"] if full else node["props"])
         state["note"] = "Groups have no page of their own: expand them instead."

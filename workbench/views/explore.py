@@ -10,6 +10,10 @@ from typing import Any
 import streamlit as st
 
 from workbench import auth, cluster_graph, data
+from workbench.behaviour_view import more_like_these
+from workbench.canvas import canvas as draw
+from workbench.canvas import legend
+from workbench.case_controls import open_case_control
 from workbench.cluster_graph import caption
 from workbench.node_panel import node_panel
 from workbench.provenance import visit
@@ -107,13 +111,9 @@ def render() -> None:
     _export_canvas_button(canvas)
     on_canvas = sorted(n["props"]["account_id"] for n in canvas["nodes"].values() if n["label"] == "Account")
     if on_canvas:
-        from workbench.views.cases import open_case_control
-
         with st.expander(f"Open a case from the {len(on_canvas):,} account(s) on the canvas"):
             open_case_control("canvas", f"{len(on_canvas):,} accounts from the Explore canvas", accounts=on_canvas)
         with st.expander(f"More accounts like the {len(on_canvas):,} account(s) on the canvas"):
-            from workbench.behaviour_view import more_like_these
-
             more_like_these(graph(), "canvas", on_canvas, "accounts")
     node = canvas["nodes"][selected]
     with right:
@@ -167,9 +167,6 @@ def _hide(canvas: dict[str, Any], nid: str) -> None:
 def draw_canvas(canvas: dict[str, Any], selected: str):
     """The Explore canvas, accounts of flagged clusters and decided accounts marked, with its legend;
     returns what the user did on it (a CanvasEvent) or None."""
-    from workbench.canvas import canvas as draw
-    from workbench.canvas import legend
-
     st.caption(f"Showing {len(canvas['nodes']):,} nodes (cap {CANVAS_NODE_CAP}); click a node to select it, "
                "double-click to expand it.")
     if st.session_state.get("canvas_note"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from cases import store
 from workbench import data
 from workbench.provenance import visit
 from workbench.session import graph, latest_run, read, short_cluster_id, when
@@ -101,6 +102,4 @@ def flagged_clusters_table(run_id: str) -> None:
 
 
 def _cases(run_id: str, kind: str) -> dict[str, str]:
-    from cases import store
-
     return store.cases_in_words(graph(), run_id, kind)

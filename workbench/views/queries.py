@@ -5,6 +5,7 @@ import json
 
 import streamlit as st
 
+from queries import library
 from workbench import auth
 from workbench.provenance import visit
 from workbench.session import actor, frame, graph
@@ -19,8 +20,6 @@ def query_result(result) -> None:
 
 
 def render() -> None:
-    from queries import library
-
     st.header("Queries")
     visit("Queries")
     lib = library.load_library()

