@@ -213,6 +213,8 @@ class Scorer:
             if len(self.activity) else self.activity.assign(group=pd.Series(dtype="int64"))
         act = act.astype({"group": "int64"})
         sync = self.signups.surprise_all(groups, self.created)
+        dated = np.add.reduceat(self.created.reindex(label.index).notna().to_numpy(), np.r_[0, np.cumsum(sizes)[:-1]]) \
+            == sizes
         sync_decades = np.array([d for d, _, _ in sync])
         # created together beyond chance, family-wise over every group (Bonferroni at the run's FDR): among
         # hundreds of households a few sign up within hours of each other by chance, and BH, lenient where
@@ -221,6 +223,8 @@ class Scorer:
         household_like = np.array([len(g) <= MULTI_ACCOUNT_MAX and bool(k) and k <= HOUSEHOLD_KINDS and not t
                                    for g, k, t in zip(groups, self.tests.shared_kinds(groups), together)])
         tests = self.tests.test_groups(groups, sync_decades, household_like)
+        collapsed = tests[tests["collapse"] > 0]
+        collapsed_kinds = collapsed.groupby("group")["kind"].agg(set).to_dict()
         crossing = self._crossing_items(label)
         money = self.tests.groups_paying(label)
         open_org, open_share = self._open_identity(acc, label, sizes)
@@ -302,32 +306,32 @@ class Scorer:
                            for c in contributions)
             cluster = ScoredCluster(members=members, score=score, flagged=False, contributions=contributions,
                                     absent=absent, facts=facts, evidence=round(float(evidence), 3))
-            cluster.multi_account = self._multi_account(i, members, tests, bool(together[i]),
+            cluster.multi_account = self._multi_account(n, collapsed_kinds.get(i, set()), bool(dated[i]),
+                                                        bool(together[i]),
                                                         i in crossing or i in money,
                                                         sum(c.points for c in contributions
                                                             if c.points > 0 and c.feature in BEHAVIOUR))
             out.append(cluster)
         return out
 
-    def _multi_account(self, i: int, members: list[str], tests: pd.DataFrame, together: bool,
-                       ring_sign: bool, behaviour: float) -> str | None:
-        """Why group i looks like one household or one person with several accounts, or None.
+    def _multi_account(self, n: int, collapsed: set[str], dated: bool, together: bool, ring_sign: bool,
+                       behaviour: float) -> str | None:
+        """Why a group of n accounts looks like one household or one person with several accounts, or None.
+        `collapsed`: the kinds its members reuse; `dated`: every member has a sign-up time.
 
         It must be small, share only household kinds, show a positive sign of a household (a shared home
         address, or sign-ups no closer than chance) and nothing a ring shows: money moving between its
         accounts, sign-ups together beyond chance, an item it shares with accounts of another group, or
         ring-like behaviour."""
-        n = len(members)
         if n > MULTI_ACCOUNT_MAX:
             return None
-        mine = tests[(tests["group"] == i) & (tests["collapse"] > 0)]
-        kinds = set(mine["kind"]) - {shared_evidence.LINK_KIND}
+        kinds = collapsed - {shared_evidence.LINK_KIND}
         if not kinds or not kinds <= HOUSEHOLD_KINDS:
             return None
         if ring_sign or together or behaviour >= RING_BEHAVIOUR_POINTS:
             return None
         home = kinds & HOME_KINDS
-        apart = self.signups.informative and self.created.reindex(members).notna().all()
+        apart = self.signups.informative and dated
         if not home and not apart:
             return None
         shared = ", ".join(shared_evidence.kind_label(k) for k in sorted(kinds))

@@ -72,5 +72,7 @@ class SignupSynchrony:
         return float(max(decades[best], 0.0)), int(ks[best]), float(widths[best])
 
     def surprise_all(self, groups: list[list[str]], created: pd.Series) -> list[tuple[float, int, float]]:
-        """`created`: account -> epoch seconds."""
-        return [self.surprise(created.reindex(g).to_numpy(dtype=float)) for g in groups]
+        """`created`: account -> epoch seconds (one row per account)."""
+        times = created.reindex([a for g in groups for a in g]).to_numpy(dtype=float)
+        ends = np.cumsum([len(g) for g in groups])
+        return [self.surprise(t) for t in np.split(times, ends[:-1])] if len(groups) else []

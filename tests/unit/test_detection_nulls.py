@@ -100,6 +100,19 @@ def test_sign_ups_minutes_apart_are_a_burst_and_months_apart_are_not():
     assert SignupSynchrony(pd.Series([5] * 100)).surprise(np.array([5, 5]))[0] == 0.0  # a constant says nothing
 
 
+def test_surprise_all_scores_each_group_as_surprise_does():
+    rng = np.random.default_rng(1)
+    created = pd.Series(rng.integers(0, 30 * 86400, 500) // 60 * 60, index=[f"a{i}" for i in range(500)],
+                        dtype=float)
+    created.iloc[::7] = np.nan  # accounts without a sign-up time
+    sync = SignupSynchrony(created)
+    groups = [[f"a{i}" for i in rng.choice(500, size, replace=False)] for size in (2, 3, 5, 40, 1)]
+    groups.append(["a3", "not-an-account"])
+    assert sync.surprise_all(groups, created) == [sync.surprise(created.reindex(g).to_numpy(dtype=float))
+                                                  for g in groups]
+    assert sync.surprise_all([], created) == []
+
+
 def _flagged(*clusters):
     return [(cid, members, 5.0) for cid, members in clusters]
 
