@@ -55,6 +55,18 @@ def _empty(graph) -> None:
         shutil.rmtree(config.home() / sub, ignore_errors=True)
 
 
+_SAMPLE_COUNTS: dict[str, dict] = {}  # the sample's counts after a clean incremental load, once per session
+
+
+def _clean_sample_counts(graph) -> dict:
+    """The counts a clean incremental load of the sample makes (loaded here unless a test here already did)."""
+    if "clean" not in _SAMPLE_COUNTS:
+        _empty(graph)
+        load_dataset(graph, SAMPLE, progress=False)
+        _SAMPLE_COUNTS["clean"] = fingerprint.counts(graph)
+    return _SAMPLE_COUNTS["clean"]
+
+
 def _fingerprint(graph, keys: dict | None = None) -> tuple[dict, dict]:
     keys = keys or {label: (key, fingerprint.sample_keys(graph, label, key, SAMPLED_PER_LABEL))
                     for label, key in LABEL_KEYS.items()}
@@ -68,6 +80,8 @@ def _both_paths(graph, dataset: Path, tmp_path: Path) -> None:
     _empty(graph)
     inc = load_dataset(graph, dataset, tmp_path / "incremental-rejects.csv", progress=False)
     assert inc.mode == "incremental"
+    if dataset == SAMPLE:
+        _SAMPLE_COUNTS.setdefault("clean", fingerprint.counts(graph))
     first, keys = _fingerprint(graph)
     _empty(graph)
     done = load_dataset(graph, dataset, tmp_path / "bulk-rejects.csv", progress=False, mode="bulk")
@@ -255,9 +269,7 @@ def test_a_bulk_load_killed_during_the_import_leaves_the_old_database_and_reruns
     from graph.db import connect
     from ringtrace.server import local_neo4j
 
-    _empty(graph)
-    load_dataset(graph, SAMPLE, progress=False)
-    clean = fingerprint.counts(graph)
+    clean = _clean_sample_counts(graph)
     _empty(graph)
     work = config.home() / journal.WORK_DIR
     proc = _start_load(SAMPLE, "bulk")
@@ -280,9 +292,7 @@ def test_a_bulk_load_killed_during_the_import_leaves_the_old_database_and_reruns
 def test_an_incremental_load_killed_mid_way_reruns_to_the_clean_counts(graph, home_env, tmp_path):
     from graph.db import connect
 
-    _empty(graph)
-    load_dataset(graph, SAMPLE, progress=False)
-    clean = fingerprint.counts(graph)
+    clean = _clean_sample_counts(graph)
     _empty(graph)
     proc = _start_load(SAMPLE, "incremental")
     _kill_when(proc, lambda: graph.read("MATCH (a:APIKey) RETURN count(a) > 0 AS started")[0]["started"])
