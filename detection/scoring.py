@@ -213,8 +213,7 @@ class Scorer:
             if len(self.activity) else self.activity.assign(group=pd.Series(dtype="int64"))
         act = act.astype({"group": "int64"})
         sync = self.signups.surprise_all(groups, self.created)
-        dated = np.add.reduceat(self.created.reindex(label.index).notna().to_numpy(), np.r_[0, np.cumsum(sizes)[:-1]]) \
-            == sizes
+        dated = np.add.reduceat(acc["created"].notna().to_numpy(), np.r_[0, np.cumsum(sizes)[:-1]]) == sizes
         sync_decades = np.array([d for d, _, _ in sync])
         # created together beyond chance, family-wise over every group (Bonferroni at the run's FDR): among
         # hundreds of households a few sign up within hours of each other by chance, and BH, lenient where
