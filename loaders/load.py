@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import socket
-import threading
 import time
 import uuid
 from collections import Counter
@@ -548,9 +547,8 @@ class Loader:
         stage = config.home() / "loads" / self.run_id / "bulk"
         rejects = RejectsWriter(self.rejects_path)
         self.writer = BulkSink(stage / "rows")
-        # Nothing reads the (empty) database until the import: the server stops while the rows are validated.
-        stopping = threading.Thread(target=local_neo4j.stop, name="ringtrace-stop-neo4j")
-        stopping.start()
+        # The server runs until the rows are validated and converted, so a refusal (a column the import cannot
+        # name) leaves it as it was; stopping it takes under a second.
         try:
             progress = self.progress
             self._load_tables(files, summary, rejects, progress)
@@ -566,7 +564,6 @@ class Loader:
             progress.note(f"Importing {sum(plan.counts.values()):,} nodes and relationships offline (the local "
                           "server stops meanwhile)...")
             task = progress.add_task("importing", total=None)
-            stopping.join()
             logs = [(log.path, logstore.store_dir(log.table) / log.path.name) for log in self.writer.logs]
             if plan.nodes:
                 result = local_import.import_database(plan.nodes, plan.relationships, plan.multiline,
@@ -574,14 +571,10 @@ class Loader:
                 summary.import_seconds, summary.import_peak_rss = result.seconds, result.peak_rss_bytes
             else:  # nothing valid to import: the database stays as it was
                 journal.move_logs([(str(a), str(b)) for a, b in logs])
-                local_neo4j.start(quiet=True)
             progress.remove_task(task)
         except bulk.BulkUnsupported:
-            stopping.join()
-            local_neo4j.start(quiet=True)
-            raise  # nothing was imported; the caller may take the incremental path instead
+            raise  # nothing was imported, the server never stopped; the caller may take the incremental path
         except BaseException:
-            stopping.join()
             self._record_failed_bulk(started_at, summary)
             raise
         finally:

@@ -190,8 +190,13 @@ class LocalPaths:
         return self.server_home / "plugins"
 
     @property
+    def gds_lib_dir(self) -> Path:
+        """GDS's jars that declare no procedure: on the server's classpath, outside the folder it scans."""
+        return self.server_home / "gds-lib"
+
+    @property
     def gds_marker(self) -> Path:
-        return self.plugins_dir / f".gds-{GDS_VERSION}"
+        return self.plugins_dir / f".gds-{GDS_VERSION}-split"
 
     @property
     def conf_dir(self) -> Path:

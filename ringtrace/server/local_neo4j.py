@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,6 +32,8 @@ ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 LIB_COMPLETE_MARKER = ".complete"
 PASSWORD_PREFIX = "rt"
 GDS_PROCEDURES = "gds.*"
+PROCEDURE_ANNOTATIONS = tuple(f"Lorg/neo4j/procedure/{a};".encode()
+                              for a in ("Procedure", "UserFunction", "UserAggregationFunction"))
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
 # The Maven projects that fetch Neo4j and the GDS plugin (package data of this package).
 NEO4J_POM = config.shipped(__package__, "neo4j_server", "pom.xml")
@@ -175,10 +178,12 @@ def gds_installed(paths: config.LocalPaths) -> bool:
 
 
 def install_gds(paths: config.LocalPaths | None = None, quiet: bool = False, force: bool = False) -> int:
-    """Put the open GDS library into the local server's plugins folder (once); returns its jar count.
+    """Put the open GDS library into the local server (once); returns its jar count.
 
     Libraries the server already ships are left out, so one version of each is on the classpath
-    (the server's, as with the packaged plugin). Takes effect at the next start."""
+    (the server's, as with the packaged plugin). Only the jars that declare procedures or functions go in the
+    plugins folder, which the server scans class by class at every start; the rest (about 90 % of them) go
+    on the classpath only, which took about 3 s off each start. Takes effect at the next start."""
     paths = paths or config.local_paths()
     if gds_installed(paths) and not force:
         return len(paths.gds_marker.read_text().split())
@@ -187,15 +192,26 @@ def install_gds(paths: config.LocalPaths | None = None, quiet: bool = False, for
         print(f"Fetching Graph Data Science {config.GDS_VERSION} from Maven Central...", flush=True)
     server = _resolve(NEO4J_POM, {"neo4j.version": config.NEO4J_VERSION})
     gds = _resolve(GDS_POM, {"gds.version": config.GDS_VERSION})
-    paths.plugins_dir.mkdir(parents=True, exist_ok=True)
-    for old in paths.plugins_dir.glob("*.jar"):
-        old.unlink()
+    for folder in (paths.plugins_dir, paths.gds_lib_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.jar"):
+            old.unlink()
     for marker in paths.plugins_dir.glob(".gds-*"):
         marker.unlink()
-    copied = [shutil.copy2(jar, paths.plugins_dir / f"{ga.split(':')[0]}-{jar.name}")
-              for ga, jar in sorted(gds.items()) if ga not in server]
+    copied = []
+    for ga, jar in sorted(gds.items()):
+        if ga not in server:
+            folder = paths.plugins_dir if declares_procedures(jar) else paths.gds_lib_dir
+            copied.append(shutil.copy2(jar, folder / f"{ga.split(':')[0]}-{jar.name}"))
     paths.gds_marker.write_text("\n".join(sorted(Path(c).name for c in copied)) + "\n")
     return len(copied)
+
+
+def declares_procedures(jar: Path) -> bool:
+    """Whether any class in `jar` carries a procedure or function annotation (named in its constant pool)."""
+    with zipfile.ZipFile(jar) as z:
+        return any(any(a in z.read(n) for a in PROCEDURE_ANNOTATIONS)
+                   for n in z.namelist() if n.endswith(".class"))
 
 
 # --- password and configuration -----------------------------------------------------
@@ -261,6 +277,9 @@ def _write_conf(paths: config.LocalPaths, port: int) -> None:
         "server.memory.pagecache.size": config.NEO4J_PAGECACHE,
         "dbms.usage_report.enabled": "false",
         "db.tx_log.rotation.retention_policy": "2 days 2G",
+        # Bolt's event loops wait 5 s each for a quiet period after the databases have stopped: 10 s of every
+        # stop, and the bulk path stops the server for each import.
+        "internal.dbms.bolt.netty_server_shutdown_quiet_period": "0",
     }
     if gds_installed(paths):
         settings["dbms.security.procedures.unrestricted"] = GDS_PROCEDURES
@@ -415,7 +434,7 @@ def _start(port: int | None, quiet: bool) -> LocalStatus:
     _write_conf(paths, port)
     password = _ensure_password(paths, java)
     cmd = [java, f"-Xms{config.NEO4J_HEAP}", f"-Xmx{config.NEO4J_HEAP}", *JVM_FLAGS,
-           "-cp", f"{paths.plugins_dir}/*:{paths.lib}/*", ENTRY_POINT,
+           "-cp", f"{paths.plugins_dir}/*:{paths.gds_lib_dir}/*:{paths.lib}/*", ENTRY_POINT,
            f"--home-dir={paths.server_home}", f"--config-dir={paths.conf_dir}"]
     with open(paths.console_log, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

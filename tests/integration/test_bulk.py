@@ -208,30 +208,6 @@ def test_auto_takes_bulk_only_for_a_large_input_into_an_empty_local_database(gra
         choose_mode(graph, SAMPLE, "bulk")
 
 
-def test_neo4j_env_then_load_takes_the_bulk_path(graph, home_env, tmp_path, monkeypatch):
-    """The README's `ringtrace neo4j env` (for Neo4j Browser) leaves NEO4J_URI pointing at the local server; a
-    load then recognises the server as the project's own and takes the bulk path."""
-    from click.testing import CliRunner
-
-    from ringtrace.cli import main as cli
-
-    env = CliRunner().invoke(cli, ["neo4j", "env"])
-    assert env.exit_code == 0, env.output
-    for line in env.output.splitlines():
-        name, value = line.removeprefix("export ").split("=", 1)
-        monkeypatch.setenv(name, value)
-    assert os.environ["NEO4J_URI"].startswith("bolt://127.0.0.1:")
-    monkeypatch.setenv("RINGTRACE_BULK_MIN_BYTES", "0")
-    _empty(graph)
-    res = CliRunner().invoke(cli, ["load", str(SAMPLE), "--rejects", str(tmp_path / "r.csv"), "--no-progress"],
-                             env={"COLUMNS": "200"})
-    assert res.exit_code == 0, res.output
-    assert "Path: bulk (" in res.output and "importer peak RSS" in res.output, res.output
-    graph.reconnect()
-    assert graph.read("MATCH (l:LoadRun) RETURN count(l) AS n") == [{"n": 1}]
-    assert graph.read("MATCH (a:Account) RETURN count(a) AS n")[0]["n"] == 5000
-
-
 def test_a_column_the_import_cannot_name_falls_back_to_incremental(graph, home_env, tmp_path, monkeypatch):
     dataset = tmp_path / "odd-column"
     generate(dataset, 300, seed=5)
@@ -266,6 +242,9 @@ def _kill_when(proc: subprocess.Popen, ready) -> None:
 
 
 def test_a_bulk_load_killed_during_the_import_leaves_the_old_database_and_reruns_clean(graph, home_env, tmp_path):
+    """A bulk load killed while the importer runs leaves the old database; the rerun goes as the README's
+    `ringtrace neo4j env` (for Neo4j Browser) leaves the shell, NEO4J_URI naming the local server, and a load
+    then recognises the server as the project's own and takes the bulk path."""
     from graph.db import connect
     from ringtrace.server import local_neo4j
 
@@ -280,13 +259,18 @@ def test_a_bulk_load_killed_during_the_import_leaves_the_old_database_and_reruns
     with connect() as g:
         assert g.read("MATCH (n) WHERE NOT n:LoadRun RETURN count(n) AS n") == [{"n": 0}]
         _empty(g)
-    rerun = subprocess.run(["ringtrace", "load", str(SAMPLE), "--mode", "bulk", "--no-progress"],
-                           capture_output=True, text=True)
+    exports = subprocess.run(["ringtrace", "neo4j", "env"], capture_output=True, text=True, check=True).stdout
+    env = dict(os.environ, RINGTRACE_BULK_MIN_BYTES="0", COLUMNS="200")
+    env.update(line.removeprefix("export ").split("=", 1) for line in exports.splitlines())
+    assert env["NEO4J_URI"].startswith("bolt://127.0.0.1:")
+    rerun = subprocess.run(["ringtrace", "load", str(SAMPLE), "--no-progress"], capture_output=True, text=True,
+                           env=env)
     assert rerun.returncode == 0, rerun.stderr
     said = " ".join(rerun.stdout.split())  # the terminal may wrap the summary line
     assert "Path: bulk (validate" in said and "importer peak RSS" in said, said[-400:]
     with connect() as g:
         assert fingerprint.counts(g) == clean
+        assert g.read("MATCH (l:LoadRun) RETURN count(l) AS n") == [{"n": 1}]
 
 
 def test_an_incremental_load_killed_mid_way_reruns_to_the_clean_counts(graph, home_env, tmp_path):

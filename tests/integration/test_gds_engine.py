@@ -20,6 +20,7 @@ from detection.metrics import nmi
 from detection.run import DetectionParams, detect, write_results
 from ringtrace.core import config
 from ringtrace.core.errors import RingtraceError
+from ringtrace.server import local_neo4j
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from conftest import SAMPLE  # noqa: E402
@@ -112,10 +113,27 @@ def test_gds_plugin_folder_holds_no_second_copy_of_server_libraries(with_gds):
         pytest.skip("GDS on an external server is installed by its administrator")
     paths = config.local_paths()
     plugins = {p.name for p in paths.plugins_dir.glob("*.jar")}
+    installed = plugins | {p.name for p in paths.gds_lib_dir.glob("*.jar")}
     assert any(n.startswith("org.neo4j.gds-proc-community-") for n in plugins)
     for shared in ("com.fasterxml.jackson.core-jackson-databind-", "org.eclipse.collections-eclipse-collections-",
                    "com.github.ben-manes.caffeine-caffeine-", "org.apache.commons-commons-lang3-"):
-        assert not [n for n in plugins if n.startswith(shared)], shared
+        assert not [n for n in installed if n.startswith(shared)], shared
+
+
+def test_the_server_scans_only_the_gds_jars_that_declare_procedures(with_gds, graph):
+    """The plugins folder (scanned class by class at each start) holds only jars with procedures or functions;
+    the rest are on the classpath, and every GDS procedure this project calls is still registered."""
+    if config.external_server():
+        pytest.skip("GDS on an external server is installed by its administrator")
+    paths = config.local_paths()
+    scanned = sorted(paths.plugins_dir.glob("*.jar"))
+    apart = sorted(paths.gds_lib_dir.glob("*.jar"))
+    assert scanned and apart and all(local_neo4j.declares_procedures(j) for j in scanned)
+    assert not any(local_neo4j.declares_procedures(j) for j in apart)
+    names = {r["name"] for r in graph.read("SHOW PROCEDURES YIELD name WHERE name STARTS WITH 'gds.' RETURN name")}
+    assert {"gds.louvain.stream", "gds.graph.project", "gds.graph.filter", "gds.graph.drop",
+            "gds.graph.nodeProperty.stream", "gds.wcc.mutate", "gds.version"} <= names
+    assert len(names) > 300
 
 
 def _free_port() -> int:

@@ -72,7 +72,8 @@ def neo4j_install_gds(force: bool) -> None:
         return
     was_running = local_neo4j.status().running
     copied = local_neo4j.install_gds(paths, force=True)
-    click.echo(f"Graph Data Science {config.GDS_VERSION} installed ({copied} jars) in {paths.plugins_dir}.")
+    click.echo(f"Graph Data Science {config.GDS_VERSION} installed ({copied} jars) in {paths.plugins_dir} "
+               f"(those declaring procedures) and {paths.gds_lib_dir}.")
     if was_running:
         local_neo4j.stop()
         st = local_neo4j.start()
