@@ -207,6 +207,19 @@ def install_gds(paths: config.LocalPaths | None = None, quiet: bool = False, for
     return len(copied)
 
 
+def _split_old_gds_layout(paths: config.LocalPaths) -> None:
+    """A home that install_gds filled before the split (every jar in the plugins folder, marker `.gds-V`):
+    move the jars that declare no procedure out of the scanned folder, as install_gds now does."""
+    old = paths.plugins_dir / f".gds-{config.GDS_VERSION}"
+    if not old.exists() or gds_installed(paths):
+        return
+    paths.gds_lib_dir.mkdir(parents=True, exist_ok=True)
+    for jar in paths.plugins_dir.glob("*.jar"):
+        if not declares_procedures(jar):
+            jar.replace(paths.gds_lib_dir / jar.name)
+    old.replace(paths.gds_marker)
+
+
 def declares_procedures(jar: Path) -> bool:
     """Whether any class in `jar` carries a procedure or function annotation (named in its constant pool)."""
     with zipfile.ZipFile(jar) as z:
@@ -431,6 +444,7 @@ def _start(port: int | None, quiet: bool) -> LocalStatus:
             f"or start on another port: RINGTRACE_NEO4J_PORT=<port> ringtrace neo4j start.")
     journal.finish_interrupted_import(paths)
     fetch_neo4j(paths, quiet=quiet)
+    _split_old_gds_layout(paths)
     _write_conf(paths, port)
     password = _ensure_password(paths, java)
     cmd = [java, f"-Xms{config.NEO4J_HEAP}", f"-Xmx{config.NEO4J_HEAP}", *JVM_FLAGS,
