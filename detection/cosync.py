@@ -41,6 +41,7 @@ from detection import behaviour
 from detection.behaviour_reasons import group_reason
 from detection.scoring import Contribution
 from ringtrace.core import config
+from ringtrace.core.memory import release_freed_memory
 
 LN10 = np.log(10.0)
 PAIR_CHUNK = 200_000
@@ -283,14 +284,21 @@ def co_activity_links(accounts: np.ndarray, m: csr_matrix, fwer: float | None = 
     u, v = got["u"].to_numpy(np.int64), got["v"].to_numpy(np.int64)
     shared, lam, lp = got["shared"].to_numpy(), got["lam"].to_numpy(), got["lp"].to_numpy()
     links = Links(accounts, u, v, shared, lam, lp, pairs, candidates)
-    if org_of is not None and len(links.u):
-        org = org_of.reindex(accounts).to_numpy(dtype=object)
-        ou, ov = org[links.u], org[links.v]
-        same = pd.notna(ou) & (ou == ov)
-        links.explained = int(same.sum())
-        for name in ("u", "v", "shared", "expected", "log10_p"):
-            setattr(links, name, getattr(links, name)[~same])
+    if org_of is not None:
+        explain(links, org_of)
     return links
+
+
+def explain(links: Links, org_of: pd.Series) -> None:
+    """Drop the links between two accounts that openly identify the same organisation (`org_of`), counted."""
+    if not len(links.u):
+        return
+    org = org_of.reindex(links.accounts).to_numpy(dtype=object)
+    ou, ov = org[links.u], org[links.v]
+    same = pd.notna(ou) & (ou == ov)
+    links.explained += int(same.sum())
+    for name in ("u", "v", "shared", "expected", "log10_p"):
+        setattr(links, name, getattr(links, name)[~same])
 
 
 def bucket_hours(buckets: np.ndarray, bucket_s: int = config.COSYNC_BUCKET_S) -> np.ndarray:
@@ -460,20 +468,46 @@ def no_links() -> Links:
     return Links(np.array([], dtype=object), empty, empty, np.array([]), np.array([]), np.array([]), 0.0, 0)
 
 
-def find(graph, ev, min_group: int) -> Links:
-    """Co-activity links over every account of the request log, and the synchronised groups they form."""
+@dataclass
+class Pending:
+    """Co-activity links before the open-identity explanation, which needs the evidence read from Neo4j."""
+
+    links: Links
+    buckets: np.ndarray
+    network: pd.DataFrame  # requests from organisations' networks (NETWORK_REQUESTS)
+
+
+def link_activity(graph) -> Pending:
+    """The pair tests over every account of the request log (detection/behaviour.py's matrix, read from the log
+    store): needs nothing read from the graph but the organisations' network requests."""
     ids, buckets, m = behaviour.activity_matrix(config.COSYNC_BUCKET_S)
-    if not len(ids):
-        return Links(ids, *(np.array([], dtype=np.int64) for _ in range(2)), *(np.array([]) for _ in range(3)),
-                     0.0, 0)
+    release_freed_memory()  # DuckDB's working memory, before the pair tests take theirs
     network = graph.read_df(NETWORK_REQUESTS)
     if not len(network.columns):
         network = pd.DataFrame(columns=["account", "org", "requests"])
-    org = open_identity(ev.accounts, ev.cards, ev.organisations, network)
-    links = co_activity_links(ids, m, org_of=org, buckets=buckets, hours=True)
-    links.groups = attach(links, m, buckets, min_group, org_of=org)
+    if not len(ids):
+        links = Links(ids, *(np.array([], dtype=np.int64) for _ in range(2)), *(np.array([]) for _ in range(3)),
+                      0.0, 0)
+    else:
+        links = co_activity_links(ids, m, buckets=buckets, hours=True)
     links.matrix = m
+    return Pending(links, buckets, network)
+
+
+def finish(pending: Pending, ev, min_group: int) -> Links:
+    """The links an open identity does not explain, and the synchronised groups they form (attach)."""
+    links = pending.links
+    if not len(links.accounts):
+        return links
+    org = open_identity(ev.accounts, ev.cards, ev.organisations, pending.network)
+    explain(links, org)
+    links.groups = attach(links, links.matrix, pending.buckets, min_group, org_of=org)
     return links
+
+
+def find(graph, ev, min_group: int) -> Links:
+    """Co-activity links over every account of the request log, and the synchronised groups they form."""
+    return finish(link_activity(graph), ev, min_group)
 
 
 def describe(members: list[str], linked: list[str], links: Links, decades: float, releases: pd.DataFrame) -> str:

@@ -63,7 +63,7 @@ def _pairs(indptr, indices, day_of_col, n_days, a, length, r, s2h, days, u, v, b
         lp[i] = log10_tail_one(k, mean)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _run(indptr, indices, day_of_col, n_days, a, length, r, s2h, days, u, v, bar, use_bar, shared, lam, lp):
     n = len(u)
     step = (n + CHUNKS - 1) // CHUNKS

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +18,7 @@ from graph.db import Graph, ensure_schema
 from ringtrace import __version__
 from ringtrace.core import config, safecsv
 from ringtrace.core.errors import RingtraceError
+from ringtrace.core.memory import release_freed_memory
 from ringtrace.core.progress import Progress, reporter
 
 WRITE_BATCH = 5000
@@ -125,33 +127,24 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
         bar.remove_task(task)
         return out
 
-    ev = step("reading evidence from Neo4j", evidence.read_evidence, graph, params.df_cap)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ringtrace-cosync") as pool:
+        # issue 29: the pair tests of synchronised activity (detection/cosync.py) read the log store, not the
+        # graph, so they run while the evidence is read from Neo4j (the process is small then; beside Louvain
+        # the two peaks added up to 4.3 GB at seed scale); their compiled loop releases the GIL.
+        pending = None
+        if config.co_activity_linking():
+            cosync_task = bar.add_task(COSYNC_STEP)  # drawn from this thread: a workbench draws from one only
+            pending = pool.submit(_timed, timings, COSYNC_STEP, cosync.link_activity, graph)
+        ev = step("reading evidence from Neo4j", evidence.read_evidence, graph, params.df_cap)
+        synced = cosync.no_links()
+        if pending is not None:
+            found = pending.result()
+            bar.remove_task(cosync_task)
+            synced = step("explaining co-activity by open identities", cosync.finish, found, ev, params.min_group)
+            release_freed_memory()  # what the pair tests freed sits in their threads' heaps until handed back
     if ev.accounts.empty:
         raise RingtraceError("No accounts in the graph: load a dataset first (`ringtrace load DIR`).")
-    shared_exits = set(ev.proxy_exits["ip"]) | ev.vpn_ips
-    all_edges = step("building the account projection", projection.pair_weights,
-                     projection.without_shared_exits(ev.incidence, shared_exits), params.kind_weight)
-    edges = step("keeping each account's strongest links", projection.sparsify, all_edges, params.top_k)
-    if engine == "gds":
-        tasks: dict[str, Any] = {}
-
-        def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        groups = step("running Louvain in Neo4j (GDS)", gds_louvain.louvain_communities, graph, run_id, edges,
-                      params.min_group, all_edges, None, report)
-        nodes, links = int(pd.unique(edges[["u", "v"]].to_numpy().ravel()).size), len(edges)
-    else:
-        g = step("building the graph", communities.build_graph, edges)
-        groups = step("running Louvain per component", communities.louvain_communities, g,
-                      params.resolution, params.seed, params.min_group, all_edges)
-        nodes, links = g.number_of_nodes(), g.number_of_edges()
-    del all_edges
-    # issue 29: synchronised activity links accounts beside shared items (detection/cosync.py)
-    synced = step("linking accounts by synchronised activity", cosync.find, graph, ev, params.min_group) \
-        if config.co_activity_linking() else cosync.no_links()
+    groups, nodes, links = _communities(graph, run_id, ev, params, engine, bar, step)
     groups, synced_idx = cosync.merge_groups(groups, synced.groups, params.min_group)
     members = sorted({a for grp in groups for a in grp})
     ev.holdings = step("reading what the clustered accounts hold", evidence.member_holdings, graph, members)
@@ -180,6 +173,40 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
     cosync.campaign_reasons(result.campaigns, {cid: c.facts for cid, c in result.flagged})  # issue 29
     step("saving the run to Neo4j", _save, graph, result, params, started, engine, ev.load_runs)
     return result
+
+
+COSYNC_STEP = "linking accounts by synchronised activity"
+
+
+def _timed(timings: dict[str, float], name: str, fn, *args):
+    t0 = time.monotonic()
+    out = fn(*args)
+    timings[name] = round(time.monotonic() - t0, 2)
+    return out
+
+
+def _communities(graph: Graph, run_id: str, ev: evidence.Evidence, params: DetectionParams, engine: str,
+                 bar: Progress, step) -> tuple[list[list[str]], int, int]:
+    """Louvain communities of the shared-item projection: (groups, projected accounts, kept links)."""
+    shared_exits = set(ev.proxy_exits["ip"]) | ev.vpn_ips
+    all_edges = step("building the account projection", projection.pair_weights,
+                     projection.without_shared_exits(ev.incidence, shared_exits), params.kind_weight)
+    edges = step("keeping each account's strongest links", projection.sparsify, all_edges, params.top_k)
+    if engine == "gds":
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        groups = step("running Louvain in Neo4j (GDS)", gds_louvain.louvain_communities, graph, run_id, edges,
+                      params.min_group, all_edges, None, report)
+        return groups, int(pd.unique(edges[["u", "v"]].to_numpy().ravel()).size), len(edges)
+    g = step("building the graph", communities.build_graph, edges)
+    groups = step("running Louvain per component", communities.louvain_communities, g,
+                  params.resolution, params.seed, params.min_group, all_edges)
+    return groups, g.number_of_nodes(), g.number_of_edges()
 
 
 def _save(graph: Graph, result: DetectionResult, params: DetectionParams, started: datetime, engine: str,
