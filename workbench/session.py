@@ -24,6 +24,7 @@ from ringtrace.core.progress import Progress
 from ringtrace.core.rights import Actor, can
 from workbench import auth, data, provenance
 from workbench.text import md
+from tracing.attribution import ATTRIBUTION_READ
 from workflows import trace as tracing
 
 log = logging.getLogger("ringtrace.workbench")
@@ -204,17 +205,24 @@ def cached_preview(cluster_id: str, version: str):
 TRACE_QUERIES = ("trace_organisation_evidence", "trace_person_evidence", "cluster_infrastructure")
 
 
-def traced(cluster_id: str, progress: Progress | None = None):
-    """A cluster's attribution, with the saved queries behind it recorded. For a user who may trace, it is
-    traced and saved (workflows.trace, as `ringtrace trace`) once per run and session, so the Overview, bundles
-    and STIX show what this page shows; for a viewer, computed only."""
+def traced(cluster_id: str, progress: Progress | None = None, again: bool = False):
+    """A cluster's attribution, with the saved queries behind it recorded. The one a trace saved (`ringtrace
+    trace --all`, the Trace page) is read back when there is one, so every page shows the figures the Overview,
+    bundles and STIX show (`result.traced_at` says when). When none is saved, or `again` is asked, a user who
+    may trace traces and saves it (workflows.trace, as `ringtrace trace`) once per run and session; for a
+    viewer it is computed only (`traced_at` None)."""
     for name in TRACE_QUERIES:
         provenance.record(library.get(name).text, {"cluster_id": cluster_id}, saved=name)
     version = data_version()  # not the saved attributions': saving one must not call for another trace
+    if not again:
+        provenance.record(ATTRIBUTION_READ, {"cluster_id": cluster_id})
+        saved = tracing.stored_cluster(_connection(), cluster_id)
+        if saved is not None:
+            return saved
     if not can(user()[1], "trace"):
         return cached_preview(cluster_id, version)
     key = f"traced-{cluster_id}-{version}"
-    if key not in st.session_state:
+    if again or key not in st.session_state:
         st.session_state[key] = tracing.trace_cluster(_connection(), actor(), cluster_id, progress)
     return st.session_state[key]
 

@@ -24,6 +24,7 @@ from workbench.session import (
     read,
     short_cluster_id,
     version_key,
+    when,
 )
 from workbench.text import md
 from workflows import notes
@@ -104,7 +105,21 @@ def notes_panel(element_id: str, key: str) -> None:
         st.caption("Viewers cannot write notes.")
 
 
+def attribution_source(result) -> None:
+    """Say where an attribution comes from: the one a trace saved, or computed now because none was saved."""
+    if result.traced_at is not None:
+        st.caption(f"Saved attribution, traced {md(when(result.traced_at))}: the candidates at or above the "
+                   f"reporting threshold ({REPORTING_THRESHOLD:g}), as the Overview, bundles and STIX show them.")
+    elif auth.can(actor().role, "trace"):
+        st.caption("No saved attribution for this cluster: traced now and saved (the Overview and bundles show "
+                   "it from now on).")
+    else:
+        st.caption("No saved attribution for this cluster: computed for you now and not saved (viewers cannot "
+                   "save attributions).")
+
+
 def attribution_tables(result) -> None:
+    attribution_source(result)
     for title, cands in (("organisation", result.organisations), ("person", result.people)):
         if cands:
             top = cands[0]
