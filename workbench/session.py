@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
+from cases import store
 from graph.cluster_ids import short_cluster_id as short
 from graph.db import connect, plain, server_settings
 from loaders import logstore
@@ -22,9 +23,9 @@ from ringtrace.core import audit as audit_log
 from ringtrace.core.errors import RingtraceError
 from ringtrace.core.progress import Progress
 from ringtrace.core.rights import Actor, can
+from tracing.attribution import ATTRIBUTION_READ
 from workbench import auth, data, provenance
 from workbench.text import md
-from tracing.attribution import ATTRIBUTION_READ
 from workflows import trace as tracing
 
 log = logging.getLogger("ringtrace.workbench")
@@ -107,6 +108,7 @@ class RecordingGraph:
 
     def write(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         _run_memo().pop("version", None)  # what this run reads next must see the write
+        _run_memo().pop("covering", None)
         return self._g.write(query, params)
 
     def __getattr__(self, name: str) -> Any:
@@ -200,6 +202,27 @@ def saved_query(name: str, **params: Any):
 def cached_preview(cluster_id: str, version: str):
     """A cluster's attribution computed and not saved (workflows.trace.preview_cluster), once per run."""
     return tracing.preview_cluster(_connection(), cluster_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=16)
+def cached_origin_accounts(origin_id: str, version: str) -> list[str]:
+    return store.origin_accounts(_connection(), origin_id)
+
+
+def origin_accounts(origin_id: str) -> list[str]:
+    """The accounts of a campaign or cluster (cases.store.origin_accounts), read once per data version: the
+    Cluster page needs them three times (8,410 at seed scale)."""
+    return cached_origin_accounts(origin_id, version_key())
+
+
+def cases_covering(accounts: list[str]) -> list[dict[str, Any]]:
+    """The cases covering any of `accounts` (cases.store.cases_covering), read once per page run for the same
+    accounts (the Cluster page's case line and its open-case form ask alike)."""
+    memo = _run_memo().setdefault("covering", {})
+    key = hash(tuple(sorted(set(accounts))))
+    if key not in memo:
+        memo[key] = store.cases_covering(graph(), accounts)
+    return memo[key]
 
 
 TRACE_QUERIES = ("trace_organisation_evidence", "trace_person_evidence", "cluster_infrastructure")

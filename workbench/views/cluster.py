@@ -8,7 +8,6 @@ import json
 import pandas as pd
 import streamlit as st
 
-from cases.store import origin_accounts
 from graph.db import LABEL_KEYS
 from queries import library
 from workbench import cluster_graph, data, provenance
@@ -25,6 +24,7 @@ from workbench.session import (
     frame,
     go,
     graph,
+    origin_accounts,
     read,
     saved_query,
     short_cluster_id,
@@ -63,7 +63,7 @@ def render() -> None:
     cluster = read(data.CLUSTER, cluster_id=cid)[0]["cluster"]
     st.metric("Score", f"{cluster['score']:.2f}")  # no delta: an arrow would say "up" for "not flagged"
     st.markdown(md(flag_verdict(cid, cluster)))
-    cases_here(f"cluster-{cid}", origin_accounts(graph(), cid))
+    cases_here(f"cluster-{cid}", origin_accounts(cid))
     st.subheader("Reasons")
     for r in cluster.get("reasons") or []:
         st.markdown(f"- {md(r)}")
@@ -188,7 +188,7 @@ def cluster_graph_view(cid: str) -> None:
             return
         node = shown[selected]
         action = node_panel(graph(), selected, node, f"cluster-node-{cid}", _accounts_of(g, selected),
-                            context_accounts=origin_accounts(graph(), cid))
+                            context_accounts=origin_accounts(cid))
     if action:
         _cluster_action(cid, g, state, selected, action)
         st.rerun()
