@@ -198,6 +198,18 @@ def saved_query(name: str, **params: Any):
     return cached_saved_query(name, json.dumps(params, sort_keys=True, default=str), version_key())
 
 
+@st.cache_resource(ttl=CACHE_TTL_S, show_spinner=False, max_entries=4)
+def cached_large_query(name: str, params_json: str, row_cap: int, version: str):
+    return runner.run_saved(_connection(), name, json.loads(params_json), row_cap=row_cap)
+
+
+def large_query(name: str, row_cap: int, **params: Any):
+    """A saved query whose result is too large to unpickle on every run (the cluster graph's 110,410 evidence
+    rows at seed scale), read once per data version and shared as is: callers never change it."""
+    provenance.record(library.get(name).text, params, saved=name)
+    return cached_large_query(name, json.dumps(params, sort_keys=True, default=str), row_cap, version_key())
+
+
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def cached_preview(cluster_id: str, version: str):
     """A cluster's attribution computed and not saved (workflows.trace.preview_cluster), once per run."""
