@@ -161,7 +161,9 @@ def pick_cluster(key: str) -> str | None:
         st.info("The latest detection run found no clusters.")
         return None
     typed = st.text_input("Open a cluster by id (full, or short like c0001)", key=f"{key}-typed").strip()
-    if typed and typed != st.session_state.get(f"{key}-applied"):
+    if not typed:  # emptied (or a new visit): the same id typed again opens it again
+        st.session_state.pop(f"{key}-applied", None)
+    elif typed != st.session_state.get(f"{key}-applied"):
         st.session_state[f"{key}-applied"] = typed
         st.session_state["open_cluster"] = resolve_cluster_id(graph(), typed)
     # every option is sent to the browser on every run (23,699 clusters at seed scale were 1.9 MB a run), so the
