@@ -215,6 +215,28 @@ def test_cluster_and_trace_pages_show_the_saved_attribution_and_never_recompute_
     assert "No saved attribution for this cluster: traced now and saved" in _texts(at)
 
 
+def test_the_cluster_picker_lists_the_flagged_and_top_ranked_and_opens_any_other_by_id(investigated, monkeypatch):
+    """Every option is sent to the browser on every run: the picker lists the flagged and PICKER_CLUSTERS
+    top-ranked clusters, and a typed id opens any other (again after a visit elsewhere)."""
+    from workbench import widgets
+
+    _, result = investigated
+    monkeypatch.setattr(widgets, "PICKER_CLUSTERS", 1)
+    widgets._picker_rows.clear()  # listed under the default by the tests before
+    flagged = {cid for cid, _ in result.flagged}
+    at = _open("Cluster")
+    options = set(at.selectbox(key="cluster-pick").options)
+    assert len(options) == len(flagged | {result.cluster_ids[0]}) < len(result.cluster_ids)
+    assert f"of {len(result.cluster_ids):,} clusters; open any other by its id" in _texts(at)
+    other = next(c for c, s in zip(result.cluster_ids, result.clusters) if not s.flagged and c != result.cluster_ids[0])
+    for _ in range(2):
+        at.text_input(key="cluster-pick-typed").set_value(other).run()
+        assert at.selectbox(key="cluster-pick").value == other
+        at.switch_page(PAGE_FILES["Cases"]).run()
+        at.switch_page(PAGE_FILES["Cluster"]).run()
+    widgets._picker_rows.clear()
+
+
 def runner_rows(g, cluster_id: str) -> list[dict]:
     """The cluster's saved attribution as the bundles and `ringtrace query cluster_attribution` read it."""
     from queries import runner
