@@ -39,9 +39,14 @@ def raster_svg(cells: pd.DataFrame, members: int, columns: int = config.RASTER_C
                       f'<text x="0" y="{y + 24}" font-size="10" fill="#555">{shown}</text>')
         row_of = {a: i for i, a in enumerate(order)}
         ry = rows["account_id"].map(row_of).to_numpy()
-        for r, c in sorted(zip(ry, rows["col"].to_numpy())):
-            parts.append(f'<rect x="{LEFT + c * cell_w:.1f}" y="{y + r * ROW_H}" width="{max(cell_w, 1):.1f}" '
-                         f'height="{ROW_H}" fill="{COLOURS[part]}"/>')
+        # one path per side, one box per run of adjacent slices of a row: the same marks as a rect per cell
+        # (at seed scale those were 0.55 MB and 13,000 elements the browser parsed on every Cluster page run)
+        marks = []
+        for r, first, last in _runs(zip(ry, rows["col"].to_numpy())):
+            width = (last - first) * cell_w + max(cell_w, 1)
+            marks.append(f"M{LEFT + first * cell_w:.1f} {y + r * ROW_H}h{width:.1f}v{ROW_H}h-{width:.1f}z")
+        if marks:
+            parts.append(f'<path fill="{COLOURS[part]}" d="{"".join(marks)}"/>')
         y += max(n, 1) * ROW_H + GAP
     height = y + 20
     axis = (f'<text x="{LEFT}" y="{height - 6}" font-size="11">{_when(t0)}</text>'
@@ -50,6 +55,17 @@ def raster_svg(cells: pd.DataFrame, members: int, columns: int = config.RASTER_C
             f'{(t1 - t0) / columns / 3600:.1f} h over the cluster\'s active span</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" role="img" '
             f'aria-label="accounts by time raster">{"".join(labels)}{"".join(parts)}{axis}</svg>')
+
+
+def _runs(cells) -> list[tuple[int, int, int]]:
+    """(row, first column, last column) of each run of adjacent marked columns in a row."""
+    out: list[tuple[int, int, int]] = []
+    for r, c in sorted((int(r), int(c)) for r, c in cells):
+        if out and out[-1][0] == r and out[-1][2] + 1 >= c:
+            out[-1] = (r, out[-1][1], max(out[-1][2], c))
+        else:
+            out.append((r, c, c))
+    return out
 
 
 def caption(cells: pd.DataFrame, members: int) -> str:

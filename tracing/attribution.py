@@ -26,8 +26,9 @@ reported as infrastructure the cluster used, never as its originator.
 """
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from graph.db import Graph
@@ -72,8 +73,24 @@ CALL (c, row) {
   OPTIONAL MATCH (p:Person {person_id: row.target_id}) WHERE row.target_kind = 'person'
   WITH c, row, coalesce(o, p) AS target WHERE target IS NOT NULL
   CREATE (c)-[:ATTRIBUTED_TO {rank: row.rank, confidence: row.confidence, evidence: row.evidence,
-          run_id: c.run_id, target_kind: row.target_kind, traced_at: datetime()}]->(target)
+          paths: row.paths, run_id: c.run_id, target_kind: row.target_kind, traced_at: datetime()}]->(target)
 }
+"""
+# A traced cluster is marked even when no candidate reached the reporting threshold (then it has no
+# ATTRIBUTED_TO), with the infrastructure the trace found, so the stored attribution is whole.
+ATTRIBUTION_MARK = """
+MATCH (c:Cluster {cluster_id: $cluster_id})
+SET c.traced_at = datetime(), c.traced_infrastructure = $infrastructure
+"""
+ATTRIBUTION_READ = """
+MATCH (c:Cluster {cluster_id: $cluster_id})
+OPTIONAL MATCH (c)-[r:ATTRIBUTED_TO]->(t)
+WITH c, r, t ORDER BY r.rank
+RETURN c.flagged AS flagged, c.traced_at AS traced_at, c.traced_infrastructure AS infrastructure,
+       [x IN collect(CASE WHEN r IS NULL THEN NULL ELSE {target_kind: r.target_kind,
+          target_id: CASE WHEN t:Person THEN t.person_id ELSE t.org_id END, name: t.name, rank: r.rank,
+          confidence: r.confidence, evidence: r.evidence, paths: r.paths, traced_at: r.traced_at} END)
+        WHERE x IS NOT NULL] AS candidates
 """
 CLUSTER_INFO = """
 MATCH (c:Cluster {cluster_id: $cluster_id})
@@ -111,8 +128,11 @@ class Candidate:
     paths: list[EvidencePath] = field(default_factory=list)
     confidence: float = 0.0
     rank: int = 0
+    stored_evidence: str | None = None  # the evidence text as saved (`stored`)
 
     def evidence_text(self) -> str:
+        if self.stored_evidence is not None:
+            return self.stored_evidence
         return "; ".join(p.describe() for p in sorted(self.paths, key=lambda p: -p.strength))
 
 
@@ -124,6 +144,7 @@ class Attribution:
     people: list[Candidate]
     infrastructure: list[dict[str, Any]]
     campaign_id: str | None = None
+    traced_at: Any = None  # set when read back from the graph (`stored`): when it was traced and saved
 
     def reported(self) -> list[Candidate]:
         return [c for c in self.organisations + self.people if c.confidence >= REPORTING_THRESHOLD]
@@ -200,12 +221,36 @@ def trace_cluster(graph: Graph, cluster_id: str) -> Attribution:
 
 
 def save(graph: Graph, attribution: Attribution) -> None:
-    """Replace the cluster's ATTRIBUTED_TO relationships with the reported candidates."""
+    """Replace the cluster's ATTRIBUTED_TO relationships with the reported candidates (their evidence paths
+    kept as JSON, so `stored` gives back what was traced) and mark the cluster traced."""
     rows = [{"target_kind": c.target_kind, "target_id": c.target_id, "rank": c.rank,
-             "confidence": c.confidence, "evidence": c.evidence_text()} for c in attribution.reported()]
+             "confidence": c.confidence, "evidence": c.evidence_text(),
+             "paths": json.dumps([asdict(p) for p in c.paths], default=str)} for c in attribution.reported()]
     graph.write(ATTRIBUTION_DELETE, {"cluster_id": attribution.cluster_id})
     if rows:
         graph.write(ATTRIBUTION_WRITE, {"cluster_id": attribution.cluster_id, "rows": rows})
+    graph.write(ATTRIBUTION_MARK, {"cluster_id": attribution.cluster_id,
+                                   "infrastructure": json.dumps(attribution.infrastructure, default=str)})
+
+
+def stored(graph: Graph, cluster_id: str) -> Attribution | None:
+    """The attribution `save` stored for a cluster (the reported candidates, ranked, with their evidence
+    paths), or None when the cluster was never traced. An attribution saved before paths were kept has
+    candidates without paths (their evidence text stays)."""
+    rows = graph.read(ATTRIBUTION_READ, {"cluster_id": cluster_id})
+    if not rows or (rows[0]["traced_at"] is None and not rows[0]["candidates"]):
+        return None
+    row = rows[0]
+    found: dict[str, list[Candidate]] = {"organisation": [], "person": []}
+    for r in row["candidates"]:
+        cand = Candidate(r["target_kind"], r["target_id"], r["name"], confidence=float(r["confidence"]),
+                         rank=int(r["rank"]))
+        cand.paths = [EvidencePath(**p) for p in json.loads(r["paths"] or "[]")]
+        cand.stored_evidence = r["evidence"]
+        found.setdefault(r["target_kind"], []).append(cand)
+    traced_at = row["traced_at"] or max((r["traced_at"] for r in row["candidates"]), default=None)
+    return Attribution(cluster_id, bool(row["flagged"]), found["organisation"], found["person"],
+                       json.loads(row["infrastructure"] or "[]"), traced_at=traced_at)
 
 
 def flagged_clusters(graph: Graph, run_id: str) -> list[str]:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from cases import store
 from workbench import auth
-from workbench.session import actor, go, graph
+from workbench.session import actor, cases_covering, go, graph, origin_accounts
 from workbench.text import md
 from workflows import cases
 
@@ -14,7 +14,7 @@ from workflows import cases
 def cases_here(key: str, accounts: list[str]) -> list[dict]:
     """The cases that cover some of these accounts, each with its status (decision), assignee and a button to
     open it; returns them (open cases first)."""
-    covering = store.cases_covering(graph(), accounts)
+    covering = cases_covering(accounts)
     for c in covering:
         line = f"**{md(store.case_text(c))}** " + md(f"covers {c['shared']:,} of these {len(set(accounts)):,} "
                                                       f"accounts: {c['title']}")
@@ -35,7 +35,7 @@ def add_to_case_control(key: str, default_title: str, accounts: list[str], conte
     the `context_accounts` (the cluster's), then every other open case; a new case only when asked."""
     if not auth.can(actor().role, "case_write"):
         return
-    covering = {c["case_id"]: c for c in store.cases_covering(graph(), sorted(set(accounts) | set(context_accounts)))
+    covering = {c["case_id"]: c for c in cases_covering(sorted(set(accounts) | set(context_accounts)))
                 if c["status"] in store.OPEN_STATUSES}
     others = [c for c in store.list_cases(graph(), open_only=True) if c["case_id"] not in covering]
     choices = {**covering, **{c["case_id"]: c for c in others}}
@@ -63,8 +63,8 @@ def open_case_control(key: str, default_title: str, origin_id: str | None = None
     When another open case already covers some of these accounts it says so and offers to add them to it."""
     if not auth.can(actor().role, "case_write"):
         return
-    wanted = set(accounts or []) | (set(store.origin_accounts(graph(), origin_id)) if origin_id else set())
-    covering = store.cases_covering(graph(), sorted(wanted))
+    wanted = set(accounts or []) | (set(origin_accounts(origin_id)) if origin_id else set())
+    covering = cases_covering(sorted(wanted))
     open_ones = [c for c in covering if c["status"] in store.OPEN_STATUSES]
     if open_ones:
         target = open_ones[0]

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
+from cases import store
 from graph.cluster_ids import short_cluster_id as short
 from graph.db import connect, plain, server_settings
 from loaders import logstore
@@ -22,6 +23,7 @@ from ringtrace.core import audit as audit_log
 from ringtrace.core.errors import RingtraceError
 from ringtrace.core.progress import Progress
 from ringtrace.core.rights import Actor, can
+from tracing.attribution import ATTRIBUTION_READ
 from workbench import auth, data, provenance
 from workbench.text import md
 from workflows import trace as tracing
@@ -106,6 +108,7 @@ class RecordingGraph:
 
     def write(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         _run_memo().pop("version", None)  # what this run reads next must see the write
+        _run_memo().pop("covering", None)
         return self._g.write(query, params)
 
     def __getattr__(self, name: str) -> Any:
@@ -195,26 +198,66 @@ def saved_query(name: str, **params: Any):
     return cached_saved_query(name, json.dumps(params, sort_keys=True, default=str), version_key())
 
 
+@st.cache_resource(ttl=CACHE_TTL_S, show_spinner=False, max_entries=4)
+def cached_large_query(name: str, params_json: str, row_cap: int, version: str):
+    return runner.run_saved(_connection(), name, json.loads(params_json), row_cap=row_cap)
+
+
+def large_query(name: str, row_cap: int, **params: Any):
+    """A saved query whose result is too large to unpickle on every run (the cluster graph's 110,410 evidence
+    rows at seed scale), read once per data version and shared as is: callers never change it."""
+    provenance.record(library.get(name).text, params, saved=name)
+    return cached_large_query(name, json.dumps(params, sort_keys=True, default=str), row_cap, version_key())
+
+
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def cached_preview(cluster_id: str, version: str):
     """A cluster's attribution computed and not saved (workflows.trace.preview_cluster), once per run."""
     return tracing.preview_cluster(_connection(), cluster_id)
 
 
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=16)
+def cached_origin_accounts(origin_id: str, version: str) -> list[str]:
+    return store.origin_accounts(_connection(), origin_id)
+
+
+def origin_accounts(origin_id: str) -> list[str]:
+    """The accounts of a campaign or cluster (cases.store.origin_accounts), read once per data version: the
+    Cluster page needs them three times (8,410 at seed scale)."""
+    return cached_origin_accounts(origin_id, version_key())
+
+
+def cases_covering(accounts: list[str]) -> list[dict[str, Any]]:
+    """The cases covering any of `accounts` (cases.store.cases_covering), read once per page run for the same
+    accounts (the Cluster page's case line and its open-case form ask alike)."""
+    memo = _run_memo().setdefault("covering", {})
+    key = hash(tuple(sorted(set(accounts))))
+    if key not in memo:
+        memo[key] = store.cases_covering(graph(), accounts)
+    return memo[key]
+
+
 TRACE_QUERIES = ("trace_organisation_evidence", "trace_person_evidence", "cluster_infrastructure")
 
 
-def traced(cluster_id: str, progress: Progress | None = None):
-    """A cluster's attribution, with the saved queries behind it recorded. For a user who may trace, it is
-    traced and saved (workflows.trace, as `ringtrace trace`) once per run and session, so the Overview, bundles
-    and STIX show what this page shows; for a viewer, computed only."""
+def traced(cluster_id: str, progress: Progress | None = None, again: bool = False):
+    """A cluster's attribution, with the saved queries behind it recorded. The one a trace saved (`ringtrace
+    trace --all`, the Trace page) is read back when there is one, so every page shows the figures the Overview,
+    bundles and STIX show (`result.traced_at` says when). When none is saved, or `again` is asked, a user who
+    may trace traces and saves it (workflows.trace, as `ringtrace trace`) once per run and session; for a
+    viewer it is computed only (`traced_at` None)."""
     for name in TRACE_QUERIES:
         provenance.record(library.get(name).text, {"cluster_id": cluster_id}, saved=name)
     version = data_version()  # not the saved attributions': saving one must not call for another trace
+    if not again:
+        provenance.record(ATTRIBUTION_READ, {"cluster_id": cluster_id})
+        saved = tracing.stored_cluster(_connection(), cluster_id)
+        if saved is not None:
+            return saved
     if not can(user()[1], "trace"):
         return cached_preview(cluster_id, version)
     key = f"traced-{cluster_id}-{version}"
-    if key not in st.session_state:
+    if again or key not in st.session_state:
         st.session_state[key] = tracing.trace_cluster(_connection(), actor(), cluster_id, progress)
     return st.session_state[key]
 

@@ -13,10 +13,12 @@ import streamlit as st
 
 from graph.cluster_ids import resolve_cluster_id
 from tracing.attribution import REPORTING_THRESHOLD
-from workbench import auth, data
+from workbench import auth, data, provenance
 from workbench.session import (
+    CACHE_TTL_S,
     actor,
     cached_activity,
+    cached_read,
     cached_requests,
     go,
     graph,
@@ -24,11 +26,13 @@ from workbench.session import (
     read,
     short_cluster_id,
     version_key,
+    when,
 )
 from workbench.text import md
 from workflows import notes
 
 CANVAS_NODE_CAP = 300
+PICKER_CLUSTERS = 200  # clusters the cluster picker lists by rank (beside every flagged one and the one asked for)
 TIMELINE_HEIGHT_PX = 220
 
 
@@ -104,7 +108,21 @@ def notes_panel(element_id: str, key: str) -> None:
         st.caption("Viewers cannot write notes.")
 
 
+def attribution_source(result) -> None:
+    """Say where an attribution comes from: the one a trace saved, or computed now because none was saved."""
+    if result.traced_at is not None:
+        st.caption(f"Saved attribution, traced {md(when(result.traced_at))}: the candidates at or above the "
+                   f"reporting threshold ({REPORTING_THRESHOLD:g}), as the Overview, bundles and STIX show them.")
+    elif auth.can(actor().role, "trace"):
+        st.caption("No saved attribution for this cluster: traced now and saved (the Overview and bundles show "
+                   "it from now on).")
+    else:
+        st.caption("No saved attribution for this cluster: computed for you now and not saved (viewers cannot "
+                   "save attributions).")
+
+
 def attribution_tables(result) -> None:
+    attribution_source(result)
     for title, cands in (("organisation", result.organisations), ("person", result.people)):
         if cands:
             top = cands[0]
@@ -124,23 +142,45 @@ def attribution_tables(result) -> None:
                    ", ".join(f"{md(r['service'])} ({r['accounts']} accounts)" for r in result.infrastructure))
 
 
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False, max_entries=4)
+def _picker_rows(run_id: str, version: str) -> tuple[list[dict[str, Any]], int]:
+    """The clusters the picker lists (the flagged and the PICKER_CLUSTERS top-ranked) and how many the run has:
+    kept small, since a cached value is unpickled on every run (all 23,699 rows at seed scale took 0.3 s)."""
+    clusters = cached_read(data.CLUSTERS_OF_RUN, json.dumps({"run_id": run_id}), version)
+    return [c for c in clusters if c["rank"] <= PICKER_CLUSTERS or c["flagged"]], len(clusters)
+
+
 def pick_cluster(key: str) -> str | None:
     run = latest_run()
     if run is None:
         st.info("No detection run yet: run `ringtrace detect` first.")
         return None
-    clusters = read(data.CLUSTERS_OF_RUN, run_id=run["run_id"])
-    if not clusters:
+    provenance.record(data.CLUSTERS_OF_RUN, {"run_id": run["run_id"]})
+    listed, total = _picker_rows(run["run_id"], version_key())
+    if not total:
         st.info("The latest detection run found no clusters.")
         return None
-    options = [c["cluster_id"] for c in clusters]
-    labels = {c["cluster_id"]: f"#{c['rank']} {'FLAGGED ' if c['flagged'] else ''}score {c['score']:.1f} · "
-              f"{c['size']} accounts · {short_cluster_id(c['cluster_id'])} · {c['cluster_id']}" for c in clusters}
     typed = st.text_input("Open a cluster by id (full, or short like c0001)", key=f"{key}-typed").strip()
-    if typed and typed != st.session_state.get(f"{key}-applied"):
+    if not typed:  # emptied (or a new visit): the same id typed again opens it again
+        st.session_state.pop(f"{key}-applied", None)
+    elif typed != st.session_state.get(f"{key}-applied"):
         st.session_state[f"{key}-applied"] = typed
         st.session_state["open_cluster"] = resolve_cluster_id(graph(), typed)
-    return preset_selectbox("Cluster", options, key, "open_cluster", labels.get)
+    # every option is sent to the browser on every run (23,699 clusters at seed scale were 1.9 MB a run), so the
+    # list holds the flagged and top-ranked clusters and the one asked for; any other opens by its id
+    ids = {c["cluster_id"] for c in listed}
+    for wanted in (st.session_state.get("open_cluster"), st.session_state.get(key)):
+        if wanted and wanted not in ids:
+            found = read(data.CLUSTER, cluster_id=wanted)
+            if found and found[0]["cluster"].get("run_id") == run["run_id"]:
+                listed = sorted([*listed, found[0]["cluster"]], key=lambda c: c["rank"])
+                ids.add(wanted)
+    if len(listed) < total:
+        st.caption(f"Listing the {len(listed):,} flagged and top-ranked of {total:,} clusters; open any other by "
+                   "its id above, or from the Overview's tables.")
+    labels = {c["cluster_id"]: f"#{c['rank']} {'FLAGGED ' if c['flagged'] else ''}score {c['score']:.1f} · "
+              f"{c['size']} accounts · {short_cluster_id(c['cluster_id'])} · {c['cluster_id']}" for c in listed}
+    return preset_selectbox("Cluster", [c["cluster_id"] for c in listed], key, "open_cluster", labels.get)
 
 
 def preset_selectbox(label: str, options: list[str], key: str, preset_key: str, format_func: Callable) -> str | None:

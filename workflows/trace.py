@@ -39,6 +39,12 @@ def trace_cluster(graph: Graph, actor: Actor, cluster_id: str, progress: Progres
     return result
 
 
+def stored_cluster(graph: Graph, cluster_id: str) -> Attribution | None:
+    """The attribution a trace saved for a cluster (what the Overview, bundles and STIX show), or None when
+    it was never traced. Reading it needs no right beyond seeing the cluster."""
+    return attribution.stored(graph, resolve_cluster_id(graph, cluster_id))
+
+
 def preview_cluster(graph: Graph, cluster_id: str) -> Attribution:
     """A cluster's attribution computed and not saved: what a reader (a viewer) may see."""
     return attribution.trace_cluster(graph, resolve_cluster_id(graph, cluster_id))

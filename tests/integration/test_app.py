@@ -158,6 +158,92 @@ def test_cluster_page_shows_reasons_attribution_and_export(investigated):
     assert any(b.label == "Prepare evidence bundle" for b in at.button)
 
 
+def _opened_on(page: str, cluster_id: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.session_state["open_cluster"] = cluster_id
+    at.switch_page(PAGE_FILES[page]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _candidates_shown(at: AppTest) -> list[dict]:
+    return [row for df in at.dataframe if {"rank", "confidence", "evidence"} <= set(df.value.columns)
+            for row in df.value.to_dict("records")]
+
+
+def test_cluster_and_trace_pages_show_the_saved_attribution_and_never_recompute_it(investigated, monkeypatch):
+    """`trace --all` saved every flagged cluster's attribution: the pages read it back (the very figures the
+    Overview and bundles read), they do not trace again; a cluster never traced is traced, and the page says so."""
+    from tracing import attribution
+
+    g, result = investigated
+    cid = result.flagged[0][0]
+    saved = runner_rows(g, cid)
+    assert saved, "trace_all saved the top cluster's attribution"
+    top = saved[0]
+    # a figure only the stored relationship holds: a page that recomputed could not show it
+    g.write("MATCH (:Cluster {cluster_id: $c})-[r:ATTRIBUTED_TO {rank: $rank, target_kind: $kind}]->() "
+            "SET r.confidence = 0.4321", {"c": cid, "rank": top["rank"], "kind": top["target_kind"]})
+
+    def no_trace(*_a, **_k):
+        raise AssertionError("the attribution was recomputed although one is saved")
+
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(attribution, "trace_cluster", no_trace)
+            for page in ("Cluster", "Trace"):
+                at = _opened_on(page, cid)
+                shown = {(r["id"], r["rank"]): r for r in _candidates_shown(at)}
+                for row in runner_rows(g, cid):
+                    cell = shown[(row["target_id"], row["rank"])]
+                    assert cell["confidence"] == row["confidence"] and cell["evidence"] == row["evidence"], page
+                assert {r["confidence"] for r in shown.values()} >= {0.4321}, page
+                assert "Saved attribution, traced" in _texts(at), page
+            assert "Evidence paths, strongest first" in _texts(at), "the saved paths are drawn and listed"
+    finally:
+        g.write("MATCH (:Cluster {cluster_id: $c})-[r:ATTRIBUTED_TO {rank: $rank, target_kind: $kind}]->() "
+                "SET r.confidence = $v", {"c": cid, "rank": top["rank"], "kind": top["target_kind"],
+                                          "v": top["confidence"]})
+    never = next(c for c, s in zip(result.cluster_ids, result.clusters) if not s.flagged)
+    calls = []
+    real = attribution.trace_cluster
+    monkeypatch.setattr(attribution, "trace_cluster", lambda graph, c: calls.append(c) or real(graph, c))
+    at = _opened_on("Cluster", never)
+    assert calls == [never], "a cluster with no saved attribution is traced"
+    assert "No saved attribution for this cluster: traced now and saved" in _texts(at)
+
+
+def test_the_cluster_picker_lists_the_flagged_and_top_ranked_and_opens_any_other_by_id(investigated, monkeypatch):
+    """Every option is sent to the browser on every run: the picker lists the flagged and PICKER_CLUSTERS
+    top-ranked clusters, and a typed id opens any other (again after a visit elsewhere)."""
+    from workbench import widgets
+
+    _, result = investigated
+    monkeypatch.setattr(widgets, "PICKER_CLUSTERS", 1)
+    widgets._picker_rows.clear()  # listed under the default by the tests before
+    flagged = {cid for cid, _ in result.flagged}
+    at = _open("Cluster")
+    options = set(at.selectbox(key="cluster-pick").options)
+    assert len(options) == len(flagged | {result.cluster_ids[0]}) < len(result.cluster_ids)
+    assert f"of {len(result.cluster_ids):,} clusters; open any other by its id" in _texts(at)
+    other = next(c for c, s in zip(result.cluster_ids, result.clusters) if not s.flagged and c != result.cluster_ids[0])
+    for _ in range(2):
+        at.text_input(key="cluster-pick-typed").set_value(other).run()
+        assert at.selectbox(key="cluster-pick").value == other
+        at.switch_page(PAGE_FILES["Cases"]).run()
+        at.switch_page(PAGE_FILES["Cluster"]).run()
+    widgets._picker_rows.clear()
+
+
+def runner_rows(g, cluster_id: str) -> list[dict]:
+    """The cluster's saved attribution as the bundles and `ringtrace query cluster_attribution` read it."""
+    from queries import runner
+
+    return runner.run_saved(g, "cluster_attribution", {"cluster_id": cluster_id}).rows
+
+
 def test_the_cluster_page_draws_its_charts_without_altair_and_reads_requests_only_when_asked(investigated,
                                                                                            monkeypatch):
     """Issue 27 (Cluster 4.8 s warm): every run built its two charts through Altair, which validated them against

@@ -48,3 +48,15 @@ def test_raster_is_computed_in_the_log_store_and_drawn_offline(tmp_path, monkeyp
     assert not any(a in svg for a in fleet)  # account ids are not drawn
     assert "8 of the cluster's 20 accounts" in caption(cells, len(fleet))
     assert "No request log" in raster_svg(pd.DataFrame(), 0)
+
+
+def test_raster_draws_each_run_of_adjacent_slices_as_one_mark_covering_the_same_slices():
+    from bundles.raster import _runs, raster_svg
+
+    assert _runs([(0, 3), (0, 1), (0, 2), (0, 7), (1, 2), (0, 7), (1, 3)]) == [(0, 1, 3), (0, 7, 7), (1, 2, 3)]
+    cells = pd.DataFrame({"account_id": ["a", "a", "a", "b"], "part": ["cluster"] * 4, "col": [0, 1, 5, 1],
+                          "requests": [1, 1, 1, 1], "t0": [0.0] * 4, "t1": [3600.0 * 10] * 4})
+    marks = re.findall(r"M([\d.]+) (\d+)h([\d.]+)v2h-[\d.]+z", raster_svg(cells, 2, 10))
+    cell_w = (900 - 110 - 10) / 10
+    assert sorted(round(float(w) / cell_w) for _, _, w in marks) == [1, 1, 2], "a's slices 0-1 are one mark"
+    assert sorted(round((float(x) - 110) / cell_w) for x, _, _ in marks) == [0, 1, 5]

@@ -8,7 +8,6 @@ import json
 import pandas as pd
 import streamlit as st
 
-from cases.store import origin_accounts
 from graph.db import LABEL_KEYS
 from queries import library
 from workbench import cluster_graph, data, provenance
@@ -25,6 +24,8 @@ from workbench.session import (
     frame,
     go,
     graph,
+    large_query,
+    origin_accounts,
     read,
     saved_query,
     short_cluster_id,
@@ -48,9 +49,11 @@ from workflows import export as bundles
 MEMBER_PAGE = 100
 MEMBERS_READ = 100_000
 MEMBER_TABLES_KEPT = 16
-# Evidence rows read for the cluster graph: enough for every member's cards and devices at seed scale
-# (the drawing itself is grouped and capped at CANVAS_NODE_CAP nodes).
-EVIDENCE_EDGE_LIMIT = 50_000
+# Evidence rows read for the cluster graph: every one of the seed's largest cluster (110,410 rows for 8,415
+# accounts; the drawing itself is grouped and capped at CANVAS_NODE_CAP nodes).
+EVIDENCE_EDGE_LIMIT = 200_000
+# What the node cap keeps first: the groups and what the evidence leads to, then the most used.
+CAP_ORDER = {"Organisation": 0, "Person": 0, "Cluster": 0, cluster_graph.INFRA_GROUP: 1, cluster_graph.ACCOUNT_GROUP: 2}
 DRAWINGS_KEPT = 4
 
 
@@ -63,7 +66,7 @@ def render() -> None:
     cluster = read(data.CLUSTER, cluster_id=cid)[0]["cluster"]
     st.metric("Score", f"{cluster['score']:.2f}")  # no delta: an arrow would say "up" for "not flagged"
     st.markdown(md(flag_verdict(cid, cluster)))
-    cases_here(f"cluster-{cid}", origin_accounts(graph(), cid))
+    cases_here(f"cluster-{cid}", origin_accounts(cid))
     st.subheader("Reasons")
     for r in cluster.get("reasons") or []:
         st.markdown(f"- {md(r)}")
@@ -118,7 +121,9 @@ def members_of(cid: str) -> pd.DataFrame:
 def cluster_graph_view(cid: str) -> None:
     """The cluster's evidence graph: accounts grouped, infrastructure collapsed per service, captions, a
     legend, and a side panel for the clicked node (expand, hide, open its page, add to case)."""
-    ev = saved_query("bundle_evidence_graph", cluster_id=cid, limit=EVIDENCE_EDGE_LIMIT)
+    ev = large_query("bundle_evidence_graph", EVIDENCE_EDGE_LIMIT, cluster_id=cid, limit=EVIDENCE_EDGE_LIMIT)
+    if ev.truncated:
+        st.caption(f"The graph is drawn from the first {len(ev.rows):,} evidence rows of this cluster.")
     ids = {"Organisation": set(), "Person": set()}
     for e in ev.rows:
         for label, value in ((e["source_label"], e["source"]), (e["target_label"], e["target"])):
@@ -155,9 +160,10 @@ def cluster_graph_view(cid: str) -> None:
                    "are left out.")
     if g.collapsed:
         st.caption("Infrastructure is grouped: " + md(", ".join(g.nodes[k]["caption"] for k in g.collapsed))
-                   + ". Click a group and Expand to draw its addresses.")
+                   + ". Click a group and Expand to draw what it stands for.")
     nodes = {k: n for k, n in g.nodes.items() if k not in state["hidden"]}
-    shown = dict(list(nodes.items())[:CANVAS_NODE_CAP])
+    kept = sorted(nodes, key=lambda k: (CAP_ORDER.get(nodes[k]["label"], 3), -int(nodes[k].get("users") or 1)))
+    shown = {k: nodes[k] for k in kept[:CANVAS_NODE_CAP]}
     if len(nodes) > CANVAS_NODE_CAP:
         st.caption(f"Showing {len(shown):,} of {len(nodes):,} nodes; hide kinds or open Explore for more.")
     if (state["expanded"] or state["nodes"]) and st.button("Group infrastructure again and drop expanded nodes",
@@ -188,7 +194,7 @@ def cluster_graph_view(cid: str) -> None:
             return
         node = shown[selected]
         action = node_panel(graph(), selected, node, f"cluster-node-{cid}", _accounts_of(g, selected),
-                            context_accounts=origin_accounts(graph(), cid))
+                            context_accounts=origin_accounts(cid))
     if action:
         _cluster_action(cid, g, state, selected, action)
         st.rerun()
@@ -230,7 +236,8 @@ def _cluster_action(cid: str, g, state: dict, key: str, action: str) -> None:
         return
     if key in g.collapsed:
         state["expanded"].add(key)
-        state["note"] = f"Drew the {len(g.collapsed[key]):,} addresses of {node['caption']}."
+        what = "addresses" if "addresses" in node["props"] else "items"
+        state["note"] = f"Drew the {len(g.collapsed[key]):,} {what} of {node['caption']}."
         return
     if node["label"] == "AccountGroup":
         members = node["members"]

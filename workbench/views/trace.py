@@ -35,11 +35,10 @@ def render() -> None:
     if not cid:
         return
     visit("Trace", open_cluster=cid)
+    again = can(user()[1], "trace") and st.button("Trace again", key=f"trace-again-{cid}",
+                                                  help="Recompute this cluster's attribution and save it")
     with page_progress("Tracing the cluster") as progress:
-        result = traced(cid, progress)
-    if not can(user()[1], "trace"):
-        st.caption("Computed for you and not saved: viewers cannot save attributions (the Overview and bundles "
-                   "show the last saved one).")
+        result = traced(cid, progress, again=again)
     attribution_tables(result)
     trace_canvas(cid, result)
 
