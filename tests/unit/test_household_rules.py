@@ -54,6 +54,11 @@ def _population(people: int = 20_000, homes: int = 600, seed: int = 0):
     return held, created, groups
 
 
+def _two_homes_of_three(groups):
+    a, b = [g for g in groups if len(g) == 3][:2]
+    return a, b
+
+
 def test_a_pair_signing_up_together_is_no_burst_a_scripts_three_are():
     """The household null leaves one pair free: two accounts a second apart score 0, though the scan
     statistic that treats every member as independent gives them more than the family-wise bar."""
@@ -73,6 +78,37 @@ def test_a_home_whose_pair_signed_up_a_second_apart_is_a_household():
     scored = _scorer(held, created).score_all(groups)
     assert scored[0].multi_account is not None, scored[0].reasons
     assert all(c.multi_account for c in scored)
+
+
+def test_two_households_tied_by_one_home_address_are_two_households():
+    """Two homes whose home addresses collide are one group of accounts found by that address; the address
+    is how they were found and no evidence that they are one group: listed as households, not flagged."""
+    held, created, groups = _population()
+    a, b = _two_homes_of_three(groups)
+    held = [(x, k, "ip-home0" if k == "ip" and x in a + b else i) for x, k, i in held]
+    scored = _scorer(held, created).score_all([a + b] + [g for g in groups if g not in (a, b)])
+    assert scored[0].multi_account is not None and "2 households side by side" in scored[0].multi_account, \
+        scored[0].reasons
+
+
+def test_two_households_tied_by_two_items_are_one_group():
+    """The control: a second item between the same two homes (a card) lands on homes already tied, a
+    coincidence between them, and they are judged as one group of 5+ (not listed as households)."""
+    held, created, groups = _population()
+    a, b = _two_homes_of_three(groups)
+    held = [(x, k, "ip-home0" if k == "ip" and x in a + b else i) for x, k, i in held]
+    held += [(b[0], "card", "card-home0")]
+    scored = _scorer(held, created).score_all([a + b] + [g for g in groups if g not in (a, b)])
+    assert scored[0].multi_account is None
+
+
+def test_households_side_by_side_with_money_between_them_are_a_ring():
+    held, created, groups = _population()
+    a, b = _two_homes_of_three(groups)
+    held = [(x, k, "ip-home0" if k == "ip" and x in a + b else i) for x, k, i in held]
+    scored = _scorer(held, created, links=[(a[0], b[0])]).score_all([a + b] + [g for g in groups if g not in (a, b)])
+    assert scored[0].multi_account is None
+
 
 
 def test_a_pair_on_one_device_signing_up_in_one_minute_is_no_household():
