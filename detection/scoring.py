@@ -206,10 +206,6 @@ class Scorer:
         """Score every group."""
         if not groups:
             return []
-        # members that hang on a group by one shared item beside a core tied by more are not its members
-        # (SharedEvidenceTests.hangers_on: the item is how they were found, no evidence against chance)
-        loose = {i: set(a) for i, a in self.tests.hangers_on(groups).items()}
-        groups = [[a for a in g if a not in loose[i]] if i in loose else g for i, g in enumerate(groups)]
         sizes = np.array([len(g) for g in groups])
         label = pd.Series(np.repeat(np.arange(len(groups)), sizes), index=[a for g in groups for a in g])
         acc = self.accounts.reindex(label.index).assign(group=label.to_numpy())

@@ -176,33 +176,6 @@ class SharedEvidenceTests:
         sh = sh.assign(piece=sh["account"].map(piece))
         return sh, piece, pd.Series(piece, dtype="int64").value_counts()
 
-    def hangers_on(self, groups: list[list[str]]) -> dict[int, list[str]]:
-        """Per group: the members that hang on it by one shared item alone, beside a core that is tied
-        by more.
-
-        A member whose only tie to the rest of its group is a single item, in a group where other members
-        are tied to each other by two items or more (a piece of two or more, `_tie_pieces`), adds nothing
-        to the group against chance: under the configuration null the item that first ties an account to a
-        group is how it was found (`coincidences` scores it 0), and the group's coincidences are its
-        core's. The member's place in the group rests on the reuse of one item alone, the selection the
-        reuse test does not correct for (README, Known limits), and the group's evidence is not its.
-        A group of two has no core and is left as it is: its one shared item is the whole of its
-        evidence, scored as reuse. On the e-commerce data: three bots on one device and one address, and
-        the device's other user who signed up months apart (4 of 5 such accounts innocent)."""
-        sh, piece, size = self._tie_pieces(groups, [i for i, g in enumerate(groups) if len(g) > 2])
-        out: dict[int, list[str]] = {}
-        if sh.empty:
-            return out
-        items = sh.groupby("account")[["kind", "item"]].apply(lambda d: len(d.drop_duplicates()))
-        for g, rows in sh.groupby("group"):
-            members = groups[int(g)]
-            if not any(size.get(piece[a], 0) >= 2 for a in members):
-                continue
-            loose = [a for a in members if size.get(piece[a], 0) == 1 and items.get(a, 0) == 1]
-            if loose and len(members) - len(loose) >= 2:
-                out[int(g)] = loose
-        return out
-
     def pieces(self, groups: list[list[str]], larger_than: int) -> dict[int, list[tuple[list[str], set[str]]]]:
         """Per group of more than `larger_than` accounts that is only households side by side: its pieces,
         each with the kinds its members share among themselves.

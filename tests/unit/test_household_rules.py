@@ -111,20 +111,6 @@ def test_households_side_by_side_with_money_between_them_are_a_ring():
 
 
 
-def test_an_account_hanging_on_a_group_by_one_item_is_left_out():
-    """Three bots on one device and one address, and the device's other user (who signed up months apart
-    from another address): the device is how that user was found, no evidence it is of the group; a pair
-    sharing one item keeps its one item as its evidence."""
-    held, created, groups = _population(people=5_000, homes=0)
-    bots, other = ["p0", "p1", "p2"], "p3"
-    held = [(x, k, {"device": "device-bot", "ip": "ip-bot"}.get(k, i) if x in bots else i) for x, k, i in held]
-    held = [(x, k, "device-bot" if x == other and k == "device" else i) for x, k, i in held]
-    held = [(x, k, "card-pair" if x in ("p10", "p11") and k == "card" else i) for x, k, i in held]
-    scored = _scorer(held, created).score_all([bots + [other], ["p10", "p11"]])
-    assert scored[0].members == bots
-    assert scored[1].members == ["p10", "p11"]
-
-
 def test_a_pair_on_one_device_signing_up_in_one_minute_is_no_household():
     """The burst rule frees one pair from being a ring's sign, not from being close: two accounts on one
     device and one address (no home address) created in the same minute show no household's sign (the
