@@ -215,16 +215,21 @@ class Scorer:
         sync = self.signups.surprise_all(groups, self.created)
         dated = np.add.reduceat(acc["created"].notna().to_numpy(), np.r_[0, np.cumsum(sizes)[:-1]]) == sizes
         sync_decades = np.array([d for d, _, _ in sync])
-        # created together beyond chance, family-wise over every group (Bonferroni at the run's FDR): among
-        # hundreds of households a few sign up within hours of each other by chance, and BH, lenient where
-        # the rings' bursts are many, would call them together; a script's sign-ups seconds apart pass
-        together = sync_decades >= np.log10(max(len(groups), 1) / config.DETECT_FDR)
+        # created together beyond what a household does, family-wise over every group (Bonferroni at the
+        # run's FDR): among hundreds of households a few sign up within hours of each other by chance, and BH,
+        # lenient where the rings' bursts are many, would call them together; and one pair of a home signing
+        # up together is what a person opening a second account does, so the burst test leaves one pair free
+        # (synchrony.py: `burst`); a script's three or more sign-ups seconds apart pass
+        bar = np.log10(max(len(groups), 1) / config.DETECT_FDR)
+        close = sync_decades >= bar  # closer than independent sign-ups: no household's sign of being apart
+        together = self.signups.burst_all(groups, self.created) >= bar
         household_like = np.array([len(g) <= MULTI_ACCOUNT_MAX and bool(k) and k <= HOUSEHOLD_KINDS and not t
-                                   for g, k, t in zip(groups, self.tests.shared_kinds(groups), together)])
+                                   for g, k, t in zip(groups, self.tests.shared_kinds(groups), close)])
         tests = self.tests.test_groups(groups, sync_decades, household_like)
         collapsed = tests[tests["collapse"] > 0]
         collapsed_kinds = collapsed.groupby("group")["kind"].agg(set).to_dict()
         crossing = self._crossing_items(label)
+        side_by_side = self.tests.pieces(groups, MULTI_ACCOUNT_MAX)
         money = self.tests.groups_paying(label)
         open_org, open_share = self._open_identity(acc, label, sizes)
         shared_total, shared_parts = self._shared_parts(tests)
@@ -306,36 +311,47 @@ class Scorer:
             cluster = ScoredCluster(members=members, score=score, flagged=False, contributions=contributions,
                                     absent=absent, facts=facts, evidence=round(float(evidence), 3))
             cluster.multi_account = self._multi_account(n, collapsed_kinds.get(i, set()), bool(dated[i]),
-                                                        bool(together[i]),
+                                                        bool(together[i]), bool(close[i]),
                                                         i in crossing or i in money,
                                                         sum(c.points for c in contributions
-                                                            if c.points > 0 and c.feature in BEHAVIOUR))
+                                                            if c.points > 0 and c.feature in BEHAVIOUR),
+                                                        side_by_side.get(i))
             out.append(cluster)
         return out
 
-    def _multi_account(self, n: int, collapsed: set[str], dated: bool, together: bool, ring_sign: bool,
-                       behaviour: float) -> str | None:
-        """Why a group of n accounts looks like one household or one person with several accounts, or None.
-        `collapsed`: the kinds its members reuse; `dated`: every member has a sign-up time.
+    def _multi_account(self, n: int, collapsed: set[str], dated: bool, together: bool, close: bool,
+                       ring_sign: bool, behaviour: float, pieces: list[tuple[list[str], set[str]]] | None = None
+                       ) -> str | None:
+        """Why a group of n accounts looks like one household or one person with several accounts (or
+        several households side by side), or None. `collapsed`: the kinds its members reuse; `dated`: every
+        member has a sign-up time; `together`: a sign-up burst beyond what a household does (one pair free,
+        synchrony.burst), a ring's sign; `close`: sign-ups closer than independent draws (synchrony.surprise),
+        which takes away the household sign of sign-ups apart but is no ring's sign by itself (two of one home
+        signing up within a second share a home address, and stay a household); `pieces`: a larger group's
+        households, when the only items between them are the first ties that connect them
+        (SharedEvidenceTests.pieces).
 
-        It must be small, share only household kinds, show a positive sign of a household (a shared home
-        address, or sign-ups no closer than chance) and nothing a ring shows: money moving between its
-        accounts, sign-ups together beyond chance, an item it shares with accounts of another group, or
-        ring-like behaviour."""
-        if n > MULTI_ACCOUNT_MAX:
+        It must be small (or each of its pieces small), share only household kinds, show a positive sign of
+        a household in each piece (a shared home address, or sign-ups no closer than chance) and nothing a
+        ring shows, judged on the whole group: money moving between its accounts, sign-ups together beyond
+        what a household does, an item it shares with accounts of another group, or ring-like behaviour."""
+        if n > MULTI_ACCOUNT_MAX and not (pieces and all(len(m) <= MULTI_ACCOUNT_MAX for m, _ in pieces)):
             return None
         kinds = collapsed - {shared_evidence.LINK_KIND}
         if not kinds or not kinds <= HOUSEHOLD_KINDS:
             return None
         if ring_sign or together or behaviour >= RING_BEHAVIOUR_POINTS:
             return None
-        home = kinds & HOME_KINDS
-        apart = self.signups.informative and dated
-        if not home and not apart:
+        apart = self.signups.informative and dated and not close
+        homes = [bool(k & HOME_KINDS) for _, k in pieces] if n > MULTI_ACCOUNT_MAX else [bool(kinds & HOME_KINDS)]
+        if not apart and not all(homes):
             return None
         shared = ", ".join(shared_evidence.kind_label(k) for k in sorted(kinds))
-        sign = "they share a home address" if home else "they signed up no closer together than chance"
-        return f"looks like one household or one person with {n} accounts: they share {shared}; {sign}; " \
+        sign = "they share a home address" if all(homes) else "they signed up no closer together than chance"
+        who = f"{len(pieces)} households side by side ({' + '.join(str(len(m)) for m, _ in pieces)} accounts, " \
+              "tied only by the items that first connect them)" if n > MULTI_ACCOUNT_MAX else \
+              f"one household or one person with {n} accounts"
+        return f"looks like {who}: they share {shared}; {sign}; " \
                "no money between them, no sign-up burst, no item shared with another group, no ring-like traffic"
 
     def _crossing_items(self, label: pd.Series) -> set[int]:

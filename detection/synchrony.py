@@ -9,6 +9,15 @@ statistic; Naus, "Approximations for distributions of scan statistics", JASA 77:
 by the first term) P <= C(n, k) · k · p(w)^(k-1). The group's surprise is the best k's -log10 P, with a
 Bonferroni charge for the k tried. Sign-ups months apart (a household) score 0; a ring created within
 minutes scores many decades, whatever the ring's size.
+
+**A burst, as a ring's sign** (`burst`, used to tell a ring from a household, never as points): the
+household null lets one pair of a group's members sign up together (one person opening a second account
+in one sitting, two people at one table), the others independent draws at the same robust rate. The
+pair is then free, and only members beyond it count: P <= C(n, k) · C(k, 2) · p(w)^(k-2), the best k >= 3,
+with the same Bonferroni charge. Two accounts within a second is no evidence at all against that null
+(P = 1); a script's five sign-ups within minutes are. On the households scenario at 30,000 accounts, two of
+a home of three signed up 1 s apart (the third 10 days later): `surprise` gave 5.3 decades, over the
+family-wise bar of 4.2 (772 groups at FDR 0.05), and the home was flagged as a ring; `burst` gives 0.3.
 """
 from __future__ import annotations
 
@@ -70,6 +79,29 @@ class SignupSynchrony:
         decades = -((ks - 1) * np.log10(p) + _log10_comb(n, ks) + np.log10(ks)) - np.log10(len(ks))
         best = int(np.argmax(decades))
         return float(max(decades[best], 0.0)), int(ks[best]), float(widths[best])
+
+    def burst(self, times: np.ndarray) -> float:
+        """Decades against the household null: k >= 3 members within w, one pair of them free (module
+        docstring). 0 for groups of two."""
+        t = np.sort(np.asarray(times, dtype=float)[np.isfinite(times)])
+        n = len(t)
+        if not self.informative or n < 3:
+            return 0.0
+        ks = _sizes_to_try(n)
+        ks = ks[ks >= 3]
+        widths = np.array([np.min(t[k - 1:] - t[:n - k + 1]) for k in ks])
+        rate = self._median_daily(float(np.median(t))) / (DAY_S * self.accounts)
+        p = np.minimum(1.0, (widths + self.resolution) * rate)
+        decades = -((ks - 2) * np.log10(p) + _log10_comb(n, ks) + np.log10(ks * (ks - 1) / 2)) - np.log10(len(ks))
+        return float(max(decades.max(), 0.0))
+
+    def burst_all(self, groups: list[list[str]], created: pd.Series) -> np.ndarray:
+        """`burst` per group (`created`: account -> epoch seconds)."""
+        if not groups:
+            return np.zeros(0)
+        times = created.reindex([a for g in groups for a in g]).to_numpy(dtype=float)
+        ends = np.cumsum([len(g) for g in groups])
+        return np.array([self.burst(t) for t in np.split(times, ends[:-1])])
 
     def surprise_all(self, groups: list[list[str]], created: pd.Series) -> list[tuple[float, int, float]]:
         """`created`: account -> epoch seconds (one row per account)."""
