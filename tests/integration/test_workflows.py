@@ -281,7 +281,9 @@ def test_the_trace_page_saves_what_it_shows_and_the_overview_and_a_bundle_show_t
     cid, other = [r["cid"] for r in g.read(
         "MATCH (c:Cluster {run_id: $r, flagged: true}) RETURN c.cluster_id AS cid ORDER BY c.rank LIMIT 2",
         {"r": latest})]
-    g.write("MATCH (:Cluster {run_id: $r})-[r:ATTRIBUTED_TO]->() DELETE r", {"r": latest})
+    # never traced: no saved attribution and no traced mark (the pages read a saved one rather than trace)
+    g.write("MATCH (c:Cluster {run_id: $r}) OPTIONAL MATCH (c)-[r:ATTRIBUTED_TO]->() DELETE r "
+            "REMOVE c.traced_at, c.traced_infrastructure", {"r": latest})
     saved = ("MATCH (:Cluster {cluster_id: $c})-[r:ATTRIBUTED_TO {target_kind: 'organisation'}]->(t) "
              "RETURN r.rank AS rank, t.org_id AS id, r.confidence AS confidence ORDER BY rank")
 
