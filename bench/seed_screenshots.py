@@ -21,7 +21,8 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_helpers import canvas_frame, canvas_nodes, nav, running_workbench, wait_idle  # noqa: E402
+from browser_helpers import (canvas_frame, canvas_nodes, explore_expanded, nav, running_workbench,  # noqa: E402
+                             wait_idle)
 from page_timings import CHROMIUM, CHROMIUM_ARGS, RUNNING  # noqa: E402
 
 from graph.db import connect, server_settings  # noqa: E402
@@ -98,15 +99,7 @@ def take(url: str, out: Path, explore: str) -> None:
         _check(page, frame, "trace")
         _shot(page, el, out / "seed-canvas-trace.png")
 
-        nav(page, "Explore")
-        search = page.get_by_label("Search any identifier", exact=False)
-        search.fill(explore)
-        search.press("Enter")
-        page.get_by_role("button", name="Add ", exact=False).first.click()
-        wait_idle(page)
-        page.get_by_role("button", name="Expand", exact=True).click()
-        page.get_by_text("most telling first", exact=False).first.wait_for()
-        el, frame = canvas_frame(page)
+        el, frame = explore_expanded(page, explore, "Add ")
         frame.wait_for_function("() => document.getElementById('cy')._cyreg.cy.nodes().length > 2")
         _check(page, frame, "explore")
         _shot(page, el, out / "seed-canvas-explore.png")

@@ -121,9 +121,7 @@ def detect(graph: Graph, params: DetectionParams | None = None, engine: str = "p
 
     def step(name: str, fn, *args):
         task = bar.add_task(name)
-        t0 = time.monotonic()
-        out = fn(*args)
-        timings[name] = round(time.monotonic() - t0, 2)
+        out = _timed(timings, name, fn, *args)
         bar.remove_task(task)
         return out
 

@@ -117,6 +117,20 @@ def canvas_frame(page, index: int = 0):
     return el, frame
 
 
+def explore_expanded(page, query: str, add: str):
+    """On Explore: search `query`, add the first result whose button starts with `add`, expand it; the canvas
+    (element, frame) once the expansion is listed."""
+    nav(page, "Explore")
+    search = page.get_by_label("Search any identifier", exact=False)
+    search.fill(query)
+    search.press("Enter")
+    page.get_by_role("button", name=add, exact=False).first.click()
+    wait_idle(page)
+    page.get_by_role("button", name="Expand", exact=True).click()
+    page.get_by_text("most telling first", exact=False).first.wait_for()
+    return canvas_frame(page)
+
+
 def canvas_nodes(frame) -> list[dict]:
     """Every node drawn on a canvas: its data (id, label = kind, name = caption, markers)."""
     return frame.evaluate("() => document.getElementById('cy')._cyreg.cy.nodes().map(n => n.data())")

@@ -12,6 +12,7 @@ from browser_helpers import (
     canvas_frame,
     canvas_nodes,
     click_canvas_node,
+    explore_expanded,
     nav,
     open_overview,
     running_workbench,
@@ -93,15 +94,7 @@ def test_canvases_caption_group_and_open_a_panel_with_expand(workbench):
         assert "works for" in page.inner_text("body"), "the chain through the staff member is listed"
         _shot(page, el, "canvas-trace.png")
 
-        nav(page, "Explore")
-        search = page.get_by_label("Search any identifier", exact=False)
-        search.fill("dev-staff")
-        search.press("Enter")
-        page.get_by_role("button", name="Add Device dev-staff-", exact=False).first.click()
-        wait_idle(page)
-        page.get_by_role("button", name="Expand", exact=True).click()
-        page.get_by_text("most telling first", exact=False).first.wait_for()
-        el, frame = canvas_frame(page)
+        el, frame = explore_expanded(page, "dev-staff", "Add Device dev-staff-")
         page.wait_for_function("""() => { const f = document.querySelector('iframe[title*="st_link_analysis"]');
             const cy = f && f.contentDocument.getElementById('cy')._cyreg.cy;
             return cy && cy.nodes().length > 2; }""")
