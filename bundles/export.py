@@ -28,7 +28,7 @@ from queries import library, runner
 from ringtrace import __version__
 from ringtrace.core import config, outbound, safecsv
 from ringtrace.core.errors import RingtraceError
-from tracing.attribution import trace_cluster
+from tracing.attribution import Attribution, stored, trace_cluster
 from tracing.chains import chains
 from workbench import cluster_graph
 
@@ -124,7 +124,7 @@ def gather(graph: Graph, cluster_id: str) -> BundleData:
     raster = behaviour.raster(members, config.RASTER_ROWS, config.RASTER_COLUMNS)
     people = graph.read("MATCH (p:Person) RETURN p.name AS name")
     cluster = info[0]["cluster"]
-    found = chains(trace_cluster(graph, cluster_id), f"Cluster {cluster_id}: {cluster.get('size')} accounts")
+    found = chains(attribution_of(graph, cluster_id), f"Cluster {cluster_id}: {cluster.get('size')} accounts")
     return BundleData(cluster=_plain(info[0]["cluster"]), run_id=info[0]["run_id"],
                       parameters=json.loads(info[0]["parameters"] or "{}"), queries=results, query_params=used,
                       timeline=timeline, releases=[_plain(r) for r in graph.read(RELEASES)],
@@ -133,6 +133,16 @@ def gather(graph: Graph, cluster_id: str) -> BundleData:
                       decisions=cluster_graph.decisions_of(graph, cluster_id),
                       paths=[f"{c.target.name} ({c.target.target_kind}, rank {c.target.rank}): {c.text()}"
                              for c in found], raster=raster)
+
+
+def attribution_of(graph: Graph, cluster_id: str) -> Attribution:
+    """The attribution a trace saved for the cluster (what the Overview and the Trace page show, and what
+    the bundle's `cluster_attribution` query reads), computed only when none is saved or it was saved before
+    evidence paths were kept."""
+    saved = stored(graph, cluster_id)
+    if saved is not None and (not saved.reported() or any(c.paths for c in saved.reported())):
+        return saved
+    return trace_cluster(graph, cluster_id)
 
 
 def _redacted_rows(rows: list[dict[str, Any]], red: Redactor) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """Evidence bundles: export then verify, tamper detection, STIX validity, offline HTML, redaction."""
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -303,3 +304,35 @@ def test_a_redacted_bundle_names_no_server_address(bundle, tmp_path):
     host = g.settings.uri.split("://", 1)[1]
     for name, data in files.items():
         assert g.settings.uri.encode() not in data and host.encode() not in data, name
+
+
+def test_a_bundle_reports_the_saved_attribution_without_tracing_again(bundle, tmp_path, monkeypatch):
+    """The fixture traced and saved; the bundle reads that attribution (what the Overview shows) instead of
+    recomputing it (80 s at seed scale). With tracing made to fail, the report still lists the same paths."""
+    import bundles.export as export
+    from tracing.attribution import stored
+
+    from tracing.attribution import trace_cluster
+    from tracing.chains import chains
+
+    g, cid, _ = bundle
+    saved = stored(g, cid)
+    assert saved is not None and any(c.paths for c in saved.reported())
+    size = g.read("MATCH (c:Cluster {cluster_id: $c}) RETURN c.size AS n", {"c": cid})[0]["n"]
+    fresh = trace_cluster(g, cid)
+    reported = {(c.target_kind, c.target_id) for c in fresh.reported()}
+    expected = [c.text() for c in chains(fresh, f"Cluster {cid}: {size} accounts")
+                if (c.target.target_kind, c.target.target_id) in reported]
+
+    def no_trace(*_a, **_k):
+        raise AssertionError("the bundle traced again although an attribution is saved")
+
+    monkeypatch.setattr(export, "trace_cluster", no_trace)
+    again = tmp_path / "saved.zip"
+    export_cluster(g, cid, again, analyst="tester")
+    assert verify(again).ok
+
+    report = _files(again)["report.html"].decode()
+    listed = re.search(r"<h2>Evidence paths, strongest first</h2>\s*<ol class='paths'>(.*?)</ol>", report, re.S)
+    assert listed and expected
+    assert all(html.escape(text) in listed.group(1) for text in expected)
