@@ -22,6 +22,7 @@ CLUSTER = "Cluster"
 # Kinds collapsed into one node per service (proxy exits) or per kind until the investigator expands them.
 INFRASTRUCTURE_KINDS = ("IPAddress", "Proxy")
 EXIT_EDGE = "EXIT_NODE_OF"
+PROXY_EXIT_EDGE = "EXIT_IP"
 NETWORK_EDGE = "IN_NETWORK_OF"
 NAMED_KINDS = ("Organisation", "Person", "Model")
 SHORT_ID_CHARS = 24
@@ -280,20 +281,37 @@ def _count_users(g: ClusterGraph) -> None:
             n["users"] = direct[k] or max((direct[m] for m in neighbours[k]), default=0)
 
 
-def _collapse_infrastructure(g: ClusterGraph, expanded: set[str]) -> None:
+def group_canvas(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, str]],
+                 expanded: set[str] = frozenset(), keep: set[str] = frozenset()) -> ClusterGraph:
+    """An Explore canvas drawn as the cluster canvas is: infrastructure collapsed per service or kind and,
+    while more than READABLE_NODES nodes are drawn, the most numerous kind of item one node per kind. Nodes in
+    `keep` (what the investigator added or selected) are drawn as they are; group keys in `expanded` are
+    drawn member by member. A group node's `users` is the sum of its members'."""
+    g = ClusterGraph(nodes={k: dict(n) for k, n in nodes.items()}, edges=set(edges))
+    _collapse_infrastructure(g, expanded, keep)
+    _collapse_crowded(g, expanded, keep)
+    for key, keys in g.collapsed.items():
+        g.nodes[key]["users"] = max(sum(int(nodes[k].get("users") or 1) for k in keys), 1)
+    return g
+
+
+def _collapse_infrastructure(g: ClusterGraph, expanded: set[str], keep: set[str] = frozenset()) -> None:
     """Proxy exit addresses become one node per proxy service ("HydraNet Proxies: 60 exit addresses"),
-    addresses in an organisation's network one node per organisation, other addresses one node."""
+    addresses in an organisation's network one node per organisation, other addresses one node; nodes in
+    `keep` stay as they are."""
     exit_of: dict[str, str] = {}
     network_of: dict[str, str] = {}
     for u, v, t in g.edges:
-        if g.nodes.get(u, {}).get("label") in INFRASTRUCTURE_KINDS:
+        if t == PROXY_EXIT_EDGE and g.nodes.get(v, {}).get("label") == "IPAddress":
+            exit_of[v] = u  # Explore draws the graph's own (:Proxy)-[:EXIT_IP]->(:IPAddress)
+        elif g.nodes.get(u, {}).get("label") in INFRASTRUCTURE_KINDS:
             if t == EXIT_EDGE:
                 exit_of[u] = v
             elif t == NETWORK_EDGE:
                 network_of[u] = v
     members: dict[str, list[str]] = defaultdict(list)
     for k, n in g.nodes.items():
-        if n["label"] not in INFRASTRUCTURE_KINDS:
+        if n["label"] not in INFRASTRUCTURE_KINDS or k in keep:
             continue
         if k in exit_of:
             members[f"{INFRA_GROUP}:exit:{exit_of[k]}"].append(k)
@@ -337,7 +355,7 @@ def _collapse(g: ClusterGraph, key: str, keys: list[str], text: str, counted: st
     g.collapsed[key] = sorted(keys)
 
 
-def _collapse_crowded(g: ClusterGraph, expanded: set[str]) -> None:
+def _collapse_crowded(g: ClusterGraph, expanded: set[str], keep: set[str] = frozenset()) -> None:
     """While a grouped drawing holds more than READABLE_NODES nodes, the most numerous kind of shared item is
     drawn as one node per kind ("Devices: 560"), expandable like infrastructure, and the account groups it
     leaves alike are merged: at seed scale a fleet whose accounts share devices in overlapping sets gave 421
@@ -346,7 +364,7 @@ def _collapse_crowded(g: ClusterGraph, expanded: set[str]) -> None:
     while len(g.nodes) > READABLE_NODES:
         by_kind: dict[str, list[str]] = defaultdict(list)
         for k, n in g.nodes.items():
-            if n["label"] in CROWDED_KINDS:
+            if n["label"] in CROWDED_KINDS and k not in keep:
                 by_kind[n["label"]].append(k)
         candidates = [(len(keys), kind) for kind, keys in by_kind.items()
                       if len(keys) >= 2 and f"{INFRA_GROUP}:{kind}" not in expanded]
@@ -367,7 +385,7 @@ def _merge_types(edges: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
 
 def _name_of(g: ClusterGraph, key: str) -> str:
     n = g.nodes.get(key)
-    return str(n["props"].get("name") or key.split(":", 1)[1]) if n else key.split(":", 1)[1]
+    return str(n["props"].get("name") or n.get("caption") or key.split(":", 1)[1]) if n else key.split(":", 1)[1]
 
 
 def names_for(graph: Graph, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

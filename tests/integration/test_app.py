@@ -215,6 +215,33 @@ def test_cluster_and_trace_pages_show_the_saved_attribution_and_never_recompute_
     assert "No saved attribution for this cluster: traced now and saved" in _texts(at)
 
 
+def test_trace_again_recomputes_the_attribution_saves_it_and_shows_the_new_figures(investigated, monkeypatch):
+    """A saved attribution is shown until the investigator asks: Trace again traces once, saves the result
+    over the saved one (what the Overview and bundles read next) and shows it, newly dated."""
+    from tracing import attribution
+
+    g, result = investigated
+    cid = result.flagged[0][0]
+    top = runner_rows(g, cid)[0]
+    g.write("MATCH (:Cluster {cluster_id: $c})-[r:ATTRIBUTED_TO {rank: $rank, target_kind: $kind}]->() "
+            "SET r.confidence = 0.4321", {"c": cid, "rank": top["rank"], "kind": top["target_kind"]})
+    before = g.read("MATCH (c:Cluster {cluster_id: $c}) RETURN c.traced_at AS t", {"c": cid})[0]["t"]
+    calls = []
+    real = attribution.trace_cluster
+    monkeypatch.setattr(attribution, "trace_cluster", lambda graph, c: calls.append(c) or real(graph, c))
+    at = _opened_on("Trace", cid)
+    assert calls == [] and 0.4321 in {r["confidence"] for r in _candidates_shown(at)}, "the saved one first"
+    at.button(key=f"trace-again-{cid}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert calls == [cid], "Trace again traces the cluster once"
+    shown = {r["confidence"] for r in _candidates_shown(at)}
+    saved = runner_rows(g, cid)
+    assert 0.4321 not in shown and 0.4321 not in {r["confidence"] for r in saved}, "recomputed and saved over"
+    assert any(r["confidence"] == top["confidence"] for r in saved)
+    after = g.read("MATCH (c:Cluster {cluster_id: $c}) RETURN c.traced_at AS t", {"c": cid})[0]["t"]
+    assert after > before, "the saved attribution is newly dated"
+
+
 def test_the_cluster_picker_lists_the_flagged_and_top_ranked_and_opens_any_other_by_id(investigated, monkeypatch):
     """Every option is sent to the browser on every run: the picker lists the flagged and PICKER_CLUSTERS
     top-ranked clusters, and a typed id opens any other (again after a visit elsewhere)."""

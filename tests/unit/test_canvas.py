@@ -181,3 +181,38 @@ def test_a_crowded_grouped_drawing_draws_shared_items_per_kind_and_expands_them(
     assert len(g.collapsed[key]) == 60
     again = cluster_graph.build(_device_mesh(), flagged=True, expanded={key})
     assert sum(1 for n in again.nodes.values() if n["label"] == "Device") == 60, "expanded: every device drawn"
+
+
+def _explore_canvas(exits: int) -> tuple[dict, set]:
+    """An Explore canvas as the page keeps it (element ids as keys, the graph's own relationships): an
+    account expanded into `exits` exit addresses of one proxy service, and the proxy expanded too."""
+    nodes = {"e:acc": {"label": "Account", "props": {"account_id": "acc-1"}, "caption": "acc-1", "users": 1},
+             "e:proxy": {"label": "Proxy", "props": {"proxy_id": "px-1"}, "caption": "HydraNet px-1", "users": 9}}
+    edges = set()
+    for i in range(exits):
+        nodes[f"e:ip{i}"] = {"label": "IPAddress", "props": {"ip": f"10.0.0.{i}"}, "caption": f"10.0.0.{i}",
+                             "users": 3}
+        edges.add(("e:acc", f"e:ip{i}", "REQUESTED_FROM"))
+        edges.add(("e:proxy", f"e:ip{i}", "EXIT_IP"))
+    return nodes, edges
+
+
+def test_explore_groups_the_exit_addresses_it_was_expanded_into_per_proxy():
+    nodes, edges = _explore_canvas(30)
+    view = cluster_graph.group_canvas(nodes, edges, keep={"e:acc", "e:proxy"})
+    groups = [n for n in view.nodes.values() if n["label"] == cluster_graph.INFRA_GROUP]
+    assert len(groups) == 1 and groups[0]["caption"] == "HydraNet px-1: 30 exit addresses"
+    assert groups[0]["users"] == 90, "a group is sized by the accounts its members stand for"
+    assert set(view.nodes) == {"e:acc", "e:proxy", *view.collapsed}
+    key = next(iter(view.collapsed))
+    assert {(u, v) for u, v, _ in view.edges} == {("e:acc", key), ("e:proxy", key)}
+
+
+def test_explore_never_folds_what_the_investigator_added_and_draws_an_opened_group_whole():
+    nodes, edges = _explore_canvas(30)
+    kept = cluster_graph.group_canvas(nodes, edges, keep={"e:acc", "e:proxy", "e:ip3"})
+    assert "e:ip3" in kept.nodes and "29 exit addresses" in next(
+        n["caption"] for n in kept.nodes.values() if n["label"] == cluster_graph.INFRA_GROUP)
+    key = next(iter(kept.collapsed))
+    opened = cluster_graph.group_canvas(nodes, edges, expanded={key}, keep={"e:acc", "e:proxy"})
+    assert not opened.collapsed and set(opened.nodes) == set(nodes)

@@ -83,6 +83,13 @@ def render() -> None:
     left, right = st.columns([2, 1])
     with left:
         event = draw_canvas(canvas, selected)
+    groups = st.session_state.get("explore-groups", {})
+    if event and event.node_ids and event.node_ids[-1] in groups:
+        if event.action == "remove":
+            _hide_group(canvas, event.node_ids[-1])
+        else:  # a group has no page or panel of its own: any click on it draws its members
+            _open_group(canvas, event.node_ids[-1])
+        st.rerun()
     if event and event.node_ids and event.node_ids[-1] in ids:
         selected = event.node_ids[-1]  # clicking a node on the canvas selects it
         st.session_state["explore-pick"] = selected
@@ -104,6 +111,9 @@ def render() -> None:
         for nid in canvas["expanded"].pop(selected, []):
             canvas["nodes"].pop(nid, None)
         canvas["edges"] = {e for e in canvas["edges"] if e[0] in canvas["nodes"] and e[1] in canvas["nodes"]}
+        st.rerun()
+    if canvas.get("open_groups") and st.button("Group infrastructure again", key="regroup"):
+        canvas["open_groups"].clear()
         st.rerun()
     if b3.button("Clear canvas", key="clear"):
         st.session_state["canvas"] = {"nodes": {}, "edges": set(), "expanded": {}}
@@ -164,6 +174,11 @@ def _hide(canvas: dict[str, Any], nid: str) -> None:
     canvas["expanded"].pop(nid, None)
 
 
+def _hide_group(canvas: dict[str, Any], key: str) -> None:
+    for nid in st.session_state.get("explore-groups", {}).get(key, {}).get("members", []):
+        _hide(canvas, nid)
+
+
 def draw_canvas(canvas: dict[str, Any], selected: str):
     """The Explore canvas, accounts of flagged clusters and decided accounts marked, with its legend;
     returns what the user did on it (a CanvasEvent) or None."""
@@ -182,8 +197,28 @@ def draw_canvas(canvas: dict[str, Any], selected: str):
                       "decision": n["props"].get("decision") or f.get("decision"),
                       "users": 1 if n["label"] == "Account" else max(users.get(nid, 0), 1)}
     st.session_state["explore-drawn"] = drawn
-    legend(sorted({n["label"] for n in drawn.values()}))
-    return draw(drawn, canvas["edges"], "explore-canvas")
+    view = cluster_graph.group_canvas(drawn, canvas["edges"], canvas.setdefault("open_groups", set()),
+                                      _pinned(canvas, selected))
+    st.session_state["explore-groups"] = {k: {"caption": view.nodes[k]["caption"], "members": keys}
+                                          for k, keys in view.collapsed.items()}
+    if view.collapsed:
+        st.caption("Grouped: " + md(", ".join(view.nodes[k]["caption"] for k in view.collapsed))
+                   + ". Double-click a group (or its expand button) to draw its members.")
+    legend(sorted({n["label"] for n in view.nodes.values()}))
+    return draw(view.nodes, view.edges, "explore-canvas")
+
+
+def _pinned(canvas: dict[str, Any], selected: str) -> set[str]:
+    """What the investigator put on the canvas (added from a search or another page) and the selected node:
+    drawn as they are, never folded into a group."""
+    brought = {nid for added in canvas["expanded"].values() for nid in added}
+    return {nid for nid in canvas["nodes"] if nid not in brought} | {selected}
+
+
+def _open_group(canvas: dict[str, Any], key: str) -> None:
+    caption = st.session_state.get("explore-groups", {}).get(key, {}).get("caption", "the group")
+    canvas.setdefault("open_groups", set()).add(key)
+    st.session_state["canvas_note"] = f"Drew the members of {caption}."
 
 
 def _expand(canvas: dict[str, Any], nid: str, only: list[str], since: str | None, until: str | None) -> None:
