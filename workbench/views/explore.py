@@ -203,7 +203,7 @@ def draw_canvas(canvas: dict[str, Any], selected: str):
                                           for k, keys in view.collapsed.items()}
     if view.collapsed:
         st.caption("Grouped: " + md(", ".join(view.nodes[k]["caption"] for k in view.collapsed))
-                   + ". Double-click a group (or its expand button) to draw its members.")
+                   + ". Click a group to draw its members.")
     legend(sorted({n["label"] for n in view.nodes.values()}))
     return draw(view.nodes, view.edges, "explore-canvas")
 
