@@ -291,7 +291,7 @@ def group_canvas(nodes: dict[str, dict[str, Any]], edges: set[tuple[str, str, st
     _collapse_infrastructure(g, expanded, keep)
     _collapse_crowded(g, expanded, keep)
     for key, keys in g.collapsed.items():
-        g.nodes[key]["users"] = max(sum(int(nodes[k].get("users") or 1) for k in keys), 1)
+        g.nodes[key]["users"] = sum(int(nodes[k].get("users") or 1) for k in keys)
     return g
 
 

@@ -82,13 +82,15 @@ def render() -> None:
         selected = ids[0]
     left, right = st.columns([2, 1])
     with left:
-        event = draw_canvas(canvas, selected)
-    groups = st.session_state.get("explore-groups", {})
-    if event and event.node_ids and event.node_ids[-1] in groups:
+        event, view = draw_canvas(canvas, selected)
+    if event and event.node_ids and event.node_ids[-1] in view.collapsed:
+        group = event.node_ids[-1]
         if event.action == "remove":
-            _hide_group(canvas, event.node_ids[-1])
+            for nid in view.collapsed[group]:
+                _hide(canvas, nid)
         else:  # a group has no page or panel of its own: any click on it draws its members
-            _open_group(canvas, event.node_ids[-1])
+            canvas.setdefault("open_groups", set()).add(group)
+            st.session_state["canvas_note"] = f"Drew the members of {view.nodes[group]['caption']}."
         st.rerun()
     if event and event.node_ids and event.node_ids[-1] in ids:
         selected = event.node_ids[-1]  # clicking a node on the canvas selects it
@@ -174,14 +176,9 @@ def _hide(canvas: dict[str, Any], nid: str) -> None:
     canvas["expanded"].pop(nid, None)
 
 
-def _hide_group(canvas: dict[str, Any], key: str) -> None:
-    for nid in st.session_state.get("explore-groups", {}).get(key, {}).get("members", []):
-        _hide(canvas, nid)
-
-
-def draw_canvas(canvas: dict[str, Any], selected: str):
-    """The Explore canvas, accounts of flagged clusters and decided accounts marked, with its legend;
-    returns what the user did on it (a CanvasEvent) or None."""
+def draw_canvas(canvas: dict[str, Any], selected: str) -> tuple[Any, cluster_graph.ClusterGraph]:
+    """The Explore canvas, accounts of flagged clusters and decided accounts marked, infrastructure grouped,
+    with its legend; returns what the user did on it (a CanvasEvent, or None) and the drawing (its groups)."""
     st.caption(f"Showing {len(canvas['nodes']):,} nodes (cap {CANVAS_NODE_CAP}); click a node to select it, "
                "double-click to expand it.")
     if st.session_state.get("canvas_note"):
@@ -199,13 +196,11 @@ def draw_canvas(canvas: dict[str, Any], selected: str):
     st.session_state["explore-drawn"] = drawn
     view = cluster_graph.group_canvas(drawn, canvas["edges"], canvas.setdefault("open_groups", set()),
                                       _pinned(canvas, selected))
-    st.session_state["explore-groups"] = {k: {"caption": view.nodes[k]["caption"], "members": keys}
-                                          for k, keys in view.collapsed.items()}
     if view.collapsed:
         st.caption("Grouped: " + md(", ".join(view.nodes[k]["caption"] for k in view.collapsed))
                    + ". Click a group to draw its members.")
     legend(sorted({n["label"] for n in view.nodes.values()}))
-    return draw(view.nodes, view.edges, "explore-canvas")
+    return draw(view.nodes, view.edges, "explore-canvas"), view
 
 
 def _pinned(canvas: dict[str, Any], selected: str) -> set[str]:
@@ -213,12 +208,6 @@ def _pinned(canvas: dict[str, Any], selected: str) -> set[str]:
     drawn as they are, never folded into a group."""
     brought = {nid for added in canvas["expanded"].values() for nid in added}
     return {nid for nid in canvas["nodes"] if nid not in brought} | {selected}
-
-
-def _open_group(canvas: dict[str, Any], key: str) -> None:
-    caption = st.session_state.get("explore-groups", {}).get(key, {}).get("caption", "the group")
-    canvas.setdefault("open_groups", set()).add(key)
-    st.session_state["canvas_note"] = f"Drew the members of {caption}."
 
 
 def _expand(canvas: dict[str, Any], nid: str, only: list[str], since: str | None, until: str | None) -> None:
